@@ -1,0 +1,27 @@
+// Package runner turns a compiled script into load: a pure arrival schedule,
+// virtual users that run flows, HTTP execution and captures. It records
+// measurements through a Recorder and never formats output.
+package runner
+
+import "time"
+
+// Recorder receives every measurement of a run. The report package implements it.
+type Recorder interface {
+	// Sink returns the sink for worker slot id. Different ids may be used
+	// from different goroutines at once; one id is used by one goroutine at
+	// a time, so a sink needs no lock shared by all virtual users.
+	Sink(id int) Sink
+}
+
+// Sink records measurements for one worker slot.
+type Sink interface {
+	// Response records one completed HTTP exchange: latency from the hand-off
+	// to the transport to the last body byte, the status code and the body
+	// bytes read. endpoint is scenario.Request.Endpoint.
+	Response(endpoint string, latency time.Duration, status int, downloaded int64)
+	// Count adds delta to a counter named as Artillery names it
+	// ("http.requests", "vusers.created", "errors.ECONNREFUSED", ...).
+	Count(name string, delta int64)
+	// Lag records how late an arrival started against its scheduled time.
+	Lag(d time.Duration)
+}

@@ -1,0 +1,238 @@
+// Package scenario is primeload's script model: it loads Artillery-format
+// YAML, validates it with positions, and compiles every template once so the
+// runner renders requests without parsing.
+package scenario
+
+import (
+	"regexp"
+	"time"
+)
+
+// Script is a fully validated, compiled script. It is read-only after Load
+// and safe to share between goroutines.
+type Script struct {
+	Path        string // the file it was loaded from, as given
+	Environment string // the -e environment merged in, "" for none
+	Config      Config
+	Before      []Step // run once before the first arrival; nil for none
+	After       []Step // run once after the last virtual user; nil for none
+	Scenarios   []Scenario
+	// Endpoints lists every endpoint label the script can produce, in flow
+	// order and without duplicates (see Request.Endpoint), so reports and SLO
+	// validation know them before any load is sent.
+	Endpoints []string
+}
+
+// Config is the script's config section, with the environment merged in.
+type Config struct {
+	Target         string
+	Phases         []Phase
+	DefaultHeaders []Header // config.defaults.headers
+	// Variables from config.variables. A list value means one element is
+	// picked at random per virtual user; a scalar is a one-element list.
+	Variables []Variable
+	Payloads  []Payload
+	HTTP      HTTPConfig
+	TLS       TLSConfig
+	Ensure    Ensure
+	Plugins   Plugins
+}
+
+// PhaseKind tells how a phase schedules arrivals.
+type PhaseKind int
+
+// Phase kinds. Exactly one applies to each phase.
+const (
+	PhaseConstant PhaseKind = iota // duration + arrivalRate
+	PhaseRamp                      // duration + arrivalRate + rampTo
+	PhaseCount                     // duration + arrivalCount
+	PhasePause                     // pause
+	PhaseClosed                    // duration + vusers (primeload extension: closed model)
+)
+
+// Phase is one entry of config.phases.
+type Phase struct {
+	Name         string
+	Kind         PhaseKind
+	Duration     time.Duration // for PhasePause, the pause length
+	ArrivalRate  float64       // arrivals per second at the phase start
+	RampTo       float64       // arrivals per second at the phase end (PhaseRamp)
+	ArrivalCount int           // PhaseCount
+	MaxVusers    int           // 0 means no cap
+	VUsers       int           // PhaseClosed
+	Line         int           // where the phase starts in the file, for messages
+}
+
+// Variable is one config.variables entry.
+type Variable struct {
+	Name   string
+	Values []any // plain values (string, float64, int, bool, nil, []any, map[string]any)
+}
+
+// Payload is one config.payload CSV source, already read into memory.
+type Payload struct {
+	Path       string   // resolved path of the CSV file
+	Fields     []string // variable names bound per row
+	Order      string   // "random" (default) or "sequence"
+	SkipHeader bool
+	Delimiter  rune
+	Name       string     // when set, the row is bound as one object under this name
+	Rows       [][]string // the parsed rows (header skipped)
+}
+
+// HTTPConfig is config.http.
+type HTTPConfig struct {
+	Timeout time.Duration // per request; default 10s
+	// MaxSockets caps connections per host (config.http.maxSockets); 0 means
+	// sized by the runner for the expected concurrency.
+	MaxSockets int
+}
+
+// TLSConfig is config.tls.
+type TLSConfig struct {
+	RejectUnauthorized bool // default true; false skips certificate checks
+}
+
+// Ensure holds SLOs from config.ensure and config.plugins.ensure, kept with
+// their positions so the report package can compile and check them.
+type Ensure struct {
+	Thresholds []Threshold
+	Conditions []Condition
+	// Legacy keys: p95: 200, maxErrorRate: 1 ...
+	Legacy []Threshold
+}
+
+// Threshold is "metric: limit", meaning metric < limit.
+type Threshold struct {
+	Metric string
+	Limit  float64
+	Pos    Pos
+}
+
+// Condition is an ensure expression.
+type Condition struct {
+	Expression string
+	Strict     bool // default true; false only warns
+	Pos        Pos
+}
+
+// Plugins records which of the accepted plugins were configured.
+type Plugins struct {
+	Expect            bool
+	MetricsByEndpoint bool
+	Ensure            bool
+}
+
+// Pos is a position in a script file.
+type Pos struct {
+	File   string
+	Line   int
+	Column int
+}
+
+// Scenario is one weighted entry of scenarios.
+type Scenario struct {
+	Name   string
+	Weight int // default 1
+	Flow   []Step
+}
+
+// Step is one flow entry; exactly one of its fields is set.
+type Step struct {
+	Request *Request
+	Think   time.Duration // when > 0 and Request == nil: a think step
+	Loop    *Loop
+	Log     *Template
+	Pos     Pos
+}
+
+// Loop repeats Steps Count times, or once per element of Over.
+type Loop struct {
+	Steps []Step
+	Count int       // 0 when Over is used
+	Over  *Template // a variable holding a list, or nil
+	// OverValues is a literal list given in the script instead of a variable.
+	OverValues []any
+}
+
+// Request is one HTTP step.
+type Request struct {
+	Method string // upper case: GET, POST, ...
+	URL    *Template
+	// Endpoint is the metrics label: the step's name when given, else
+	// "METHOD url-template" with the template as written, so
+	// "/api/goods-received/{{ goodsId }}/" is one endpoint.
+	Endpoint       string
+	Headers        []Header
+	QS             []Param
+	JSON           *Value // JSON body; nil for none
+	Body           *Template
+	Form           []Param
+	Auth           *Auth
+	Cookie         []Param
+	FollowRedirect bool // default true
+	Gzip           bool
+	Capture        []Capture
+	Expect         []Expect
+	Think          time.Duration // think after this request (Artillery's per-request think)
+}
+
+// Header is a header with a templated value.
+type Header struct {
+	Name  string
+	Value *Template
+}
+
+// Param is a query, form or cookie field with a templated value.
+type Param struct {
+	Name  string
+	Value *Template
+}
+
+// Auth is HTTP basic auth.
+type Auth struct {
+	User *Template
+	Pass *Template
+}
+
+// CaptureKind is where a capture reads from.
+type CaptureKind int
+
+// Capture kinds.
+const (
+	CaptureJSON CaptureKind = iota
+	CaptureHeader
+	CaptureRegexp
+)
+
+// Capture extracts a value from a response into a variable.
+type Capture struct {
+	Kind   CaptureKind
+	Expr   string // the JSONPath, header name or regexp as written
+	JSON   *JSONPath
+	Regexp *regexp.Regexp
+	Group  string // regexp group: a number or a name; "" means the whole match (or group 1 if present)
+	As     string
+	Strict bool // default true: a miss fails the virtual user
+	Pos    Pos
+}
+
+// ExpectKind is what an expectation checks.
+type ExpectKind int
+
+// Expectation kinds.
+const (
+	ExpectStatusCode ExpectKind = iota
+	ExpectContentType
+	ExpectHasProperty
+	ExpectEquals
+)
+
+// Expect is one expect entry.
+type Expect struct {
+	Kind       ExpectKind
+	StatusCode []int       // one or several accepted codes
+	Value      *Template   // contentType, hasProperty (a dotted path into the JSON body)
+	Equals     []*Template // equals: all must render equal
+	Pos        Pos
+}
