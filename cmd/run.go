@@ -1,17 +1,267 @@
 package cmd
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 )
 
-// TODO(owner of this command): replace this placeholder.
+// RunOptions is everything `primeload run` needs, resolved from flags, the
+// PRIMELOAD_* environment and primeload.yaml.
+type RunOptions struct {
+	Script      string        // the script file
+	Target      string        // overrides config.target; "" keeps the script's
+	Environment string        // -e: the config.environments entry to merge
+	Output      string        // JSON report, rewritten after every period
+	Period      time.Duration // length of an intermediate period
+	Quiet       bool          // plain one-line period summaries even on a terminal
+	Vars        map[string]string
+	Grace       time.Duration // how long in-flight virtual users may finish after an interrupt
+	Insecure    bool          // skip TLS certificate checks
+	WithTarget  bool          // start the reference target in-process and aim at it
+	Segment     Segment       // this process's share of a distributed run
+	StartAt     time.Time     // wall-clock start of the schedule; zero starts now
+	JUnit       string
+	HTML        string
+	SummaryMD   string
+	HdrLog      string
+	// AllowOutsidePayload lets payload.path leave the script's folder.
+	AllowOutsidePayload bool
+	// DebugAddr serves net/http/pprof on this loopback address, "" for none.
+	DebugAddr string
+}
+
+// Segment is this process's share of a distributed run: Index of Count,
+// 1-based. The zero value means the whole schedule.
+type Segment struct {
+	Index, Count int
+}
+
+func (s Segment) String() string {
+	if s.Count == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d/%d", s.Index, s.Count)
+}
+
 func newRunCmd(s *State) *cobra.Command {
-	return &cobra.Command{
-		Use: "run",
-		RunE: func(*cobra.Command, []string) error {
-			return &ExitError{Code: ExitUsage, Err: errors.New("run: not built yet")}
+	return newRunCmdF(s, func(ctx context.Context, opts *RunOptions) error {
+		return runRun(ctx, s, opts)
+	})
+}
+
+// newRunCmdF builds the run command with runF doing the work, so tests can
+// check flag parsing without sending load.
+func newRunCmdF(s *State, runF func(context.Context, *RunOptions) error) *cobra.Command {
+	var configPath string
+	c := &cobra.Command{
+		Use:   "run SCRIPT",
+		Short: "Send the load a script describes and report what happened",
+		Long: `Run an Artillery-format script as an open-model load: arrivals follow the
+clock and are never slowed by a slow target. Prints live progress, a console
+summary and SLO results, and writes the reports asked for.
+
+Every flag can also be set in primeload.yaml (current directory, or --config)
+or as a PRIMELOAD_* environment variable (--with-target is
+PRIMELOAD_WITH_TARGET); flags win over the environment, which wins over the
+file.
+
+Exit codes: 0 ok, 1 a strict SLO failed, 2 invalid script or usage, 3 the
+generator fell behind its schedule (results untrusted), 21 expectations
+failed, 130 interrupted.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			opts, err := runOptions(s, c, configPath, args[0], time.Now())
+			if err != nil {
+				return &ExitError{Code: ExitUsage, Err: err}
+			}
+			return runF(c.Context(), opts)
 		},
 	}
+	f := c.Flags()
+	f.StringVar(&configPath, "config", "", "config file (default ./"+defaultConfigFile+" when present)")
+	f.StringP("target", "t", "", "base URL, overrides config.target")
+	f.StringP("environment", "e", "", "merge config.environments.`NAME` into the config")
+	f.StringP("output", "o", "", "write the JSON report to `FILE`, updated after every period")
+	f.Duration("period", 10*time.Second, "length of an intermediate report period")
+	f.Bool("quiet", false, "plain one-line period summaries instead of progress bars")
+	f.StringArray("var", nil, "set a script variable, `NAME=VALUE` (repeatable)")
+	f.Duration("grace", 5*time.Second, "after Ctrl-C, how long in-flight virtual users may finish")
+	f.Bool("insecure", false, "skip TLS certificate verification (as config.tls.rejectUnauthorized: false)")
+	f.Bool("with-target", false, "start the reference PRIMEPRE target on a free loopback port and aim the run at it")
+	f.String("segment", "", "send only segment `i/N` of the schedule (1-based) in a distributed run")
+	f.Int("segments", 0, "split the schedule into `N` segments, this one chosen by JOB_COMPLETION_INDEX (Kubernetes Indexed Job)")
+	f.String("start-at", "", "wait for this instant before the first arrival: RFC 3339 `TIME` or +DURATION from now")
+	f.String("junit", "", "write a JUnit XML report to `FILE`")
+	f.String("html", "", "write a self-contained HTML report to `FILE`")
+	f.String("summary-md", "", "write a markdown summary to `FILE` (also appended to $GITHUB_STEP_SUMMARY when set)")
+	f.String("hdr-log", "", "write per-period histograms as an HdrHistogram interval log to `FILE`")
+	f.Bool("allow-outside-payload", false, "let payload.path read files outside the script's folder")
+	f.String("debug-addr", "", "serve Go pprof on this loopback `ADDR` (e.g. 127.0.0.1:6060) while running")
+	return c
+}
+
+// runOptions resolves the options; now anchors a relative --start-at.
+func runOptions(s *State, c *cobra.Command, configPath, script string, now time.Time) (*RunOptions, error) {
+	st, err := loadSettings(s, c.Flags(), configPath, "config")
+	if err != nil {
+		return nil, err
+	}
+	o := &RunOptions{
+		Script:      script,
+		Target:      st.String("target"),
+		Environment: st.String("environment"),
+		Output:      st.String("output"),
+		JUnit:       st.String("junit"),
+		HTML:        st.String("html"),
+		SummaryMD:   st.String("summary-md"),
+		HdrLog:      st.String("hdr-log"),
+		DebugAddr:   st.String("debug-addr"),
+	}
+	var errs []error
+	collect := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	boolOpt := func(key string, dst *bool) {
+		b, err := st.Bool(key)
+		*dst = b
+		collect(err)
+	}
+	boolOpt("quiet", &o.Quiet)
+	boolOpt("insecure", &o.Insecure)
+	boolOpt("with-target", &o.WithTarget)
+	boolOpt("allow-outside-payload", &o.AllowOutsidePayload)
+
+	o.Period, err = st.Duration("period")
+	collect(err)
+	if err == nil && o.Period < 100*time.Millisecond {
+		collect(st.errorf("period", "%s is too short (use 100ms or more)", o.Period))
+	}
+	o.Grace, err = st.Duration("grace")
+	collect(err)
+	if err == nil && o.Grace < 0 {
+		collect(st.errorf("grace", "%s is negative", o.Grace))
+	}
+	o.Vars, err = st.Pairs("var")
+	collect(err)
+
+	if o.WithTarget && o.Target != "" {
+		collect(fmt.Errorf("%s and %s: give one of them, --with-target chooses the target itself", st.source("target"), st.source("with-target")))
+	}
+	if o.Target != "" && !strings.HasPrefix(o.Target, "http://") && !strings.HasPrefix(o.Target, "https://") {
+		collect(st.errorf("target", "%q is not an http:// or https:// URL", o.Target))
+	}
+	if o.DebugAddr != "" {
+		collect(checkLoopback(o.DebugAddr, st.source("debug-addr")))
+	}
+
+	seg, err := segmentOf(st, s)
+	collect(err)
+	o.Segment = seg
+
+	if at := st.String("start-at"); at != "" {
+		t, err := parseStartAt(at, now)
+		if err != nil {
+			collect(st.errorf("start-at", "%v", err))
+		}
+		o.StartAt = t
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...) // one per line: fix them all in one pass
+	}
+	return o, nil
+}
+
+// segmentOf reads --segment i/N, or --segments N with the Kubernetes Indexed
+// Job's JOB_COMPLETION_INDEX (0-based) choosing i.
+func segmentOf(st *settings, s *State) (Segment, error) {
+	var seg Segment
+	if raw := st.String("segment"); raw != "" {
+		var err error
+		if seg, err = parseSegment(raw); err != nil {
+			return Segment{}, st.errorf("segment", "%v", err)
+		}
+	}
+	n, err := st.Int("segments")
+	if err != nil {
+		return Segment{}, err
+	}
+	if n == 0 {
+		return seg, nil
+	}
+	if n < 0 {
+		return Segment{}, st.errorf("segments", "%d is negative", n)
+	}
+	if seg.Count != 0 {
+		if seg.Count != n {
+			return Segment{}, fmt.Errorf("%s says %s segments but %s says %d", st.source("segment"), strconv.Itoa(seg.Count), st.source("segments"), n)
+		}
+		return seg, nil
+	}
+	idx, ok := s.LookupEnv("JOB_COMPLETION_INDEX")
+	if !ok {
+		return Segment{}, fmt.Errorf("%s needs JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job) to pick this process's segment; outside Kubernetes use --segment i/N", st.source("segments"))
+	}
+	i, err := strconv.Atoi(strings.TrimSpace(idx))
+	if err != nil || i < 0 || i >= n {
+		return Segment{}, fmt.Errorf("JOB_COMPLETION_INDEX=%q: want a whole number from 0 to %d for %s %d", idx, n-1, st.source("segments"), n)
+	}
+	return Segment{Index: i + 1, Count: n}, nil
+}
+
+// parseSegment parses "i/N" with 1 <= i <= N.
+func parseSegment(raw string) (Segment, error) {
+	is, ns, ok := strings.Cut(strings.TrimSpace(raw), "/")
+	i, err1 := strconv.Atoi(is)
+	n, err2 := strconv.Atoi(ns)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 1 || i > n {
+		return Segment{}, fmt.Errorf("%q is not i/N with 1 <= i <= N (e.g. 2/4)", raw)
+	}
+	return Segment{Index: i, Count: n}, nil
+}
+
+// parseStartAt accepts RFC 3339 ("2026-11-26T03:00:00Z") or "+30s" from now.
+func parseStartAt(raw string, now time.Time) (time.Time, error) {
+	raw = strings.TrimSpace(raw)
+	if rest, ok := strings.CutPrefix(raw, "+"); ok {
+		d, err := time.ParseDuration(rest)
+		if err != nil || d < 0 {
+			return time.Time{}, fmt.Errorf("%q is not +DURATION (e.g. +30s)", raw)
+		}
+		return now.Add(d), nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, raw)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is neither RFC 3339 (e.g. 2026-11-26T03:00:00Z) nor +DURATION (e.g. +30s)", raw)
+	}
+	return t, nil
+}
+
+// checkLoopback refuses debug listeners reachable from other machines: pprof
+// exposes memory contents.
+func checkLoopback(addr, src string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%s: %q is not HOST:PORT (e.g. 127.0.0.1:6060)", src, addr)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("%s: %q is not a loopback address (use 127.0.0.1 or [::1])", src, addr)
+	}
+	return nil
+}
+
+// runRun does the run; it is wired in run_exec.go.
+func runRun(ctx context.Context, s *State, opts *RunOptions) error {
+	return &ExitError{Code: ExitUsage, Err: fmt.Errorf("run %s: not built yet", opts.Script)}
 }
