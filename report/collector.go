@@ -1,0 +1,412 @@
+package report
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/primeload/primeload/runner"
+)
+
+var _ runner.Recorder = (*Collector)(nil)
+
+// maxShards bounds memory: each shard holds two windows of 139 KB histograms
+// per endpoint, and beyond a few shards per core contention is already gone.
+const maxShards = 64
+
+// Info is what a Collector stamps into every report it builds.
+type Info struct {
+	Target      string
+	Script      ScriptInfo
+	Environment string
+	Segment     string
+	Version     string
+	// Period is the intended length of intermediate periods (--period).
+	Period time.Duration
+}
+
+// Collector implements runner.Recorder. Virtual users record into shards
+// that each have their own lock; Flush, called once per period, folds the
+// shards into an intermediate period and the aggregate, and computes every
+// derived number once.
+type Collector struct {
+	info   Info
+	start  time.Time
+	shards []shard
+
+	flushMu   sync.Mutex // one Flush at a time; guards everything below
+	lastFlush time.Time
+	period    *window // scratch: the shards of one period merged
+	agg       *window
+	aggM      *Metrics
+	inter     []*Metrics
+
+	liveMu   sync.Mutex
+	lastP99  time.Duration
+	lastRate float64
+}
+
+// NewCollector returns a Collector for a run that starts at start.
+func NewCollector(start time.Time, info Info) *Collector {
+	n := min(4*runtime.GOMAXPROCS(0), maxShards)
+	c := &Collector{
+		info:      info,
+		start:     start,
+		shards:    make([]shard, n),
+		lastFlush: start,
+		period:    newWindow(),
+		agg:       newWindow(),
+	}
+	for i := range c.shards {
+		c.shards[i].cur = newWindow()
+		c.shards[i].spare = newWindow()
+	}
+	c.aggM, _ = c.agg.metrics(start, start) // an empty window cannot fail to encode
+	return c
+}
+
+// Sink returns the sink for worker slot id.
+func (c *Collector) Sink(id int) runner.Sink {
+	return &c.shards[uint(id)%uint(len(c.shards))]
+}
+
+// NextFlush returns the wall-clock period boundary after now. Flushing on
+// these boundaries makes the periods of separate generators line up, so
+// their reports merge period by period.
+func (c *Collector) NextFlush(now time.Time) time.Time {
+	p := c.info.Period
+	if p <= 0 {
+		p = 10 * time.Second
+	}
+	return now.Truncate(p).Add(p)
+}
+
+// Flush closes the period that ends at now, folds it into the aggregate and
+// returns it. Periods with nothing recorded are still returned and kept, so
+// a stalled target shows as empty periods rather than a gap.
+func (c *Collector) Flush(now time.Time) (*Metrics, error) {
+	c.flushMu.Lock()
+	defer c.flushMu.Unlock()
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		s.cur, s.spare = s.spare, s.cur
+		s.mu.Unlock()
+		// spare is now out of reach of every sink: merge it without the lock.
+		c.period.add(s.spare)
+		s.spare.reset()
+	}
+	start := c.lastFlush
+	if now.Before(start) {
+		now = start
+	}
+	m, err := c.period.metrics(start, now)
+	if err != nil {
+		return nil, fmt.Errorf("close period at %s: %w", now.Format(time.RFC3339), err)
+	}
+	c.agg.add(c.period)
+	c.period.reset()
+	agg, err := c.agg.metrics(c.start, now)
+	if err != nil {
+		return nil, fmt.Errorf("fold period into aggregate: %w", err)
+	}
+	c.aggM = agg
+	c.inter = append(c.inter, m)
+	c.lastFlush = now
+
+	c.liveMu.Lock()
+	c.lastP99 = time.Duration(m.Summaries[ResponseTime].P99 * float64(time.Millisecond))
+	c.lastRate = m.Rates[RequestRate]
+	c.liveMu.Unlock()
+	return m, nil
+}
+
+// Report returns the report as of the last Flush. Its Metrics are shared
+// with the collector and must not be modified; the caller owns the rest and
+// fills in what only it knows (Expected, MissedArrivals, Aborted).
+func (c *Collector) Report() *Report {
+	c.flushMu.Lock()
+	defer c.flushMu.Unlock()
+	r := &Report{
+		Aggregate:    c.aggM,
+		Intermediate: slices.Clone(c.inter),
+		Target:       c.info.Target,
+		Script:       c.info.Script,
+		Environment:  c.info.Environment,
+		Segment:      c.info.Segment,
+		StartedAt:    c.start,
+		EndedAt:      c.lastFlush,
+		Version:      c.info.Version,
+		PeriodLength: c.info.Period.Milliseconds(),
+	}
+	if s, ok := c.aggM.Summaries[ScheduleLag]; ok {
+		r.ScheduleLag = &s
+	}
+	if r.Intermediate == nil {
+		r.Intermediate = []*Metrics{}
+	}
+	return r
+}
+
+// Live is a cheap view of the run for progress bars.
+type Live struct {
+	Requests     int64
+	Responses    int64
+	Errors       int64 // sum of every errors.* counter
+	VUsersActive int64 // created minus completed and failed
+	// LastP99 and LastRate describe the last closed period (0 before the first).
+	LastP99  time.Duration
+	LastRate float64
+}
+
+// Live sums the shards' running totals; it takes no lock a virtual user waits on.
+func (c *Collector) Live() Live {
+	var l Live
+	for i := range c.shards {
+		s := &c.shards[i]
+		l.Requests += s.requests.Load()
+		l.Responses += s.responses.Load()
+		l.Errors += s.errors.Load()
+		l.VUsersActive += s.vcreated.Load() - s.vended.Load()
+	}
+	c.liveMu.Lock()
+	l.LastP99, l.LastRate = c.lastP99, c.lastRate
+	c.liveMu.Unlock()
+	return l
+}
+
+// shard is the recording state of the worker slots mapped to it.
+type shard struct {
+	mu    sync.Mutex
+	cur   *window // guarded by mu
+	spare *window // touched only by Flush
+
+	// Running totals for Live, never reset.
+	requests, responses, errors, vcreated, vended atomic.Int64
+	_                                             [64]byte // keeps neighbouring shards off this cache line
+}
+
+// Response records one HTTP exchange without allocating once its endpoint
+// and status have been seen in the period.
+func (s *shard) Response(endpoint string, latency time.Duration, status int, downloaded int64) {
+	us, clamped := micros(latency)
+	s.mu.Lock()
+	w := s.cur
+	w.responses++
+	w.downloaded += downloaded
+	if clamped {
+		w.clamped++
+	}
+	w.codes[status]++
+	w.epCodes[epCode{endpoint, status}]++
+	w.rt.RecordValue(us) // in range after micros
+	h := w.ep[endpoint]
+	if h == nil {
+		h = newHist()
+		w.ep[endpoint] = h
+	}
+	h.RecordValue(us)
+	s.mu.Unlock()
+	s.responses.Add(1)
+}
+
+// Count adds delta to a counter.
+func (s *shard) Count(name string, delta int64) {
+	s.mu.Lock()
+	s.cur.counters[name] += delta
+	s.mu.Unlock()
+	switch {
+	case name == "http.requests":
+		s.requests.Add(delta)
+	case name == "vusers.created":
+		s.vcreated.Add(delta)
+	case name == "vusers.completed" || name == "vusers.failed":
+		s.vended.Add(delta)
+	case strings.HasPrefix(name, "errors."):
+		s.errors.Add(delta)
+	}
+}
+
+// Lag records how late an arrival started.
+func (s *shard) Lag(d time.Duration) {
+	if d < 0 {
+		d = 0 // early is on time: the schedule, not the generator, decided
+	}
+	us, clamped := micros(d)
+	s.mu.Lock()
+	if clamped {
+		s.cur.clamped++
+	}
+	s.cur.lag.RecordValue(us)
+	s.mu.Unlock()
+}
+
+type epCode struct {
+	endpoint string
+	status   int
+}
+
+// window is what was recorded in one period, kept in forms that need no
+// string building on the hot path; names are made at flush.
+type window struct {
+	counters   map[string]int64
+	codes      map[int]int64
+	epCodes    map[epCode]int64
+	responses  int64
+	downloaded int64
+	clamped    int64
+	rt, lag    *hdrhistogram.Histogram
+	ep         map[string]*hdrhistogram.Histogram
+}
+
+func newWindow() *window {
+	return &window{
+		counters: map[string]int64{},
+		codes:    map[int]int64{},
+		epCodes:  map[epCode]int64{},
+		rt:       newHist(),
+		lag:      newHist(),
+		ep:       map[string]*hdrhistogram.Histogram{},
+	}
+}
+
+// reset empties w but keeps its map entries and histograms, zeroed, so the
+// next period records without allocating.
+func (w *window) reset() {
+	for k := range w.counters {
+		w.counters[k] = 0
+	}
+	for k := range w.codes {
+		w.codes[k] = 0
+	}
+	for k := range w.epCodes {
+		w.epCodes[k] = 0
+	}
+	w.responses, w.downloaded, w.clamped = 0, 0, 0
+	w.rt.Reset()
+	w.lag.Reset()
+	for _, h := range w.ep {
+		h.Reset()
+	}
+}
+
+// add folds o into w. Both have the same geometry, so nothing is dropped.
+func (w *window) add(o *window) {
+	for k, v := range o.counters {
+		if v != 0 {
+			w.counters[k] += v
+		}
+	}
+	for k, v := range o.codes {
+		if v != 0 {
+			w.codes[k] += v
+		}
+	}
+	for k, v := range o.epCodes {
+		if v != 0 {
+			w.epCodes[k] += v
+		}
+	}
+	w.responses += o.responses
+	w.downloaded += o.downloaded
+	w.clamped += o.clamped
+	w.rt.Merge(o.rt)
+	w.lag.Merge(o.lag)
+	for k, h := range o.ep {
+		if h.TotalCount() == 0 {
+			continue
+		}
+		dst := w.ep[k]
+		if dst == nil {
+			dst = newHist()
+			w.ep[k] = dst
+		}
+		dst.Merge(h)
+	}
+}
+
+// metrics names and derives everything in w for the period [start, end).
+func (w *window) metrics(start, end time.Time) (*Metrics, error) {
+	counters := map[string]int64{}
+	for k, v := range w.counters {
+		if v != 0 {
+			counters[k] = v
+		}
+	}
+	if w.responses > 0 {
+		counters["http.responses"] = w.responses
+		counters["http.downloaded_bytes"] = w.downloaded
+	}
+	for code, v := range w.codes {
+		if v != 0 {
+			counters["http.codes."+strconv.Itoa(code)] = v
+		}
+	}
+	for k, v := range w.epCodes {
+		if v != 0 {
+			counters[EndpointPrefix+k.endpoint+".codes."+strconv.Itoa(k.status)] = v
+		}
+	}
+	if w.clamped > 0 {
+		counters[Clamped] = w.clamped
+	}
+	hists := map[string]*hdrhistogram.Histogram{}
+	if w.rt.TotalCount() > 0 {
+		hists[ResponseTime] = w.rt
+	}
+	if w.lag.TotalCount() > 0 {
+		hists[ScheduleLag] = w.lag
+	}
+	for k, h := range w.ep {
+		if h.TotalCount() > 0 {
+			hists[EndpointResponseTime+k] = h
+		}
+	}
+	m := &Metrics{
+		Counters:  counters,
+		Rates:     map[string]float64{},
+		Period:    start.UnixMilli(),
+		PeriodEnd: end.UnixMilli(),
+		Summaries: map[string]Summary{},
+		HDR:       map[string]string{},
+	}
+	for name, h := range hists {
+		enc, err := encodeHist(h)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		m.HDR[name] = enc
+		m.Summaries[name] = summarize(h)
+	}
+	m.derive()
+	return m, nil
+}
+
+// derive fills everything computed from counters, summaries and bounds.
+func (m *Metrics) derive() {
+	m.Histograms = maps.Clone(m.Summaries)
+	m.FirstMetricAt, m.LastMetricAt = m.Period, m.PeriodEnd
+	m.FirstCounterAt, m.LastCounterAt, m.FirstHistogramAt, m.LastHistogramAt = 0, 0, 0, 0
+	if len(m.Counters) > 0 {
+		m.FirstCounterAt, m.LastCounterAt = m.Period, m.PeriodEnd
+	}
+	if len(m.Summaries) > 0 {
+		m.FirstHistogramAt, m.LastHistogramAt = m.Period, m.PeriodEnd
+	}
+	if m.Rates == nil {
+		m.Rates = map[string]float64{}
+	}
+	if secs := float64(m.PeriodEnd-m.Period) / 1000; secs > 0 {
+		m.Rates[RequestRate] = math.Round(float64(m.Counters["http.requests"])/secs*100) / 100
+	} else {
+		m.Rates[RequestRate] = 0
+	}
+}

@@ -1,0 +1,207 @@
+package report
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// maxReportBytes bounds what Decode reads: a week of 10 s periods with a
+// dozen endpoints stays far below it, a hostile file does not get to fill memory.
+const maxReportBytes = 1 << 30
+
+// Encode writes r as indented JSON.
+func Encode(w io.Writer, r *Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
+		return fmt.Errorf("encode report: %w", err)
+	}
+	return nil
+}
+
+// WriteFile writes r to path atomically: a temporary file in the same
+// directory is written, synced and renamed over path, so a crash at any
+// moment leaves either the previous complete report or the new one.
+func WriteFile(path string, r *Report) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err := Encode(f, r); err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("write report %s: sync: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write report %s: close: %w", path, err)
+	}
+	// CreateTemp makes the file 0600; a report is not secret.
+	if err := os.Chmod(f.Name(), 0o644); err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	// Sync the directory so the rename itself survives a power cut.
+	if d, derr := os.Open(dir); derr == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// ReadFile reads and validates the report at path.
+func ReadFile(path string) (*Report, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read report: %w", err)
+	}
+	defer f.Close()
+	r, err := Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("read report %s: %w", path, err)
+	}
+	return r, nil
+}
+
+// Decode reads one report and validates it: every histogram must decode
+// with primeload's geometry and agree with its summary's count, so that a
+// corrupt report is rejected here rather than misleading a merge or an SLO.
+func Decode(rd io.Reader) (*Report, error) {
+	dec := json.NewDecoder(io.LimitReader(rd, maxReportBytes))
+	var r Report
+	if err := dec.Decode(&r); err != nil {
+		return nil, jsonError(err)
+	}
+	if dec.More() {
+		return nil, errors.New("unexpected data after the report's JSON object")
+	}
+	if r.Aggregate == nil {
+		return nil, errors.New(`missing "aggregate": not a primeload or Artillery report`)
+	}
+	if err := r.Aggregate.validate(); err != nil {
+		return nil, fmt.Errorf("aggregate: %w", err)
+	}
+	for i, m := range r.Intermediate {
+		if m == nil {
+			return nil, fmt.Errorf("intermediate[%d]: null period", i)
+		}
+		if err := m.validate(); err != nil {
+			return nil, fmt.Errorf("intermediate[%d]: %w", i, err)
+		}
+	}
+	if r.Intermediate == nil {
+		r.Intermediate = []*Metrics{}
+	}
+	if r.PeriodLength < 0 {
+		return nil, fmt.Errorf("periodLength %d: must be positive milliseconds", r.PeriodLength)
+	}
+	return &r, nil
+}
+
+// jsonError says where in the file JSON went wrong, in words.
+func jsonError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF):
+		return errors.New("empty input: expected a JSON report")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errors.New("truncated JSON: the report ends early")
+	case errors.As(err, &syn):
+		return fmt.Errorf("invalid JSON at byte %d: %w", syn.Offset, err)
+	case errors.As(err, &typ):
+		return fmt.Errorf("field %q at byte %d: got JSON %s, want %s", typ.Field, typ.Offset, typ.Value, typ.Type)
+	}
+	return fmt.Errorf("decode report: %w", err)
+}
+
+// validate checks one period: its bounds are ordered, counters are not
+// negative, and every histogram decodes and holds as many values as its
+// summary counts. A report without histograms (Artillery's) still reads; it
+// just cannot be merged.
+func (m *Metrics) validate() error {
+	if m.PeriodEnd < m.Period {
+		return fmt.Errorf("periodEnd %d is before period %d", m.PeriodEnd, m.Period)
+	}
+	for name, v := range m.Counters {
+		if v < 0 {
+			return fmt.Errorf("counter %q is negative (%d)", name, v)
+		}
+	}
+	for name, enc := range m.HDR {
+		h, err := decodeHist(enc)
+		if err != nil {
+			return fmt.Errorf("histogram %q: %w", name, err)
+		}
+		s, ok := m.Summaries[name]
+		if !ok {
+			return fmt.Errorf("histogram %q has no summary", name)
+		}
+		if s.Count != h.TotalCount() {
+			return fmt.Errorf("histogram %q holds %d values but its summary counts %d", name, h.TotalCount(), s.Count)
+		}
+	}
+	if m.Counters == nil {
+		m.Counters = map[string]int64{}
+	}
+	if m.Summaries == nil {
+		m.Summaries = map[string]Summary{}
+	}
+	if m.Histograms == nil {
+		m.Histograms = map[string]Summary{}
+	}
+	if m.HDR == nil {
+		m.HDR = map[string]string{}
+	}
+	return nil
+}
+
+// Histogram decodes the named summary's HdrHistogram (values in µs).
+func (m *Metrics) Histogram(name string) (*hdrhistogram.Histogram, error) {
+	enc, ok := m.HDR[name]
+	if !ok {
+		return nil, fmt.Errorf("no histogram %q", name)
+	}
+	h, err := decodeHist(enc)
+	if err != nil {
+		return nil, fmt.Errorf("histogram %q: %w", name, err)
+	}
+	h.SetStartTimeMs(m.Period)
+	h.SetEndTimeMs(m.PeriodEnd)
+	return h, nil
+}
+
+// Endpoints lists the endpoints with a latency summary in m, sorted.
+func (m *Metrics) Endpoints() []string {
+	var eps []string
+	for name := range m.Summaries {
+		if ep, ok := strings.CutPrefix(name, EndpointResponseTime); ok {
+			eps = append(eps, ep)
+		}
+	}
+	slices.Sort(eps)
+	return eps
+}
+
+// Duration is the length of the period.
+func (m *Metrics) Duration() time.Duration {
+	return time.Duration(m.PeriodEnd-m.Period) * time.Millisecond
+}

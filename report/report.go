@@ -1,0 +1,253 @@
+// Package report records a run's measurements (sharded HdrHistograms and
+// counters folded into periods), and reads, writes, merges and prints
+// primeload's JSON report, which keeps the shape of Artillery's --output
+// report so tools that read those read ours.
+package report
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/primeload/primeload/scenario"
+)
+
+// Metric names the collector produces, as Artillery names them.
+const (
+	// ResponseTime is the summary of every HTTP response's latency.
+	ResponseTime = "http.response_time"
+	// EndpointResponseTime prefixes the per-endpoint latency summary; the
+	// endpoint label (scenario.Request.Endpoint) follows it.
+	EndpointResponseTime = "plugins.metrics-by-endpoint.response_time."
+	// EndpointPrefix prefixes per-endpoint counters: EndpointPrefix + endpoint + ".codes.200".
+	EndpointPrefix = "plugins.metrics-by-endpoint."
+	// ScheduleLag is the summary of how late arrivals started against their
+	// schedule. It is primeload's own: Artillery does not measure it.
+	ScheduleLag = "primeload.schedule_lag"
+	// Clamped counts latencies outside the histogram range (1 µs to 1 min),
+	// recorded at the nearest bound instead of being dropped.
+	Clamped = "primeload.clamped_values"
+	// RequestRate is the rate of http.requests per second over a period.
+	RequestRate = "http.request_rate"
+)
+
+// Report is a run's complete result: the JSON written by --output and read
+// by `primeload report`.
+type Report struct {
+	// Aggregate covers the whole run; Intermediate holds one entry per period.
+	Aggregate    *Metrics   `json:"aggregate"`
+	Intermediate []*Metrics `json:"intermediate"`
+	// Expected compares the arrivals each phase should have created with what happened.
+	Expected []PhaseArrivals `json:"expected"`
+	// ScheduleLag repeats the aggregate's ScheduleLag summary so readers need not dig.
+	ScheduleLag *Summary `json:"scheduleLag,omitempty"`
+	// MissedArrivals counts arrivals the generator could not start at all.
+	MissedArrivals int64      `json:"missedArrivals"`
+	Target         string     `json:"target"`
+	Script         ScriptInfo `json:"script"`
+	Environment    string     `json:"environment,omitempty"`
+	// Segment is "i/n" when this report is one part of a distributed run.
+	Segment   string    `json:"segment,omitempty"`
+	StartedAt time.Time `json:"startedAt"`
+	EndedAt   time.Time `json:"endedAt"`
+	// Aborted is set when the run was interrupted before its schedule ended.
+	Aborted bool   `json:"aborted"`
+	Version string `json:"version"`
+	// PeriodLength is the intended length of intermediate periods in ms;
+	// Merge aligns periods on multiples of it.
+	PeriodLength int64 `json:"periodLength"`
+	// SLO holds the evaluated service level objectives; filled by report/slo.
+	SLO []SLO `json:"slo,omitempty"`
+	// Passed is nil until SLOs were evaluated, then whether all strict ones held.
+	Passed *bool `json:"passed,omitempty"`
+}
+
+// PhaseArrivals is one phase's expected versus actual arrivals.
+type PhaseArrivals struct {
+	Name     string `json:"name"`
+	Expected int64  `json:"expected"`
+	Created  int64  `json:"created"`
+	Skipped  int64  `json:"skipped"`
+}
+
+// ScriptInfo identifies the script a report came from and keeps its SLOs so
+// they can be evaluated again later without the script file.
+type ScriptInfo struct {
+	Path string `json:"path"`
+	// Digest is a hash of the script's content (e.g. "sha256:..."); reports
+	// are merged only when their digests (or, lacking them, paths) agree.
+	Digest    string   `json:"digest,omitempty"`
+	Endpoints []string `json:"endpoints,omitempty"`
+	Ensure    Ensure   `json:"ensure"`
+}
+
+// Ensure is the script's ensure section as data.
+type Ensure struct {
+	Thresholds []Threshold `json:"thresholds,omitempty"`
+	Conditions []Condition `json:"conditions,omitempty"`
+	// Legacy holds the old keys (p95: 200, maxErrorRate: 1) as written.
+	Legacy []Threshold `json:"legacy,omitempty"`
+}
+
+// Threshold means metric < limit.
+type Threshold struct {
+	Metric string  `json:"metric"`
+	Limit  float64 `json:"limit"`
+}
+
+// Condition is an ensure expression over metric names.
+type Condition struct {
+	Expression string `json:"expression"`
+	Strict     bool   `json:"strict"`
+}
+
+// EnsureFrom copies a script's ensure section into the report's form.
+func EnsureFrom(e scenario.Ensure) Ensure {
+	conv := func(ts []scenario.Threshold) []Threshold {
+		var out []Threshold
+		for _, t := range ts {
+			out = append(out, Threshold{Metric: t.Metric, Limit: t.Limit})
+		}
+		return out
+	}
+	var conds []Condition
+	for _, c := range e.Conditions {
+		conds = append(conds, Condition{Expression: c.Expression, Strict: c.Strict})
+	}
+	return Ensure{Thresholds: conv(e.Thresholds), Conditions: conds, Legacy: conv(e.Legacy)}
+}
+
+// SLO is one evaluated objective.
+type SLO struct {
+	// Name is the threshold's metric or a condition's expression, as shown to users.
+	Name       string  `json:"name"`
+	Expression string  `json:"expression"`
+	Value      float64 `json:"value"`
+	// Limit is nil for conditions, which have no single limit.
+	Limit  *float64 `json:"limit,omitempty"`
+	OK     bool     `json:"ok"`
+	Strict bool     `json:"strict"`
+}
+
+// Metrics is one period (or the whole run) in Artillery's shape: counters,
+// rates and summaries, plus the lossless histograms they were computed from.
+type Metrics struct {
+	Counters map[string]int64   `json:"counters"`
+	Rates    map[string]float64 `json:"rates"`
+	// Times are milliseconds since the Unix epoch. The collector does not
+	// stamp each sample (that would cost a clock read per request), so the
+	// first and last metric times are the period's bounds.
+	FirstCounterAt   int64 `json:"firstCounterAt,omitempty"`
+	LastCounterAt    int64 `json:"lastCounterAt,omitempty"`
+	FirstHistogramAt int64 `json:"firstHistogramAt,omitempty"`
+	LastHistogramAt  int64 `json:"lastHistogramAt,omitempty"`
+	FirstMetricAt    int64 `json:"firstMetricAt"`
+	LastMetricAt     int64 `json:"lastMetricAt"`
+	// Period is the start of the period in ms since the epoch, as Artillery has it.
+	Period int64 `json:"period"`
+	// PeriodEnd is the end of the period in ms since the epoch; rates divide by End-Period.
+	PeriodEnd int64              `json:"periodEnd"`
+	Summaries map[string]Summary `json:"summaries"`
+	// Histograms repeats Summaries, as Artillery's report does, for its readers.
+	Histograms map[string]Summary `json:"histograms"`
+	// HDR holds each summary's HdrHistogram (values in µs) in the standard
+	// compressed base64 form, so periods and reports merge without loss.
+	HDR map[string]string `json:"hdr"`
+}
+
+// Summary describes a latency distribution in milliseconds with microsecond precision.
+type Summary struct {
+	Min    float64 `json:"min"`
+	Max    float64 `json:"max"`
+	Count  int64   `json:"count"`
+	Mean   float64 `json:"mean"`
+	P50    float64 `json:"p50"`
+	Median float64 `json:"median"`
+	P75    float64 `json:"p75"`
+	P90    float64 `json:"p90"`
+	P95    float64 `json:"p95"`
+	P99    float64 `json:"p99"`
+	P999   float64 `json:"p999"`
+}
+
+// SummaryStats lists the statistics a summary metric is addressed by, as in
+// "http.response_time.p99".
+func SummaryStats() []string {
+	return []string{"min", "max", "count", "mean", "p50", "median", "p75", "p90", "p95", "p99", "p999"}
+}
+
+// Stat returns one statistic of the summary by its name in SummaryStats.
+func (s Summary) Stat(name string) (float64, bool) {
+	switch name {
+	case "min":
+		return s.Min, true
+	case "max":
+		return s.Max, true
+	case "count":
+		return float64(s.Count), true
+	case "mean":
+		return s.Mean, true
+	case "p50":
+		return s.P50, true
+	case "median":
+		return s.Median, true
+	case "p75":
+		return s.P75, true
+	case "p90":
+		return s.P90, true
+	case "p95":
+		return s.P95, true
+	case "p99":
+		return s.P99, true
+	case "p999":
+		return s.P999, true
+	}
+	return math.NaN(), false
+}
+
+// Lookup returns the value of a flat metric name: a counter
+// ("http.codes.500"), a rate ("http.request_rate") or a summary statistic
+// ("http.response_time.p99"). A counter that never counted is absent.
+func (m *Metrics) Lookup(name string) (float64, bool) {
+	if v, ok := m.Counters[name]; ok {
+		return float64(v), true
+	}
+	if v, ok := m.Rates[name]; ok {
+		return v, true
+	}
+	// Endpoint labels may contain dots, so the statistic is after the last one.
+	i := strings.LastIndexByte(name, '.')
+	if i < 0 {
+		return 0, false
+	}
+	s, ok := m.Summaries[name[:i]]
+	if !ok {
+		return 0, false
+	}
+	return s.Stat(name[i+1:])
+}
+
+// Names lists every flat name Lookup answers for, sorted.
+func (m *Metrics) Names() []string {
+	var names []string
+	for k := range m.Counters {
+		names = append(names, k)
+	}
+	for k := range m.Rates {
+		names = append(names, k)
+	}
+	for k := range m.Summaries {
+		for _, s := range SummaryStats() {
+			names = append(names, k+"."+s)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Start returns the period's start time.
+func (m *Metrics) Start() time.Time { return time.UnixMilli(m.Period) }
+
+// End returns the period's end time.
+func (m *Metrics) End() time.Time { return time.UnixMilli(m.PeriodEnd) }

@@ -1,0 +1,252 @@
+package slo
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// kind is how a metric behaves when the run never produced it.
+type kind int
+
+const (
+	// counter and rate metrics that never happened are 0: a run without a
+	// single 500 has http.codes.500 == 0, not an unknown value.
+	counter kind = iota
+	// summary statistics without samples have no value, and a check on them
+	// fails, as Artillery fails a check on a metric the run did not report.
+	summary
+)
+
+// EndpointPrefix starts every per-endpoint metric name, as Artillery's
+// metrics-by-endpoint plugin spells it.
+const EndpointPrefix = "plugins.metrics-by-endpoint."
+
+// endpointResponseTime is the per-endpoint latency summary family:
+// plugins.metrics-by-endpoint.response_time.<endpoint>.<stat>.
+const endpointResponseTime = EndpointPrefix + "response_time."
+
+// LagMetric is the summary of how late arrivals started against the schedule.
+const LagMetric = "primeload.schedule_lag"
+
+// Stats are the statistic suffixes a summary metric offers (milliseconds).
+var stats = []string{"min", "max", "count", "mean", "median", "p50", "p75", "p90", "p95", "p99", "p999"}
+
+// summaries are the run-wide summary metrics.
+var summaries = []string{"http.response_time", "vusers.session_length", LagMetric}
+
+// counters are the fixed counter and rate names; families with a variable
+// last part (http.codes.NNN, errors.X, ...) are matched in classify.
+var counters = []string{
+	"http.requests", "http.responses", "http.downloaded_bytes", "http.request_rate",
+	"vusers.created", "vusers.completed", "vusers.failed", "vusers.skipped",
+	"plugins.expect.ok", "plugins.expect.failed",
+}
+
+// catalog knows every metric name a run of one script could report.
+type catalog struct {
+	endpoints []string
+	known     map[string]bool
+}
+
+func newCatalog(endpoints []string) *catalog {
+	c := &catalog{endpoints: endpoints, known: make(map[string]bool, len(endpoints))}
+	for _, e := range endpoints {
+		c.known[e] = true
+	}
+	return c
+}
+
+// classify tells the kind of a metric name, or explains why no run of the
+// script could report it.
+func (c *catalog) classify(name string) (kind, error) {
+	if slices.Contains(counters, name) {
+		return counter, nil
+	}
+	if base, stat, ok := cutLast(name); ok && slices.Contains(summaries, base) {
+		if !slices.Contains(stats, stat) {
+			return 0, c.unknownStat(name, base, stat)
+		}
+		return summary, nil
+	}
+	if code, ok := strings.CutPrefix(name, "http.codes."); ok {
+		if !isStatusCode(code) {
+			return 0, fmt.Errorf("unknown metric %q: a status code counter is http.codes.<3-digit code>, e.g. http.codes.500", name)
+		}
+		return counter, nil
+	}
+	if rest, ok := strings.CutPrefix(name, "errors."); ok && rest != "" {
+		return counter, nil
+	}
+	if rest, ok := strings.CutPrefix(name, "vusers.created_by_name."); ok && rest != "" {
+		return counter, nil
+	}
+	if rest, ok := strings.CutPrefix(name, "plugins.expect."); ok && rest != "" {
+		return counter, nil
+	}
+	if strings.HasPrefix(name, EndpointPrefix) {
+		return c.classifyEndpoint(name)
+	}
+	return 0, c.unknown(name)
+}
+
+// classifyEndpoint handles plugins.metrics-by-endpoint.response_time.<ep>.<stat>
+// and the per-endpoint counters <prefix><ep>.codes.NNN and <prefix><ep>.errors.X.
+func (c *catalog) classifyEndpoint(name string) (kind, error) {
+	if rest, ok := strings.CutPrefix(name, endpointResponseTime); ok {
+		ep, stat, ok := cutLast(rest)
+		if !ok {
+			return 0, fmt.Errorf("unknown metric %q: a per-endpoint latency is %s<endpoint>.<stat>", name, endpointResponseTime)
+		}
+		if !c.known[ep] {
+			return 0, c.unknownEndpoint(name, ep)
+		}
+		if !slices.Contains(stats, stat) {
+			return 0, c.unknownStat(name, endpointResponseTime+ep, stat)
+		}
+		return summary, nil
+	}
+	rest := strings.TrimPrefix(name, EndpointPrefix)
+	for _, ep := range c.endpoints {
+		tail, ok := strings.CutPrefix(rest, ep+".")
+		if !ok {
+			continue
+		}
+		if code, ok := strings.CutPrefix(tail, "codes."); ok && isStatusCode(code) {
+			return counter, nil
+		}
+		if e, ok := strings.CutPrefix(tail, "errors."); ok && e != "" {
+			return counter, nil
+		}
+	}
+	ep, _, _ := strings.Cut(rest, ".codes.")
+	if ep == rest {
+		ep, _, _ = strings.Cut(rest, ".errors.")
+	}
+	if ep != rest && !c.known[ep] {
+		return 0, c.unknownEndpoint(name, ep)
+	}
+	return 0, c.unknown(name)
+}
+
+func (c *catalog) unknownStat(name, base, stat string) error {
+	msg := fmt.Sprintf("unknown metric %q: %q is not a statistic of %s", name, stat, base)
+	if s := closest(stat, stats); s != "" {
+		msg += fmt.Sprintf("; did you mean %q?", base+"."+s)
+	}
+	return fmt.Errorf("%s (valid: %s)", msg, strings.Join(stats, ", "))
+}
+
+func (c *catalog) unknownEndpoint(name, ep string) error {
+	msg := fmt.Sprintf("unknown metric %q: the script never calls endpoint %q", name, ep)
+	if s := closest(ep, c.endpoints); s != "" {
+		return fmt.Errorf("%s; did you mean %q?", msg, strings.Replace(name, ep, s, 1))
+	}
+	if len(c.endpoints) == 0 {
+		return fmt.Errorf("%s (the script has no requests)", msg)
+	}
+	return fmt.Errorf("%s (endpoints: %s)", msg, quoteAll(c.endpoints))
+}
+
+func (c *catalog) unknown(name string) error {
+	msg := fmt.Sprintf("unknown metric %q", name)
+	if before, after, ok := strings.Cut(name, "-"); ok && c.isKnown(before) && c.isKnown(strings.TrimSpace(after)) {
+		return fmt.Errorf("%s; to subtract write spaces around the minus: %s - %s", msg, before, after)
+	}
+	if strings.HasPrefix(name, EndpointPrefix) {
+		return fmt.Errorf(`%s; per-endpoint names with spaces are quoted: metric("%s<endpoint>.p95")`, msg, endpointResponseTime)
+	}
+	if s := c.suggest(name); s != "" {
+		return fmt.Errorf("%s; did you mean %q?", msg, s)
+	}
+	return fmt.Errorf("%s (known: %s, http.codes.<code>, errors.<code>, %s.<stat>, %s<endpoint>.<stat>)",
+		msg, strings.Join(counters, ", "), strings.Join(summaries, ".<stat>, "), endpointResponseTime)
+}
+
+func (c *catalog) isKnown(name string) bool {
+	_, err := c.classify(name)
+	return err == nil
+}
+
+// suggest finds the known name closest to a misspelt one: a bare statistic
+// such as p95 means the run-wide latency, otherwise the nearest by edit distance.
+func (c *catalog) suggest(name string) string {
+	if slices.Contains(stats, name) {
+		return "http.response_time." + name
+	}
+	cands := append([]string(nil), counters...)
+	cands = append(cands, "http.codes.200", "http.codes.500", "errors.ETIMEDOUT", "errors.ECONNREFUSED")
+	for _, s := range summaries {
+		for _, st := range stats {
+			cands = append(cands, s+"."+st)
+		}
+	}
+	for _, ep := range c.endpoints {
+		for _, st := range stats {
+			cands = append(cands, endpointResponseTime+ep+"."+st)
+		}
+	}
+	return closest(name, cands)
+}
+
+// closest returns the candidate nearest to s when it is near enough to be a
+// plausible typo, else "".
+func closest(s string, cands []string) string {
+	best, bestD := "", -1
+	for _, c := range cands {
+		d := levenshtein(s, c)
+		if bestD < 0 || d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if bestD < 0 || bestD > max(2, len(s)/3) {
+		return ""
+	}
+	return best
+}
+
+// levenshtein is the edit distance between a and b, by bytes: metric names
+// are ASCII apart from endpoint paths, where a byte distance is good enough.
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+func cutLast(name string) (before, after string, ok bool) {
+	i := strings.LastIndexByte(name, '.')
+	if i < 0 {
+		return "", "", false
+	}
+	return name[:i], name[i+1:], true
+}
+
+func isStatusCode(s string) bool {
+	return len(s) == 3 && s[0] >= '1' && s[0] <= '5' && isDigit(s[1]) && isDigit(s[2])
+}
+
+func isDigit(b byte) bool { return '0' <= b && b <= '9' }
+
+func quoteAll(list []string) string {
+	q := make([]string, len(list))
+	for i, s := range list {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	sort.Strings(q)
+	return strings.Join(q, ", ")
+}

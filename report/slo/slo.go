@@ -1,0 +1,366 @@
+// Package slo compiles a script's ensure section (Artillery's thresholds,
+// conditions and legacy keys) into checks over a finished run's metrics. All
+// names are checked against what a run of the script could report before any
+// load is sent, so a typo fails validation instead of passing silently.
+package slo
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/primeload/primeload/scenario"
+)
+
+// Metrics gives the value of a named metric of a finished run, as Artillery
+// names it: counters (http.codes.500), rates (http.request_rate) and summary
+// statistics (http.response_time.p99, in milliseconds).
+type Metrics interface {
+	Lookup(name string) (float64, bool)
+}
+
+// MapMetrics is Metrics over a flat map of name to value.
+type MapMetrics map[string]float64
+
+// Lookup returns m[name].
+func (m MapMetrics) Lookup(name string) (float64, bool) {
+	v, ok := m[name]
+	return v, ok
+}
+
+var _ Metrics = MapMetrics(nil)
+
+// Spec is one SLO as text: what a script's ensure section, a --slo flag, or a
+// report's recorded slo[] entry holds. Expression is the whole check, so a
+// recorded report can be re-evaluated without its script.
+type Spec struct {
+	Name       string // a short label: the metric of a threshold, the legacy key, or the expression
+	Expression string // e.g. "http.response_time.p99 < 250"
+	Strict     bool   // a failing strict SLO fails the run; others only warn
+	Pos        scenario.Pos
+	field      string // where in the script it came from, for messages
+}
+
+// Specs lists a script's SLOs in the order Artillery prints them: thresholds,
+// conditions, then the legacy keys.
+func Specs(e scenario.Ensure) []Spec {
+	var specs []Spec
+	for _, t := range e.Thresholds {
+		specs = append(specs, Spec{
+			Name:       t.Metric,
+			Expression: quoteName(t.Metric) + " < " + exact(t.Limit),
+			Strict:     true,
+			Pos:        t.Pos,
+			field:      "ensure.thresholds",
+		})
+	}
+	for _, c := range e.Conditions {
+		specs = append(specs, Spec{Name: c.Expression, Expression: c.Expression, Strict: c.Strict, Pos: c.Pos, field: "ensure.conditions"})
+	}
+	for _, l := range e.Legacy {
+		specs = append(specs, legacySpec(l))
+	}
+	return specs
+}
+
+// legacySpec translates Artillery's legacy ensure keys. As in Artillery, min,
+// max, median, p95 and p99 bound http.response_time; p50 is accepted as
+// median's other name; maxErrorRate bounds the percentage of virtual users
+// that did not complete, inclusively (Artillery writes "<=").
+func legacySpec(l scenario.Threshold) Spec {
+	s := Spec{Name: l.Metric, Strict: true, Pos: l.Pos, field: "ensure." + l.Metric}
+	switch l.Metric {
+	case "maxErrorRate":
+		s.Expression = "(vusers.created - vusers.completed) / vusers.created * 100 <= " + exact(l.Limit)
+	case "min", "max", "median", "p50", "p95", "p99":
+		s.Expression = "http.response_time." + l.Metric + " < " + exact(l.Limit)
+	default:
+		// Compile reports it; keep the key so the message can name it.
+		s.Expression = ""
+	}
+	return s
+}
+
+// Set is a compiled list of SLOs, safe for concurrent Evaluate calls.
+type Set struct {
+	checks []check
+}
+
+// check is one compiled SLO.
+type check struct {
+	Spec
+	names []string // metric names, bound to variables _m0, _m1, ...
+	kinds []kind
+	prog  *vm.Program
+	// For "lhs op constant" expressions, lhs alone, to print the measured
+	// value against the limit; nil for compound conditions.
+	lhs   *vm.Program
+	limit float64
+}
+
+// Error is a problem with one SLO, placed in the script.
+type Error struct {
+	Pos   scenario.Pos
+	Field string // e.g. "ensure.thresholds"
+	Spec  string // the SLO as written
+	Err   error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.Pos.File != "" {
+		fmt.Fprintf(&b, "%s:%d:", e.Pos.File, e.Pos.Line)
+		if e.Pos.Column > 0 {
+			fmt.Fprintf(&b, "%d:", e.Pos.Column)
+		}
+		b.WriteString(" ")
+	}
+	if e.Field != "" {
+		b.WriteString(e.Field + ": ")
+	}
+	fmt.Fprintf(&b, "%s: %v", e.Spec, e.Err)
+	return b.String()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Compile checks and compiles a script's ensure section. endpoints are the
+// endpoint labels the script can produce (scenario.Script.Endpoints); a
+// per-endpoint metric of any other endpoint is an error. All problems are
+// returned at once, each an *Error with the position in the script.
+func Compile(e scenario.Ensure, endpoints []string) (*Set, []error) {
+	return CompileSpecs(Specs(e), endpoints)
+}
+
+// CompileSpecs compiles SLOs given as text, e.g. from --slo flags or a
+// recorded report.
+func CompileSpecs(specs []Spec, endpoints []string) (*Set, []error) {
+	cat := newCatalog(endpoints)
+	set := &Set{}
+	var errs []error
+	for _, sp := range specs {
+		c, err := compileOne(sp, cat)
+		if err != nil {
+			errs = append(errs, &Error{Pos: sp.Pos, Field: sp.field, Spec: label(sp), Err: err})
+			continue
+		}
+		set.checks = append(set.checks, c)
+	}
+	return set, errs
+}
+
+func label(sp Spec) string {
+	if sp.Expression == "" || sp.field == "ensure.thresholds" {
+		return sp.Name
+	}
+	return sp.Expression
+}
+
+func compileOne(sp Spec, cat *catalog) (check, error) {
+	if sp.Expression == "" {
+		return check{}, fmt.Errorf("unknown ensure key %q (valid: thresholds, conditions, min, max, median, p50, p95, p99, maxErrorRate)", sp.Name)
+	}
+	b, err := bindNames(sp.Expression)
+	if err != nil {
+		return check{}, err
+	}
+	c := check{Spec: sp, names: b.names, kinds: make([]kind, len(b.names))}
+	var nameErrs []error
+	env := make(map[string]any, len(b.names))
+	for i, n := range b.names {
+		k, err := cat.classify(n)
+		if err != nil {
+			nameErrs = append(nameErrs, err)
+		}
+		c.kinds[i] = k
+		env[varName(i)] = 0.0
+	}
+	if len(nameErrs) > 0 {
+		return check{}, errors.Join(nameErrs...)
+	}
+	c.prog, err = expr.Compile(b.src, expr.Env(env), expr.AsBool())
+	if err != nil {
+		return check{}, exprError(err, b)
+	}
+	if lhs, limit, ok := splitComparison(b.src); ok {
+		if p, err := expr.Compile(lhs, expr.Env(env), expr.AsFloat64()); err == nil {
+			c.lhs, c.limit = p, limit
+		}
+	}
+	return c, nil
+}
+
+// exprError turns expr's message, which shows the rewritten source, back into
+// one about the expression as written.
+func exprError(err error, b binding) error {
+	msg := err.Error()
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		msg = fe.Message
+	}
+	for i := len(b.names) - 1; i >= 0; i-- {
+		msg = strings.ReplaceAll(msg, varName(i), quoteName(b.names[i]))
+	}
+	return fmt.Errorf("invalid expression: %s (conditions use and, or, not, comparisons and + - * / on metric names)", msg)
+}
+
+// splitComparison recognises "lhs op number" so that the measured lhs can be
+// shown against the number.
+func splitComparison(src string) (lhs string, limit float64, ok bool) {
+	tree, err := parser.Parse(src)
+	if err != nil {
+		return "", 0, false
+	}
+	bin, isBin := tree.Node.(*ast.BinaryNode)
+	if !isBin {
+		return "", 0, false
+	}
+	switch bin.Operator {
+	case "<", "<=", ">", ">=", "==", "!=":
+	default:
+		return "", 0, false
+	}
+	limit, ok = constant(bin.Right)
+	if !ok {
+		return "", 0, false
+	}
+	return bin.Left.String(), limit, true
+}
+
+func constant(n ast.Node) (float64, bool) {
+	switch n := n.(type) {
+	case *ast.IntegerNode:
+		return float64(n.Value), true
+	case *ast.FloatNode:
+		return n.Value, true
+	case *ast.UnaryNode:
+		if v, ok := constant(n.Node); ok && n.Operator == "-" {
+			return -v, true
+		}
+	}
+	return 0, false
+}
+
+// Len is the number of SLOs in the set.
+func (s *Set) Len() int {
+	if s == nil {
+		return 0
+	}
+	return len(s.checks)
+}
+
+// Specs returns the set's SLOs as text, for recording in a report.
+func (s *Set) Specs() []Spec {
+	if s == nil {
+		return nil
+	}
+	specs := make([]Spec, len(s.checks))
+	for i, c := range s.checks {
+		specs[i] = c.Spec
+	}
+	return specs
+}
+
+// Result is one evaluated SLO, as the JSON report's slo[] records it.
+type Result struct {
+	Name       string `json:"name"`
+	Expression string `json:"expression"`
+	// Value is the measured left-hand side of "expression < limit"; nil for
+	// compound conditions, or when the metric had no samples.
+	Value  *float64 `json:"value"`
+	Limit  *float64 `json:"limit"`
+	OK     bool     `json:"ok"`
+	Strict bool     `json:"strict"`
+	// Detail lists the metrics a check read, or says why it had no value.
+	Detail string `json:"detail,omitempty"`
+}
+
+// Evaluate runs every SLO against the metrics of a finished run. A counter
+// the run never incremented counts as 0; a summary without samples makes
+// its check fail.
+func (s *Set) Evaluate(m Metrics) []Result {
+	if s == nil {
+		return nil
+	}
+	results := make([]Result, 0, len(s.checks))
+	for _, c := range s.checks {
+		results = append(results, c.evaluate(m))
+	}
+	return results
+}
+
+func (c check) evaluate(m Metrics) Result {
+	r := Result{Name: c.Name, Expression: c.Expression, Strict: c.Strict}
+	env := make(map[string]any, len(c.names))
+	var detail, missing []string
+	for i, n := range c.names {
+		v, ok := m.Lookup(n)
+		if !ok && c.kinds[i] == counter {
+			v, ok = 0, true
+		}
+		if !ok {
+			missing = append(missing, n)
+			continue
+		}
+		env[varName(i)] = v
+		detail = append(detail, n+"="+formatNumber(v))
+	}
+	if c.lhs != nil {
+		limit := c.limit
+		r.Limit = &limit
+	}
+	if len(missing) > 0 {
+		r.Detail = "no samples: " + strings.Join(missing, ", ")
+		return r
+	}
+	r.Detail = strings.Join(detail, ", ")
+	if c.lhs != nil {
+		if v, err := expr.Run(c.lhs, env); err == nil {
+			if f, ok := v.(float64); ok && !math.IsNaN(f) && !math.IsInf(f, 0) {
+				r.Value = &f
+			}
+		}
+	}
+	out, err := expr.Run(c.prog, env)
+	if err != nil {
+		r.Detail = "evaluation failed: " + err.Error()
+		return r
+	}
+	r.OK, _ = out.(bool)
+	return r
+}
+
+// Passed reports whether every strict SLO passed.
+func Passed(results []Result) bool {
+	for _, r := range results {
+		if r.Strict && !r.OK {
+			return false
+		}
+	}
+	return true
+}
+
+// formatNumber prints a measurement compactly: integers as integers, others
+// with at most four significant digits below 1000.
+func formatNumber(v float64) string {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case v == math.Trunc(v) && math.Abs(v) < 1e15:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case math.Abs(v) >= 1000:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
+}
+
+// exact prints a limit from the script without losing digits.
+func exact(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
