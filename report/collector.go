@@ -378,16 +378,24 @@ func (w *window) metrics(start, end time.Time) (*Metrics, error) {
 		Summaries: map[string]Summary{},
 		HDR:       map[string]string{},
 	}
+	if err := m.setHists(hists); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// setHists encodes and summarizes hists into m, then derives the rest.
+func (m *Metrics) setHists(hists map[string]*hdrhistogram.Histogram) error {
 	for name, h := range hists {
 		enc, err := encodeHist(h)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+			return fmt.Errorf("%s: %w", name, err)
 		}
 		m.HDR[name] = enc
 		m.Summaries[name] = summarize(h)
 	}
 	m.derive()
-	return m, nil
+	return nil
 }
 
 // derive fills everything computed from counters, summaries and bounds.

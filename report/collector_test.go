@@ -1,0 +1,270 @@
+package report
+
+import (
+	"math"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+
+// sample is one recorded event for building collectors whose truth is known.
+type sample struct {
+	sink     int
+	endpoint string
+	latency  time.Duration
+	status   int
+	bytes    int64
+	lag      time.Duration
+}
+
+// record plays samples into c as the runner would: a request count, the
+// response, and the arrival's lag.
+func record(c *Collector, ss []sample) {
+	for _, s := range ss {
+		sink := c.Sink(s.sink)
+		sink.Count("http.requests", 1)
+		sink.Response(s.endpoint, s.latency, s.status, s.bytes)
+		sink.Lag(s.lag)
+	}
+}
+
+// exactPercentile is the nearest-rank percentile of ds in ms, the truth an
+// HdrHistogram at 3 significant digits must be within 0.1% of.
+func exactPercentile(ds []time.Duration, p float64) float64 {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	rank := int(math.Ceil(p / 100 * float64(len(s))))
+	return float64(s[max(rank-1, 0)].Microseconds()) / 1000
+}
+
+func TestCollectorPeriod(t *testing.T) {
+	var lat []time.Duration
+	var ss []sample
+	for i := 1; i <= 1000; i++ {
+		d := time.Duration(i) * 137 * time.Microsecond
+		lat = append(lat, d)
+		ep, code := "GET /api/goods-received/{{ goodsId }}/", 200
+		if i%10 == 0 {
+			ep, code = "POST /api/auth/login/", 500
+		}
+		ss = append(ss, sample{sink: i, endpoint: ep, latency: d, status: code, bytes: 10})
+	}
+	c := NewCollector(t0, Info{Period: 10 * time.Second})
+	record(c, ss)
+	m, err := c.Flush(t0.Add(10 * time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	wantCounters := map[string]int64{
+		"http.requests":         1000,
+		"http.responses":        1000,
+		"http.downloaded_bytes": 10000,
+		"http.codes.200":        900,
+		"http.codes.500":        100,
+		"plugins.metrics-by-endpoint.GET /api/goods-received/{{ goodsId }}/.codes.200": 900,
+		"plugins.metrics-by-endpoint.POST /api/auth/login/.codes.500":                  100,
+	}
+	for name, want := range wantCounters {
+		if got := m.Counters[name]; got != want {
+			t.Errorf("counter %s = %d, want %d", name, got, want)
+		}
+	}
+	if len(m.Counters) != len(wantCounters) {
+		t.Errorf("counters = %v, want exactly %v", m.Counters, wantCounters)
+	}
+	if got, want := m.Rates[RequestRate], 100.0; got != want {
+		t.Errorf("request rate = %v, want %v", got, want)
+	}
+
+	s := m.Summaries[ResponseTime]
+	if s.Count != 1000 {
+		t.Errorf("count = %d, want 1000", s.Count)
+	}
+	for _, tc := range []struct {
+		stat string
+		p    float64
+	}{{"p50", 50}, {"median", 50}, {"p75", 75}, {"p90", 90}, {"p95", 95}, {"p99", 99}, {"p999", 99.9}, {"max", 100}} {
+		got, _ := s.Stat(tc.stat)
+		want := exactPercentile(lat, tc.p)
+		if math.Abs(got-want) > want*0.001 {
+			t.Errorf("%s = %v ms, want %v ms within 0.1%%", tc.stat, got, want)
+		}
+	}
+	if got, want := s.Min, 0.137; got != want {
+		t.Errorf("min = %v, want %v", got, want)
+	}
+	if math.Abs(s.Mean-68.6185) > 0.07 {
+		t.Errorf("mean = %v, want 68.6185 within 0.1%%", s.Mean)
+	}
+	if got := m.Summaries[EndpointResponseTime+"POST /api/auth/login/"].Count; got != 100 {
+		t.Errorf("login count = %d, want 100", got)
+	}
+	if m.Histograms[ResponseTime] != s {
+		t.Errorf("histograms[%s] = %+v, want it to repeat the summary %+v", ResponseTime, m.Histograms[ResponseTime], s)
+	}
+	if got, want := m.Start(), t0; !got.Equal(want) {
+		t.Errorf("period start = %v, want %v", got, want)
+	}
+}
+
+func TestCollectorClampsOutOfRange(t *testing.T) {
+	c := NewCollector(t0, Info{})
+	sink := c.Sink(0)
+	sink.Response("GET /", 2*time.Minute, 200, 0)
+	sink.Response("GET /", -time.Second, 200, 0)
+	sink.Response("GET /", 500*time.Nanosecond, 200, 0) // below 1 µs is 0, in range
+	sink.Lag(-time.Millisecond)                         // early is on time, not clamped
+	sink.Lag(time.Hour)
+	m, err := c.Flush(t0.Add(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := m.Counters[Clamped], int64(3); got != want {
+		t.Errorf("clamped = %d, want %d", got, want)
+	}
+	s := m.Summaries[ResponseTime]
+	if s.Count != 3 || s.Max < 60000 || s.Max > 60060 || s.Min != 0 {
+		t.Errorf("summary = %+v, want 3 values, min 0, max at the 60 s bound", s)
+	}
+	if got := m.Summaries[ScheduleLag].Count; got != 2 {
+		t.Errorf("lag count = %d, want 2", got)
+	}
+}
+
+func TestCollectorPeriodsFoldIntoAggregate(t *testing.T) {
+	c := NewCollector(t0, Info{Period: 10 * time.Second, Target: "http://127.0.0.1:8080", Version: "test"})
+	for p := 1; p <= 3; p++ {
+		for i := range p * 10 {
+			record(c, []sample{{sink: i, endpoint: "GET /", latency: time.Duration(p) * time.Millisecond, status: 200}})
+		}
+		if _, err := c.Flush(t0.Add(time.Duration(p) * 10 * time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// An empty period is kept: a stalled target must show, not vanish.
+	if _, err := c.Flush(t0.Add(40 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	r := c.Report()
+	var got []int64
+	for _, m := range r.Intermediate {
+		got = append(got, m.Counters["http.requests"])
+	}
+	if want := []int64{10, 20, 30, 0}; !slices.Equal(got, want) {
+		t.Errorf("requests per period = %v, want %v", got, want)
+	}
+	if got := r.Aggregate.Counters["http.requests"]; got != 60 {
+		t.Errorf("aggregate requests = %d, want 60", got)
+	}
+	if got, want := r.Aggregate.Rates[RequestRate], 1.5; got != want {
+		t.Errorf("aggregate rate = %v, want %v", got, want)
+	}
+	if got, want := r.Aggregate.Summaries[ResponseTime].Max, 3.0; math.Abs(got-want) > want*0.001 {
+		t.Errorf("aggregate max = %v, want %v within 0.1%%", got, want)
+	}
+	if !r.EndedAt.Equal(t0.Add(40*time.Second)) || !r.StartedAt.Equal(t0) {
+		t.Errorf("run bounds = %v..%v, want %v..%v", r.StartedAt, r.EndedAt, t0, t0.Add(40*time.Second))
+	}
+	if r.PeriodLength != 10000 || r.Target != "http://127.0.0.1:8080" || r.Version != "test" {
+		t.Errorf("header = %d %q %q, want the collector's info", r.PeriodLength, r.Target, r.Version)
+	}
+}
+
+func TestCollectorConcurrentSinks(t *testing.T) {
+	c := NewCollector(t0, Info{})
+	const workers, each = 16, 500
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			sink := c.Sink(w)
+			for i := range each {
+				sink.Count("vusers.created", 1)
+				sink.Count("http.requests", 1)
+				sink.Response("GET /", time.Duration(i)*time.Microsecond, 200, 1)
+				if i%2 == 0 {
+					sink.Count("errors.ECONNRESET", 1)
+				}
+				sink.Count("vusers.completed", 1)
+			}
+		})
+	}
+	// Flushes race with recording: every sample must land in exactly one period.
+	flushes := 0
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	for stop := false; !stop; flushes++ {
+		select {
+		case <-done:
+			stop = true
+		default:
+		}
+		if _, err := c.Flush(t0.Add(time.Duration(flushes+1) * time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := c.Report()
+	var sum int64
+	for _, m := range r.Intermediate {
+		sum += m.Counters["http.responses"]
+	}
+	if sum != workers*each || r.Aggregate.Counters["http.responses"] != workers*each {
+		t.Errorf("responses: periods sum %d, aggregate %d, want %d", sum, r.Aggregate.Counters["http.responses"], workers*each)
+	}
+	live := c.Live()
+	want := Live{Requests: workers * each, Responses: workers * each, Errors: workers * each / 2, LastP99: live.LastP99, LastRate: live.LastRate}
+	if live != want {
+		t.Errorf("live = %+v, want %+v", live, want)
+	}
+}
+
+func TestNextFlushIsWallClockAligned(t *testing.T) {
+	c := NewCollector(t0, Info{Period: 10 * time.Second})
+	for _, tc := range []struct{ now, want time.Time }{
+		{t0, t0.Add(10 * time.Second)},
+		{t0.Add(3 * time.Second), t0.Add(10 * time.Second)},
+		{t0.Add(19999 * time.Millisecond), t0.Add(20 * time.Second)},
+	} {
+		if got := c.NextFlush(tc.now); !got.Equal(tc.want) {
+			t.Errorf("NextFlush(%v) = %v, want %v", tc.now, got, tc.want)
+		}
+	}
+}
+
+func TestLookupAndNames(t *testing.T) {
+	m := &Metrics{
+		Counters:  map[string]int64{"http.codes.500": 3, "http.requests": 10},
+		Rates:     map[string]float64{RequestRate: 2.5},
+		Summaries: map[string]Summary{ResponseTime: {P99: 12.5}, EndpointResponseTime + "GET /a.json": {P95: 7}},
+	}
+	for _, tc := range []struct {
+		name   string
+		want   float64
+		wantOK bool
+	}{
+		{"http.codes.500", 3, true},
+		{"http.request_rate", 2.5, true},
+		{"http.response_time.p99", 12.5, true},
+		{"plugins.metrics-by-endpoint.response_time.GET /a.json.p95", 7, true}, // a dot inside the endpoint
+		{"http.response_time.p98", 0, false},
+		{"http.codes.404", 0, false},
+		{"nodots", 0, false},
+	} {
+		got, ok := m.Lookup(tc.name)
+		if ok != tc.wantOK || (ok && got != tc.want) {
+			t.Errorf("Lookup(%q) = %v, %v; want %v, %v", tc.name, got, ok, tc.want, tc.wantOK)
+		}
+	}
+	names := m.Names()
+	if len(names) != 3+2*len(SummaryStats()) || !slices.IsSorted(names) || !slices.Contains(names, "http.response_time.p999") {
+		t.Errorf("Names() = %v", names)
+	}
+	for _, n := range names {
+		if _, ok := m.Lookup(n); !ok {
+			t.Errorf("Lookup(%q) fails for a name Names gave", n)
+		}
+	}
+}

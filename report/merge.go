@@ -1,0 +1,154 @@
+package report
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// defaultPeriodLength aligns periods of reports that do not record their
+// period length (Artillery's own reports use 10 s).
+const defaultPeriodLength = 10_000
+
+// Merge combines the reports of the parts of one distributed run into one:
+// counters and expected arrivals add, histograms merge losslessly from their
+// encoded form and summaries are recomputed from the merged histograms, and
+// intermediate periods are merged when they fall on the same wall-clock
+// period boundary. Reports of different scripts are refused unless force.
+// SLO results are dropped: they must be evaluated again on the merged data.
+func Merge(reports []*Report, force bool) (*Report, error) {
+	if len(reports) == 0 {
+		return nil, errors.New("merge: no reports")
+	}
+	first := reports[0]
+	for i, r := range reports[1:] {
+		if !force && !sameScript(first.Script, r.Script) {
+			return nil, fmt.Errorf("merge: report %d is from script %s, report 1 from %s: merge parts of one run, or force it",
+				i+2, scriptName(r.Script), scriptName(first.Script))
+		}
+		if !force && r.PeriodLength != first.PeriodLength {
+			return nil, fmt.Errorf("merge: report %d has %d ms periods, report 1 has %d ms: periods cannot align",
+				i+2, r.PeriodLength, first.PeriodLength)
+		}
+	}
+	out := &Report{
+		Target:       first.Target,
+		Script:       first.Script,
+		Environment:  first.Environment,
+		Version:      first.Version,
+		PeriodLength: first.PeriodLength,
+		StartedAt:    first.StartedAt,
+		EndedAt:      first.EndedAt,
+	}
+	aggs := make([]*Metrics, 0, len(reports))
+	slots := map[int64][]*Metrics{}
+	length := cmp.Or(first.PeriodLength, defaultPeriodLength)
+	phases := map[string]int{}
+	for i, r := range reports {
+		if r.Aggregate == nil {
+			return nil, fmt.Errorf("merge: report %d has no aggregate", i+1)
+		}
+		aggs = append(aggs, r.Aggregate)
+		for _, m := range r.Intermediate {
+			// Round rather than truncate: generators flush a few ms apart.
+			slot := (m.Period + length/2) / length
+			slots[slot] = append(slots[slot], m)
+		}
+		for _, p := range r.Expected {
+			j, ok := phases[p.Name]
+			if !ok {
+				j = len(out.Expected)
+				phases[p.Name] = j
+				out.Expected = append(out.Expected, PhaseArrivals{Name: p.Name})
+			}
+			out.Expected[j].Expected += p.Expected
+			out.Expected[j].Created += p.Created
+			out.Expected[j].Skipped += p.Skipped
+		}
+		out.MissedArrivals += r.MissedArrivals
+		out.Aborted = out.Aborted || r.Aborted
+		if r.StartedAt.Before(out.StartedAt) {
+			out.StartedAt = r.StartedAt
+		}
+		if r.EndedAt.After(out.EndedAt) {
+			out.EndedAt = r.EndedAt
+		}
+	}
+	var err error
+	if out.Aggregate, err = mergeMetrics(aggs); err != nil {
+		return nil, fmt.Errorf("merge aggregate: %w", err)
+	}
+	out.Intermediate = []*Metrics{}
+	for _, slot := range slices.Sorted(maps.Keys(slots)) {
+		m, err := mergeMetrics(slots[slot])
+		if err != nil {
+			return nil, fmt.Errorf("merge period at %s: %w", time.UnixMilli(slot*length).UTC().Format(time.RFC3339), err)
+		}
+		out.Intermediate = append(out.Intermediate, m)
+	}
+	if s, ok := out.Aggregate.Summaries[ScheduleLag]; ok {
+		out.ScheduleLag = &s
+	}
+	return out, nil
+}
+
+func sameScript(a, b ScriptInfo) bool {
+	if a.Digest != "" && b.Digest != "" {
+		return a.Digest == b.Digest
+	}
+	return a.Path == b.Path
+}
+
+func scriptName(s ScriptInfo) string {
+	if s.Digest == "" {
+		return s.Path
+	}
+	return s.Path + " (" + s.Digest + ")"
+}
+
+// mergeMetrics merges periods into one spanning all of them.
+func mergeMetrics(ms []*Metrics) (*Metrics, error) {
+	out := &Metrics{
+		Counters:  map[string]int64{},
+		Rates:     map[string]float64{},
+		Summaries: map[string]Summary{},
+		HDR:       map[string]string{},
+		Period:    ms[0].Period,
+		PeriodEnd: ms[0].PeriodEnd,
+	}
+	hists := map[string]*hdrhistogram.Histogram{}
+	for _, m := range ms {
+		out.Period = min(out.Period, m.Period)
+		out.PeriodEnd = max(out.PeriodEnd, m.PeriodEnd)
+		for k, v := range m.Counters {
+			out.Counters[k] += v
+		}
+		for name := range m.Summaries {
+			if _, ok := m.HDR[name]; !ok {
+				return nil, fmt.Errorf("summary %q has no histogram (an Artillery report?), so it cannot be merged without loss", name)
+			}
+		}
+		for name := range m.HDR {
+			h, err := m.Histogram(name)
+			if err != nil {
+				return nil, err
+			}
+			if dst, ok := hists[name]; ok {
+				if dropped := dst.Merge(h); dropped != 0 {
+					return nil, fmt.Errorf("histogram %q: %d values dropped while merging", name, dropped)
+				}
+			} else {
+				hists[name] = h
+			}
+		}
+	}
+	if err := out.setHists(hists); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

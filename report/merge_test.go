@@ -1,0 +1,134 @@
+package report
+
+import (
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// splitRun plays samples spread over three periods into one collector, and
+// the same samples split between two collectors (generators) that flush a
+// few milliseconds apart, as separate machines do.
+func splitRun(t *testing.T) (whole *Report, parts []*Report) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(1, 2))
+	info := Info{Period: 10 * time.Second, Script: ScriptInfo{Path: "black-friday.yml", Digest: "sha256:abc"}}
+	all := NewCollector(t0, info)
+	a := NewCollector(t0, info)
+	b := NewCollector(t0.Add(4*time.Millisecond), info)
+	eps := []string{"GET /api/goods-received/", "POST /api/goods-received/", "GET /api/goods-received/{{ goodsId }}/"}
+	for p := 1; p <= 3; p++ {
+		for i := range 2000 {
+			// Long-tailed latencies, so percentiles span many buckets.
+			s := sample{
+				sink:     i,
+				endpoint: eps[rng.IntN(len(eps))],
+				latency:  time.Duration(rng.ExpFloat64()*20000+100) * time.Microsecond,
+				status:   []int{200, 200, 200, 201, 500}[rng.IntN(5)],
+				bytes:    rng.Int64N(5000),
+				lag:      time.Duration(rng.IntN(3000)) * time.Microsecond,
+			}
+			record(all, []sample{s})
+			if i%3 == 0 {
+				record(a, []sample{s})
+			} else {
+				record(b, []sample{s})
+			}
+		}
+		end := t0.Add(time.Duration(p) * 10 * time.Second)
+		for _, c := range []struct {
+			c    *Collector
+			skew time.Duration
+		}{{all, 0}, {a, 0}, {b, 7 * time.Millisecond}} {
+			if _, err := c.c.Flush(end.Add(c.skew)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	whole = all.Report()
+	whole.Expected = []PhaseArrivals{{Name: "warm up", Expected: 6000, Created: 5990, Skipped: 10}}
+	ra, rb := a.Report(), b.Report()
+	ra.Expected = []PhaseArrivals{{Name: "warm up", Expected: 2000, Created: 1995, Skipped: 5}}
+	rb.Expected = []PhaseArrivals{{Name: "warm up", Expected: 4000, Created: 3995, Skipped: 5}}
+	return whole, []*Report{ra, rb}
+}
+
+func TestMergeEqualsOneReportOfAllSamples(t *testing.T) {
+	whole, parts := splitRun(t)
+	got, err := Merge(parts, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compare := func(where string, got, want *Metrics) {
+		t.Helper()
+		if !reflect.DeepEqual(got.Counters, want.Counters) {
+			t.Errorf("%s counters = %v, want %v", where, got.Counters, want.Counters)
+		}
+		if !reflect.DeepEqual(got.Summaries, want.Summaries) {
+			t.Errorf("%s summaries differ:\n got %v\nwant %v", where, got.Summaries, want.Summaries)
+		}
+		for name := range want.HDR {
+			gh, err1 := got.Histogram(name)
+			wh, err2 := want.Histogram(name)
+			if err1 != nil || err2 != nil || !gh.Equals(wh) {
+				t.Errorf("%s histogram %q differs (%v, %v)", where, name, err1, err2)
+			}
+		}
+	}
+	compare("aggregate", got.Aggregate, whole.Aggregate)
+	if len(got.Intermediate) != len(whole.Intermediate) {
+		t.Fatalf("merged %d periods, want %d", len(got.Intermediate), len(whole.Intermediate))
+	}
+	for i := range whole.Intermediate {
+		compare("period "+string(rune('1'+i)), got.Intermediate[i], whole.Intermediate[i])
+	}
+	if want := whole.Expected; !reflect.DeepEqual(got.Expected, want) {
+		t.Errorf("expected = %+v, want %+v", got.Expected, want)
+	}
+	if *got.ScheduleLag != *whole.ScheduleLag {
+		t.Errorf("schedule lag = %+v, want %+v", *got.ScheduleLag, *whole.ScheduleLag)
+	}
+	if !got.StartedAt.Equal(t0) || !got.EndedAt.Equal(t0.Add(30*time.Second+7*time.Millisecond)) {
+		t.Errorf("bounds = %v..%v", got.StartedAt, got.EndedAt)
+	}
+}
+
+func TestMergeRefuses(t *testing.T) {
+	_, parts := splitRun(t)
+	other := *parts[1]
+	other.Script = ScriptInfo{Path: "other.yml", Digest: "sha256:def"}
+	noHDR := *parts[1]
+	agg := *noHDR.Aggregate
+	agg.HDR = map[string]string{}
+	noHDR.Aggregate = &agg
+	otherPeriod := *parts[1]
+	otherPeriod.PeriodLength = 5000
+
+	for _, tc := range []struct {
+		name    string
+		reports []*Report
+		force   bool
+		wantErr string
+	}{
+		{"nothing to merge", nil, false, "no reports"},
+		{"different scripts", []*Report{parts[0], &other}, false, "from script other.yml (sha256:def)"},
+		{"different scripts forced", []*Report{parts[0], &other}, true, ""},
+		{"different period lengths", []*Report{parts[0], &otherPeriod}, false, "5000 ms periods"},
+		{"summaries without histograms", []*Report{parts[0], &noHDR}, false, "cannot be merged without loss"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Merge(tc.reports, tc.force)
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Merge: %v, want success", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("Merge error = %v, want it to contain %q", err, tc.wantErr)
+			}
+		})
+	}
+}
