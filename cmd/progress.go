@@ -1,0 +1,147 @@
+package cmd
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+)
+
+// liveStats is one look at a running test, for the live display.
+type liveStats struct {
+	Elapsed, Total time.Duration // since the schedule started; whole schedule
+	Phase          string        // current phase's name, "" when unnamed
+	PhaseNo        int           // 1-based; 0 before the first phase
+	Phases         int
+	PhaseElapsed   time.Duration
+	PhaseTotal     time.Duration
+	ActiveVUs      int64
+	Rate           float64 // requests per second over the last period
+	P99            float64 // ms, last period; NaN when it had no responses
+	Errors         int64   // whole run so far: errors.* and failed virtual users
+	Period         int     // how many periods have been flushed
+}
+
+// display shows a run's progress. Show is called on every tick with period
+// true right after a period was flushed; Close ends the display.
+type display interface {
+	Show(st liveStats, period bool)
+	Close(aborted bool)
+}
+
+// newDisplay picks progress bars for a terminal, else one plain line per period.
+func newDisplay(w io.Writer, terminal, quiet bool) display {
+	if terminal && !quiet {
+		return newBars(w)
+	}
+	return &plainDisplay{w: w}
+}
+
+// plainDisplay prints one line per period: readable in CI logs and pipes.
+type plainDisplay struct{ w io.Writer }
+
+func (d *plainDisplay) Show(st liveStats, period bool) {
+	if period {
+		fmt.Fprintln(d.w, st.line())
+	}
+}
+
+func (d *plainDisplay) Close(bool) {}
+
+// line is the one-line form of a period summary.
+func (st liveStats) line() string {
+	return fmt.Sprintf("[%s/%s] %s · vusers %d · %.1f req/s · p99 %s · errors %d",
+		clock(st.Elapsed), clock(st.Total), st.phaseLabel(), st.ActiveVUs, st.Rate, fmtMs(st.P99), st.Errors)
+}
+
+func (st liveStats) phaseLabel() string {
+	if st.PhaseNo == 0 {
+		return "starting"
+	}
+	s := fmt.Sprintf("phase %d/%d", st.PhaseNo, st.Phases)
+	if st.Phase != "" {
+		s += " " + st.Phase
+	}
+	return s
+}
+
+// barDisplay draws two mpb bars, the whole run and the current phase.
+type barDisplay struct {
+	p        *mpb.Progress
+	run, ph  *mpb.Bar
+	mu       sync.Mutex
+	st       liveStats
+}
+
+func newBars(w io.Writer) *barDisplay {
+	// State decides what is a terminal (it may wrap stdout), so mpb must
+	// refresh whatever the writer looks like to it.
+	d := &barDisplay{p: mpb.New(mpb.WithOutput(w), mpb.WithWidth(120), mpb.WithRefreshRate(250*time.Millisecond), mpb.WithAutoRefresh())}
+	get := func() liveStats { d.mu.Lock(); defer d.mu.Unlock(); return d.st }
+	text := func(f func(liveStats) string) decor.Decorator {
+		return decor.Any(func(decor.Statistics) string { return f(get()) })
+	}
+	// Bars start with total 0 so mpb never completes them on its own:
+	// the phase bar is reused for every phase.
+	d.run = d.p.New(0, mpb.BarStyle(), mpb.BarWidth(40),
+		mpb.PrependDecorators(text(func(liveStats) string { return "run   " })),
+		mpb.AppendDecorators(text(func(st liveStats) string {
+			return fmt.Sprintf(" %s / %s · vusers %d · %.1f req/s · p99 %s · errors %d",
+				clock(st.Elapsed), clock(st.Total), st.ActiveVUs, st.Rate, fmtMs(st.P99), st.Errors)
+		})))
+	d.ph = d.p.New(0, mpb.BarStyle(), mpb.BarWidth(40),
+		mpb.PrependDecorators(text(func(liveStats) string { return "phase " })),
+		mpb.AppendDecorators(text(func(st liveStats) string {
+			return fmt.Sprintf(" %s / %s · %s", clock(st.PhaseElapsed), clock(st.PhaseTotal), st.phaseLabel())
+		})))
+	return d
+}
+
+func (d *barDisplay) Show(st liveStats, _ bool) {
+	d.mu.Lock()
+	d.st = st
+	d.mu.Unlock()
+	d.run.SetTotal(st.Total.Milliseconds(), false)
+	d.run.SetCurrent(min(st.Elapsed, st.Total).Milliseconds())
+	d.ph.SetTotal(st.PhaseTotal.Milliseconds(), false)
+	d.ph.SetCurrent(min(st.PhaseElapsed, st.PhaseTotal).Milliseconds())
+}
+
+func (d *barDisplay) Close(aborted bool) {
+	for _, b := range []*mpb.Bar{d.run, d.ph} {
+		if aborted {
+			b.Abort(false)
+		} else {
+			b.SetTotal(-1, true)
+		}
+	}
+	d.p.Wait()
+}
+
+// clock formats a duration as mm:ss, or h:mm:ss past an hour.
+func clock(d time.Duration) string {
+	d = d.Round(time.Second)
+	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
+	if h > 0 {
+		return fmt.Sprintf("%d:%02d:%02d", h, m, s)
+	}
+	return fmt.Sprintf("%02d:%02d", m, s)
+}
+
+// fmtMs formats milliseconds for people; "-" when there was nothing to measure.
+func fmtMs(ms float64) string {
+	switch {
+	case math.IsNaN(ms):
+		return "-"
+	case ms >= 1000:
+		return fmt.Sprintf("%.2f s", ms/1000)
+	case ms >= 10:
+		return fmt.Sprintf("%.0f ms", ms)
+	default:
+		return fmt.Sprintf("%.1f ms", ms)
+	}
+}
