@@ -71,10 +71,10 @@ func (st liveStats) phaseLabel() string {
 
 // barDisplay draws two mpb bars, the whole run and the current phase.
 type barDisplay struct {
-	p        *mpb.Progress
-	run, ph  *mpb.Bar
-	mu       sync.Mutex
-	st       liveStats
+	p       *mpb.Progress
+	run, ph *mpb.Bar
+	mu      sync.Mutex
+	st      liveStats
 }
 
 func newBars(w io.Writer) *barDisplay {
