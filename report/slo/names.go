@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/primeload/primeload/report"
 )
 
 // kind is how a metric behaves when the run never produced it.
@@ -19,29 +21,19 @@ const (
 	summary
 )
 
-// EndpointPrefix starts every per-endpoint metric name, as Artillery's
-// metrics-by-endpoint plugin spells it.
-const EndpointPrefix = "plugins.metrics-by-endpoint."
-
 // endpointResponseTime is the per-endpoint latency summary family:
 // plugins.metrics-by-endpoint.response_time.<endpoint>.<stat>.
-const endpointResponseTime = EndpointPrefix + "response_time."
+const endpointResponseTime = report.EndpointResponseTime
 
-// LagMetric is the summary of how late arrivals started against the schedule.
-const LagMetric = "primeload.schedule_lag"
-
-// Stats are the statistic suffixes a summary metric offers (milliseconds).
-var stats = []string{"min", "max", "count", "mean", "median", "p50", "p75", "p90", "p95", "p99", "p999"}
-
-// summaries are the run-wide summary metrics.
-var summaries = []string{"http.response_time", "vusers.session_length", LagMetric}
+// summaries are the run-wide summary metrics the collector records.
+var summaries = []string{report.ResponseTime, report.ScheduleLag}
 
 // counters are the fixed counter and rate names; families with a variable
 // last part (http.codes.NNN, errors.X, ...) are matched in classify.
 var counters = []string{
-	"http.requests", "http.responses", "http.downloaded_bytes", "http.request_rate",
+	"http.requests", "http.responses", "http.downloaded_bytes", report.RequestRate,
 	"vusers.created", "vusers.completed", "vusers.failed", "vusers.skipped",
-	"plugins.expect.ok", "plugins.expect.failed",
+	"plugins.expect.ok", "plugins.expect.failed", report.Clamped,
 }
 
 // catalog knows every metric name a run of one script could report.
@@ -65,7 +57,7 @@ func (c *catalog) classify(name string) (kind, error) {
 		return counter, nil
 	}
 	if base, stat, ok := cutLast(name); ok && slices.Contains(summaries, base) {
-		if !slices.Contains(stats, stat) {
+		if !slices.Contains(report.SummaryStats(), stat) {
 			return 0, c.unknownStat(name, base, stat)
 		}
 		return summary, nil
@@ -85,7 +77,7 @@ func (c *catalog) classify(name string) (kind, error) {
 	if rest, ok := strings.CutPrefix(name, "plugins.expect."); ok && rest != "" {
 		return counter, nil
 	}
-	if strings.HasPrefix(name, EndpointPrefix) {
+	if strings.HasPrefix(name, report.EndpointPrefix) {
 		return c.classifyEndpoint(name)
 	}
 	return 0, c.unknown(name)
@@ -97,17 +89,18 @@ func (c *catalog) classifyEndpoint(name string) (kind, error) {
 	if rest, ok := strings.CutPrefix(name, endpointResponseTime); ok {
 		ep, stat, ok := cutLast(rest)
 		if !ok {
-			return 0, fmt.Errorf("unknown metric %q: a per-endpoint latency is %s<endpoint>.<stat>", name, endpointResponseTime)
+			return 0, fmt.Errorf(`unknown metric %q: a per-endpoint latency is %s<endpoint>.<stat>, and names with spaces are quoted: metric("%s<endpoint>.p95")`,
+				name, endpointResponseTime, endpointResponseTime)
 		}
 		if !c.known[ep] {
 			return 0, c.unknownEndpoint(name, ep)
 		}
-		if !slices.Contains(stats, stat) {
+		if !slices.Contains(report.SummaryStats(), stat) {
 			return 0, c.unknownStat(name, endpointResponseTime+ep, stat)
 		}
 		return summary, nil
 	}
-	rest := strings.TrimPrefix(name, EndpointPrefix)
+	rest := strings.TrimPrefix(name, report.EndpointPrefix)
 	for _, ep := range c.endpoints {
 		tail, ok := strings.CutPrefix(rest, ep+".")
 		if !ok {
@@ -132,10 +125,10 @@ func (c *catalog) classifyEndpoint(name string) (kind, error) {
 
 func (c *catalog) unknownStat(name, base, stat string) error {
 	msg := fmt.Sprintf("unknown metric %q: %q is not a statistic of %s", name, stat, base)
-	if s := closest(stat, stats); s != "" {
+	if s := closest(stat, report.SummaryStats()); s != "" {
 		msg += fmt.Sprintf("; did you mean %q?", base+"."+s)
 	}
-	return fmt.Errorf("%s (valid: %s)", msg, strings.Join(stats, ", "))
+	return fmt.Errorf("%s (valid: %s)", msg, strings.Join(report.SummaryStats(), ", "))
 }
 
 func (c *catalog) unknownEndpoint(name, ep string) error {
@@ -154,7 +147,7 @@ func (c *catalog) unknown(name string) error {
 	if before, after, ok := strings.Cut(name, "-"); ok && c.isKnown(before) && c.isKnown(strings.TrimSpace(after)) {
 		return fmt.Errorf("%s; to subtract write spaces around the minus: %s - %s", msg, before, after)
 	}
-	if strings.HasPrefix(name, EndpointPrefix) {
+	if strings.HasPrefix(name, report.EndpointPrefix) {
 		return fmt.Errorf(`%s; per-endpoint names with spaces are quoted: metric("%s<endpoint>.p95")`, msg, endpointResponseTime)
 	}
 	if s := c.suggest(name); s != "" {
@@ -172,18 +165,18 @@ func (c *catalog) isKnown(name string) bool {
 // suggest finds the known name closest to a misspelt one: a bare statistic
 // such as p95 means the run-wide latency, otherwise the nearest by edit distance.
 func (c *catalog) suggest(name string) string {
-	if slices.Contains(stats, name) {
+	if slices.Contains(report.SummaryStats(), name) {
 		return "http.response_time." + name
 	}
 	cands := append([]string(nil), counters...)
 	cands = append(cands, "http.codes.200", "http.codes.500", "errors.ETIMEDOUT", "errors.ECONNREFUSED")
 	for _, s := range summaries {
-		for _, st := range stats {
+		for _, st := range report.SummaryStats() {
 			cands = append(cands, s+"."+st)
 		}
 	}
 	for _, ep := range c.endpoints {
-		for _, st := range stats {
+		for _, st := range report.SummaryStats() {
 			cands = append(cands, endpointResponseTime+ep+"."+st)
 		}
 	}

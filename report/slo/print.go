@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/primeload/primeload/report"
 )
 
 // Print writes one line per result after the console summary: ok or fail,
@@ -65,10 +67,10 @@ const MaxLagP99 = 10.0
 // Untrusted reports whether the load generator fell behind its schedule, and
 // why. It is the single place that decides, for both run and report.
 func Untrusted(m Metrics) (bool, string) {
-	lag, ok := m.Lookup(LagMetric + ".p99")
+	lag, ok := m.Lookup(report.ScheduleLag + ".p99")
 	if !ok || lag <= MaxLagP99 {
 		return false, ""
 	}
 	return true, fmt.Sprintf("the load generator fell behind its schedule: %s.p99 = %s ms > %s ms; latencies understate the truth, reduce the rate or use a bigger load machine",
-		LagMetric, formatNumber(lag), formatNumber(MaxLagP99))
+		report.ScheduleLag, formatNumber(lag), formatNumber(MaxLagP99))
 }

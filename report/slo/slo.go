@@ -183,8 +183,14 @@ func compileOne(sp Spec, cat *catalog) (check, error) {
 		c.kinds[i] = k
 		env[varName(i)] = 0.0
 	}
-	if len(nameErrs) > 0 {
-		return check{}, errors.Join(nameErrs...)
+	switch len(nameErrs) {
+	case 0:
+	case 1:
+		return check{}, nameErrs[0]
+	default:
+		// One unquoted name with spaces splits into several unknown
+		// words; the first message explains it, the rest would be noise.
+		return check{}, fmt.Errorf("%w (and %d more unknown names)", nameErrs[0], len(nameErrs)-1)
 	}
 	c.prog, err = expr.Compile(b.src, expr.Env(env), expr.AsBool())
 	if err != nil {

@@ -1,0 +1,66 @@
+package slo
+
+import (
+	"slices"
+
+	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/scenario"
+)
+
+var _ Metrics = (*report.Metrics)(nil)
+
+// FromReport compiles the SLOs a report recorded from its script, so a report
+// is checked again without the script file. Positions are unknown there.
+func FromReport(r *report.Report) (*Set, []error) {
+	e := r.Script.Ensure
+	var se scenario.Ensure
+	for _, t := range e.Thresholds {
+		se.Thresholds = append(se.Thresholds, scenario.Threshold{Metric: t.Metric, Limit: t.Limit})
+	}
+	for _, c := range e.Conditions {
+		se.Conditions = append(se.Conditions, scenario.Condition{Expression: c.Expression, Strict: c.Strict})
+	}
+	for _, t := range e.Legacy {
+		se.Legacy = append(se.Legacy, scenario.Threshold{Metric: t.Metric, Limit: t.Limit})
+	}
+	return Compile(se, Endpoints(r))
+}
+
+// CompileExpressions compiles strict SLOs given on the command line
+// (--slo 'http.response_time.p99 < 250') against the given endpoints.
+func CompileExpressions(exprs []string, endpoints []string) (*Set, []error) {
+	specs := make([]Spec, len(exprs))
+	for i, e := range exprs {
+		specs[i] = Spec{Name: e, Expression: e, Strict: true, field: "--slo"}
+	}
+	return CompileSpecs(specs, endpoints)
+}
+
+// Endpoints lists the endpoints a report knows: its script's and any that
+// have measurements (an Artillery report records no script endpoints).
+func Endpoints(r *report.Report) []string {
+	eps := slices.Clone(r.Script.Endpoints)
+	if r.Aggregate != nil {
+		for _, ep := range r.Aggregate.Endpoints() {
+			if !slices.Contains(eps, ep) {
+				eps = append(eps, ep)
+			}
+		}
+	}
+	return eps
+}
+
+// Record stores results in the report's slo[] and passed fields. A value
+// that could not be measured is written as 0: JSON has no NaN.
+func Record(r *report.Report, results []Result) {
+	r.SLO = make([]report.SLO, len(results))
+	for i, res := range results {
+		s := report.SLO{Name: res.Name, Expression: res.Expression, Limit: res.Limit, OK: res.OK, Strict: res.Strict}
+		if res.Value != nil {
+			s.Value = *res.Value
+		}
+		r.SLO[i] = s
+	}
+	passed := Passed(results)
+	r.Passed = &passed
+}

@@ -1,0 +1,461 @@
+package slo
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/scenario"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+var endpoints = []string{"GET /api/goods-received/", "GET /api/goods-received/{{ goodsId }}/", "login"}
+
+// run is a finished run's metrics: 1000 requests, five 500s, p99 212.5 ms.
+var run = MapMetrics{
+	"http.requests":             1000,
+	"http.responses":            995,
+	"http.codes.200":            990,
+	"http.codes.500":            5,
+	"http.request_rate":         50,
+	"errors.ETIMEDOUT":          5,
+	"vusers.created":            400,
+	"vusers.completed":          398,
+	"vusers.failed":             2,
+	"http.response_time.min":    1.2,
+	"http.response_time.max":    480,
+	"http.response_time.p50":    20,
+	"http.response_time.median": 20,
+	"http.response_time.p95":    150,
+	"http.response_time.p99":    212.5,
+	"plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p95": 180,
+	"plugins.metrics-by-endpoint.response_time.login.p99":                    90,
+	"plugins.metrics-by-endpoint.login.codes.200":                            100,
+}
+
+func pos(line int) scenario.Pos { return scenario.Pos{File: "bf.yml", Line: line, Column: 7} }
+
+func TestEvaluate(t *testing.T) {
+	t.Parallel()
+	f := func(v float64) *float64 { return &v }
+	tests := []struct {
+		name   string
+		ensure scenario.Ensure
+		want   Result
+	}{
+		{
+			name:   "threshold passes",
+			ensure: scenario.Ensure{Thresholds: []scenario.Threshold{{Metric: "http.response_time.p99", Limit: 250}}},
+			want:   Result{Name: "http.response_time.p99", Expression: "http.response_time.p99 < 250", Value: f(212.5), Limit: f(250), OK: true, Strict: true},
+		},
+		{
+			name:   "threshold fails",
+			ensure: scenario.Ensure{Thresholds: []scenario.Threshold{{Metric: "http.response_time.p99", Limit: 200}}},
+			want:   Result{Name: "http.response_time.p99", Expression: "http.response_time.p99 < 200", Value: f(212.5), Limit: f(200), Strict: true},
+		},
+		{
+			name:   "threshold is strictly less than",
+			ensure: scenario.Ensure{Thresholds: []scenario.Threshold{{Metric: "http.response_time.p99", Limit: 212.5}}},
+			want:   Result{Name: "http.response_time.p99", Expression: "http.response_time.p99 < 212.5", Value: f(212.5), Limit: f(212.5), Strict: true},
+		},
+		{
+			name: "per-endpoint threshold with spaces is quoted in its expression",
+			ensure: scenario.Ensure{Thresholds: []scenario.Threshold{
+				{Metric: "plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p95", Limit: 500},
+			}},
+			want: Result{
+				Name:       "plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p95",
+				Expression: `metric("plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p95") < 500`,
+				Value:      f(180), Limit: f(500), OK: true, Strict: true,
+			},
+		},
+		{
+			name:   "a counter that never happened is 0",
+			ensure: scenario.Ensure{Thresholds: []scenario.Threshold{{Metric: "http.codes.503", Limit: 1}}},
+			want:   Result{Name: "http.codes.503", Expression: "http.codes.503 < 1", Value: f(0), Limit: f(1), OK: true, Strict: true},
+		},
+		{
+			name:   "a summary without samples fails",
+			ensure: scenario.Ensure{Thresholds: []scenario.Threshold{{Metric: "primeload.schedule_lag.p95", Limit: 1000}}},
+			want:   Result{Name: "primeload.schedule_lag.p95", Expression: "primeload.schedule_lag.p95 < 1000", Limit: f(1000), Strict: true, Detail: "no samples: primeload.schedule_lag.p95"},
+		},
+		{
+			name:   "condition with and and arithmetic passes",
+			ensure: scenario.Ensure{Conditions: []scenario.Condition{{Expression: "http.response_time.p99 < 250 and http.codes.500 / http.requests < 0.01", Strict: true}}},
+			want: Result{
+				Name: "http.response_time.p99 < 250 and http.codes.500 / http.requests < 0.01", Expression: "http.response_time.p99 < 250 and http.codes.500 / http.requests < 0.01",
+				OK: true, Strict: true, Detail: "http.response_time.p99=212.5, http.codes.500=5, http.requests=1000",
+			},
+		},
+		{
+			name:   "condition with or and not fails",
+			ensure: scenario.Ensure{Conditions: []scenario.Condition{{Expression: "not (http.codes.500 == 0) and (errors.ETIMEDOUT > 10 or http.request_rate < 10)", Strict: true}}},
+			want: Result{
+				Name: "not (http.codes.500 == 0) and (errors.ETIMEDOUT > 10 or http.request_rate < 10)", Expression: "not (http.codes.500 == 0) and (errors.ETIMEDOUT > 10 or http.request_rate < 10)",
+				Strict: true, Detail: "http.codes.500=5, errors.ETIMEDOUT=5, http.request_rate=50",
+			},
+		},
+		{
+			name:   "comparison condition shows its value and limit",
+			ensure: scenario.Ensure{Conditions: []scenario.Condition{{Expression: "http.codes.500 / http.requests * 100 < 0.1", Strict: true}}},
+			want: Result{
+				Name: "http.codes.500 / http.requests * 100 < 0.1", Expression: "http.codes.500 / http.requests * 100 < 0.1",
+				Value: f(0.5), Limit: f(0.1), Strict: true, Detail: "http.codes.500=5, http.requests=1000",
+			},
+		},
+		{
+			name:   "non-strict condition fails as a warning",
+			ensure: scenario.Ensure{Conditions: []scenario.Condition{{Expression: "http.response_time.max < 100"}}},
+			want:   Result{Name: "http.response_time.max < 100", Expression: "http.response_time.max < 100", Value: f(480), Limit: f(100), Detail: "http.response_time.max=480"},
+		},
+		{
+			name:   "quoted per-endpoint metric in a condition",
+			ensure: scenario.Ensure{Conditions: []scenario.Condition{{Expression: `metric('plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p95') < 200 and plugins.metrics-by-endpoint.response_time.login.p99 < 100`, Strict: true}}},
+			want: Result{
+				Name:       `metric('plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p95') < 200 and plugins.metrics-by-endpoint.response_time.login.p99 < 100`,
+				Expression: `metric('plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p95') < 200 and plugins.metrics-by-endpoint.response_time.login.p99 < 100`,
+				OK:         true, Strict: true,
+				Detail: "plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p95=180, plugins.metrics-by-endpoint.response_time.login.p99=90",
+			},
+		},
+		{
+			name:   "per-endpoint counter",
+			ensure: scenario.Ensure{Conditions: []scenario.Condition{{Expression: "plugins.metrics-by-endpoint.login.codes.200 >= 100", Strict: true}}},
+			want:   Result{Name: "plugins.metrics-by-endpoint.login.codes.200 >= 100", Expression: "plugins.metrics-by-endpoint.login.codes.200 >= 100", Value: f(100), Limit: f(100), OK: true, Strict: true, Detail: "plugins.metrics-by-endpoint.login.codes.200=100"},
+		},
+		{
+			name:   "legacy p95 passes",
+			ensure: scenario.Ensure{Legacy: []scenario.Threshold{{Metric: "p95", Limit: 200}}},
+			want:   Result{Name: "p95", Expression: "http.response_time.p95 < 200", Value: f(150), Limit: f(200), OK: true, Strict: true, Detail: "http.response_time.p95=150"},
+		},
+		{
+			name:   "legacy p99 fails",
+			ensure: scenario.Ensure{Legacy: []scenario.Threshold{{Metric: "p99", Limit: 200}}},
+			want:   Result{Name: "p99", Expression: "http.response_time.p99 < 200", Value: f(212.5), Limit: f(200), Strict: true, Detail: "http.response_time.p99=212.5"},
+		},
+		{
+			name:   "legacy median",
+			ensure: scenario.Ensure{Legacy: []scenario.Threshold{{Metric: "median", Limit: 20}}},
+			want:   Result{Name: "median", Expression: "http.response_time.median < 20", Value: f(20), Limit: f(20), Strict: true, Detail: "http.response_time.median=20"},
+		},
+		{
+			name:   "legacy min and max",
+			ensure: scenario.Ensure{Legacy: []scenario.Threshold{{Metric: "max", Limit: 500}}},
+			want:   Result{Name: "max", Expression: "http.response_time.max < 500", Value: f(480), Limit: f(500), OK: true, Strict: true, Detail: "http.response_time.max=480"},
+		},
+		{
+			name:   "legacy maxErrorRate passes inclusively",
+			ensure: scenario.Ensure{Legacy: []scenario.Threshold{{Metric: "maxErrorRate", Limit: 0.5}}},
+			want: Result{
+				Name: "maxErrorRate", Expression: "(vusers.created - vusers.completed) / vusers.created * 100 <= 0.5",
+				Value: f(0.5), Limit: f(0.5), OK: true, Strict: true, Detail: "vusers.created=400, vusers.completed=398",
+			},
+		},
+		{
+			name:   "legacy maxErrorRate fails",
+			ensure: scenario.Ensure{Legacy: []scenario.Threshold{{Metric: "maxErrorRate", Limit: 0.1}}},
+			want: Result{
+				Name: "maxErrorRate", Expression: "(vusers.created - vusers.completed) / vusers.created * 100 <= 0.1",
+				Value: f(0.5), Limit: f(0.1), Strict: true, Detail: "vusers.created=400, vusers.completed=398",
+			},
+		},
+		{
+			name:   "division by zero fails without a value",
+			ensure: scenario.Ensure{Conditions: []scenario.Condition{{Expression: "http.codes.404 / vusers.skipped < 0.01", Strict: true}}},
+			want:   Result{Name: "http.codes.404 / vusers.skipped < 0.01", Expression: "http.codes.404 / vusers.skipped < 0.01", Limit: f(0.01), Strict: true, Detail: "http.codes.404=0, vusers.skipped=0"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			set, errs := Compile(tt.ensure, endpoints)
+			if len(errs) > 0 {
+				t.Fatalf("Compile: %v", errs)
+			}
+			got := set.Evaluate(run)
+			if len(got) != 1 {
+				t.Fatalf("Evaluate gave %d results, want 1", len(got))
+			}
+			if !equalResult(got[0], tt.want) {
+				t.Errorf("got  %s\nwant %s", show(got[0]), show(tt.want))
+			}
+			if gotPassed, want := Passed(got), tt.want.OK || !tt.want.Strict; gotPassed != want {
+				t.Errorf("Passed = %v, want %v", gotPassed, want)
+			}
+		})
+	}
+}
+
+func equalResult(a, b Result) bool {
+	eq := func(x, y *float64) bool { return x == nil && y == nil || x != nil && y != nil && *x == *y }
+	if b.Detail == "" && a.Value != nil {
+		// Cases that do not spell out the detail check the rest.
+		a.Detail = ""
+	}
+	return a.Name == b.Name && a.Expression == b.Expression && eq(a.Value, b.Value) && eq(a.Limit, b.Limit) &&
+		a.OK == b.OK && a.Strict == b.Strict && a.Detail == b.Detail
+}
+
+func show(r Result) string {
+	p := func(f *float64) string {
+		if f == nil {
+			return "nil"
+		}
+		return formatNumber(*f)
+	}
+	return "{" + strings.Join([]string{r.Name, r.Expression, "value=" + p(r.Value), "limit=" + p(r.Limit),
+		"ok=" + boolStr(r.OK), "strict=" + boolStr(r.Strict), "detail=" + r.Detail}, " | ") + "}"
+}
+
+func boolStr(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
+
+func TestCompileErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		ensure scenario.Ensure
+		want   []string // substrings of the single error
+	}{
+		{
+			name:   "typo in a threshold",
+			ensure: scenario.Ensure{Thresholds: []scenario.Threshold{{Metric: "http.respnse_time.p99", Limit: 250, Pos: pos(12)}}},
+			want:   []string{"bf.yml:12:7: ensure.thresholds: ", `unknown metric "http.respnse_time.p99"`, `did you mean "http.response_time.p99"?`},
+		},
+		{
+			name:   "unknown statistic",
+			ensure: scenario.Ensure{Thresholds: []scenario.Threshold{{Metric: "http.response_time.pp95", Limit: 250, Pos: pos(13)}}},
+			want:   []string{"bf.yml:13:7:", `"pp95" is not a statistic of http.response_time`, `did you mean "http.response_time.p95"?`, "valid: min, max"},
+		},
+		{
+			name:   "typo in a condition",
+			ensure: scenario.Ensure{Conditions: []scenario.Condition{{Expression: "http.response_time.p99 < 250 and http.code.500 < 1", Pos: pos(20)}}},
+			want:   []string{"bf.yml:20:7: ensure.conditions: http.response_time.p99 < 250 and http.code.500 < 1: ", `unknown metric "http.code.500"`, `did you mean "http.codes.500"?`},
+		},
+		{
+			name:   "bare statistic in a condition",
+			ensure: scenario.Ensure{Conditions: []scenario.Condition{{Expression: "p95 < 200", Pos: pos(21)}}},
+			want:   []string{"bf.yml:21:7:", `unknown metric "p95"`, `did you mean "http.response_time.p95"?`},
+		},
+		{
+			name:   "endpoint the script never calls",
+			ensure: scenario.Ensure{Thresholds: []scenario.Threshold{{Metric: "plugins.metrics-by-endpoint.response_time.GET /api/goods-recieved/.p95", Limit: 500, Pos: pos(14)}}},
+			want:   []string{"bf.yml:14:7:", `never calls endpoint "GET /api/goods-recieved/"`, `did you mean "plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p95"?`},
+		},
+		{
+			name:   "per-endpoint counter of an unknown endpoint",
+			ensure: scenario.Ensure{Conditions: []scenario.Condition{{Expression: "plugins.metrics-by-endpoint.logout.codes.500 < 1", Pos: pos(15)}}},
+			want:   []string{"bf.yml:15:7:", `never calls endpoint "logout"`},
+		},
+		{
+			name:   "unquoted endpoint with spaces",
+			ensure: scenario.Ensure{Conditions: []scenario.Condition{{Expression: "plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p95 < 500", Pos: pos(16)}}},
+			want:   []string{"bf.yml:16:7:", `unknown metric "plugins.metrics-by-endpoint.response_time.GET"`, `quoted: metric("plugins.metrics-by-endpoint.response_time.<endpoint>.p95")`, "(and 2 more unknown names)"},
+		},
+		{
+			name:   "subtraction without spaces",
+			ensure: scenario.Ensure{Conditions: []scenario.Condition{{Expression: "vusers.created-vusers.completed < 5", Pos: pos(17)}}},
+			want:   []string{"bf.yml:17:7:", "to subtract write spaces around the minus: vusers.created - vusers.completed"},
+		},
+		{
+			name:   "bad status code",
+			ensure: scenario.Ensure{Thresholds: []scenario.Threshold{{Metric: "http.codes.5xx", Limit: 1, Pos: pos(18)}}},
+			want:   []string{"bf.yml:18:7:", "http.codes.<3-digit code>"},
+		},
+		{
+			name:   "syntax error",
+			ensure: scenario.Ensure{Conditions: []scenario.Condition{{Expression: "http.response_time.p99 < < 250", Pos: pos(19)}}},
+			want:   []string{"bf.yml:19:7:", "invalid expression"},
+		},
+		{
+			name:   "not a boolean",
+			ensure: scenario.Ensure{Conditions: []scenario.Condition{{Expression: "http.response_time.p99 + 1", Pos: pos(22)}}},
+			want:   []string{"bf.yml:22:7:", "invalid expression", "http.response_time.p99"},
+		},
+		{
+			name:   "unterminated string",
+			ensure: scenario.Ensure{Conditions: []scenario.Condition{{Expression: `metric("http.codes.500) < 1`, Pos: pos(23)}}},
+			want:   []string{"bf.yml:23:7:", "unterminated string"},
+		},
+		{
+			name:   "unknown legacy key",
+			ensure: scenario.Ensure{Legacy: []scenario.Threshold{{Metric: "p90", Limit: 1, Pos: pos(24)}}},
+			want:   []string{"bf.yml:24:7: ensure.p90: p90: unknown ensure key", "maxErrorRate"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, errs := Compile(tt.ensure, endpoints)
+			if len(errs) != 1 {
+				t.Fatalf("got %d errors %v, want 1", len(errs), errs)
+			}
+			var e *Error
+			if !errors.As(errs[0], &e) {
+				t.Fatalf("error %T is not an *Error", errs[0])
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(errs[0].Error(), w) {
+					t.Errorf("error\n  %s\nlacks %q", errs[0], w)
+				}
+			}
+		})
+	}
+}
+
+func TestCompileCollectsEveryError(t *testing.T) {
+	t.Parallel()
+	e := scenario.Ensure{
+		Thresholds: []scenario.Threshold{{Metric: "http.response_time.p99", Limit: 250, Pos: pos(3)}, {Metric: "http.reqests", Limit: 1, Pos: pos(4)}},
+		Conditions: []scenario.Condition{{Expression: "errors.ETIMEDOUT == 0", Strict: true, Pos: pos(6)}, {Expression: "vuser.failed == 0", Pos: pos(7)}},
+	}
+	set, errs := Compile(e, endpoints)
+	var lines []string
+	for _, err := range errs {
+		lines = append(lines, strings.SplitN(err.Error(), ":", 3)[1])
+	}
+	if got, want := strings.Join(lines, ","), "4,7"; got != want {
+		t.Errorf("error lines = %s, want %s (%v)", got, want, errs)
+	}
+	if got, want := set.Len(), 2; got != want {
+		t.Errorf("compiled %d SLOs, want %d", got, want)
+	}
+}
+
+func TestBindNames(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in, src string
+		names   []string
+	}{
+		{"http.response_time.p99 < 250", "_m0 < 250", []string{"http.response_time.p99"}},
+		{"http.codes.500 / http.requests < 0.01", "_m0 / _m1 < 0.01", []string{"http.codes.500", "http.requests"}},
+		{"http.codes.500/http.requests<1e-2", "_m0/_m1<1e-2", []string{"http.codes.500", "http.requests"}},
+		{"a.b - a.b", "_m0 - _m0", []string{"a.b"}},
+		{"plugins.metrics-by-endpoint.login.codes.200 > 0", "_m0 > 0", []string{"plugins.metrics-by-endpoint.login.codes.200"}},
+		{`metric( "GET /x" ) > 1 and not metric('a\'b') == 2`, "_m0 > 1 and not _m1 == 2", []string{"GET /x", "a'b"}},
+		{`max(http.requests, 1) > 0 or "x.y" == 'z.w'`, `max(_m0, 1) > 0 or "x.y" == 'z.w'`, []string{"http.requests"}},
+		{"p95 < 1 && true", "_m0 < 1 && true", []string{"p95"}},
+	}
+	for _, tt := range tests {
+		b, err := bindNames(tt.in)
+		if err != nil {
+			t.Errorf("bindNames(%q): %v", tt.in, err)
+			continue
+		}
+		if b.src != tt.src || strings.Join(b.names, "|") != strings.Join(tt.names, "|") {
+			t.Errorf("bindNames(%q) = %q %q, want %q %q", tt.in, b.src, b.names, tt.src, tt.names)
+		}
+	}
+}
+
+func TestUntrusted(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		m    MapMetrics
+		want bool
+	}{
+		{"no lag recorded", MapMetrics{}, false},
+		{"on schedule", MapMetrics{report.ScheduleLag + ".p99": 2}, false},
+		{"at the limit", MapMetrics{report.ScheduleLag + ".p99": MaxLagP99}, false},
+		{"behind", MapMetrics{report.ScheduleLag + ".p99": 37}, true},
+	}
+	for _, tt := range tests {
+		got, why := Untrusted(tt.m)
+		if got != tt.want || (why != "") != tt.want {
+			t.Errorf("%s: Untrusted = %v %q, want %v", tt.name, got, why, tt.want)
+		}
+	}
+}
+
+func TestPrintGolden(t *testing.T) {
+	t.Parallel()
+	e := scenario.Ensure{
+		Thresholds: []scenario.Threshold{{Metric: "http.response_time.p99", Limit: 250}},
+		Conditions: []scenario.Condition{
+			{Expression: "http.codes.500 / http.requests < 0.001", Strict: true},
+			{Expression: "http.response_time.p95 < 100 and http.request_rate > 10"},
+			{Expression: "primeload.schedule_lag.p95 < 1000", Strict: true},
+		},
+		Legacy: []scenario.Threshold{{Metric: "maxErrorRate", Limit: 1}},
+	}
+	set, errs := Compile(e, endpoints)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	var buf bytes.Buffer
+	if err := Print(&buf, set.Evaluate(run)); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "print.golden", buf.Bytes())
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden file (run go test -update): %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s (go test -update rewrites it):\ngot:\n%s\nwant:\n%s", path, got, want)
+	}
+}
+
+func FuzzCompile(f *testing.F) {
+	f.Add("http.response_time.p99 < 250 and http.codes.500 / http.requests < 0.01")
+	f.Add(`metric("plugins.metrics-by-endpoint.response_time.login.p95") < 1`)
+	f.Add(`metric('a\'b') > "x"`)
+	f.Add("not (errors.X == 0) or 1e-3 > 0x1f")
+	f.Fuzz(func(t *testing.T, expression string) {
+		set, errs := CompileSpecs([]Spec{{Name: "f", Expression: expression, Strict: true}}, endpoints)
+		if len(errs) == 0 {
+			// Whatever compiles evaluates without panicking and round-trips its names.
+			set.Evaluate(run)
+			b, err := bindNames(expression)
+			if err != nil {
+				t.Fatalf("compiled but does not bind: %v", err)
+			}
+			for _, n := range b.names {
+				rb, err := bindNames(quoteName(n))
+				if err != nil || len(rb.names) != 1 || rb.names[0] != n {
+					t.Fatalf("quoteName(%q) = %q reads back as %q, %v", n, quoteName(n), rb.names, err)
+				}
+			}
+		}
+	})
+}
+
+func BenchmarkEvaluate(b *testing.B) {
+	set, errs := Compile(scenario.Ensure{
+		Thresholds: []scenario.Threshold{{Metric: "http.response_time.p99", Limit: 250}},
+		Conditions: []scenario.Condition{{Expression: "http.codes.500 / http.requests < 0.01 and http.response_time.p95 < 500", Strict: true}},
+		Legacy:     []scenario.Threshold{{Metric: "maxErrorRate", Limit: 1}},
+	}, endpoints)
+	if len(errs) > 0 {
+		b.Fatal(errs)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		set.Evaluate(run)
+	}
+}
