@@ -1,0 +1,174 @@
+package runner
+
+import (
+	"mime"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/primeload/primeload/scenario"
+)
+
+// capture stores each capture's value under its name. A strict miss counts
+// "errors.Failed capture or match" and ends the flow (false); a non-strict
+// miss leaves the variable as it was.
+func (v *vu) capture(r *scenario.Request, resp *http.Response, body []byte, doc any) bool {
+	for i := range r.Capture {
+		c := &r.Capture[i]
+		val, ok := captureValue(c, resp, body, doc)
+		if !ok {
+			if c.Strict {
+				v.count(cCaptureMiss, 1)
+				return false
+			}
+			continue
+		}
+		if c.As != "" {
+			v.tc.Vars[c.As] = val
+		}
+	}
+	return true
+}
+
+func captureValue(c *scenario.Capture, resp *http.Response, body []byte, doc any) (any, bool) {
+	switch c.Kind {
+	case scenario.CaptureJSON:
+		if doc == nil || c.JSON == nil {
+			return nil, false
+		}
+		return c.JSON.Query(doc)
+	case scenario.CaptureHeader:
+		vals := resp.Header.Values(c.Expr)
+		if len(vals) == 0 {
+			return nil, false
+		}
+		return vals[0], true
+	case scenario.CaptureRegexp:
+		if c.Regexp == nil {
+			return nil, false
+		}
+		m := c.Regexp.FindSubmatchIndex(body)
+		if m == nil {
+			return nil, false
+		}
+		g := regexpGroup(c)
+		if g < 0 || 2*g+1 >= len(m) || m[2*g] < 0 {
+			return nil, false
+		}
+		return string(body[m[2*g]:m[2*g+1]]), true
+	}
+	return nil, false
+}
+
+// regexpGroup resolves Capture.Group: a number, a name, or "" for group 1
+// when the pattern has one and the whole match otherwise.
+func regexpGroup(c *scenario.Capture) int {
+	if c.Group == "" {
+		if c.Regexp.NumSubexp() > 0 {
+			return 1
+		}
+		return 0
+	}
+	if n, err := strconv.Atoi(c.Group); err == nil {
+		return n
+	}
+	return c.Regexp.SubexpIndex(c.Group)
+}
+
+// expect checks every expectation, counting plugins.expect.ok or
+// plugins.expect.failed for each; any failure ends the flow (false).
+func (v *vu) expect(r *scenario.Request, resp *http.Response, doc any) bool {
+	if len(r.Expect) == 0 {
+		return true
+	}
+	okCount, failCount := 0, 0
+	for i := range r.Expect {
+		if v.check(&r.Expect[i], resp, doc) {
+			okCount++
+		} else {
+			failCount++
+		}
+	}
+	v.shard.mu.Lock()
+	if okCount > 0 {
+		v.shard.sink.Count(cExpectOK, int64(okCount))
+	}
+	if failCount > 0 {
+		v.shard.sink.Count(cExpectFail, int64(failCount))
+	}
+	v.shard.mu.Unlock()
+	if failCount > 0 {
+		v.e.expectFailed.Add(int64(failCount))
+		return false
+	}
+	return true
+}
+
+func (v *vu) check(x *scenario.Expect, resp *http.Response, doc any) bool {
+	switch x.Kind {
+	case scenario.ExpectStatusCode:
+		return slices.Contains(x.StatusCode, resp.StatusCode)
+	case scenario.ExpectContentType:
+		return contentTypeMatches(resp.Header.Get("Content-Type"), x.Value.Render(&v.tc))
+	case scenario.ExpectHasProperty:
+		return hasProperty(doc, x.Value.Render(&v.tc))
+	case scenario.ExpectEquals:
+		if len(x.Equals) == 0 {
+			return true
+		}
+		first := x.Equals[0].Render(&v.tc)
+		for _, t := range x.Equals[1:] {
+			if t.Render(&v.tc) != first {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// contentTypeMatches follows Artillery's expect plugin: "json" accepts any
+// JSON media type (application/json, application/problem+json); anything
+// else must equal the media type, parameters ignored.
+func contentTypeMatches(header, want string) bool {
+	mt, _, err := mime.ParseMediaType(header)
+	if err != nil {
+		mt = strings.TrimSpace(strings.ToLower(header))
+	}
+	if strings.EqualFold(want, "json") {
+		return mt == "application/json" || strings.HasSuffix(mt, "+json")
+	}
+	wantMT, _, err := mime.ParseMediaType(want)
+	if err != nil {
+		wantMT = strings.ToLower(want)
+	}
+	return mt == wantMT
+}
+
+// hasProperty reports whether a dotted path ("data.items.0") exists in doc.
+func hasProperty(doc any, path string) bool {
+	if doc == nil {
+		return false
+	}
+	cur := doc
+	for part := range strings.SplitSeq(path, ".") {
+		switch x := cur.(type) {
+		case map[string]any:
+			next, ok := x[part]
+			if !ok {
+				return false
+			}
+			cur = next
+		case []any:
+			i, err := strconv.Atoi(part)
+			if err != nil || i < 0 || i >= len(x) {
+				return false
+			}
+			cur = x[i]
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,419 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/url"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/primeload/primeload/scenario"
+)
+
+// Counter names, as Artillery names them so ensure expressions carry over.
+const (
+	cRequests    = "http.requests"
+	cResponses   = "http.responses"
+	cDownloaded  = "http.downloaded_bytes"
+	cCreated     = "vusers.created"
+	cCompleted   = "vusers.completed"
+	cFailed      = "vusers.failed"
+	cSkipped     = "vusers.skipped"
+	cCaptureMiss = "errors.Failed capture or match"
+	cExpectOK    = "plugins.expect.ok"
+	cExpectFail  = "plugins.expect.failed"
+)
+
+// shard serialises one Sink between the virtual users that share it, so no
+// lock is shared by all of them.
+type shard struct {
+	mu   sync.Mutex
+	sink Sink
+}
+
+// engine is the state of one Run.
+type engine struct {
+	script  *scenario.Script
+	opts    Options
+	sched   *Schedule
+	target  string
+	env     string
+	http    *httpClient
+	shards  []shard
+	seed    uint64
+	weights []int // cumulative scenario weights
+	fixed   map[string]any
+	logMu   sync.Mutex
+	log     io.Writer
+
+	progress     *Progress
+	active       []atomic.Int64 // running virtual users per phase
+	closedSeq    atomic.Int64
+	completed    atomic.Int64
+	failed       atomic.Int64
+	cutOff       atomic.Int64
+	expectFailed atomic.Int64
+	phaseCreated []atomic.Int64 // closed-model iterations per phase
+}
+
+// Run sends the load script describes and records it into rec. It returns
+// when the schedule has ended and every virtual user has finished, or, after
+// ctx is cancelled, when the grace period is over (Outcome.Aborted). Sink id 0
+// is used by the scheduling goroutine (vusers.created, vusers.skipped, Lag),
+// ids 1..Shards by virtual users. The error is non-nil only for options or a
+// script the runner cannot start; a failing target is measured, not an error.
+func Run(ctx context.Context, script *scenario.Script, rec Recorder, opts Options) (*Outcome, error) {
+	e, err := newEngine(script, rec, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer e.http.close()
+	return e.run(ctx, rec.Sink(0))
+}
+
+func newEngine(script *scenario.Script, rec Recorder, opts Options) (*engine, error) {
+	sched, err := NewSchedule(script.Config.Phases, opts.Segment)
+	if err != nil {
+		return nil, fmt.Errorf("schedule %s: %w", script.Path, err)
+	}
+	target := script.Config.Target
+	if opts.Target != "" {
+		target = opts.Target
+	}
+	target = strings.TrimSuffix(target, "/")
+	if target != "" {
+		u, err := url.Parse(target)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("target %q: want an absolute http:// or https:// URL", target)
+		}
+	}
+	if len(script.Scenarios) == 0 && sched.Expected() > 0 {
+		return nil, fmt.Errorf("script %s: no scenarios to run", script.Path)
+	}
+	e := &engine{
+		script:       script,
+		opts:         opts,
+		sched:        sched,
+		target:       target,
+		env:          script.Environment,
+		seed:         opts.Seed,
+		progress:     opts.Progress,
+		log:          opts.Log,
+		active:       make([]atomic.Int64, len(sched.Phases)),
+		phaseCreated: make([]atomic.Int64, len(sched.Phases)),
+	}
+	if opts.Environment != "" {
+		e.env = opts.Environment
+	}
+	if e.seed == 0 {
+		e.seed = rand.Uint64()
+	}
+	if e.progress == nil {
+		e.progress = &Progress{}
+	}
+	e.progress.phase.Store(-1)
+	if e.log == nil {
+		e.log = io.Discard
+	}
+	if e.opts.Grace == 0 {
+		e.opts.Grace = DefaultGrace
+	}
+	if e.opts.MaxBodyBytes <= 0 {
+		e.opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	n := opts.Shards
+	if n <= 0 {
+		n = 4 * runtime.GOMAXPROCS(0)
+	}
+	e.shards = make([]shard, n)
+	for i := range e.shards {
+		e.shards[i].sink = rec.Sink(i + 1)
+	}
+	total := 0
+	for _, s := range script.Scenarios {
+		total += max(s.Weight, 0)
+		e.weights = append(e.weights, total)
+	}
+	if total == 0 && len(script.Scenarios) > 0 {
+		return nil, fmt.Errorf("script %s: scenario weights add up to 0; give at least one a weight >= 1", script.Path)
+	}
+	e.http = newHTTPClient(script.Config, opts.Insecure || !script.Config.TLS.RejectUnauthorized, peakConcurrency(sched))
+	return e, nil
+}
+
+// peakConcurrency guesses how many connections the run may hold at once, to
+// size the idle pool so keep-alive connections are not closed and reopened.
+func peakConcurrency(s *Schedule) int {
+	peak := 0
+	for _, p := range s.Phases {
+		c := p.MaxVusers + p.VUsers
+		if c == 0 {
+			// One second's worth of arrivals in flight at the top rate.
+			c = int(max(p.phase.ArrivalRate, p.phase.RampTo)) + 1
+		}
+		peak = max(peak, c)
+	}
+	return min(max(peak, 64), 50000)
+}
+
+func (e *engine) run(ctx context.Context, sink0 Sink) (*Outcome, error) {
+	out := &Outcome{Segment: e.sched.Segment}
+	for _, p := range e.sched.Phases {
+		out.Phases = append(out.Phases, PhaseOutcome{Index: p.Index, Name: p.Name, Kind: p.Kind, Expected: p.Expected})
+	}
+	if ctx.Err() != nil {
+		out.Aborted = true
+		out.Started, out.Ended = time.Now(), time.Now()
+		return out, nil
+	}
+
+	// Virtual users outlive ctx by the grace period, so their context is
+	// detached from it and cancelled by us.
+	vuCtx, cancelVUs := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelVUs()
+
+	e.fixed = map[string]any{}
+	for k, val := range e.opts.Vars {
+		e.fixed[k] = val
+	}
+	if len(e.script.Before) > 0 {
+		v := e.newVU(0, false)
+		v.runSteps(ctx, e.script.Before)
+		for k, val := range v.tc.Vars {
+			e.fixed[k] = val
+		}
+		// --var still wins over what the before flow captured.
+		for k, val := range e.opts.Vars {
+			e.fixed[k] = val
+		}
+	}
+
+	now := time.Now()
+	start := now
+	var joinAt time.Duration // arrivals before this offset are missed
+	if !e.opts.StartAt.IsZero() {
+		start = e.opts.StartAt
+		if now.After(start) {
+			joinAt = now.Sub(start)
+		}
+	}
+	out.Started = start
+
+	var wg sync.WaitGroup
+	e.schedule(ctx, vuCtx, sink0, start, joinAt, out, &wg)
+
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	if ctx.Err() != nil {
+		out.Aborted = true
+		e.graceWait(done)
+	}
+	cancelVUs()
+	<-done
+
+	if len(e.script.After) > 0 {
+		afterCtx := context.WithoutCancel(ctx)
+		if out.Aborted {
+			var cancel context.CancelFunc
+			afterCtx, cancel = context.WithTimeout(afterCtx, max(e.opts.Grace, 0))
+			defer cancel()
+		}
+		v := e.newVU(0, false)
+		v.runSteps(afterCtx, e.script.After)
+	}
+
+	for i := range out.Phases {
+		p := &out.Phases[i]
+		p.Created += int(e.phaseCreated[i].Load())
+		out.Expected += p.Expected
+		out.Created += p.Created
+		out.Skipped += p.Skipped
+		out.Missed += p.Missed
+	}
+	out.Completed = e.completed.Load()
+	out.Failed = e.failed.Load()
+	out.CutOff = e.cutOff.Load()
+	out.ExpectFailed = e.expectFailed.Load()
+	out.Ended = time.Now()
+	return out, nil
+}
+
+// graceWait lets in-flight virtual users finish until the grace period ends
+// or Stop is closed.
+func (e *engine) graceWait(done <-chan struct{}) {
+	if e.opts.Grace < 0 {
+		return
+	}
+	t := time.NewTimer(e.opts.Grace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	case <-e.opts.Stop:
+	}
+}
+
+// sleepUntil waits for the instant at, or until ctx is done; it reports
+// whether the instant was reached.
+func sleepUntil(ctx context.Context, t *time.Timer, at time.Time) bool {
+	d := time.Until(at)
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t.Reset(d)
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		t.Stop()
+		return false
+	}
+}
+
+// schedule starts virtual users on the clock. Every arrival's due time is
+// start + its offset, so lateness never accumulates; when it wakes late, it
+// starts every arrival already due in one pass (timer batching) and records
+// each one's lag. It returns when the schedule ends or ctx is cancelled.
+func (e *engine) schedule(ctx, vuCtx context.Context, sink0 Sink, start time.Time, joinAt time.Duration, out *Outcome, wg *sync.WaitGroup) {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for i := range e.sched.Phases {
+		p := &e.sched.Phases[i]
+		po := &out.Phases[i]
+		phaseEnd := p.Start + p.Duration
+		if joinAt >= phaseEnd && p.Duration > 0 {
+			po.Missed = p.Expected
+			continue
+		}
+		if !sleepUntil(ctx, timer, start.Add(p.Start)) {
+			return
+		}
+		e.progress.phase.Store(int64(i))
+		if e.opts.OnPhase != nil {
+			e.opts.OnPhase(*p)
+		}
+		if p.Kind == scenario.PhaseClosed {
+			e.startClosed(ctx, vuCtx, p, start.Add(phaseEnd), wg)
+			continue
+		}
+		for a := range e.sched.PhaseArrivals(i) {
+			if a.At < joinAt {
+				po.Missed++
+				continue
+			}
+			due := start.Add(a.At)
+			if !sleepUntil(ctx, timer, due) {
+				return
+			}
+			sink0.Lag(time.Since(due))
+			if p.MaxVusers > 0 && e.active[i].Load() >= int64(p.MaxVusers) {
+				po.Skipped++
+				e.progress.skipped.Add(1)
+				sink0.Count(cSkipped, 1)
+				continue
+			}
+			po.Created++
+			e.active[i].Add(1)
+			e.progress.active.Add(1)
+			e.progress.created.Add(1)
+			sink0.Count(cCreated, 1)
+			wg.Add(1)
+			go e.arrival(vuCtx, a, wg)
+		}
+	}
+	// A trailing pause or closed phase still takes its time.
+	sleepUntil(ctx, timer, start.Add(e.sched.Duration()))
+}
+
+// arrival runs one open-model virtual user.
+func (e *engine) arrival(ctx context.Context, a Arrival, wg *sync.WaitGroup) {
+	defer wg.Done()
+	v := e.newVU(a.Index, false)
+	e.finish(v, v.runScenario(ctx))
+	e.active[a.Phase].Add(-1)
+}
+
+// finish counts how a virtual user's flow ended.
+func (e *engine) finish(v *vu, res flowResult) {
+	e.progress.active.Add(-1)
+	switch res {
+	case flowOK:
+		e.completed.Add(1)
+		e.progress.completed.Add(1)
+		v.count(cCompleted, 1)
+	case flowFailed:
+		e.failed.Add(1)
+		e.progress.failed.Add(1)
+		v.count(cFailed, 1)
+	case flowCut:
+		e.cutOff.Add(1)
+	}
+}
+
+// startClosed starts a closed-model phase: p.VUsers goroutines that each run
+// a fresh virtual user after another until end. An iteration running at end
+// finishes; none starts after it or after ctx is cancelled.
+func (e *engine) startClosed(ctx, vuCtx context.Context, p *PhasePlan, end time.Time, wg *sync.WaitGroup) {
+	for range p.VUsers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil && time.Now().Before(end) {
+				seq := e.closedSeq.Add(1) - 1
+				e.phaseCreated[p.Index].Add(1)
+				e.progress.active.Add(1)
+				e.progress.created.Add(1)
+				v := e.newVU(seq, true)
+				v.count(cCreated, 1)
+				res := v.runScenario(vuCtx)
+				e.finish(v, res)
+				if res == flowCut {
+					return
+				}
+			}
+		}()
+	}
+}
+
+// codeName is the http.codes.<code> counter for a status.
+func codeName(status int) string {
+	switch status {
+	case 200:
+		return "http.codes.200"
+	case 201:
+		return "http.codes.201"
+	case 204:
+		return "http.codes.204"
+	case 301:
+		return "http.codes.301"
+	case 302:
+		return "http.codes.302"
+	case 304:
+		return "http.codes.304"
+	case 400:
+		return "http.codes.400"
+	case 401:
+		return "http.codes.401"
+	case 403:
+		return "http.codes.403"
+	case 404:
+		return "http.codes.404"
+	case 500:
+		return "http.codes.500"
+	case 502:
+		return "http.codes.502"
+	case 503:
+		return "http.codes.503"
+	}
+	return "http.codes." + strconv.Itoa(status)
+}

@@ -1,0 +1,219 @@
+package runner
+
+import (
+	"context"
+	"encoding/binary"
+	"math/rand/v2"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/primeload/primeload/scenario"
+)
+
+// flowResult is how a virtual user's flow ended.
+type flowResult int
+
+const (
+	flowOK     flowResult = iota
+	flowFailed            // an error, a strict capture miss or a failed expectation
+	flowCut               // cancelled when the grace period ended
+)
+
+// closedSeedSalt keeps closed-model iterations' random streams apart from
+// arrivals' streams that share an index.
+const closedSeedSalt = 0x9e3779b97f4a7c15
+
+// vu is one virtual user: its variables, cookie jar and random stream.
+type vu struct {
+	e      *engine
+	tc     scenario.Context
+	shard  *shard
+	client http.Client
+	jar    lazyJar
+	follow bool // the current request's followRedirect
+}
+
+// newVU prepares a virtual user. key is the arrival's global index (or the
+// closed-model iteration number): it seeds the random stream and picks the
+// row of sequential payloads, so segments split rows consistently.
+func (e *engine) newVU(key int64, closed bool) *vu {
+	seed := e.seed
+	if closed {
+		seed ^= closedSeedSalt
+	}
+	r := rand.New(rand.NewPCG(seed, uint64(key)))
+	v := &vu{e: e, shard: &e.shards[int(uint64(key)%uint64(len(e.shards)))]}
+	v.tc = scenario.Context{
+		Vars:        e.initialVars(key, r),
+		Env:         e.opts.Env,
+		Target:      e.target,
+		Environment: e.env,
+		UUID:        newUUID(r),
+		Rand:        r,
+	}
+	v.client = http.Client{Transport: e.http.transport, Jar: &v.jar, CheckRedirect: v.checkRedirect}
+	return v
+}
+
+// initialVars binds config.variables (one random element of a list),
+// payload rows, then before-flow captures and --var on top.
+func (e *engine) initialVars(key int64, r *rand.Rand) map[string]any {
+	cfg := &e.script.Config
+	vars := make(map[string]any, len(cfg.Variables)+len(e.fixed)+4)
+	for _, v := range cfg.Variables {
+		if len(v.Values) > 0 {
+			vars[v.Name] = v.Values[r.IntN(len(v.Values))]
+		}
+	}
+	for i := range cfg.Payloads {
+		p := &cfg.Payloads[i]
+		if len(p.Rows) == 0 {
+			continue
+		}
+		var row []string
+		if p.Order == "sequence" {
+			row = p.Rows[int(uint64(key)%uint64(len(p.Rows)))]
+		} else {
+			row = p.Rows[r.IntN(len(p.Rows))]
+		}
+		bindRow(vars, p, row)
+	}
+	for k, val := range e.fixed {
+		vars[k] = val
+	}
+	return vars
+}
+
+func bindRow(vars map[string]any, p *scenario.Payload, row []string) {
+	dst := vars
+	if p.Name != "" {
+		dst = make(map[string]any, len(p.Fields))
+		vars[p.Name] = dst
+	}
+	for i, f := range p.Fields {
+		if i < len(row) {
+			dst[f] = row[i]
+		}
+	}
+}
+
+// newUUID makes a version 4 UUID from the user's random stream, which is
+// cheaper than crypto/rand and repeatable under Options.Seed.
+func newUUID(r *rand.Rand) string {
+	var b uuid.UUID
+	binary.LittleEndian.PutUint64(b[:8], r.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], r.Uint64())
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return b.String()
+}
+
+// count adds to a counter in the user's shard.
+func (v *vu) count(name string, delta int64) {
+	v.shard.mu.Lock()
+	v.shard.sink.Count(name, delta)
+	v.shard.mu.Unlock()
+}
+
+// runScenario picks a scenario by weight and runs its flow.
+func (v *vu) runScenario(ctx context.Context) flowResult {
+	sc := v.e.script.Scenarios
+	i := 0
+	if len(sc) > 1 {
+		w := v.tc.Rand.IntN(v.e.weights[len(v.e.weights)-1])
+		for v.e.weights[i] <= w {
+			i++
+		}
+	}
+	return v.runSteps(ctx, sc[i].Flow)
+}
+
+// runSteps runs steps in order and stops at the first that ends the flow.
+func (v *vu) runSteps(ctx context.Context, steps []scenario.Step) flowResult {
+	for i := range steps {
+		s := &steps[i]
+		var res flowResult
+		switch {
+		case s.Request != nil:
+			res = v.request(ctx, s.Request)
+			if res == flowOK && s.Request.Think > 0 {
+				res = think(ctx, s.Request.Think)
+			}
+		case s.Loop != nil:
+			res = v.loop(ctx, s.Loop)
+		case s.Log != nil:
+			line := s.Log.AppendTo(nil, &v.tc)
+			line = append(line, '\n')
+			v.e.logMu.Lock()
+			_, _ = v.e.log.Write(line) // a broken log writer must not fail the load
+			v.e.logMu.Unlock()
+		case s.Think > 0:
+			res = think(ctx, s.Think)
+		}
+		if res != flowOK {
+			return res
+		}
+	}
+	return flowOK
+}
+
+// loop runs l.Steps Count times or once per element, with $loopCount and
+// $loopElement set; the outer loop's values come back afterwards.
+func (v *vu) loop(ctx context.Context, l *scenario.Loop) flowResult {
+	saveCount, saveElem := v.tc.LoopCount, v.tc.LoopElement
+	defer func() { v.tc.LoopCount, v.tc.LoopElement = saveCount, saveElem }()
+	items := l.OverValues
+	if l.Over != nil {
+		// A variable that is not a list loops zero times rather than
+		// guessing; the loader checks literal lists.
+		items, _ = l.Over.Value(&v.tc).([]any)
+	}
+	n := l.Count
+	if l.Over != nil || l.OverValues != nil {
+		n = len(items)
+	}
+	for i := range n {
+		v.tc.LoopCount = i
+		v.tc.LoopElement = nil
+		if i < len(items) {
+			v.tc.LoopElement = items[i]
+		}
+		if res := v.runSteps(ctx, l.Steps); res != flowOK {
+			return res
+		}
+	}
+	return flowOK
+}
+
+// think sleeps d, or until ctx ends the user.
+func think(ctx context.Context, d time.Duration) flowResult {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return flowOK
+	case <-ctx.Done():
+		return flowCut
+	}
+}
+
+// lazyJar is a per-user cookie jar created on the first Set-Cookie, so users
+// of cookie-less targets cost nothing.
+type lazyJar struct{ jar *cookiejar.Jar }
+
+func (j *lazyJar) SetCookies(u *url.URL, cookies []*http.Cookie) {
+	if j.jar == nil {
+		j.jar, _ = cookiejar.New(nil) // New never fails without options
+	}
+	j.jar.SetCookies(u, cookies)
+}
+
+func (j *lazyJar) Cookies(u *url.URL) []*http.Cookie {
+	if j.jar == nil {
+		return nil
+	}
+	return j.jar.Cookies(u)
+}
