@@ -324,7 +324,7 @@ func (c check) evaluate(m Metrics) Result {
 		r.Limit = &limit
 	}
 	if len(missing) > 0 {
-		r.Detail = "no samples: " + strings.Join(missing, ", ")
+		r.Detail = noSamples + strings.Join(missing, ", ")
 		return r
 	}
 	r.Detail = strings.Join(detail, ", ")
@@ -337,11 +337,23 @@ func (c check) evaluate(m Metrics) Result {
 	}
 	out, err := expr.Run(c.prog, env)
 	if err != nil {
-		r.Detail = "evaluation failed: " + err.Error()
+		r.Detail = evalFailed + err.Error()
 		return r
 	}
 	r.OK, _ = out.(bool)
 	return r
+}
+
+// Detail prefixes of results that could not be measured.
+const (
+	noSamples  = "no samples: "
+	evalFailed = "evaluation failed: "
+)
+
+// Unmeasured reports whether the check could not be measured at all (a
+// summary without samples), as opposed to measured and false.
+func (r Result) Unmeasured() bool {
+	return strings.HasPrefix(r.Detail, noSamples) || strings.HasPrefix(r.Detail, evalFailed)
 }
 
 // Passed reports whether every strict SLO passed.

@@ -1,0 +1,246 @@
+// Package junit writes a run's SLO results as JUnit XML, the format CI
+// systems (GitHub Actions reporters, GitLab, Jenkins) show as test results.
+package junit
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/slo"
+)
+
+// Class names group the test cases in CI views.
+const (
+	ClassSLO      = "primeload.slo"
+	ClassEndpoint = "primeload.endpoint"
+	ClassRun      = "primeload.run"
+)
+
+// Suites is the document root, <testsuites>.
+type Suites struct {
+	XMLName  xml.Name `xml:"testsuites"`
+	Name     string   `xml:"name,attr"`
+	Tests    int      `xml:"tests,attr"`
+	Failures int      `xml:"failures,attr"`
+	Errors   int      `xml:"errors,attr"`
+	Time     string   `xml:"time,attr"`
+	Suites   []Suite  `xml:"testsuite"`
+}
+
+// Suite is one <testsuite>: the run.
+type Suite struct {
+	Name       string     `xml:"name,attr"`
+	Tests      int        `xml:"tests,attr"`
+	Failures   int        `xml:"failures,attr"`
+	Errors     int        `xml:"errors,attr"`
+	Skipped    int        `xml:"skipped,attr"`
+	Time       string     `xml:"time,attr"`
+	Timestamp  string     `xml:"timestamp,attr,omitempty"`
+	Properties []Property `xml:"properties>property,omitempty"`
+	Cases      []Case     `xml:"testcase"`
+}
+
+// Property is a name/value pair describing the run.
+type Property struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+// Case is one <testcase>: an SLO, or an endpoint when there are no SLOs.
+type Case struct {
+	Name      string   `xml:"name,attr"`
+	Classname string   `xml:"classname,attr"`
+	Time      string   `xml:"time,attr"`
+	Failure   *Problem `xml:"failure,omitempty"`
+	Error     *Problem `xml:"error,omitempty"`
+	SystemOut string   `xml:"system-out,omitempty"`
+}
+
+// Problem is a <failure> (the check ran and did not hold) or an <error>
+// (the check could not be measured).
+type Problem struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+// Write writes the run r with its evaluated SLOs as JUnit XML: one test suite
+// for the run and one test case per SLO, whose failure carries the measured
+// value and the limit. A run without SLOs gets one test case per endpoint
+// stating its error count, so CI always shows something. A run whose load
+// generator fell behind its schedule gets a failing case saying so.
+func Write(w io.Writer, r *report.Report, results []slo.Result) error {
+	doc := Build(r, results)
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return fmt.Errorf("write junit: %w", err)
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return fmt.Errorf("write junit: %w", err)
+	}
+	if _, err := io.WriteString(w, "\n"); err != nil {
+		return fmt.Errorf("write junit: %w", err)
+	}
+	return nil
+}
+
+// WriteFile writes the JUnit XML to path.
+func WriteFile(path string, r *report.Report, results []slo.Result) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write junit %s: %w", path, err)
+	}
+	if err := Write(f, r, results); err != nil {
+		f.Close()
+		return fmt.Errorf("write junit %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write junit %s: %w", path, err)
+	}
+	return nil
+}
+
+// Build assembles the document Write encodes.
+func Build(r *report.Report, results []slo.Result) Suites {
+	agg := r.Aggregate
+	if agg == nil {
+		agg = &report.Metrics{}
+	}
+	s := Suite{
+		Name:       suiteName(r),
+		Time:       seconds(r.EndedAt.Sub(r.StartedAt)),
+		Properties: properties(r),
+	}
+	if !r.StartedAt.IsZero() {
+		s.Timestamp = r.StartedAt.UTC().Format("2006-01-02T15:04:05")
+	}
+	for _, res := range results {
+		s.Cases = append(s.Cases, sloCase(res))
+	}
+	if len(results) == 0 {
+		for _, ep := range slo.Endpoints(r) {
+			s.Cases = append(s.Cases, endpointCase(agg, ep))
+		}
+	}
+	if untrusted, why := slo.Untrusted(agg); untrusted {
+		s.Cases = append(s.Cases, Case{
+			Name: "load generator kept its schedule", Classname: ClassRun, Time: "0",
+			Failure: &Problem{Message: why, Type: "untrusted"},
+		})
+	}
+	for _, c := range s.Cases {
+		s.Tests++
+		if c.Failure != nil {
+			s.Failures++
+		}
+		if c.Error != nil {
+			s.Errors++
+		}
+	}
+	return Suites{Name: "primeload", Tests: s.Tests, Failures: s.Failures, Errors: s.Errors, Time: s.Time, Suites: []Suite{s}}
+}
+
+func suiteName(r *report.Report) string {
+	name := r.Script.Path
+	if name == "" {
+		name = "primeload run"
+	}
+	if r.Environment != "" {
+		name += " (" + r.Environment + ")"
+	}
+	return name
+}
+
+func properties(r *report.Report) []Property {
+	var ps []Property
+	add := func(name, value string) {
+		if value != "" {
+			ps = append(ps, Property{Name: name, Value: value})
+		}
+	}
+	add("target", r.Target)
+	add("script", r.Script.Path)
+	add("environment", r.Environment)
+	add("segment", r.Segment)
+	add("version", r.Version)
+	if r.Aborted {
+		add("aborted", "true")
+	}
+	return ps
+}
+
+func sloCase(res slo.Result) Case {
+	c := Case{Name: slo.Title(res), Classname: ClassSLO, Time: "0", SystemOut: res.Detail}
+	measured := slo.Measured(res)
+	switch {
+	case res.OK:
+	case !res.Strict:
+		// A warning: the case passes and says what nearly failed.
+		c.SystemOut = "warning: " + measured
+	case res.Unmeasured():
+		c.Error = &Problem{Message: res.Detail, Type: "unmeasured", Text: res.Expression}
+	case res.Value != nil && res.Limit != nil:
+		c.Failure = &Problem{Message: "measured " + measured, Type: "slo", Text: res.Expression + "\n" + res.Detail}
+	default:
+		c.Failure = &Problem{Message: "condition false: " + measured, Type: "slo", Text: res.Expression}
+	}
+	return c
+}
+
+// endpointCase states one endpoint's requests and errors: HTTP responses
+// with a 4xx or 5xx status and network errors counted for it.
+func endpointCase(m *report.Metrics, ep string) Case {
+	prefix := report.EndpointPrefix + ep + "."
+	var total, http4, http5, network int64
+	var kinds []string
+	for name, v := range m.Counters {
+		rest, ok := strings.CutPrefix(name, prefix)
+		if !ok {
+			continue
+		}
+		if code, ok := strings.CutPrefix(rest, "codes."); ok {
+			n, err := strconv.Atoi(code)
+			if err != nil {
+				continue
+			}
+			total += v
+			switch {
+			case n >= 500:
+				http5 += v
+			case n >= 400:
+				http4 += v
+			}
+		} else if e, ok := strings.CutPrefix(rest, "errors."); ok {
+			network += v
+			kinds = append(kinds, e)
+		}
+	}
+	sort.Strings(kinds)
+	errs := http4 + http5 + network
+	text := fmt.Sprintf("%d errors: %d HTTP 5xx, %d HTTP 4xx, %d network errors, in %d responses", errs, http5, http4, network, total)
+	if len(kinds) > 0 {
+		text += " (" + strings.Join(slices.Compact(kinds), ", ") + ")"
+	}
+	if s, ok := m.Summaries[report.EndpointResponseTime+ep]; ok {
+		text += fmt.Sprintf("; p95 %s ms, p99 %s ms", ms(s.P95), ms(s.P99))
+	}
+	return Case{Name: ep, Classname: ClassEndpoint, Time: "0", SystemOut: text}
+}
+
+func seconds(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	return strconv.FormatFloat(d.Seconds(), 'f', 3, 64)
+}
+
+func ms(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }

@@ -1,0 +1,88 @@
+// Package reporttest builds reports whose contents are known, for tests of
+// the packages that read reports (SLOs, JUnit, HTML, the report command).
+package reporttest
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/primeload/primeload/report"
+)
+
+// Start is when every built run starts: fixed, so golden files are stable.
+var Start = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+
+// Endpoints are the endpoints of a built run, as the seed's scenario names them.
+var Endpoints = []string{
+	"GET /api/goods-received/",
+	"GET /api/goods-received/{{ goodsId }}/",
+	"POST /api/tracking-updates/",
+}
+
+// Options shape a built run.
+type Options struct {
+	Periods  int           // 10 s periods; 0 means 6
+	PerSec   int           // requests per second; 0 means 20
+	Lag      time.Duration // added to every arrival's lag: > 10 ms makes the run untrusted
+	Seed     uint64        // varies the samples; runs with equal options are equal
+	Ensure   report.Ensure // recorded as the script's SLOs
+	Script   string        // the script path; "" means "black-friday.yml"
+	Failures bool          // every 50th request gets a 500 and every 200th times out
+}
+
+// Run plays a deterministic run through a real Collector and returns its
+// report: latencies are long-tailed and slower on the detail endpoint, and
+// every period also records virtual users created and completed.
+func Run(tb testing.TB, o Options) *report.Report {
+	tb.Helper()
+	if o.Periods == 0 {
+		o.Periods = 6
+	}
+	if o.PerSec == 0 {
+		o.PerSec = 20
+	}
+	if o.Script == "" {
+		o.Script = "black-friday.yml"
+	}
+	rng := rand.New(rand.NewPCG(o.Seed, 42))
+	c := report.NewCollector(Start, report.Info{
+		Target:  "http://127.0.0.1:8080",
+		Script:  report.ScriptInfo{Path: o.Script, Digest: "sha256:test", Endpoints: Endpoints, Ensure: o.Ensure},
+		Version: "test",
+		Period:  10 * time.Second,
+	})
+	n := 0
+	for p := 1; p <= o.Periods; p++ {
+		for i := range 10 * o.PerSec {
+			n++
+			sink := c.Sink(i)
+			ep := Endpoints[i%len(Endpoints)]
+			base := 8000.0
+			if i%len(Endpoints) == 1 {
+				base = 30000
+			}
+			latency := time.Duration(rng.ExpFloat64()*base+float64(500*p)) * time.Microsecond
+			status := 200
+			sink.Count("vusers.created", 1)
+			sink.Lag(o.Lag + time.Duration(rng.IntN(2000))*time.Microsecond)
+			sink.Count("http.requests", 1)
+			switch {
+			case o.Failures && n%200 == 0:
+				sink.Count("errors.ETIMEDOUT", 1)
+				sink.Count("vusers.failed", 1)
+				continue
+			case o.Failures && n%50 == 0:
+				status = 500
+			}
+			sink.Response(ep, latency, status, 512)
+			sink.Count("vusers.completed", 1)
+		}
+		if _, err := c.Flush(Start.Add(time.Duration(p) * 10 * time.Second)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	r := c.Report()
+	r.Expected = []report.PhaseArrivals{{Name: "Black Friday peak", Expected: int64(n), Created: int64(n)}}
+	return r
+}
