@@ -49,6 +49,7 @@ type Template struct {
 type part struct {
 	lit  string
 	expr *expr
+	off  int // byte offset of the part in the source, for messages
 }
 
 type exprKind int
@@ -88,11 +89,11 @@ func Compile(src string) (*Template, error) {
 	for rest != "" {
 		i := strings.Index(rest, "{{")
 		if i < 0 {
-			t.parts = append(t.parts, part{lit: rest})
+			t.parts = append(t.parts, part{lit: rest, off: off})
 			break
 		}
 		if i > 0 {
-			t.parts = append(t.parts, part{lit: rest[:i]})
+			t.parts = append(t.parts, part{lit: rest[:i], off: off})
 		}
 		j := strings.Index(rest[i+2:], "}}")
 		if j < 0 {
@@ -103,7 +104,7 @@ func Compile(src string) (*Template, error) {
 		if err != nil {
 			return nil, &TemplateError{Offset: off + i, Msg: fmt.Sprintf("{{%s}}: %s", body, err)}
 		}
-		t.parts = append(t.parts, part{expr: e})
+		t.parts = append(t.parts, part{expr: e, off: off + i})
 		if e.kind == exprVar && !contains(t.refs, e.name) {
 			t.refs = append(t.refs, e.name)
 		}
@@ -322,6 +323,16 @@ func (t *Template) Static() (string, bool) {
 // Refs returns the root variable names the template reads (not $-builtins),
 // so the loader can reject names that nothing defines.
 func (t *Template) Refs() []string { return t.refs }
+
+// refOffset is where the first expression reading name starts.
+func (t *Template) refOffset(name string) int {
+	for _, p := range t.parts {
+		if p.expr != nil && p.expr.kind == exprVar && p.expr.name == name {
+			return p.off
+		}
+	}
+	return 0
+}
 
 // AppendTo renders into dst and returns the extended slice.
 func (t *Template) AppendTo(dst []byte, c *Context) []byte {

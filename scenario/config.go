@@ -1,0 +1,456 @@
+package scenario
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// DefaultTimeout is config.http.timeout when the script sets none.
+const DefaultTimeout = 10 * time.Second
+
+const noJS = "primeload runs no JavaScript; use templates, captures, payload files and --var instead"
+
+var (
+	configKeys        = []string{"target", "phases", "defaults", "variables", "payload", "http", "tls", "environments", "ensure", "plugins"}
+	configUnsupported = map[string]string{
+		"processor":  "JavaScript processors are not supported: " + noJS,
+		"engines":    "engines other than http are not supported: primeload speaks HTTP only",
+		"ws":         "the ws (WebSocket) engine is not supported: primeload speaks HTTP only",
+		"socketio":   "the socketio engine is not supported: primeload speaks HTTP only",
+		"playwright": "the playwright engine is not supported: primeload speaks HTTP only",
+	}
+	phaseKeys   = []string{"name", "duration", "arrivalRate", "rampTo", "arrivalCount", "pause", "maxVusers", "vusers"}
+	payloadKeys = []string{"path", "fields", "order", "skipHeader", "delimiter", "name"}
+	ensureKeys  = []string{"thresholds", "conditions", "p95", "p99", "max", "min", "median", "maxErrorRate"}
+	pluginKeys  = []string{"ensure", "expect", "metrics-by-endpoint"}
+	// The plugins' own options: accepted so Artillery scripts run unchanged.
+	expectPluginKeys  = []string{"outputFormat", "formatter", "reportFailuresAsErrors", "expectDefault200"}
+	metricsPluginKeys = []string{"useOnlyRequestNames", "stripQueryString", "ignoreUnnamedRequests", "metricsPrefix", "groupDynamicURLs"}
+)
+
+// config parses one config mapping (the top one, or an environment when
+// inEnv) and returns it with its default header templates and the
+// environments node.
+func (l *loader) config(n *yaml.Node, path string, inEnv bool) (Config, []templateUse, *yaml.Node) {
+	cfg := Config{HTTP: HTTPConfig{Timeout: DefaultTimeout}, TLS: TLSConfig{RejectUnauthorized: true}}
+	var headers []templateUse
+	var envs *yaml.Node
+	l.object(n, path, configKeys, configUnsupported, func(p pair, fp string) {
+		switch p.key {
+		case "target":
+			cfg.Target = l.target(p.v, fp)
+		case "phases":
+			for i, ph := range l.list(p.v, fp, false) {
+				if phase, ok := l.phase(ph, index(fp, i)); ok {
+					cfg.Phases = append(cfg.Phases, phase)
+				}
+			}
+			if v := l.deref(p.v); v.Kind == yaml.SequenceNode && len(v.Content) == 0 {
+				l.errorf(v, fp, "must hold at least one phase")
+			}
+		case "defaults":
+			l.object(p.v, fp, []string{"headers"}, nil, func(p pair, fp string) {
+				for _, hp := range l.pairs(p.v, fp) {
+					hfp := join(fp, hp.key)
+					if t := l.template(hp.v, hfp, nil); t != nil {
+						cfg.DefaultHeaders = append(cfg.DefaultHeaders, Header{Name: hp.key, Value: t})
+						headers = append(headers, templateUse{t: t, n: l.deref(hp.v), path: hfp})
+					}
+				}
+			})
+		case "variables":
+			cfg.Variables = l.variables(p.v, fp)
+		case "payload":
+			for i, pn := range l.list(p.v, fp, true) {
+				ip := fp
+				if l.deref(p.v).Kind == yaml.SequenceNode {
+					ip = index(fp, i)
+				}
+				if pl, ok := l.payload(pn, ip); ok {
+					cfg.Payloads = append(cfg.Payloads, pl)
+				}
+			}
+		case "http":
+			l.object(p.v, fp, []string{"timeout", "maxSockets", "pool"}, nil, func(p pair, fp string) {
+				switch p.key {
+				case "timeout":
+					if d, ok := l.duration(p.v, fp); ok {
+						cfg.HTTP.Timeout = d
+					}
+				default: // maxSockets, and Artillery's older name pool
+					if c, ok := l.count(p.v, fp, 1); ok {
+						cfg.HTTP.MaxSockets = c
+					}
+				}
+			})
+		case "tls":
+			l.object(p.v, fp, []string{"rejectUnauthorized"}, nil, func(p pair, fp string) {
+				if b, ok := l.boolean(p.v, fp); ok {
+					cfg.TLS.RejectUnauthorized = b
+				}
+			})
+		case "environments":
+			if inEnv {
+				l.errorf(p.k, fp, "environments cannot be nested inside an environment")
+				return
+			}
+			envs = p.v
+		case "ensure":
+			l.ensure(p.v, fp, &cfg.Ensure)
+		case "plugins":
+			l.plugins(p.v, fp, &cfg)
+		}
+	})
+	return cfg, headers, envs
+}
+
+// target checks config.target is an absolute http(s) URL. Which hosts may
+// be loaded is the runner's decision, so it is not checked here.
+func (l *loader) target(n *yaml.Node, path string) string {
+	s, ok := l.str(n, path)
+	if !ok {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Contains(s, "{{") {
+		l.errorf(l.deref(n), path, "must be an absolute http:// or https:// URL such as http://127.0.0.1:8080, got %s", describe(l.deref(n)))
+		return ""
+	}
+	return strings.TrimSuffix(s, "/")
+}
+
+func (l *loader) phase(n *yaml.Node, path string) (Phase, bool) {
+	n = l.deref(n)
+	ph := Phase{Line: n.Line}
+	set := map[string]*yaml.Node{}
+	before := len(l.errs)
+	l.object(n, path, phaseKeys, nil, func(p pair, fp string) {
+		set[p.key] = p.k
+		switch p.key {
+		case "name":
+			ph.Name, _ = l.str(p.v, fp)
+		case "duration":
+			ph.Duration, _ = l.duration(p.v, fp)
+		case "pause":
+			if d, ok := l.duration(p.v, fp); ok {
+				ph.Duration = d
+			}
+		case "arrivalRate":
+			if _, ramp := l.quietKey(n, "rampTo"); ramp {
+				ph.ArrivalRate, _ = l.nonNegative(p.v, fp)
+			} else {
+				ph.ArrivalRate, _ = l.positive(p.v, fp)
+			}
+		case "rampTo":
+			ph.RampTo, _ = l.nonNegative(p.v, fp)
+		case "arrivalCount":
+			ph.ArrivalCount, _ = l.count(p.v, fp, 1)
+		case "maxVusers":
+			ph.MaxVusers, _ = l.count(p.v, fp, 1)
+		case "vusers":
+			ph.VUsers, _ = l.count(p.v, fp, 1)
+		}
+	})
+	if n.Kind != yaml.MappingNode {
+		return ph, false
+	}
+	// conflicts reports keys that cannot go with the phase's kind.
+	conflicts := func(kind string, keys ...string) {
+		for _, k := range keys {
+			if kn, ok := set[k]; ok {
+				l.errorf(kn, join(path, k), "cannot be combined with %s in one phase; split it into two phases", kind)
+			}
+		}
+	}
+	needDuration := func(kind string) {
+		if _, ok := set["duration"]; !ok {
+			l.errorf(n, join(path, "duration"), "is required with %s", kind)
+		}
+	}
+	switch {
+	case set["pause"] != nil:
+		ph.Kind = PhasePause
+		conflicts("pause", "duration", "arrivalRate", "rampTo", "arrivalCount", "vusers", "maxVusers")
+	case set["vusers"] != nil:
+		ph.Kind = PhaseClosed
+		conflicts("vusers (a closed-model phase)", "arrivalRate", "rampTo", "arrivalCount", "maxVusers")
+		needDuration("vusers")
+	case set["arrivalCount"] != nil:
+		ph.Kind = PhaseCount
+		conflicts("arrivalCount", "arrivalRate", "rampTo")
+		needDuration("arrivalCount")
+	case set["arrivalRate"] != nil:
+		ph.Kind = PhaseConstant
+		if set["rampTo"] != nil {
+			ph.Kind = PhaseRamp
+			if len(l.errs) == before && ph.ArrivalRate == 0 && ph.RampTo == 0 {
+				l.errorf(set["rampTo"], join(path, "rampTo"), "a ramp from 0 to 0 sends nothing; one of arrivalRate and rampTo must be positive")
+			}
+		}
+		needDuration("arrivalRate")
+	case set["rampTo"] != nil:
+		l.errorf(set["rampTo"], join(path, "rampTo"), "needs arrivalRate, the rate the ramp starts from")
+	case len(l.errs) == before:
+		l.errorf(n, path, "a phase needs one of arrivalRate (with duration), arrivalCount, pause or vusers")
+	}
+	return ph, len(l.errs) == before
+}
+
+// quietKey finds key in mapping n without reporting anything.
+func (l *loader) quietKey(n *yaml.Node, key string) (*yaml.Node, bool) {
+	for _, p := range l.quietPairs(n) {
+		if p.key == key {
+			return p.v, true
+		}
+	}
+	return nil, false
+}
+
+func (l *loader) nonNegative(n *yaml.Node, path string) (float64, bool) {
+	f, ok := l.number(n, path, "a number >= 0")
+	if ok && f < 0 {
+		l.errorf(l.deref(n), path, "must be a number >= 0, got %s", describe(l.deref(n)))
+		return 0, false
+	}
+	return f, ok
+}
+
+func (l *loader) variables(n *yaml.Node, path string) []Variable {
+	var out []Variable
+	for _, p := range l.pairs(n, path) {
+		fp := join(path, p.key)
+		if !validName(p.key) {
+			l.errorf(p.k, fp, "variable names are letters, digits, _ and -, got %q", p.key)
+			continue
+		}
+		v := l.value(p.v, false, 0)
+		values, ok := v.([]any)
+		if !ok {
+			values = []any{v}
+		} else if len(values) == 0 {
+			l.errorf(l.deref(p.v), fp, "an empty list leaves nothing to pick; give at least one value")
+			continue
+		}
+		out = append(out, Variable{Name: p.key, Values: values})
+	}
+	return out
+}
+
+func (l *loader) payload(n *yaml.Node, path string) (Payload, bool) {
+	n = l.deref(n)
+	pl := Payload{Order: "random", Delimiter: ','}
+	before := len(l.errs)
+	var pathN *yaml.Node
+	l.object(n, path, payloadKeys, nil, func(p pair, fp string) {
+		switch p.key {
+		case "path":
+			pathN = l.deref(p.v)
+			pl.Path, _ = l.str(p.v, fp)
+		case "fields":
+			for i, f := range l.list(p.v, fp, false) {
+				pl.Fields = append(pl.Fields, l.name(f, index(fp, i)))
+			}
+		case "order":
+			s, ok := l.str(p.v, fp)
+			if ok && s != "random" && s != "sequence" {
+				l.errorf(l.deref(p.v), fp, "must be random or sequence, got %q%s", s, didYouMean(s, []string{"random", "sequence"}))
+			}
+			pl.Order = s
+		case "skipHeader":
+			pl.SkipHeader, _ = l.boolean(p.v, fp)
+		case "delimiter":
+			s, ok := l.str(p.v, fp)
+			r, size := utf8.DecodeRuneInString(s)
+			if ok && (size != len(s) || s == "" || r == '"' || r == '\r' || r == '\n' || r == utf8.RuneError) {
+				l.errorf(l.deref(p.v), fp, "must be one character other than a quote or newline, got %q", s)
+			}
+			pl.Delimiter = r
+		case "name":
+			pl.Name = l.name(p.v, fp)
+		}
+	})
+	if n.Kind != yaml.MappingNode {
+		return pl, false
+	}
+	if pathN == nil {
+		l.errorf(n, join(path, "path"), "is required: the CSV file, relative to the script")
+	}
+	if len(pl.Fields) == 0 {
+		l.errorf(n, join(path, "fields"), "is required: the variable names bound to the CSV columns")
+	}
+	if len(l.errs) != before {
+		return pl, false
+	}
+	resolved, err := l.payloadPath(pl.Path)
+	if err != nil {
+		l.errorf(pathN, join(path, "path"), "%v", err)
+		return pl, false
+	}
+	pl.Path = resolved
+	rows, err := readCSV(resolved, pl.Delimiter, pl.SkipHeader)
+	if err != nil {
+		l.errorf(pathN, join(path, "path"), "%v", err)
+		return pl, false
+	}
+	pl.Rows = rows
+	return pl, true
+}
+
+// payloadPath resolves p against the script's folder and refuses, unless
+// allowed, anything that ends up outside it (.., absolute paths, symlinks).
+func (l *loader) payloadPath(p string) (string, error) {
+	full := p
+	if !filepath.IsAbs(full) {
+		full = filepath.Join(l.dir, p)
+	}
+	if l.opts.AllowOutsidePayload {
+		return full, nil
+	}
+	dir, err := filepath.Abs(l.dir)
+	if err != nil {
+		return "", fmt.Errorf("resolve script folder: %w", err)
+	}
+	abs, err := filepath.Abs(full)
+	if err != nil {
+		return "", fmt.Errorf("resolve %s: %w", p, err)
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
+	rel, err := filepath.Rel(dir, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", fmt.Errorf("%s is outside the script's folder %s; move it next to the script or allow it with --allow-outside-payload", p, l.dir)
+	}
+	return full, nil
+}
+
+// maxPayloadBytes keeps a mistaken path (a disk image, a log) from being
+// read into memory whole.
+const maxPayloadBytes = 256 << 20
+
+func readCSV(path string, delim rune, skipHeader bool) ([][]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open payload: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxPayloadBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read payload %s: %w", path, err)
+	}
+	if len(data) > maxPayloadBytes {
+		return nil, fmt.Errorf("payload %s is larger than %d MiB", path, maxPayloadBytes>>20)
+	}
+	r := csv.NewReader(bytes.NewReader(data))
+	r.Comma = delim
+	r.FieldsPerRecord = -1
+	r.ReuseRecord = false
+	var rows [][]string
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("payload %s: %w", path, err)
+		}
+		rows = append(rows, rec)
+	}
+	if skipHeader && len(rows) > 0 {
+		rows = rows[1:]
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("payload %s has no rows", path)
+	}
+	return rows, nil
+}
+
+func (l *loader) ensure(n *yaml.Node, path string, e *Ensure) {
+	l.object(n, path, ensureKeys, nil, func(p pair, fp string) {
+		switch p.key {
+		case "thresholds":
+			for i, tn := range l.list(p.v, fp, false) {
+				ip := index(fp, i)
+				ps := l.pairs(tn, ip)
+				if len(ps) != 1 {
+					if tn := l.deref(tn); tn.Kind == yaml.MappingNode {
+						l.errorf(tn, ip, `each threshold is one "metric: limit" pair, such as "http.response_time.p95": 250`)
+					}
+					continue
+				}
+				if f, ok := l.nonNegative(ps[0].v, join(ip, ps[0].key)); ok {
+					e.Thresholds = append(e.Thresholds, Threshold{Metric: ps[0].key, Limit: f, Pos: l.pos(ps[0].k)})
+				}
+			}
+		case "conditions":
+			for i, cn := range l.list(p.v, fp, false) {
+				c := Condition{Strict: true, Pos: l.pos(l.deref(cn))}
+				var expr *yaml.Node
+				l.object(cn, index(fp, i), []string{"expression", "strict"}, nil, func(p pair, fp string) {
+					switch p.key {
+					case "expression":
+						expr = p.v
+						c.Expression, _ = l.str(p.v, fp)
+					case "strict":
+						c.Strict, _ = l.boolean(p.v, fp)
+					}
+				})
+				if l.deref(cn).Kind != yaml.MappingNode {
+					continue
+				}
+				if expr == nil {
+					l.errorf(l.deref(cn), join(index(fp, i), "expression"), `is required, such as "http.response_time.p99 < 300"`)
+					continue
+				}
+				e.Conditions = append(e.Conditions, c)
+			}
+		default: // legacy p95, p99, max, min, median, maxErrorRate
+			if f, ok := l.nonNegative(p.v, fp); ok {
+				e.Legacy = append(e.Legacy, Threshold{Metric: p.key, Limit: f, Pos: l.pos(p.k)})
+			}
+		}
+	})
+}
+
+func (l *loader) plugins(n *yaml.Node, path string, cfg *Config) {
+	for _, p := range l.pairs(n, path) {
+		fp := join(path, p.key)
+		if !containsString(pluginKeys, p.key) {
+			l.errorf(p.k, fp, "plugin %q is not supported; supported plugins: %s%s", p.key, strings.Join(pluginKeys, ", "), didYouMean(p.key, pluginKeys))
+			continue
+		}
+		v := l.deref(p.v)
+		empty := v.Kind == yaml.ScalarNode && v.Tag == "!!null"
+		switch p.key {
+		case "ensure":
+			cfg.Plugins.Ensure = true
+			if !empty {
+				l.ensure(v, fp, &cfg.Ensure)
+			}
+		case "expect":
+			cfg.Plugins.Expect = true
+			if !empty {
+				l.object(v, fp, expectPluginKeys, nil, func(pair, string) {})
+			}
+		case "metrics-by-endpoint":
+			cfg.Plugins.MetricsByEndpoint = true
+			if !empty {
+				l.object(v, fp, metricsPluginKeys, nil, func(pair, string) {})
+			}
+		}
+	}
+}

@@ -1,0 +1,532 @@
+package scenario
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+const noHooks = "hooks call JavaScript functions, which primeload does not support: " + noJS
+
+var (
+	methods         = []string{"get", "post", "put", "patch", "delete", "head", "options"}
+	stepActions     = append(append([]string{}, methods...), "think", "loop", "log")
+	stepKeys        = append(append([]string{}, stepActions...), "count", "over")
+	stepUnsupported = map[string]string{
+		"function":  "function steps call JavaScript, which primeload does not support: " + noJS,
+		"whileTrue": "whileTrue calls a JavaScript function, which primeload does not support; use loop with count or over",
+		"parallel":  "parallel steps are not supported; run the requests as separate steps or scenarios",
+		"emit":      "emit is a socketio step; primeload speaks HTTP only",
+		"send":      "send is a ws step; primeload speaks HTTP only",
+	}
+	scenarioKeys        = []string{"name", "weight", "flow", "engine"}
+	scenarioUnsupported = map[string]string{
+		"beforeScenario": "beforeScenario " + noHooks,
+		"afterScenario":  "afterScenario " + noHooks,
+		"beforeRequest":  "beforeRequest " + noHooks,
+		"afterResponse":  "afterResponse " + noHooks,
+	}
+	requestKeys        = []string{"url", "name", "headers", "qs", "json", "body", "form", "auth", "cookie", "followRedirect", "gzip", "capture", "expect", "think"}
+	requestUnsupported = map[string]string{
+		"beforeRequest": "beforeRequest " + noHooks,
+		"afterResponse": "afterResponse " + noHooks,
+		"function":      "function " + noHooks,
+		"ifTrue":        "ifTrue evaluates JavaScript, which primeload does not support",
+		"formData":      "multipart formData is not supported; use form (URL-encoded), json or body",
+		"match":         "match is Artillery v1 syntax; use capture and expect",
+	}
+	captureKinds       = []string{"json", "header", "regexp"}
+	captureKeys        = append(append([]string{}, captureKinds...), "as", "strict", "group")
+	captureUnsupported = map[string]string{
+		"xpath":     "xpath captures are not supported; use json, header or regexp",
+		"selector":  "selector (HTML) captures are not supported; use json, header or regexp",
+		"transform": "transform calls JavaScript, which primeload does not support",
+	}
+	expectKeys        = []string{"statusCode", "contentType", "hasProperty", "equals"}
+	expectUnsupported = map[string]string{
+		"notStatusCode":  "notStatusCode is not supported; list the accepted codes in statusCode",
+		"hasHeader":      "hasHeader is not supported; supported: statusCode, contentType, hasProperty, equals",
+		"headerEquals":   "headerEquals is not supported; capture the header and use equals",
+		"matchesRegexp":  "matchesRegexp is not supported; capture with regexp and use equals",
+		"notHasProperty": "notHasProperty is not supported; supported: statusCode, contentType, hasProperty, equals",
+		"cdnHit":         "cdnHit is not supported; supported: statusCode, contentType, hasProperty, equals",
+	}
+)
+
+// section parses before: or after:, a mapping holding one flow.
+func (l *loader) section(n *yaml.Node, path string, sc *scope) []Step {
+	var steps []Step
+	found := false
+	l.object(n, path, []string{"flow"}, scenarioUnsupported, func(p pair, fp string) {
+		found = true
+		steps = l.flow(p.v, fp, sc)
+	})
+	if n := l.deref(n); n.Kind == yaml.MappingNode && !found {
+		l.errorf(n, join(path, "flow"), "is required: the steps to run")
+	}
+	return steps
+}
+
+func (l *loader) scenarios(n *yaml.Node, sc *scope) []Scenario {
+	items := l.list(n, "scenarios", false)
+	if v := l.deref(n); v.Kind == yaml.SequenceNode && len(items) == 0 {
+		l.errorf(v, "scenarios", "must hold at least one scenario")
+	}
+	var out []Scenario
+	total := 0
+	for i, sn := range items {
+		path := index("scenarios", i)
+		s := Scenario{Name: fmt.Sprintf("scenario %d", i+1), Weight: 1}
+		found := false
+		l.object(sn, path, scenarioKeys, scenarioUnsupported, func(p pair, fp string) {
+			switch p.key {
+			case "name":
+				if name, ok := l.str(p.v, fp); ok {
+					s.Name = name
+				}
+			case "weight":
+				if w, ok := l.count(p.v, fp, 0); ok {
+					s.Weight = w
+				}
+			case "engine":
+				if e, ok := l.str(p.v, fp); ok && e != "http" {
+					l.errorf(l.deref(p.v), fp, "engine %q is not supported: primeload speaks HTTP only (engine: http)", e)
+				}
+			case "flow":
+				found = true
+				s.Flow = l.flow(p.v, fp, sc.clone())
+			}
+		})
+		if v := l.deref(sn); v.Kind == yaml.MappingNode && !found {
+			l.errorf(v, join(path, "flow"), "is required: the steps a virtual user runs")
+		}
+		total += s.Weight
+		out = append(out, s)
+	}
+	if len(out) > 0 && total == 0 {
+		l.errorf(l.deref(n), "scenarios", "every weight is 0, so no scenario could ever run")
+	}
+	return out
+}
+
+// flow parses a list of steps. sc grows with each capture, so a later step
+// may read what an earlier one captured.
+func (l *loader) flow(n *yaml.Node, path string, sc *scope) []Step {
+	items := l.list(n, path, false)
+	if v := l.deref(n); v.Kind == yaml.SequenceNode && len(items) == 0 {
+		l.errorf(v, path, "must hold at least one step")
+	}
+	var out []Step
+	for i, sn := range items {
+		if st, ok := l.step(sn, index(path, i), sc); ok {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+func (l *loader) step(n *yaml.Node, path string, sc *scope) (Step, bool) {
+	n = l.deref(n)
+	st := Step{Pos: l.pos(n)}
+	if n.Kind != yaml.MappingNode {
+		l.errorf(n, path, "a step must be a mapping such as {get: {url: /}}, got %s", describe(n))
+		return st, false
+	}
+	before := len(l.errs)
+	ps := l.pairs(n, path)
+	var action *pair
+	keys := map[string]pair{}
+	for i, p := range ps {
+		fp := join(path, p.key)
+		switch {
+		case stepUnsupported[p.key] != "":
+			l.errorf(p.k, fp, "%s", stepUnsupported[p.key])
+		case !containsString(stepKeys, p.key):
+			l.errorf(p.k, fp, "unknown step; valid steps: %s%s", strings.Join(stepActions, ", "), didYouMean(p.key, stepKeys))
+		case containsString(stepActions, p.key):
+			if action != nil {
+				l.errorf(p.k, fp, "a step does one thing; this one already has %s", action.key)
+				continue
+			}
+			action = &ps[i]
+		default:
+			keys[p.key] = p
+		}
+	}
+	if action == nil {
+		if len(l.errs) == before {
+			l.errorf(n, path, "a step needs one of %s", strings.Join(stepActions, ", "))
+		}
+		return st, false
+	}
+	if action.key != "loop" {
+		for k, p := range keys {
+			l.errorf(p.k, join(path, k), "only goes with loop")
+		}
+	}
+	fp := join(path, action.key)
+	switch action.key {
+	case "think":
+		st.Think, _ = l.duration(action.v, fp)
+	case "log":
+		st.Log = l.template(action.v, fp, sc)
+	case "loop":
+		st.Loop = l.loop(action.v, fp, keys, path, sc)
+	default:
+		st.Request = l.request(action.v, fp, strings.ToUpper(action.key), sc)
+	}
+	return st, len(l.errs) == before
+}
+
+func (l *loader) loop(n *yaml.Node, path string, keys map[string]pair, stepPath string, sc *scope) *Loop {
+	lp := &Loop{}
+	countP, hasCount := keys["count"]
+	overP, hasOver := keys["over"]
+	switch {
+	case hasCount && hasOver:
+		l.errorf(overP.k, join(stepPath, "over"), "a loop has count or over, not both")
+	case hasCount:
+		lp.Count, _ = l.count(countP.v, join(stepPath, "count"), 1)
+	case hasOver:
+		op := join(stepPath, "over")
+		v := l.deref(overP.v)
+		if v.Kind == yaml.SequenceNode {
+			lp.OverValues = l.value(v, false, 0).([]any)
+			if len(lp.OverValues) == 0 {
+				l.errorf(v, op, "an empty list runs the loop zero times; give at least one element")
+			}
+			break
+		}
+		name, ok := l.str(v, op)
+		if !ok {
+			break
+		}
+		src := name
+		if !strings.Contains(name, "{{") {
+			// Artillery names the variable bare: over: productIds.
+			src = "{{ " + name + " }}"
+		}
+		t, err := Compile(src)
+		if err != nil || t.single() == nil {
+			l.errorf(v, op, "must name a variable holding a list (over: productIds) or be a literal list, got %s", describe(v))
+			break
+		}
+		l.checkRefs(t, v, op, sc)
+		lp.Over = t
+	default:
+		l.errorf(l.deref(n), path, "a loop needs count or over; a loop without either would never end")
+	}
+	// Captures inside the body count for steps after the loop too.
+	lp.Steps = l.flow(n, path, sc)
+	return lp
+}
+
+func (l *loader) request(n *yaml.Node, path, method string, sc *scope) *Request {
+	n = l.deref(n)
+	r := &Request{Method: method, FollowRedirect: true}
+	var urlN, nameN *yaml.Node
+	var bodies []string
+	var captures []*yaml.Node
+	var captureList bool
+	l.object(n, path, requestKeys, requestUnsupported, func(p pair, fp string) {
+		switch p.key {
+		case "url":
+			urlN = l.deref(p.v)
+			r.URL = l.template(p.v, fp, sc)
+		case "name":
+			nameN = p.v
+			r.Endpoint, _ = l.str(p.v, fp)
+		case "headers":
+			r.Headers = l.headers(p.v, fp, sc)
+		case "qs":
+			r.QS = l.params(p.v, fp, sc)
+		case "form":
+			bodies = append(bodies, p.key)
+			r.Form = l.params(p.v, fp, sc)
+		case "cookie":
+			r.Cookie = l.params(p.v, fp, sc)
+		case "json":
+			bodies = append(bodies, p.key)
+			v, err := CompileValue(l.value(p.v, true, 0))
+			if err != nil {
+				l.errorf(l.deref(p.v), fp, "%v", err)
+				return
+			}
+			for _, ref := range v.Refs() {
+				if !sc.has(ref) {
+					// Point at the string that reads the name.
+					rn, rp := l.findRef(p.v, ref, fp)
+					l.checkRefs(MustCompile("{{ "+ref+" }}"), rn, rp, sc)
+				}
+			}
+			r.JSON = v
+		case "body":
+			bodies = append(bodies, p.key)
+			r.Body = l.template(p.v, fp, sc)
+		case "auth":
+			r.Auth = &Auth{}
+			l.object(p.v, fp, []string{"user", "pass"}, nil, func(p pair, fp string) {
+				t := l.template(p.v, fp, sc)
+				if p.key == "user" {
+					r.Auth.User = t
+				} else {
+					r.Auth.Pass = t
+				}
+			})
+			if r.Auth.User == nil {
+				r.Auth.User = MustCompile("")
+			}
+			if r.Auth.Pass == nil {
+				r.Auth.Pass = MustCompile("")
+			}
+		case "followRedirect":
+			r.FollowRedirect, _ = l.boolean(p.v, fp)
+		case "gzip":
+			r.Gzip, _ = l.boolean(p.v, fp)
+		case "think":
+			r.Think, _ = l.duration(p.v, fp)
+		case "capture":
+			captureList = l.deref(p.v).Kind == yaml.SequenceNode
+			captures = l.list(p.v, fp, true)
+		case "expect":
+			r.Expect = l.expects(p.v, fp, sc)
+		}
+	})
+	if n.Kind != yaml.MappingNode {
+		return r
+	}
+	if urlN == nil {
+		l.errorf(n, join(path, "url"), "is required: a path relative to config.target, or an absolute URL")
+	}
+	if len(bodies) > 1 {
+		l.errorf(n, path, "a request has one body; this one has %s", strings.Join(bodies, " and "))
+	}
+	if r.Endpoint == "" && nameN == nil && urlN != nil {
+		r.Endpoint = method + " " + urlN.Value
+	}
+	if r.Endpoint != "" && !containsString(l.endpoints, r.Endpoint) {
+		l.endpoints = append(l.endpoints, r.Endpoint)
+	}
+	// Captures are defined after the request, so its own templates cannot read them.
+	for i, cn := range captures {
+		cp := join(path, "capture")
+		if captureList {
+			cp = index(cp, i)
+		}
+		c, ok := l.capture(cn, cp)
+		if ok {
+			r.Capture = append(r.Capture, c)
+		}
+		if c.As != "" {
+			// Defined even when the capture is wrong, so its one mistake
+			// is not reported again at every use.
+			sc.define(c.As)
+			l.captures = append(l.captures, c.As)
+		}
+	}
+	return r
+}
+
+// findRef returns the scalar under n whose template reads name, and its
+// field path, so an undefined name in a JSON body is reported where it is.
+func (l *loader) findRef(n *yaml.Node, name, path string) (*yaml.Node, string) {
+	if f, fp := l.searchRef(n, name, path); f != nil {
+		return f, fp
+	}
+	return l.deref(n), path
+}
+
+func (l *loader) searchRef(n *yaml.Node, name, path string) (*yaml.Node, string) {
+	n = l.deref(n)
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if t, err := Compile(n.Value); err == nil && containsString(t.Refs(), name) {
+			return n, path
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			if f, fp := l.searchRef(c, name, index(path, i)); f != nil {
+				return f, fp
+			}
+		}
+	case yaml.MappingNode:
+		for _, p := range l.quietPairs(n) {
+			if f, fp := l.searchRef(p.v, name, join(path, p.key)); f != nil {
+				return f, fp
+			}
+		}
+	}
+	return nil, ""
+}
+
+// headers reads a name: value mapping of header templates.
+func (l *loader) headers(n *yaml.Node, path string, sc *scope) []Header {
+	var out []Header
+	for _, p := range l.params(n, path, sc) {
+		out = append(out, Header(p))
+	}
+	return out
+}
+
+// params reads a name: value mapping whose values are templates.
+func (l *loader) params(n *yaml.Node, path string, sc *scope) []Param {
+	var out []Param
+	for _, p := range l.pairs(n, path) {
+		if t := l.template(p.v, join(path, p.key), sc); t != nil {
+			out = append(out, Param{Name: p.key, Value: t})
+		}
+	}
+	return out
+}
+
+func (l *loader) capture(n *yaml.Node, path string) (Capture, bool) {
+	n = l.deref(n)
+	c := Capture{Strict: true, Pos: l.pos(n)}
+	before := len(l.errs)
+	var kinds []string
+	var groupN *yaml.Node
+	l.object(n, path, captureKeys, captureUnsupported, func(p pair, fp string) {
+		switch p.key {
+		case "json", "header", "regexp":
+			kinds = append(kinds, p.key)
+			expr, ok := l.str(p.v, fp)
+			if !ok {
+				return
+			}
+			c.Expr = expr
+			switch p.key {
+			case "json":
+				c.Kind = CaptureJSON
+				jp, err := CompileJSONPath(expr)
+				if err != nil {
+					l.errorf(l.deref(p.v), fp, "%v", err)
+					return
+				}
+				c.JSON = jp
+			case "header":
+				c.Kind = CaptureHeader
+			case "regexp":
+				c.Kind = CaptureRegexp
+				re, err := regexp.Compile(expr)
+				if err != nil {
+					l.errorf(l.deref(p.v), fp, "invalid regular expression: %v", err)
+					return
+				}
+				c.Regexp = re
+			}
+		case "as":
+			c.As = l.name(p.v, fp)
+		case "strict":
+			c.Strict, _ = l.boolean(p.v, fp)
+		case "group":
+			groupN = l.deref(p.v)
+			c.Group, _ = l.str(p.v, fp)
+		}
+	})
+	if n.Kind != yaml.MappingNode {
+		return c, false
+	}
+	switch len(kinds) {
+	case 0:
+		l.errorf(n, path, "a capture needs one of json, header or regexp")
+	case 1:
+	default:
+		l.errorf(n, path, "a capture reads from one place; this one has %s", strings.Join(kinds, " and "))
+	}
+	if c.As == "" && len(l.errs) == before {
+		l.errorf(n, join(path, "as"), "is required: the variable name the captured value is stored in")
+	}
+	if groupN != nil && len(l.errs) == before {
+		switch {
+		case c.Kind != CaptureRegexp:
+			l.errorf(groupN, join(path, "group"), "only goes with regexp")
+		case c.Regexp != nil:
+			if g, err := strconv.Atoi(c.Group); err == nil {
+				if g < 0 || g > c.Regexp.NumSubexp() {
+					l.errorf(groupN, join(path, "group"), "the regexp has %d groups, got group %d", c.Regexp.NumSubexp(), g)
+				}
+			} else if c.Regexp.SubexpIndex(c.Group) < 0 {
+				l.errorf(groupN, join(path, "group"), "the regexp has no group named %q", c.Group)
+			}
+		}
+	}
+	return c, len(l.errs) == before
+}
+
+// expects reads Artillery's expect list (- statusCode: 200) or a mapping
+// of several expectations.
+func (l *loader) expects(n *yaml.Node, path string, sc *scope) []Expect {
+	v := l.deref(n)
+	var entries []pair
+	var paths []string
+	if v.Kind == yaml.SequenceNode {
+		for i, item := range v.Content {
+			for _, p := range l.pairs(item, index(path, i)) {
+				entries = append(entries, p)
+				paths = append(paths, join(index(path, i), p.key))
+			}
+		}
+	} else {
+		for _, p := range l.pairs(v, path) {
+			entries = append(entries, p)
+			paths = append(paths, join(path, p.key))
+		}
+	}
+	var out []Expect
+	for i, p := range entries {
+		fp := paths[i]
+		if why, ok := expectUnsupported[p.key]; ok {
+			l.errorf(p.k, fp, "%s", why)
+			continue
+		}
+		if !containsString(expectKeys, p.key) {
+			l.errorf(p.k, fp, "unknown expectation; valid: %s%s", strings.Join(expectKeys, ", "), didYouMean(p.key, expectKeys))
+			continue
+		}
+		e := Expect{Pos: l.pos(p.k)}
+		ok := true
+		switch p.key {
+		case "statusCode":
+			e.Kind = ExpectStatusCode
+			codes := []*yaml.Node{p.v}
+			if cv := l.deref(p.v); cv.Kind == yaml.SequenceNode {
+				codes = cv.Content
+			}
+			for _, cn := range codes {
+				c, cok := l.count(cn, fp, 100)
+				if cok && c > 599 {
+					l.errorf(l.deref(cn), fp, "must be an HTTP status code from 100 to 599, got %d", c)
+					cok = false
+				}
+				ok = ok && cok
+				e.StatusCode = append(e.StatusCode, c)
+			}
+		case "contentType", "hasProperty":
+			e.Kind = ExpectContentType
+			if p.key == "hasProperty" {
+				e.Kind = ExpectHasProperty
+			}
+			e.Value = l.template(p.v, fp, sc)
+			ok = e.Value != nil
+		case "equals":
+			e.Kind = ExpectEquals
+			items := l.list(p.v, fp, false)
+			if len(items) < 2 && l.deref(p.v).Kind == yaml.SequenceNode {
+				l.errorf(l.deref(p.v), fp, "needs at least two values to compare")
+				ok = false
+			}
+			for j, it := range items {
+				t := l.template(it, index(fp, j), sc)
+				ok = ok && t != nil
+				e.Equals = append(e.Equals, t)
+			}
+		}
+		if ok {
+			out = append(out, e)
+		}
+	}
+	return out
+}

@@ -1,0 +1,685 @@
+package scenario
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// LoadOptions are the choices made outside the script file.
+type LoadOptions struct {
+	// Environment names a config.environments entry to merge over config
+	// (-e); "" for none.
+	Environment string
+	// Vars are --var NAME=VALUE: defined for every virtual user, overriding
+	// config.variables of the same name.
+	Vars map[string]string
+	// AllowOutsidePayload lets payload.path resolve outside the script's
+	// folder; off by default so a shared script cannot read arbitrary files.
+	AllowOutsidePayload bool
+}
+
+// maxVisits bounds the YAML nodes one load may walk, so a small file whose
+// aliases expand exponentially (a "billion laughs") is refused, not walked.
+const maxVisits = 1_000_000
+
+// Load reads, validates and compiles the script at path. Script problems
+// come back as an ErrorList holding all of them.
+func Load(path string, opts LoadOptions) (*Script, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read script %s: %w", path, err)
+	}
+	return Parse(path, data, opts)
+}
+
+// Parse is Load for a script already in memory; name is used in messages
+// and payload paths are resolved relative to its folder.
+func Parse(name string, data []byte, opts LoadOptions) (*Script, error) {
+	l := &loader{file: name, dir: filepath.Dir(name), opts: opts}
+	s := l.script(data)
+	if l.tooBig {
+		return nil, ErrorList{{Pos: Pos{File: name}, Message: fmt.Sprintf("script too large: its aliases expand to more than %d nodes", maxVisits)}}
+	}
+	if len(l.errs) > 0 {
+		l.errs.sort()
+		return nil, l.errs
+	}
+	return s, nil
+}
+
+// loader carries the state of one Parse: where errors go and the walk budget.
+type loader struct {
+	file   string
+	dir    string
+	opts   LoadOptions
+	errs   ErrorList
+	visits int
+	tooBig bool
+
+	endpoints []string
+	seenEP    map[string]bool
+	captures  []string // every capture name anywhere, for defaults.headers
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+func (l *loader) script(data []byte) *Script {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		l.yamlError(err)
+		return nil
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		l.errs = append(l.errs, &Error{Pos: Pos{File: l.file, Line: 1, Column: 1}, Message: "empty script: want a mapping with config and scenarios"})
+		return nil
+	}
+	root := l.deref(doc.Content[0])
+	s := &Script{Path: l.file, Environment: l.opts.Environment}
+	var configN, scenariosN, beforeN, afterN *yaml.Node
+	l.object(root, "", []string{"config", "scenarios", "before", "after"}, nil, func(p pair, _ string) {
+		switch p.key {
+		case "config":
+			configN = p.v
+		case "scenarios":
+			scenariosN = p.v
+		case "before":
+			beforeN = p.v
+		case "after":
+			afterN = p.v
+		}
+	})
+	if root.Kind != yaml.MappingNode {
+		return nil
+	}
+	if configN == nil {
+		l.errorf(root, "config", "is required: it holds target and phases")
+		configN = &yaml.Node{Kind: yaml.MappingNode, Line: root.Line, Column: root.Column}
+	}
+	headers := l.configWithEnvironment(configN, s)
+
+	global := newScope()
+	for _, v := range s.Config.Variables {
+		global.define(v.Name)
+	}
+	for _, p := range s.Config.Payloads {
+		if p.Name != "" {
+			global.define(p.Name)
+			continue
+		}
+		for _, f := range p.Fields {
+			global.define(f)
+		}
+	}
+
+	shared := global.clone()
+	if beforeN != nil {
+		sc := global.clone()
+		s.Before = l.section(beforeN, "before", sc)
+		shared = sc // the before flow's captures reach every virtual user
+	}
+	if scenariosN == nil {
+		l.errorf(root, "scenarios", "is required: a list of scenarios with a flow each")
+	} else {
+		s.Scenarios = l.scenarios(scenariosN, shared)
+	}
+	if afterN != nil {
+		s.After = l.section(afterN, "after", shared.clone())
+	}
+
+	// Default headers go on every request, so any capture may feed them.
+	all := shared.clone()
+	for _, c := range l.captures {
+		all.define(c)
+	}
+	for _, h := range headers {
+		l.checkRefs(h.t, h.n, h.path, all)
+	}
+	s.Endpoints = l.endpoints
+	return s
+}
+
+func (l *loader) yamlError(err error) {
+	var te *yaml.TypeError
+	msg := err.Error()
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msg = te.Errors[0]
+	}
+	for _, line := range strings.Split(msg, "\n") {
+		if m := yamlLineRE.FindStringSubmatch(line); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			l.errs = append(l.errs, &Error{Pos: Pos{File: l.file, Line: n, Column: 1}, Message: "invalid YAML: " + m[2]})
+			return
+		}
+	}
+	l.errs = append(l.errs, &Error{Pos: Pos{File: l.file}, Message: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")})
+}
+
+// configWithEnvironment parses config, checks every environment on its own,
+// and fills s.Config from config with the chosen environment merged over it.
+// It returns the default header templates of the final config.
+func (l *loader) configWithEnvironment(configN *yaml.Node, s *Script) []templateUse {
+	cfg, headers, envsN := l.config(configN, "config", false)
+	envs := map[string]*yaml.Node{}
+	var names []string
+	if envsN != nil {
+		l.object(envsN, "config.environments", nil, nil, func(p pair, path string) {
+			envs[p.key] = p.v
+			names = append(names, p.key)
+			l.config(p.v, path, true)
+		})
+	}
+	if name := l.opts.Environment; name != "" {
+		env, ok := envs[name]
+		switch {
+		case ok:
+			// Every part of the merged config was checked above, where it was
+			// written; parse it quietly so nothing is reported twice.
+			saved := l.errs
+			cfg, headers, _ = l.config(l.merge(configN, env), "config", false)
+			l.errs = saved
+		case len(names) == 0:
+			l.errorf(configN, "config.environments", "environment %q was asked for (-e) but the script defines no environments", name)
+		default:
+			sort.Strings(names)
+			l.errorf(envsN, "config.environments", "no environment %q; available: %s%s", name, strings.Join(names, ", "), didYouMean(name, names))
+		}
+	}
+	if cfg.Target == "" && !l.hasKey(configN, "target") {
+		l.errorf(configN, "config.target", "is required: the base URL requests are relative to, e.g. http://127.0.0.1:8080")
+	}
+	if len(cfg.Phases) == 0 && !l.hasKey(configN, "phases") {
+		l.errorf(configN, "config.phases", "is required: at least one phase such as {duration: 60, arrivalRate: 10}")
+	}
+	cfg.Variables = withVars(cfg.Variables, l.opts.Vars)
+	s.Config = cfg
+	return headers
+}
+
+// withVars puts --var values over config.variables, keeping file order.
+func withVars(vars []Variable, set map[string]string) []Variable {
+	names := make([]string, 0, len(set))
+	for k := range set {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		v := Variable{Name: k, Values: []any{set[k]}}
+		replaced := false
+		for i := range vars {
+			if vars[i].Name == k {
+				vars[i], replaced = v, true
+			}
+		}
+		if !replaced {
+			vars = append(vars, v)
+		}
+	}
+	return vars
+}
+
+// merge lays over on top of base: mappings merge key by key, anything else
+// (lists included) is replaced, so an environment's phases replace the base
+// phases instead of mixing with them.
+func (l *loader) merge(base, over *yaml.Node) *yaml.Node {
+	base, over = l.deref(base), l.deref(over)
+	if base.Kind != yaml.MappingNode || over.Kind != yaml.MappingNode {
+		return over
+	}
+	out := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: base.Line, Column: base.Column}
+	overPairs := l.quietPairs(over)
+	used := map[string]bool{}
+	for _, bp := range l.quietPairs(base) {
+		if bp.key == "environments" {
+			continue
+		}
+		v := bp.v
+		for _, op := range overPairs {
+			if op.key == bp.key {
+				v = l.merge(bp.v, op.v)
+				used[op.key] = true
+			}
+		}
+		out.Content = append(out.Content, bp.k, v)
+	}
+	for _, op := range overPairs {
+		if !used[op.key] {
+			out.Content = append(out.Content, op.k, op.v)
+		}
+	}
+	return out
+}
+
+func (l *loader) quietPairs(n *yaml.Node) []pair {
+	saved := l.errs
+	ps := l.pairs(n, "")
+	l.errs = saved
+	return ps
+}
+
+func (l *loader) hasKey(n *yaml.Node, key string) bool {
+	for _, p := range l.quietPairs(l.deref(n)) {
+		if p.key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// ---- YAML node helpers ----
+
+type pair struct {
+	key  string
+	k, v *yaml.Node
+}
+
+// deref follows aliases and counts the walk against the budget.
+func (l *loader) deref(n *yaml.Node) *yaml.Node {
+	l.visits++
+	if l.visits > maxVisits {
+		l.tooBig = true
+	}
+	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 100; i++ {
+		n = n.Alias
+	}
+	if l.tooBig || n.Kind == yaml.AliasNode {
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: n.Line, Column: n.Column}
+	}
+	return n
+}
+
+func (l *loader) pos(n *yaml.Node) Pos {
+	return Pos{File: l.file, Line: n.Line, Column: n.Column}
+}
+
+func (l *loader) errorf(n *yaml.Node, field, format string, args ...any) {
+	l.errs = append(l.errs, &Error{Pos: l.pos(n), Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// join builds a field path: join("config", "phases") is config.phases.
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func index(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
+
+// pairs returns a mapping's entries with YAML merge keys (<<) expanded and
+// duplicate keys reported; nil when n is not a mapping.
+func (l *loader) pairs(n *yaml.Node, path string) []pair {
+	n = l.deref(n)
+	if n.Kind != yaml.MappingNode {
+		l.errorf(n, path, "must be a mapping of keys to values, got %s", describe(n))
+		return nil
+	}
+	var out []pair
+	seen := map[string]*yaml.Node{}
+	var merged []pair
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := l.deref(n.Content[i]), n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			l.errorf(k, path, "keys must be plain names, got %s", describe(k))
+			continue
+		}
+		if k.Tag == "!!merge" {
+			merged = append(merged, l.mergeKey(v, path)...)
+			continue
+		}
+		if prev, dup := seen[k.Value]; dup {
+			l.errorf(k, join(path, k.Value), "duplicate key (first set at line %d)", prev.Line)
+			continue
+		}
+		seen[k.Value] = k
+		out = append(out, pair{key: k.Value, k: k, v: v})
+	}
+	for _, m := range merged {
+		if _, ok := seen[m.key]; !ok {
+			seen[m.key] = m.k
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// mergeKey expands the value of a << key: a mapping or a list of them.
+func (l *loader) mergeKey(v *yaml.Node, path string) []pair {
+	v = l.deref(v)
+	if v.Kind == yaml.SequenceNode {
+		var out []pair
+		for _, m := range v.Content {
+			out = append(out, l.pairs(m, path)...)
+		}
+		return out
+	}
+	return l.pairs(v, path)
+}
+
+// object walks a mapping, reporting unknown keys (with a suggestion) and
+// unsupported ones (with why), and calls fn for each known key. A nil known
+// list accepts every key.
+func (l *loader) object(n *yaml.Node, path string, known []string, unsupported map[string]string, fn func(p pair, path string)) {
+	for _, p := range l.pairs(n, path) {
+		fp := join(path, p.key)
+		if why, ok := unsupported[p.key]; ok {
+			l.errorf(p.k, fp, "%s", why)
+			continue
+		}
+		if known != nil && !containsString(known, p.key) {
+			l.errorf(p.k, fp, "unknown key; valid keys here: %s%s", strings.Join(known, ", "), didYouMean(p.key, known))
+			continue
+		}
+		fn(p, fp)
+	}
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// describe says what a node is, for "got ..." in messages.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		switch n.Tag {
+		case "!!null":
+			return "nothing"
+		case "!!str":
+			v := n.Value
+			if len(v) > 60 {
+				v = v[:57] + "..."
+			}
+			return strconv.Quote(v)
+		}
+		return n.Value
+	}
+	return "nothing"
+}
+
+// str reads a scalar as text; numbers and booleans give their text.
+func (l *loader) str(n *yaml.Node, path string) (string, bool) {
+	n = l.deref(n)
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		l.errorf(n, path, "must be a string, got %s", describe(n))
+		return "", false
+	}
+	return n.Value, true
+}
+
+// number reads a number; quoted numbers are accepted as Artillery (being
+// JavaScript) accepts them.
+func (l *loader) number(n *yaml.Node, path, want string) (float64, bool) {
+	n = l.deref(n)
+	if n.Kind == yaml.ScalarNode && n.Tag != "!!null" && n.Tag != "!!bool" {
+		var f float64
+		if err := n.Decode(&f); err == nil {
+			if f == f && f-f == 0 { // finite
+				return f, true
+			}
+		} else if f, err := strconv.ParseFloat(strings.TrimSpace(n.Value), 64); err == nil && f-f == 0 {
+			return f, true
+		}
+	}
+	l.errorf(n, path, "must be %s, got %s", want, describe(n))
+	return 0, false
+}
+
+// positive reads a number > 0.
+func (l *loader) positive(n *yaml.Node, path string) (float64, bool) {
+	f, ok := l.number(n, path, "a positive number")
+	if ok && f <= 0 {
+		l.errorf(n, path, "must be a positive number, got %s", describe(l.deref(n)))
+		return 0, false
+	}
+	return f, ok
+}
+
+// count reads a whole number >= lo.
+func (l *loader) count(n *yaml.Node, path string, lo int) (int, bool) {
+	want := "a whole number"
+	switch lo {
+	case 0:
+		want = "a whole number >= 0"
+	case 1:
+		want = "a positive whole number"
+	default:
+		want = fmt.Sprintf("a whole number >= %d", lo)
+	}
+	f, ok := l.number(n, path, want)
+	if !ok {
+		return 0, false
+	}
+	if f != float64(int64(f)) || f < float64(lo) || f > 1e12 {
+		l.errorf(n, path, "must be %s, got %s", want, describe(l.deref(n)))
+		return 0, false
+	}
+	return int(f), true
+}
+
+func (l *loader) boolean(n *yaml.Node, path string) (bool, bool) {
+	n = l.deref(n)
+	var b bool
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!bool" && n.Decode(&b) == nil {
+		return b, true
+	}
+	l.errorf(n, path, "must be true or false, got %s", describe(n))
+	return false, false
+}
+
+// duration reads seconds as a number or a string such as "90s", "5m", "1h",
+// "500ms"; a bare number in a string counts as seconds.
+func (l *loader) duration(n *yaml.Node, path string) (time.Duration, bool) {
+	n = l.deref(n)
+	const want = `must be a positive duration: seconds as a number or a string such as "90s", "5m", "1h", "500ms"`
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" || n.Tag == "!!bool" {
+		l.errorf(n, path, "%s, got %s", want, describe(n))
+		return 0, false
+	}
+	s := strings.TrimSpace(n.Value)
+	var d time.Duration
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		if f <= 0 || f > 1e9 || f != f {
+			l.errorf(n, path, "%s, got %s", want, describe(n))
+			return 0, false
+		}
+		d = time.Duration(f * float64(time.Second))
+	} else {
+		var perr error
+		d, perr = time.ParseDuration(s)
+		if perr != nil || d <= 0 {
+			l.errorf(n, path, "%s, got %s", want, describe(n))
+			return 0, false
+		}
+	}
+	return d, true
+}
+
+// list returns a sequence's items; a single item counts as a list of one
+// when one is true (Artillery allows "capture:" and "payload:" either way).
+func (l *loader) list(n *yaml.Node, path string, one bool) []*yaml.Node {
+	n = l.deref(n)
+	switch {
+	case n.Kind == yaml.SequenceNode:
+		return n.Content
+	case one && n.Kind != yaml.ScalarNode:
+		return []*yaml.Node{n}
+	}
+	l.errorf(n, path, "must be a list, got %s", describe(n))
+	return nil
+}
+
+// value converts a node into plain Go values; with ordered set, mappings
+// become Pairs so JSON bodies keep the key order written.
+func (l *loader) value(n *yaml.Node, ordered bool, depth int) any {
+	n = l.deref(n)
+	if depth > 100 {
+		l.errorf(n, "", "nested more than 100 levels deep")
+		return nil
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		ps := l.pairs(n, "")
+		if ordered {
+			out := make(Pairs, 0, len(ps))
+			for _, p := range ps {
+				out = append(out, KeyValue{p.key, l.value(p.v, true, depth+1)})
+			}
+			return out
+		}
+		out := make(map[string]any, len(ps))
+		for _, p := range ps {
+			out[p.key] = l.value(p.v, false, depth+1)
+		}
+		return out
+	case yaml.SequenceNode:
+		out := make([]any, 0, len(n.Content))
+		for _, c := range n.Content {
+			out = append(out, l.value(c, ordered, depth+1))
+		}
+		return out
+	case yaml.ScalarNode:
+		var v any
+		if n.Decode(&v) != nil {
+			return n.Value
+		}
+		switch x := v.(type) {
+		case float64, int, bool, string, nil:
+			return x
+		case int64:
+			return int(x)
+		case uint64:
+			return float64(x)
+		default:
+			return n.Value // timestamps and binary stay as written
+		}
+	}
+	return nil
+}
+
+// templateUse is a template with where it was written, for late ref checks.
+type templateUse struct {
+	t    *Template
+	n    *yaml.Node
+	path string
+}
+
+// template compiles a scalar as a template and checks its names against sc
+// (nil skips the check). It returns nil after reporting a problem.
+func (l *loader) template(n *yaml.Node, path string, sc *scope) *Template {
+	n = l.deref(n)
+	s, ok := l.str(n, path)
+	if !ok {
+		return nil
+	}
+	t, err := Compile(s)
+	if err != nil {
+		var te *TemplateError
+		off := 0
+		if errors.As(err, &te) {
+			off = te.Offset
+		}
+		l.errs = append(l.errs, &Error{Pos: l.posAt(n, off), Field: path, Message: err.Error()})
+		return nil
+	}
+	if sc != nil {
+		l.checkRefs(t, n, path, sc)
+	}
+	return t
+}
+
+// posAt points inside a one-line scalar, so an error lands on its {{.
+func (l *loader) posAt(n *yaml.Node, off int) Pos {
+	p := l.pos(n)
+	if strings.ContainsAny(n.Value, "\n\\'") {
+		return p
+	}
+	switch n.Style {
+	case 0:
+		p.Column += off
+	case yaml.SingleQuotedStyle, yaml.DoubleQuotedStyle:
+		p.Column += off + 1
+	}
+	return p
+}
+
+// checkRefs reports every name t reads that sc does not define.
+func (l *loader) checkRefs(t *Template, n *yaml.Node, path string, sc *scope) {
+	if t == nil {
+		return
+	}
+	for _, name := range t.Refs() {
+		if sc.has(name) {
+			continue
+		}
+		l.errs = append(l.errs, &Error{
+			Pos:   l.posAt(n, t.refOffset(name)),
+			Field: path,
+			Message: fmt.Sprintf("{{ %s }}: %s is not defined by config.variables, payload fields, "+
+				"an earlier capture's \"as\" or --var%s", name, name, didYouMean(name, sc.names())),
+		})
+	}
+}
+
+// scope is the set of variable names defined at a point of a flow.
+type scope struct{ set map[string]bool }
+
+func newScope() *scope { return &scope{set: map[string]bool{}} }
+
+func (s *scope) define(name string)   { s.set[name] = true }
+func (s *scope) has(name string) bool { return s.set[name] }
+func (s *scope) clone() *scope {
+	c := newScope()
+	for k := range s.set {
+		c.set[k] = true
+	}
+	return c
+}
+
+func (s *scope) names() []string {
+	out := make([]string, 0, len(s.set))
+	for k := range s.set {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// name reads a variable name that templates can read back.
+func (l *loader) name(n *yaml.Node, path string) string {
+	s, ok := l.str(n, path)
+	if ok && !validName(s) {
+		l.errorf(l.deref(n), path, "names are letters, digits, _ and -, got %q", s)
+	}
+	return s
+}
+
+// validName reports whether name can be read back in a template.
+func validName(name string) bool {
+	if name == "" || name[0] == '$' {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if !isIdentByte(name[i]) {
+			return false
+		}
+	}
+	return true
+}
