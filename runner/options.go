@@ -114,8 +114,13 @@ type Outcome struct {
 	Phases  []PhaseOutcome
 	// Sums over Phases.
 	Expected, Created, Skipped, Missed int
-	Completed int64 // virtual users that finished their flow (before/after flows excluded)
-	Failed    int64 // virtual users whose flow ended on an error, capture miss or failed expectation
+
+	// Completed counts virtual users that finished their flow (the before
+	// and after flows are not virtual users).
+	Completed int64
+	// Failed counts virtual users whose flow ended on an error, a strict
+	// capture miss or a failed expectation.
+	Failed int64
 	// CutOff counts virtual users cancelled at the end of the grace period;
 	// Created == Completed + Failed + CutOff.
 	CutOff int64

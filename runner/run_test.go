@@ -390,18 +390,29 @@ func TestRunSlowServerKeepsArrivals(t *testing.T) {
 	}
 }
 
-func TestRunCancelMidRun(t *testing.T) {
-	t.Parallel()
+// cancellingServer starts a server that cancels the returned context at its
+// n-th request, then answers each request or holds it until the client leaves.
+func cancellingServer(t *testing.T, n int64, answer bool) (context.Context, string) {
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	t.Cleanup(cancel)
 	var hits atomic.Int64
 	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
-		if hits.Add(1) == 5 {
+		if hits.Add(1) == n {
 			cancel()
 		}
-		<-r.Context().Done() // never answers: in-flight users are cut off
+		if !answer {
+			<-r.Context().Done()
+		}
+		ok(w, r)
 	})
-	script := newScript(srv.URL, []scenario.Phase{constant(50, 20*time.Second)}, []scenario.Step{get("/")})
+	return ctx, srv.URL
+}
+
+func TestRunCancelMidRun(t *testing.T) {
+	t.Parallel()
+	// The server never answers: in-flight users are cut off.
+	ctx, target := cancellingServer(t, 5, false)
+	script := newScript(target, []scenario.Phase{constant(50, 20*time.Second)}, []scenario.Step{get("/")})
 	out, rec := runCtx(ctx, t, script, Options{Grace: 50 * time.Millisecond})
 	if !out.Aborted {
 		t.Error("Aborted = false after cancel")
@@ -419,16 +430,8 @@ func TestRunCancelMidRun(t *testing.T) {
 
 func TestRunGraceLetsUsersFinish(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var hits atomic.Int64
-	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
-		if hits.Add(1) == 3 {
-			cancel()
-		}
-		ok(w, r)
-	})
-	script := newScript(srv.URL, []scenario.Phase{constant(50, 20*time.Second)}, []scenario.Step{get("/")})
+	ctx, target := cancellingServer(t, 3, true)
+	script := newScript(target, []scenario.Phase{constant(50, 20*time.Second)}, []scenario.Step{get("/")})
 	out, _ := runCtx(ctx, t, script, Options{Grace: time.Minute})
 	if !out.Aborted || out.CutOff != 0 || out.Completed != int64(out.Created) {
 		t.Errorf("aborted %v, cut off %d, completed %d of %d; want every started user to finish in the grace period", out.Aborted, out.CutOff, out.Completed, out.Created)
