@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/primeload/primeload/runner"
 	"github.com/spf13/cobra"
 )
 
@@ -22,11 +23,11 @@ type RunOptions struct {
 	Period      time.Duration // length of an intermediate period
 	Quiet       bool          // plain one-line period summaries even on a terminal
 	Vars        map[string]string
-	Grace       time.Duration // how long in-flight virtual users may finish after an interrupt
-	Insecure    bool          // skip TLS certificate checks
-	WithTarget  bool          // start the reference target in-process and aim at it
-	Segment     Segment       // this process's share of a distributed run
-	StartAt     time.Time     // wall-clock start of the schedule; zero starts now
+	Grace       time.Duration  // how long in-flight virtual users may finish after an interrupt
+	Insecure    bool           // skip TLS certificate checks
+	WithTarget  bool           // start the reference target in-process and aim at it
+	Segment     runner.Segment // this process's share of a distributed run
+	StartAt     time.Time      // wall-clock start of the schedule; zero starts now
 	JUnit       string
 	HTML        string
 	SummaryMD   string
@@ -35,19 +36,6 @@ type RunOptions struct {
 	AllowOutsidePayload bool
 	// DebugAddr serves net/http/pprof on this loopback address, "" for none.
 	DebugAddr string
-}
-
-// Segment is this process's share of a distributed run: Index of Count,
-// 1-based. The zero value means the whole schedule.
-type Segment struct {
-	Index, Count int
-}
-
-func (s Segment) String() string {
-	if s.Count == 0 {
-		return ""
-	}
-	return fmt.Sprintf("%d/%d", s.Index, s.Count)
 }
 
 func newRunCmd(s *State) *cobra.Command {
@@ -182,50 +170,39 @@ func runOptions(s *State, c *cobra.Command, configPath, script string, now time.
 
 // segmentOf reads --segment i/N, or --segments N with the Kubernetes Indexed
 // Job's JOB_COMPLETION_INDEX (0-based) choosing i.
-func segmentOf(st *settings, s *State) (Segment, error) {
-	var seg Segment
+func segmentOf(st *settings, s *State) (runner.Segment, error) {
+	var seg runner.Segment
 	if raw := st.String("segment"); raw != "" {
 		var err error
-		if seg, err = parseSegment(raw); err != nil {
-			return Segment{}, st.errorf("segment", "%v", err)
+		if seg, err = runner.ParseSegment(raw); err != nil {
+			return runner.Segment{}, st.errorf("segment", "%v", err)
 		}
 	}
 	n, err := st.Int("segments")
 	if err != nil {
-		return Segment{}, err
+		return runner.Segment{}, err
 	}
 	if n == 0 {
 		return seg, nil
 	}
 	if n < 0 {
-		return Segment{}, st.errorf("segments", "%d is negative", n)
+		return runner.Segment{}, st.errorf("segments", "%d is negative", n)
 	}
 	if seg.Count != 0 {
 		if seg.Count != n {
-			return Segment{}, fmt.Errorf("%s says %s segments but %s says %d", st.source("segment"), strconv.Itoa(seg.Count), st.source("segments"), n)
+			return runner.Segment{}, fmt.Errorf("%s says %s segments but %s says %d", st.source("segment"), strconv.Itoa(seg.Count), st.source("segments"), n)
 		}
 		return seg, nil
 	}
 	idx, ok := s.LookupEnv("JOB_COMPLETION_INDEX")
 	if !ok {
-		return Segment{}, fmt.Errorf("%s needs JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job) to pick this process's segment; outside Kubernetes use --segment i/N", st.source("segments"))
+		return runner.Segment{}, fmt.Errorf("%s needs JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job) to pick this process's segment; outside Kubernetes use --segment i/N", st.source("segments"))
 	}
 	i, err := strconv.Atoi(strings.TrimSpace(idx))
 	if err != nil || i < 0 || i >= n {
-		return Segment{}, fmt.Errorf("JOB_COMPLETION_INDEX=%q: want a whole number from 0 to %d for %s %d", idx, n-1, st.source("segments"), n)
+		return runner.Segment{}, fmt.Errorf("JOB_COMPLETION_INDEX=%q: want a whole number from 0 to %d for %s %d", idx, n-1, st.source("segments"), n)
 	}
-	return Segment{Index: i + 1, Count: n}, nil
-}
-
-// parseSegment parses "i/N" with 1 <= i <= N.
-func parseSegment(raw string) (Segment, error) {
-	is, ns, ok := strings.Cut(strings.TrimSpace(raw), "/")
-	i, err1 := strconv.Atoi(is)
-	n, err2 := strconv.Atoi(ns)
-	if !ok || err1 != nil || err2 != nil || n < 1 || i < 1 || i > n {
-		return Segment{}, fmt.Errorf("%q is not i/N with 1 <= i <= N (e.g. 2/4)", raw)
-	}
-	return Segment{Index: i, Count: n}, nil
+	return runner.Segment{Index: i + 1, Count: n}, nil
 }
 
 // parseStartAt accepts RFC 3339 ("2026-11-26T03:00:00Z") or "+30s" from now.
@@ -259,9 +236,4 @@ func checkLoopback(addr, src string) error {
 		return fmt.Errorf("%s: %q is not a loopback address (use 127.0.0.1 or [::1])", src, addr)
 	}
 	return nil
-}
-
-// runRun does the run; it is wired in run_exec.go.
-func runRun(ctx context.Context, s *State, opts *RunOptions) error {
-	return &ExitError{Code: ExitUsage, Err: fmt.Errorf("run %s: not built yet", opts.Script)}
 }

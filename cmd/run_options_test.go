@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/primeload/primeload/runner"
 )
 
 // parseRun runs the run command's argument handling only, returning the
@@ -59,7 +61,7 @@ func TestRunOptions(t *testing.T) {
 				"--hdr-log", "h.log", "--allow-outside-payload", "--debug-addr", "127.0.0.1:6060"},
 			want: RunOptions{Script: "s.yml", Target: "http://127.0.0.1:8080", Environment: "quick", Output: "r.json",
 				Period: time.Second, Quiet: true, Vars: map[string]string{"A": "1", "B": "x=y"}, Insecure: true,
-				Segment: Segment{2, 4}, StartAt: time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC), JUnit: "j.xml",
+				Segment: runner.Segment{Index: 2, Count: 4}, StartAt: time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC), JUnit: "j.xml",
 				HTML: "r.html", SummaryMD: "s.md", HdrLog: "h.log", AllowOutsidePayload: true, DebugAddr: "127.0.0.1:6060"},
 		},
 		{
@@ -67,7 +69,7 @@ func TestRunOptions(t *testing.T) {
 			args: []string{"s.yml"},
 			env:  map[string]string{"PRIMELOAD_WITH_TARGET": "true", "PRIMELOAD_PERIOD": "3s", "PRIMELOAD_VAR": "A=1,B=2", "PRIMELOAD_SEGMENT": "1/2"},
 			want: with(func(o *RunOptions) {
-				o.WithTarget, o.Period, o.Vars, o.Segment = true, 3*time.Second, map[string]string{"A": "1", "B": "2"}, Segment{1, 2}
+				o.WithTarget, o.Period, o.Vars, o.Segment = true, 3*time.Second, map[string]string{"A": "1", "B": "2"}, runner.Segment{Index: 1, Count: 2}
 			}),
 		},
 		{
@@ -88,7 +90,7 @@ func TestRunOptions(t *testing.T) {
 			name: "kubernetes indexed job",
 			args: []string{"s.yml", "--segments", "4"},
 			env:  map[string]string{"JOB_COMPLETION_INDEX": "3"},
-			want: with(func(o *RunOptions) { o.Segment = Segment{4, 4} }),
+			want: with(func(o *RunOptions) { o.Segment = runner.Segment{Index: 4, Count: 4} }),
 		},
 
 		// Sad paths: each names the flag, variable or file line to fix.
