@@ -7,14 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
-	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/primeload/primeload/report"
 	"github.com/primeload/primeload/report/slo"
+	"github.com/primeload/primeload/report/view"
 )
 
 // Class names group the test cases in CI views.
@@ -127,8 +125,8 @@ func Build(r *report.Report, results []slo.Result) Suites {
 		s.Cases = append(s.Cases, sloCase(res))
 	}
 	if len(results) == 0 {
-		for _, ep := range slo.Endpoints(r) {
-			s.Cases = append(s.Cases, endpointCase(agg, ep))
+		for _, ep := range view.Endpoints(r) {
+			s.Cases = append(s.Cases, endpointCase(ep))
 		}
 	}
 	if untrusted, why := slo.Untrusted(agg); untrusted {
@@ -196,44 +194,16 @@ func sloCase(res slo.Result) Case {
 	return c
 }
 
-// endpointCase states one endpoint's requests and errors: HTTP responses
-// with a 4xx or 5xx status and network errors counted for it.
-func endpointCase(m *report.Metrics, ep string) Case {
-	prefix := report.EndpointPrefix + ep + "."
-	var total, http4, http5, network int64
-	var kinds []string
-	for name, v := range m.Counters {
-		rest, ok := strings.CutPrefix(name, prefix)
-		if !ok {
-			continue
-		}
-		if code, ok := strings.CutPrefix(rest, "codes."); ok {
-			n, err := strconv.Atoi(code)
-			if err != nil {
-				continue
-			}
-			total += v
-			switch {
-			case n >= 500:
-				http5 += v
-			case n >= 400:
-				http4 += v
-			}
-		} else if e, ok := strings.CutPrefix(rest, "errors."); ok {
-			network += v
-			kinds = append(kinds, e)
-		}
+// endpointCase states one endpoint's errors: responses with a 4xx or 5xx
+// status and network errors counted for it.
+func endpointCase(ep view.Endpoint) Case {
+	t := ep.Tally
+	text := fmt.Sprintf("%d errors: %d HTTP 5xx, %d HTTP 4xx, %d network errors, in %d responses",
+		t.Errors(), t.HTTP5xx, t.HTTP4xx, t.Network, ep.Responses)
+	if ep.HasLatency {
+		text += fmt.Sprintf("; p95 %s ms, p99 %s ms", view.Ms(ep.Latency.P95), view.Ms(ep.Latency.P99))
 	}
-	sort.Strings(kinds)
-	errs := http4 + http5 + network
-	text := fmt.Sprintf("%d errors: %d HTTP 5xx, %d HTTP 4xx, %d network errors, in %d responses", errs, http5, http4, network, total)
-	if len(kinds) > 0 {
-		text += " (" + strings.Join(slices.Compact(kinds), ", ") + ")"
-	}
-	if s, ok := m.Summaries[report.EndpointResponseTime+ep]; ok {
-		text += fmt.Sprintf("; p95 %s ms, p99 %s ms", ms(s.P95), ms(s.P99))
-	}
-	return Case{Name: ep, Classname: ClassEndpoint, Time: "0", SystemOut: text}
+	return Case{Name: ep.Name, Classname: ClassEndpoint, Time: "0", SystemOut: text}
 }
 
 func seconds(d time.Duration) string {
@@ -242,5 +212,3 @@ func seconds(d time.Duration) string {
 	}
 	return strconv.FormatFloat(d.Seconds(), 'f', 3, 64)
 }
-
-func ms(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }

@@ -1,0 +1,100 @@
+// Package mdsummary writes a short markdown summary of a run with its SLO
+// table, for CI job pages such as GitHub's $GITHUB_STEP_SUMMARY.
+package mdsummary
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/slo"
+	"github.com/primeload/primeload/report/view"
+)
+
+// Write writes the markdown summary of r and its evaluated SLOs to w.
+func Write(w io.Writer, r *report.Report, results []slo.Result) error {
+	bw := bufio.NewWriter(w)
+	o := view.Summarize(r)
+	fmt.Fprintf(bw, "## primeload: %s %s\n\n", cell(o.Title), verdict(o, results))
+	if o.Untrusted {
+		fmt.Fprintf(bw, "> [!WARNING]\n> Untrusted run: %s.\n\n", o.UntrustedBy)
+	}
+	if o.Aborted {
+		fmt.Fprint(bw, "> [!NOTE]\n> The run was interrupted before its schedule ended.\n\n")
+	}
+	fmt.Fprintln(bw, "| Target | Duration | Requests | Rate | Errors | p50 | p95 | p99 |")
+	fmt.Fprintln(bw, "|---|--:|--:|--:|--:|--:|--:|--:|")
+	fmt.Fprintf(bw, "| %s | %s | %d | %s/s | %d (%s) | %s ms | %s ms | %s ms |\n\n",
+		cell(o.Target), o.Duration.Round(time.Second), o.Requests, strconv.FormatFloat(o.Rate, 'f', 1, 64),
+		o.Tally.Errors(), view.Percent(o.ErrorRate), view.Ms(o.Latency.P50), view.Ms(o.Latency.P95), view.Ms(o.Latency.P99))
+	if len(results) > 0 {
+		fmt.Fprintln(bw, "| | SLO | Measured |")
+		fmt.Fprintln(bw, "|---|---|---|")
+		for _, res := range results {
+			fmt.Fprintf(bw, "| %s | %s | %s |\n", mark(res), code(slo.Title(res)), cell(slo.Measured(res)))
+		}
+		fmt.Fprintln(bw)
+	}
+	if eps := view.Endpoints(r); len(eps) > 0 {
+		fmt.Fprintln(bw, "<details><summary>Endpoints</summary>")
+		fmt.Fprintln(bw)
+		fmt.Fprintln(bw, "| Endpoint | Responses | 4xx | 5xx | Network errors | p95 | p99 |")
+		fmt.Fprintln(bw, "|---|--:|--:|--:|--:|--:|--:|")
+		for _, ep := range eps {
+			fmt.Fprintf(bw, "| %s | %d | %d | %d | %d | %s ms | %s ms |\n", code(ep.Name), ep.Responses,
+				ep.Tally.HTTP4xx, ep.Tally.HTTP5xx, ep.Tally.Network, view.Ms(ep.Latency.P95), view.Ms(ep.Latency.P99))
+		}
+		fmt.Fprintln(bw)
+		fmt.Fprintln(bw, "</details>")
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write markdown summary: %w", err)
+	}
+	return nil
+}
+
+// verdict is the headline: what CI's exit code will say.
+func verdict(o view.Overview, results []slo.Result) string {
+	switch {
+	case o.Untrusted:
+		return "⚠️ untrusted"
+	case !slo.Passed(results):
+		return "❌ SLO failed"
+	case len(results) > 0:
+		return "✅ SLOs passed"
+	}
+	return "✅ finished"
+}
+
+func mark(r slo.Result) string {
+	switch slo.Status(r) {
+	case "ok":
+		return "✅ ok"
+	case "warn":
+		return "⚠️ warn"
+	}
+	return "❌ fail"
+}
+
+// cell makes text safe inside a table cell: a pipe would end the cell and a
+// newline the row; < and > would open HTML.
+func cell(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// code puts s in a code span; GitHub still needs pipes escaped there.
+func code(s string) string {
+	s = strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ").Replace(s)
+	fence := "`"
+	for strings.Contains(s, fence) {
+		fence += "`"
+	}
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		s = " " + s + " "
+	}
+	return fence + s + fence
+}

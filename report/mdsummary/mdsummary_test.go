@@ -1,0 +1,82 @@
+package mdsummary
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/reporttest"
+	"github.com/primeload/primeload/report/slo"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func TestGolden(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		golden string
+		opts   reporttest.Options
+		want   string // the headline's verdict
+	}{
+		{"failed.md", reporttest.Options{Failures: true, Ensure: report.Ensure{
+			Thresholds: []report.Threshold{{Metric: "http.response_time.p99", Limit: 500}},
+			Conditions: []report.Condition{
+				{Expression: "http.codes.500 / http.requests < 0.001 || http.requests < 10", Strict: true},
+				{Expression: `metric("plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p95") < 20`},
+			},
+		}}, "❌ SLO failed"},
+		{"passed.md", reporttest.Options{Ensure: report.Ensure{Legacy: []report.Threshold{{Metric: "p99", Limit: 500}}}}, "✅ SLOs passed"},
+		{"untrusted.md", reporttest.Options{Lag: 40 * time.Millisecond, Periods: 2}, "⚠️ untrusted"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.golden, func(t *testing.T) {
+			t.Parallel()
+			r := reporttest.Run(t, tt.opts)
+			set, errs := slo.FromReport(r)
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			var buf bytes.Buffer
+			if err := Write(&buf, r, set.Evaluate(r.Aggregate)); err != nil {
+				t.Fatal(err)
+			}
+			head, _, _ := strings.Cut(buf.String(), "\n")
+			if !strings.HasSuffix(head, tt.want) {
+				t.Errorf("headline %q, want it to end in %q", head, tt.want)
+			}
+			path := filepath.Join("testdata", tt.golden)
+			if *update {
+				os.MkdirAll("testdata", 0o755)
+				if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (go test -update writes it)", err)
+			}
+			if !bytes.Equal(buf.Bytes(), want) {
+				t.Errorf("differs from %s (go test -update rewrites it):\n%s", path, buf.String())
+			}
+		})
+	}
+}
+
+func TestCode(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"a < 1", "`a < 1`"},
+		{"a || b", "`a \\|\\| b`"},
+		{"`x` == 1", "`` `x` == 1 ``"},
+	}
+	for _, tt := range tests {
+		if got := code(tt.in); got != tt.want {
+			t.Errorf("code(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,193 @@
+// Package view derives the numbers people read from a report (overview,
+// endpoint rows, status code and error tables), once, for the HTML, JUnit
+// and markdown writers, so they all state the same figures.
+package view
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/slo"
+)
+
+// Overview is the run at a glance.
+type Overview struct {
+	Title       string // the script path, with the environment when set
+	Target      string
+	Started     time.Time
+	Duration    time.Duration
+	Aborted     bool
+	Requests    int64
+	Responses   int64
+	Rate        float64 // requests per second over the run
+	Tally       Tally
+	ErrorRate   float64 // percent of requests with a 5xx or a network error
+	Latency     report.Summary
+	VUsers      VUsers
+	Untrusted   bool
+	UntrustedBy string // why, when Untrusted
+	LagP99      float64
+}
+
+// VUsers counts virtual users.
+type VUsers struct{ Created, Completed, Failed, Skipped int64 }
+
+// Tally counts what went wrong.
+type Tally struct {
+	HTTP4xx, HTTP5xx, Network int64
+}
+
+// Errors is every failed request: 4xx, 5xx and network errors.
+func (t Tally) Errors() int64 { return t.HTTP4xx + t.HTTP5xx + t.Network }
+
+// Endpoint is one row of the per-endpoint table.
+type Endpoint struct {
+	Name       string
+	Responses  int64
+	Tally      Tally
+	Latency    report.Summary
+	HasLatency bool
+}
+
+// Count is one row of a status code or error table.
+type Count struct {
+	Name  string
+	Count int64
+}
+
+// Summarize computes the overview of r.
+func Summarize(r *report.Report) Overview {
+	m := metrics(r)
+	o := Overview{
+		Title:     r.Script.Path,
+		Target:    r.Target,
+		Started:   r.StartedAt,
+		Duration:  r.EndedAt.Sub(r.StartedAt),
+		Aborted:   r.Aborted,
+		Requests:  m.Counters["http.requests"],
+		Responses: m.Counters["http.responses"],
+		Latency:   m.Summaries[report.ResponseTime],
+		VUsers: VUsers{
+			Created:   m.Counters["vusers.created"],
+			Completed: m.Counters["vusers.completed"],
+			Failed:    m.Counters["vusers.failed"],
+			Skipped:   m.Counters["vusers.skipped"],
+		},
+		LagP99: m.Summaries[report.ScheduleLag].P99,
+	}
+	if o.Title == "" {
+		o.Title = "primeload run"
+	}
+	if r.Environment != "" {
+		o.Title += " (" + r.Environment + ")"
+	}
+	for name, v := range m.Counters {
+		addTally(&o.Tally, name, v)
+	}
+	if s := o.Duration.Seconds(); s > 0 {
+		o.Rate = float64(o.Requests) / s
+	}
+	if o.Requests > 0 {
+		o.ErrorRate = float64(o.Tally.HTTP5xx+o.Tally.Network) / float64(o.Requests) * 100
+	}
+	o.Untrusted, o.UntrustedBy = slo.Untrusted(m)
+	return o
+}
+
+// addTally counts a run-wide http.codes.NNN or errors.X counter into t.
+func addTally(t *Tally, name string, v int64) {
+	if code, ok := strings.CutPrefix(name, "http.codes."); ok {
+		tallyCode(t, code, v)
+	} else if strings.HasPrefix(name, "errors.") {
+		t.Network += v
+	}
+}
+
+// tallyCode counts v responses of status code into t and returns how many
+// responses it counted: 0 when code is not a number.
+func tallyCode(t *Tally, code string, v int64) int64 {
+	n, err := strconv.Atoi(code)
+	if err != nil {
+		return 0
+	}
+	switch {
+	case n >= 500:
+		t.HTTP5xx += v
+	case n >= 400:
+		t.HTTP4xx += v
+	}
+	return v
+}
+
+// Endpoints lists a row per endpoint the script calls or that has
+// measurements, in the script's order.
+func Endpoints(r *report.Report) []Endpoint {
+	m := metrics(r)
+	var rows []Endpoint
+	for _, ep := range slo.Endpoints(r) {
+		row := Endpoint{Name: ep}
+		row.Latency, row.HasLatency = m.Summaries[report.EndpointResponseTime+ep]
+		prefix := report.EndpointPrefix + ep + "."
+		for name, v := range m.Counters {
+			rest, ok := strings.CutPrefix(name, prefix)
+			if !ok {
+				continue
+			}
+			if code, ok := strings.CutPrefix(rest, "codes."); ok {
+				row.Responses += tallyCode(&row.Tally, code, v)
+			} else if strings.HasPrefix(rest, "errors.") {
+				row.Tally.Network += v
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// StatusCodes lists the run's responses by status code, in code order.
+func StatusCodes(r *report.Report) []Count {
+	return counts(metrics(r), "http.codes.", func(a, b Count) int { return cmp.Compare(a.Name, b.Name) })
+}
+
+// Errors lists the run's network errors by code, most frequent first.
+func Errors(r *report.Report) []Count {
+	return counts(metrics(r), "errors.", func(a, b Count) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Name, b.Name))
+	})
+}
+
+func counts(m *report.Metrics, prefix string, order func(a, b Count) int) []Count {
+	var cs []Count
+	for name, v := range m.Counters {
+		if rest, ok := strings.CutPrefix(name, prefix); ok {
+			cs = append(cs, Count{Name: rest, Count: v})
+		}
+	}
+	slices.SortFunc(cs, order)
+	return cs
+}
+
+func metrics(r *report.Report) *report.Metrics {
+	if r.Aggregate == nil {
+		return &report.Metrics{}
+	}
+	return r.Aggregate
+}
+
+// Ms formats milliseconds for people: up to three significant decimals.
+func Ms(v float64) string {
+	switch {
+	case v >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case v >= 10:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 2, 64)
+}
+
+// Percent formats a percentage with two decimals.
+func Percent(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) + "%" }
