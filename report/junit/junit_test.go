@@ -5,7 +5,6 @@ import (
 	"encoding/xml"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -222,18 +221,5 @@ func TestGolden(t *testing.T) {
 	if err := Write(&buf, r, evaluate(t, r)); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("testdata", "report.xml")
-	if *update {
-		os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update writes it)", err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Errorf("differs from %s (go test -update rewrites it):\n%s", path, buf.String())
-	}
+	reporttest.Golden(t, filepath.Join("testdata", "report.xml"), buf.Bytes(), *update)
 }

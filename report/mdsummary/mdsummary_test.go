@@ -3,7 +3,6 @@ package mdsummary
 import (
 	"bytes"
 	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -49,20 +48,7 @@ func TestGolden(t *testing.T) {
 			if !strings.HasSuffix(head, tt.want) {
 				t.Errorf("headline %q, want it to end in %q", head, tt.want)
 			}
-			path := filepath.Join("testdata", tt.golden)
-			if *update {
-				os.MkdirAll("testdata", 0o755)
-				if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (go test -update writes it)", err)
-			}
-			if !bytes.Equal(buf.Bytes(), want) {
-				t.Errorf("differs from %s (go test -update rewrites it):\n%s", path, buf.String())
-			}
+			reporttest.Golden(t, filepath.Join("testdata", tt.golden), buf.Bytes(), *update)
 		})
 	}
 }

@@ -3,7 +3,10 @@
 package reporttest
 
 import (
+	"bytes"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -85,4 +88,25 @@ func Run(tb testing.TB, o Options) *report.Report {
 	r := c.Report()
 	r.Expected = []report.PhaseArrivals{{Name: "Black Friday peak", Expected: int64(n), Created: int64(n)}}
 	return r
+}
+
+// Golden compares got with the golden file at path, rewriting it first when
+// update is set (the -update flag of the calling test).
+func Golden(tb testing.TB, path string, got []byte, update bool) {
+	tb.Helper()
+	if update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatalf("read golden file: %v (go test -update writes it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		tb.Errorf("output differs from %s (go test -update rewrites it):\n%s", path, got)
+	}
 }

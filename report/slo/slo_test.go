@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/reporttest"
 	"github.com/primeload/primeload/scenario"
 )
 
@@ -398,27 +398,7 @@ func TestPrintGolden(t *testing.T) {
 	if err := Print(&buf, set.Evaluate(run)); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "print.golden", buf.Bytes())
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run go test -update): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (go test -update rewrites it):\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
+	reporttest.Golden(t, filepath.Join("testdata", "print.golden"), buf.Bytes(), *update)
 }
 
 func FuzzCompile(f *testing.F) {
