@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -85,13 +86,20 @@ func ReadFile(path string) (*Report, error) {
 // with primeload's geometry and agree with its summary's count, so that a
 // corrupt report is rejected here rather than misleading a merge or an SLO.
 func Decode(rd io.Reader) (*Report, error) {
-	dec := json.NewDecoder(io.LimitReader(rd, maxReportBytes))
+	data, err := io.ReadAll(io.LimitReader(rd, maxReportBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read report: %w", err)
+	}
+	if len(data) > maxReportBytes {
+		return nil, fmt.Errorf("report larger than %d bytes", maxReportBytes)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	var r Report
 	if err := dec.Decode(&r); err != nil {
-		return nil, jsonError(err)
+		return nil, jsonError(data, err)
 	}
 	if dec.More() {
-		return nil, errors.New("unexpected data after the report's JSON object")
+		return nil, fmt.Errorf("%s: unexpected data after the report's JSON object", position(data, dec.InputOffset()))
 	}
 	if r.Aggregate == nil {
 		return nil, errors.New(`missing "aggregate": not a primeload or Artillery report`)
@@ -116,8 +124,8 @@ func Decode(rd io.Reader) (*Report, error) {
 	return &r, nil
 }
 
-// jsonError says where in the file JSON went wrong, in words.
-func jsonError(err error) error {
+// jsonError says where JSON went wrong, as line:column, and what was expected.
+func jsonError(data []byte, err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
@@ -126,11 +134,21 @@ func jsonError(err error) error {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return errors.New("truncated JSON: the report ends early")
 	case errors.As(err, &syn):
-		return fmt.Errorf("invalid JSON at byte %d: %w", syn.Offset, err)
+		return fmt.Errorf("%s: invalid JSON: %w", position(data, syn.Offset), err)
 	case errors.As(err, &typ):
-		return fmt.Errorf("field %q at byte %d: got JSON %s, want %s", typ.Field, typ.Offset, typ.Value, typ.Type)
+		return fmt.Errorf("%s: field %q: got JSON %s, want %s", position(data, typ.Offset), typ.Field, typ.Value, typ.Type)
 	}
 	return fmt.Errorf("decode report: %w", err)
+}
+
+// position turns the offset json reports (just after the offending byte)
+// into "line L, column C" of that byte, both 1-based.
+func position(data []byte, off int64) string {
+	off = min(max(off, 0), int64(len(data)))
+	before := data[:off]
+	line := bytes.Count(before, []byte("\n")) + 1
+	col := int64(len(before)) - int64(bytes.LastIndexByte(before, '\n')) - 1
+	return fmt.Sprintf("line %d, column %d", line, col)
 }
 
 // validate checks one period: its bounds are ordered, counters are not
@@ -138,6 +156,10 @@ func jsonError(err error) error {
 // summary counts. A report without histograms (Artillery's) still reads; it
 // just cannot be merged.
 func (m *Metrics) validate() error {
+	if m.PeriodEnd == 0 {
+		// Artillery's reports carry no period end; its last metric is the nearest.
+		m.PeriodEnd = max(m.LastMetricAt, m.Period)
+	}
 	if m.PeriodEnd < m.Period {
 		return fmt.Errorf("periodEnd %d is before period %d", m.PeriodEnd, m.Period)
 	}

@@ -1,0 +1,160 @@
+package report
+
+import (
+	"bytes"
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// smallReport is a two-period report with known contents.
+func smallReport(t testing.TB) *Report {
+	t.Helper()
+	return laggingReport(t, 10*time.Microsecond)
+}
+
+// laggingReport is smallReport with arrival i of a period lagging i*lagStep.
+func laggingReport(t testing.TB, lagStep time.Duration) *Report {
+	t.Helper()
+	c := NewCollector(t0, Info{Period: 10 * time.Second, Target: "http://127.0.0.1:8080", Version: "0.1.0",
+		Script: ScriptInfo{Path: "examples/black-friday.yml", Endpoints: []string{"GET /api/goods-received/"},
+			Ensure: Ensure{Thresholds: []Threshold{{Metric: "http.response_time.p99", Limit: 500}}}}})
+	for p := 1; p <= 2; p++ {
+		for i := range 50 {
+			record(c, []sample{{sink: i, endpoint: "GET /api/goods-received/", latency: time.Duration(i*p+1) * time.Millisecond, status: 200, bytes: 100, lag: time.Duration(i) * lagStep}})
+		}
+		if _, err := c.Flush(t0.Add(time.Duration(p) * 10 * time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := c.Report()
+	r.Expected = []PhaseArrivals{{Name: "warm up", Expected: 100, Created: 100}}
+	return r
+}
+
+func TestWriteFileRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "out.json")
+	if err := os.WriteFile(path, []byte("previous"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := smallReport(t)
+	if err := WriteFile(path, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// JSON keeps instants, not monotonic readings or locations.
+	want.StartedAt, want.EndedAt = want.StartedAt.UTC(), want.EndedAt.UTC()
+	got.StartedAt, got.EndedAt = got.StartedAt.UTC(), got.EndedAt.UTC()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("read back differs:\n got %+v\nwant %+v", got, want)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	if len(entries) != 1 {
+		t.Errorf("directory holds %d entries, want only the report (no temp files left)", len(entries))
+	}
+	if info, _ := os.Stat(path); info.Mode().Perm() != 0o644 {
+		t.Errorf("mode = %v, want 0644", info.Mode().Perm())
+	}
+}
+
+func TestWriteFileFailsWithoutDirectory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "missing", "out.json")
+	err := WriteFile(path, smallReport(t))
+	if err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("WriteFile = %v, want an error naming %s", err, path)
+	}
+}
+
+func TestDecodeRejects(t *testing.T) {
+	var good bytes.Buffer
+	if err := Encode(&good, smallReport(t)); err != nil {
+		t.Fatal(err)
+	}
+	enc := smallReport(t).Aggregate.HDR[ResponseTime]
+	wide, err := hdrhistogram.New(1, 1<<50, 5).Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := hdrhistogram.New(1, highestMicros, sigDigits)
+	other.RecordValue(5)
+	otherEnc, _ := other.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	raw, _ := base64.StdEncoding.DecodeString(enc)
+	truncated := base64.StdEncoding.EncodeToString(raw[:len(raw)/2])
+	replace := func(old, new string) string { return strings.Replace(good.String(), old, new, 1) }
+
+	for _, tc := range []struct {
+		name, in, wantErr string
+	}{
+		{"empty", "", "empty input"},
+		{"truncated JSON", good.String()[:good.Len()/2], "truncated JSON"},
+		{"not JSON", "<html>", "line 1, column 1: invalid JSON"},
+		{"wrong type", `{"aggregate": {"counters": {"http.requests": "ten"}}}`, `line 1, column 50: field "aggregate.counters": got JSON string, want int64`},
+		{"no aggregate", `{"intermediate": []}`, `missing "aggregate"`},
+		{"trailing data", good.String() + "{}", "unexpected data after the report's JSON object"},
+		{"histogram not base64", replace(enc, "!!!not base64!!!"), `histogram "http.response_time": histogram is not base64`},
+		{"histogram truncated", replace(enc, truncated), `histogram "http.response_time"`},
+		{"histogram of another geometry", replace(enc, string(wide)), "geometry is not primeload's"},
+		{"histogram disagrees with summary", replace(enc, string(otherEnc)), "holds 1 values but its summary counts 100"},
+		{"negative counter", `{"aggregate": {"counters": {"http.requests": -1}}}`, `counter "http.requests" is negative`},
+		{"null period", `{"aggregate": {}, "intermediate": [null]}`, "intermediate[0]: null period"},
+		{"reversed bounds", `{"aggregate": {"period": 10, "periodEnd": 5}}`, "periodEnd 5 is before period 10"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Decode(strings.NewReader(tc.in))
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("Decode error = %v, want it to contain %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestDecodeReadsArtilleryReport(t *testing.T) {
+	// The shape of Artillery's --output: no histograms to merge, but the
+	// summary and SLO lookups still work.
+	in := `{"aggregate": {"counters": {"http.requests": 20, "http.codes.200": 20},
+		"rates": {"http.request_rate": 2}, "firstMetricAt": 1700000000000, "lastMetricAt": 1700000010000,
+		"period": 1700000000000, "summaries": {"http.response_time": {"min": 1, "max": 9, "count": 20, "p99": 8.9}},
+		"histograms": {"http.response_time": {"min": 1, "max": 9, "count": 20, "p99": 8.9}}}, "intermediate": []}`
+	r, err := Decode(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := r.Aggregate.Lookup("http.response_time.p99"); !ok || v != 8.9 {
+		t.Errorf("p99 = %v, %v; want 8.9", v, ok)
+	}
+}
+
+// FuzzDecode feeds arbitrary bytes to Decode: it must return an error or a
+// report that survives a round trip, and never panic or allocate without bound.
+func FuzzDecode(f *testing.F) {
+	var good bytes.Buffer
+	if err := Encode(&good, smallReport(f)); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good.Bytes())
+	f.Add([]byte(`{"aggregate": {"hdr": {"x": "HISTFAAAACt42pJpmSzMwMDAzgABzFCaEcyZ3M5g/wEisFiY6eF+RiZAAAAA//9qwwX5"}}}`))
+	f.Add([]byte(`{"aggregate": {"summaries": {"x": {"count": 1}}}, "intermediate": [{}]}`))
+	f.Add([]byte(`{}`))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		r, err := Decode(bytes.NewReader(in))
+		if err != nil {
+			return
+		}
+		var out bytes.Buffer
+		if err := Encode(&out, r); err != nil {
+			t.Fatalf("re-encode a decoded report: %v", err)
+		}
+		if _, err := Decode(&out); err != nil {
+			t.Fatalf("a decoded report does not decode again: %v\n%s", err, out.Bytes())
+		}
+	})
+}

@@ -1,0 +1,179 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// LagWarning is how late (schedule lag p99) the generator may start
+// arrivals before its latencies stop being trustworthy.
+const LagWarning = 10 * time.Millisecond
+
+// FellBehind reports whether the generator fell behind its own schedule
+// (schedule lag p99 over LagWarning): then a slow target was not offered
+// the load the script describes and the latencies understate the truth.
+func (r *Report) FellBehind() bool {
+	return r.ScheduleLag != nil && r.ScheduleLag.P99 > float64(LagWarning)/float64(time.Millisecond)
+}
+
+// errWriter remembers the first write error so the printing code reads
+// straight; the caller checks err once.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) printf(format string, args ...any) {
+	if e.err == nil {
+		_, e.err = fmt.Fprintf(e.w, format, args...)
+	}
+}
+
+// WriteSummary prints the end-of-run summary for people: the run, a warning
+// when the generator fell behind, counters, rates, response times overall
+// and per endpoint, and expected versus created arrivals per phase.
+func WriteSummary(w io.Writer, r *Report) error {
+	ew := &errWriter{w: w}
+	m := r.Aggregate
+	status := "finished"
+	if r.Aborted {
+		status = "aborted"
+	}
+	ew.printf("primeload %s · %s → %s · %s\n", r.Version, cmp.Or(r.Script.Path, "(no script)"), cmp.Or(r.Target, "(no target)"), status)
+	ew.printf("%s to %s (%s)", r.StartedAt.UTC().Format("2006-01-02 15:04:05"), r.EndedAt.UTC().Format("15:04:05 MST"), r.EndedAt.Sub(r.StartedAt).Round(time.Millisecond))
+	if r.Segment != "" {
+		ew.printf(" · segment %s", r.Segment)
+	}
+	if r.Environment != "" {
+		ew.printf(" · environment %s", r.Environment)
+	}
+	ew.printf("\n")
+	if r.FellBehind() {
+		ew.printf("\nWARNING: the load generator fell behind its schedule (schedule lag p99 %s ms, limit %s ms): latencies below understate the truth.\n",
+			ms(r.ScheduleLag.P99), ms(float64(LagWarning)/float64(time.Millisecond)))
+	}
+	if r.MissedArrivals > 0 {
+		ew.printf("\nWARNING: %d arrivals could not be started at all.\n", r.MissedArrivals)
+	}
+
+	var rows [][]string
+	for _, name := range slices.Sorted(maps.Keys(m.Counters)) {
+		if !strings.HasPrefix(name, EndpointPrefix) { // those are in the endpoint tables
+			rows = append(rows, []string{name, strconv.FormatInt(m.Counters[name], 10)})
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(m.Rates)) {
+		rows = append(rows, []string{name, strconv.FormatFloat(m.Rates[name], 'f', -1, 64) + "/sec"})
+	}
+	table(ew, "Counters and rates", nil, rows)
+
+	if len(m.Summaries) == 0 {
+		ew.printf("\nNo responses were recorded.\n")
+	} else {
+		rows = nil
+		row := func(label string, s Summary) {
+			rows = append(rows, []string{label, strconv.FormatInt(s.Count, 10),
+				ms(s.Min), ms(s.Mean), ms(s.P50), ms(s.P90), ms(s.P95), ms(s.P99), ms(s.P999), ms(s.Max)})
+		}
+		if s, ok := m.Summaries[ResponseTime]; ok {
+			row("all requests", s)
+		}
+		for _, ep := range m.Endpoints() {
+			row(ep, m.Summaries[EndpointResponseTime+ep])
+		}
+		if s, ok := m.Summaries[ScheduleLag]; ok {
+			row("(schedule lag)", s)
+		}
+		table(ew, "Response time (ms)", []string{"", "count", "min", "mean", "p50", "p90", "p95", "p99", "p999", "max"}, rows)
+	}
+
+	rows = nil
+	for _, ep := range m.Endpoints() {
+		rows = append(rows, []string{ep, endpointCodes(m, ep)})
+	}
+	table(ew, "Status codes per endpoint", nil, rows)
+
+	rows = nil
+	for _, p := range r.Expected {
+		rows = append(rows, []string{cmp.Or(p.Name, "(unnamed)"),
+			strconv.FormatInt(p.Expected, 10), strconv.FormatInt(p.Created, 10), strconv.FormatInt(p.Skipped, 10)})
+	}
+	table(ew, "Arrivals per phase", []string{"", "expected", "created", "skipped"}, rows)
+	return ew.err
+}
+
+// table prints a titled table: the first column left-aligned, the others
+// right-aligned as numbers are. Nothing is printed for no rows.
+func table(ew *errWriter, title string, head []string, rows [][]string) {
+	if len(rows) == 0 {
+		return
+	}
+	if head != nil {
+		rows = append([][]string{head}, rows...)
+	}
+	var width []int
+	for _, row := range rows {
+		for i, cell := range row {
+			if i == len(width) {
+				width = append(width, 0)
+			}
+			width[i] = max(width[i], utf8.RuneCountInString(cell))
+		}
+	}
+	ew.printf("\n%s\n", title)
+	for _, row := range rows {
+		var b strings.Builder
+		for i, cell := range row {
+			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(cell))
+			if i == 0 {
+				b.WriteString("  " + cell + pad)
+			} else {
+				b.WriteString("  " + pad + cell)
+			}
+		}
+		ew.printf("%s\n", strings.TrimRight(b.String(), " "))
+	}
+}
+
+// endpointCodes lists an endpoint's status codes as "200×900 500×100".
+func endpointCodes(m *Metrics, ep string) string {
+	prefix := EndpointPrefix + ep + ".codes."
+	var parts []string
+	for _, name := range slices.Sorted(maps.Keys(m.Counters)) {
+		if code, ok := strings.CutPrefix(name, prefix); ok {
+			parts = append(parts, fmt.Sprintf("%s×%d", code, m.Counters[name]))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// ms formats milliseconds with two decimals: enough to tell 0.14 ms on
+// loopback from 0.41 ms, short enough for a table.
+func ms(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+
+// WritePeriodLine prints one period as a single line, for output that is not
+// a terminal (CI logs) or --quiet runs.
+func WritePeriodLine(w io.Writer, m *Metrics, runStart time.Time) error {
+	s := m.Summaries[ResponseTime]
+	var errs int64
+	for name, v := range m.Counters {
+		if strings.HasPrefix(name, "errors.") {
+			errs += v
+		}
+	}
+	line := fmt.Sprintf("[+%s] %d requests (%s/s) · %d responses · %d errors · p50 %s ms · p99 %s ms",
+		m.End().Sub(runStart).Round(time.Second), m.Counters["http.requests"],
+		strconv.FormatFloat(m.Rates[RequestRate], 'f', 1, 64), m.Counters["http.responses"], errs, ms(s.P50), ms(s.P99))
+	if lag, ok := m.Summaries[ScheduleLag]; ok {
+		line += " · lag p99 " + ms(lag.P99) + " ms"
+	}
+	_, err := fmt.Fprintln(w, line)
+	return err
+}

@@ -1,0 +1,109 @@
+package report
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata")
+
+// timeRE matches the clock times a report prints or stores: RFC 3339 and
+// summary date-times, and epoch milliseconds.
+var timeRE = regexp.MustCompile(`\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?|\b\d\d:\d\d:\d\d UTC|\b1\d{12}\b`)
+
+// golden compares got, times masked, with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	got = timeRE.ReplaceAll(got, []byte("<time>"))
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n got:\n%s\nwant:\n%s", path, got, want)
+	}
+}
+
+func TestWriteSummaryGolden(t *testing.T) {
+	behind := laggingReport(t, 300*time.Microsecond) // p99 lag about 14.7 ms
+	behind.Aborted = true
+	behind.Segment = "2/4"
+	behind.MissedArrivals = 3
+	behind.Expected = append(behind.Expected, PhaseArrivals{Name: "peak", Expected: 600, Created: 420, Skipped: 180})
+
+	empty := NewCollector(t0, Info{Version: "0.1.0"})
+	if _, err := empty.Flush(t0.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name string
+		r    *Report
+	}{
+		{"summary.txt", smallReport(t)},
+		{"summary-behind.txt", behind},
+		{"summary-empty.txt", empty.Report()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := WriteSummary(&buf, tc.r); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tc.name, buf.Bytes())
+		})
+	}
+}
+
+func TestSummaryWarnsOnlyWhenBehind(t *testing.T) {
+	for _, tc := range []struct {
+		lag  *Summary
+		want bool
+	}{
+		{nil, false},
+		{&Summary{P99: 9.999}, false},
+		{&Summary{P99: 10}, false},
+		{&Summary{P99: 10.001}, true},
+	} {
+		r := smallReport(t)
+		r.ScheduleLag = tc.lag
+		var buf bytes.Buffer
+		if err := WriteSummary(&buf, r); err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Contains(buf.String(), "the load generator fell behind its schedule")
+		if got != tc.want || r.FellBehind() != tc.want {
+			t.Errorf("lag %+v: warning %v, FellBehind %v; want %v", tc.lag, got, r.FellBehind(), tc.want)
+		}
+	}
+}
+
+func TestReportJSONGolden(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Encode(&buf, smallReport(t)); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "report.json", buf.Bytes())
+}
+
+func TestWritePeriodLine(t *testing.T) {
+	r := smallReport(t)
+	var buf bytes.Buffer
+	for _, m := range r.Intermediate {
+		if err := WritePeriodLine(&buf, m, r.StartedAt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	golden(t, "periods.txt", buf.Bytes())
+}
