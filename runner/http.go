@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -63,15 +64,77 @@ func newHTTPClient(cfg scenario.Config, insecure bool, conns int) *httpClient {
 
 func (c *httpClient) close() { c.transport.CloseIdleConnections() }
 
-// checkRedirect follows redirects when the current request wants it.
-func (v *vu) checkRedirect(_ *http.Request, via []*http.Request) error {
-	if !v.follow {
-		return http.ErrUseLastResponse
+// send runs one exchange over the shared transport with the user's cookie
+// jar, following redirects when asked (as Go's http.Client would, without its
+// per-request copies). Bodies of responses left behind on the way are read
+// and their bytes returned, so downloaded bytes count every hop.
+func (v *vu) send(req *http.Request, follow bool, body []byte) (*http.Response, int64, error) {
+	var hopBytes int64
+	for hops := 0; ; hops++ {
+		v.jar.addTo(req)
+		resp, err := v.e.http.transport.RoundTrip(req)
+		if err != nil {
+			return nil, hopBytes, err
+		}
+		v.jar.store(req.URL, resp)
+		loc := resp.Header.Get("Location")
+		if !follow || loc == "" || !isRedirect(resp.StatusCode) {
+			return resp, hopBytes, nil
+		}
+		n, err := v.drain(resp.Body)
+		resp.Body.Close()
+		hopBytes += n
+		if err != nil {
+			return nil, hopBytes, err
+		}
+		if hops+1 >= maxRedirects {
+			return nil, hopBytes, errRedirectLoop
+		}
+		next, err := req.URL.Parse(loc)
+		if err != nil {
+			return nil, hopBytes, fmt.Errorf("redirect to %q: %w", loc, err)
+		}
+		method := req.Method
+		if resp.StatusCode != http.StatusTemporaryRedirect && resp.StatusCode != http.StatusPermanentRedirect && method != http.MethodHead {
+			// 301, 302 and 303 turn into a GET without a body, as browsers do.
+			method, body = http.MethodGet, nil
+		}
+		var rd io.Reader
+		if body != nil {
+			rd = bytes.NewReader(body)
+		}
+		nreq, err := http.NewRequestWithContext(req.Context(), method, next.String(), rd)
+		if err != nil {
+			return nil, hopBytes, err
+		}
+		nreq.Header = req.Header.Clone()
+		nreq.Header.Del("Cookie") // the jar adds the ones for the new URL
+		if next.Host != req.URL.Host {
+			nreq.Header.Del("Authorization")
+		} else {
+			nreq.Host = req.Host
+		}
+		if body == nil {
+			nreq.Header.Del("Content-Type")
+		}
+		req = nreq
 	}
-	if len(via) >= maxRedirects {
-		return errRedirectLoop
+}
+
+func isRedirect(status int) bool {
+	switch status {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return true
 	}
-	return nil
+	return false
+}
+
+// drain reads a body to its end into a pooled buffer, bounded like any body.
+func (v *vu) drain(r io.Reader) (int64, error) {
+	bufp := v.e.http.bufs.Get().(*[]byte)
+	defer v.e.http.bufs.Put(bufp)
+	_, n, err := readBody(r, (*bufp)[:0], false, v.e.opts.MaxBodyBytes)
+	return n, err
 }
 
 // needsBody reports whether a capture or expectation reads the body.
@@ -97,23 +160,22 @@ func (v *vu) request(ctx context.Context, r *scenario.Request) flowResult {
 	e := v.e
 	rctx, cancel := context.WithTimeout(ctx, e.http.timeout)
 	defer cancel()
-	req, err := v.build(rctx, r)
+	req, reqBody, err := v.build(rctx, r)
 	if err != nil {
 		v.count("errors.EINVALIDREQUEST", 1)
 		return flowFailed
 	}
-	v.follow = r.FollowRedirect
 	keep, wantDoc := needsBody(r)
 
 	v.count(cRequests, 1)
 	start := time.Now()
-	resp, err := v.client.Do(req)
+	resp, n, err := v.send(req, r.FollowRedirect, reqBody)
 	var body []byte
-	var n int64
-	var bufp *[]byte
 	if err == nil {
-		bufp = e.http.bufs.Get().(*[]byte)
-		body, n, err = readBody(resp.Body, (*bufp)[:0], keep, e.opts.MaxBodyBytes)
+		bufp := e.http.bufs.Get().(*[]byte)
+		var m int64
+		body, m, err = readBody(resp.Body, (*bufp)[:0], keep, e.opts.MaxBodyBytes)
+		n += m
 		resp.Body.Close()
 		*bufp = body[:0]
 		defer e.http.bufs.Put(bufp)
@@ -159,8 +221,9 @@ func (v *vu) request(ctx context.Context, r *scenario.Request) flowResult {
 	return flowOK
 }
 
-// build renders the request. Relative URLs are joined to the target.
-func (v *vu) build(ctx context.Context, r *scenario.Request) (*http.Request, error) {
+// build renders the request and returns it with its body bytes (kept for
+// 307/308 redirects). Relative URLs are joined to the target.
+func (v *vu) build(ctx context.Context, r *scenario.Request) (*http.Request, []byte, error) {
 	tc := &v.tc
 	bufp := v.e.http.bufs.Get().(*[]byte)
 	defer v.e.http.bufs.Put(bufp)
@@ -188,26 +251,31 @@ func (v *vu) build(ctx context.Context, r *scenario.Request) (*http.Request, err
 	}
 	*bufp = u[:0]
 
-	var body io.Reader
+	// A fresh slice each time: the transport may still read a body after
+	// the exchange has returned.
+	var body []byte
 	contentType := ""
 	switch {
 	case r.JSON != nil:
-		// A fresh slice: the transport may still read a body after Do returns.
-		body = bytes.NewReader(r.JSON.AppendJSON(nil, tc))
+		body = r.JSON.AppendJSON(nil, tc)
 		contentType = "application/json"
 	case r.Body != nil:
-		body = strings.NewReader(r.Body.Render(tc))
+		body = r.Body.AppendTo(nil, tc)
 	case len(r.Form) > 0:
 		f := make(url.Values, len(r.Form))
 		for _, p := range r.Form {
 			f.Add(p.Name, p.Value.Render(tc))
 		}
-		body = strings.NewReader(f.Encode())
+		body = []byte(f.Encode())
 		contentType = "application/x-www-form-urlencoded"
 	}
-	req, err := http.NewRequestWithContext(ctx, r.Method, string(u), body)
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.Method, string(u), rd)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
@@ -227,7 +295,7 @@ func (v *vu) build(ctx context.Context, r *scenario.Request) (*http.Request, err
 	for _, c := range r.Cookie {
 		req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value.Render(tc)})
 	}
-	return req, nil
+	return req, body, nil
 }
 
 func setHeader(req *http.Request, name, value string) {

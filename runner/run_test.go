@@ -666,3 +666,63 @@ func TestRunProgressAndShards(t *testing.T) {
 		t.Errorf("highest sink id %d, want 3 (0 for the scheduler, 1..3 for users)", rec.maxID)
 	}
 }
+
+func TestRunRedirects(t *testing.T) {
+	t.Parallel()
+	type hit struct{ method, path, body, cookie string }
+	hits := make(chan hit, 16)
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		c, _ := r.Cookie("hop")
+		cv := ""
+		if c != nil {
+			cv = c.Value
+		}
+		hits <- hit{r.Method, r.URL.Path, string(b), cv}
+		switch r.URL.Path {
+		case "/found":
+			http.SetCookie(w, &http.Cookie{Name: "hop", Value: "1", Path: "/"})
+			http.Redirect(w, r, "/landing", http.StatusFound)
+		case "/temporary":
+			http.Redirect(w, r, "/landing", http.StatusTemporaryRedirect)
+		}
+	})
+	post := func(path string, follow bool) scenario.Step {
+		s := get(path)
+		s.Request.Method = "POST"
+		s.Request.Body = scenario.MustCompile("payload")
+		s.Request.FollowRedirect = follow
+		return s
+	}
+	tests := []struct {
+		name       string
+		step       scenario.Step
+		want       []hit
+		wantStatus int
+	}{
+		// 302 turns a POST into a GET without a body; the cookie set on the way is sent.
+		{"302 becomes GET", post("/found", true), []hit{{"POST", "/found", "payload", ""}, {"GET", "/landing", "", "1"}}, 200},
+		// 307 repeats the method and body.
+		{"307 keeps the body", post("/temporary", true), []hit{{"POST", "/temporary", "payload", ""}, {"POST", "/landing", "payload", ""}}, 200},
+		// followRedirect: false records the redirect itself.
+		{"not followed", post("/found", false), []hit{{"POST", "/found", "payload", ""}}, 302},
+	}
+	for _, tt := range tests {
+		_, rec := run(t, newScript(srv.URL, []scenario.Phase{count(1, 10*time.Millisecond)}, []scenario.Step{tt.step}), Options{})
+		var got []hit
+		for range tt.want {
+			got = append(got, <-hits)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("%s: server saw %v, want %v", tt.name, got, tt.want)
+		}
+		if rec.statuses[tt.wantStatus] != 1 || rec.get(cResponses) != 1 {
+			t.Errorf("%s: statuses %v, responses %d; want one %d", tt.name, rec.statuses, rec.get(cResponses), tt.wantStatus)
+		}
+		select {
+		case h := <-hits:
+			t.Errorf("%s: unexpected extra request %v", tt.name, h)
+		default:
+		}
+	}
+}

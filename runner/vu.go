@@ -28,12 +28,10 @@ const closedSeedSalt = 0x9e3779b97f4a7c15
 
 // vu is one virtual user: its variables, cookie jar and random stream.
 type vu struct {
-	e      *engine
-	tc     scenario.Context
-	shard  *shard
-	client http.Client
-	jar    lazyJar
-	follow bool // the current request's followRedirect
+	e     *engine
+	tc    scenario.Context
+	shard *shard
+	jar   lazyJar
 }
 
 // newVU prepares a virtual user. key is the arrival's global index (or the
@@ -54,7 +52,6 @@ func (e *engine) newVU(key int64, closed bool) *vu {
 		UUID:        newUUID(r),
 		Rand:        r,
 	}
-	v.client = http.Client{Transport: e.http.transport, Jar: &v.jar, CheckRedirect: v.checkRedirect}
 	return v
 }
 
@@ -204,16 +201,23 @@ func think(ctx context.Context, d time.Duration) flowResult {
 // of cookie-less targets cost nothing.
 type lazyJar struct{ jar *cookiejar.Jar }
 
-func (j *lazyJar) SetCookies(u *url.URL, cookies []*http.Cookie) {
+// store keeps the response's cookies.
+func (j *lazyJar) store(u *url.URL, resp *http.Response) {
+	if len(resp.Header["Set-Cookie"]) == 0 {
+		return
+	}
 	if j.jar == nil {
 		j.jar, _ = cookiejar.New(nil) // New never fails without options
 	}
-	j.jar.SetCookies(u, cookies)
+	j.jar.SetCookies(u, resp.Cookies())
 }
 
-func (j *lazyJar) Cookies(u *url.URL) []*http.Cookie {
+// addTo adds the cookies the jar holds for the request's URL.
+func (j *lazyJar) addTo(req *http.Request) {
 	if j.jar == nil {
-		return nil
+		return
 	}
-	return j.jar.Cookies(u)
+	for _, c := range j.jar.Cookies(req.URL) {
+		req.AddCookie(c)
+	}
 }

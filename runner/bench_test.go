@@ -1,0 +1,72 @@
+package runner
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/primeload/primeload/scenario"
+)
+
+// nopRecorder discards measurements so benchmarks see the runner's own cost.
+type nopRecorder struct{}
+
+func (nopRecorder) Sink(int) Sink                              { return nopRecorder{} }
+func (nopRecorder) Response(string, time.Duration, int, int64) {}
+func (nopRecorder) Count(string, int64)                        {}
+func (nopRecorder) Lag(time.Duration)                          {}
+
+// benchEngine builds an engine for flow against a small JSON server.
+func benchEngine(b *testing.B, flow []scenario.Step) *engine {
+	b.Helper()
+	srv := serve(b, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"id":42,"items":[{"sku":"A1","qty":3}]}`))
+	})
+	script := newScript(srv.URL, []scenario.Phase{count(1, time.Second)}, flow)
+	e, err := newEngine(script, nopRecorder{}, Options{Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(e.http.close)
+	e.fixed = map[string]any{}
+	return e
+}
+
+// BenchmarkRequest is the hot path of one arrival: a virtual user is made,
+// picks its scenario, renders and sends one GET over a kept-alive
+// connection, reads the body and records the response.
+func BenchmarkRequest(b *testing.B) {
+	e := benchEngine(b, []scenario.Step{get("/api/goods-received/")})
+	ctx := context.Background()
+	b.ReportAllocs()
+	var k int64
+	for b.Loop() {
+		v := e.newVU(k, false)
+		if v.runScenario(ctx) != flowOK {
+			b.Fatal("request failed")
+		}
+		k++
+	}
+}
+
+// BenchmarkRequestCapture adds a JSON capture and a templated second request,
+// the shape of the seed's multi-step scenario.
+func BenchmarkRequestCapture(b *testing.B) {
+	e := benchEngine(b, []scenario.Step{
+		withCapture(get("/api/goods-received/"), jsonCapture("$.id", "id")),
+		get("/api/goods-received/{{ id }}/"),
+	})
+	ctx := context.Background()
+	b.ReportAllocs()
+	var k int64
+	for b.Loop() {
+		v := e.newVU(k, false)
+		if v.runScenario(ctx) != flowOK {
+			b.Fatal("flow failed")
+		}
+		k++
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(2*k), "ns/request")
+}
