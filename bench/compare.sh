@@ -1,0 +1,617 @@
+#!/usr/bin/env bash
+# bench/compare.sh: primeload side by side with wrk and Vegeta (issue 6).
+#
+# One core serves (nginx, the reference target, a hello-world server: CPU 0),
+# another core loads (every tool: CPU 1). Every run is bounded by `timeout`,
+# repeated, and the median kept. Absolute numbers on a shared machine are
+# noise; the ratios printed at the end are computed inside this one run and
+# are the figures to judge.
+#
+# Usage: bench/compare.sh            (about 10 minutes)
+#        DURATION=3 REPEATS=1 bench/compare.sh   (a quick look, not a result)
+# Knobs (environment): DURATION seconds per run (10), REPEATS (3),
+# TARGET_CPU (0), TOOL_CPU (1), SEARCH_STEPS (7), VUS_HELD (10000),
+# NGINX_PORT (18080), SERVE_PORT (18081), HELLO_PORT (18082), KEEP=1 keeps
+# the work directory.
+set -euo pipefail
+
+DURATION=${DURATION:-10}
+REPEATS=${REPEATS:-3}
+TARGET_CPU=${TARGET_CPU:-0}
+TOOL_CPU=${TOOL_CPU:-1}
+SEARCH_STEPS=${SEARCH_STEPS:-7}
+VUS_HELD=${VUS_HELD:-10000}
+NGINX_PORT=${NGINX_PORT:-18080}
+SERVE_PORT=${SERVE_PORT:-18081}
+HELLO_PORT=${HELLO_PORT:-18082}
+TOKEN=bench-token-not-a-secret
+VEGETA_VERSION=v12.13.0
+# Every tool run is killed after this long, whatever happens.
+LIMIT=$((DURATION + 30))
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/primeload-compare.XXXXXX")
+PIDS=()
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() {
+	log "error: $*"
+	exit 1
+}
+
+cleanup() {
+	local pid
+	for pid in "${PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in "${PIDS[@]}"; do
+		# Give each a moment to drain, then make sure.
+		timeout 5 tail --pid="$pid" -f /dev/null 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+	done
+	if [[ ${KEEP:-0} == 1 ]]; then
+		log "work directory kept: $WORK"
+	else
+		rm -rf "$WORK"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- tools
+
+as_root() {
+	if [[ $(id -u) == 0 ]]; then "$@"; else sudo "$@"; fi
+}
+
+APT_UPDATED=0
+apt_install() {
+	command -v apt-get >/dev/null || die "missing $*: install it (no apt-get here)"
+	if [[ $APT_UPDATED == 0 ]]; then
+		log "apt-get update"
+		as_root apt-get update -qq >&2
+		APT_UPDATED=1
+	fi
+	log "apt-get install $*"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
+}
+
+ensure_tools() {
+	export PATH="$PATH:/usr/sbin:/sbin:/usr/local/go/bin"
+	command -v go >/dev/null || die "go is needed to build primeload (https://go.dev/dl/)"
+	local missing=()
+	command -v wrk >/dev/null || missing+=(wrk)
+	command -v nginx >/dev/null || missing+=(nginx-light)
+	command -v jq >/dev/null || missing+=(jq)
+	command -v curl >/dev/null || missing+=(curl)
+	command -v taskset >/dev/null || missing+=(util-linux)
+	[[ -x /usr/bin/time ]] || missing+=(time)
+	if ((${#missing[@]})); then apt_install "${missing[@]}"; fi
+	GOBIN_DIR=$(go env GOPATH)/bin
+	export PATH="$PATH:$GOBIN_DIR"
+	if ! command -v vegeta >/dev/null; then
+		log "go install github.com/tsenart/vegeta/v12@$VEGETA_VERSION"
+		go install "github.com/tsenart/vegeta/v12@$VEGETA_VERSION"
+	fi
+	(($(nproc) >= 2)) || die "need 2 CPUs (one serves, one loads), found $(nproc)"
+	# 10,000 held connections need as many descriptors in the tool and nginx.
+	ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+	(($(ulimit -n) > VUS_HELD + 1000)) || log "warning: ulimit -n is $(ulimit -n), too low for $VUS_HELD connections"
+}
+
+build() {
+	log "building primeload and bench/hello"
+	mkdir -p "$WORK/bin"
+	(cd "$ROOT" && go build -trimpath -o "$WORK/bin/primeload" . && go build -trimpath -o "$WORK/bin/hello" ./bench/hello)
+	PRIMELOAD=$WORK/bin/primeload
+}
+
+# ---------------------------------------------------------------- servers
+
+port_free() { ! ss -Hltn "sport = :$1" | grep -q .; }
+
+# wait_http URL [HEADER]: until it answers 200, for at most 15 s.
+wait_http() {
+	local i
+	for i in $(seq 150); do
+		if curl -fsS -o /dev/null ${2:+-H "$2"} "$1" 2>/dev/null; then return 0; fi
+		sleep 0.1
+	done
+	log "$1 did not answer within 15 s"
+	return 1
+}
+
+start_nginx() {
+	port_free "$NGINX_PORT" || die "port $NGINX_PORT is taken; set NGINX_PORT"
+	mkdir -p "$WORK/nginx/logs"
+	cat >"$WORK/nginx/nginx.conf" <<EOF
+daemon off;
+worker_processes 1;
+worker_rlimit_nofile 65536;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/logs/error.log warn;
+events { worker_connections 32768; }
+http {
+    access_log off;
+    keepalive_timeout 120s;
+    keepalive_requests 100000000;
+    client_body_temp_path $WORK/nginx/body;
+    proxy_temp_path $WORK/nginx/proxy;
+    fastcgi_temp_path $WORK/nginx/fastcgi;
+    uwsgi_temp_path $WORK/nginx/uwsgi;
+    scgi_temp_path $WORK/nginx/scgi;
+    server {
+        listen 127.0.0.1:$NGINX_PORT reuseport backlog=65535;
+        location = /json {
+            default_type application/json;
+            return 200 '{"status":"ok","service":"primepre"}';
+        }
+        location = /nginx_status { stub_status; }
+    }
+}
+EOF
+	taskset -c "$TARGET_CPU" nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
+	PIDS+=($!)
+	NGINX=http://127.0.0.1:$NGINX_PORT
+	wait_http "$NGINX/json" || die "nginx did not start: $(tail -3 "$WORK/nginx/logs/error.log")"
+	log "nginx on CPU $TARGET_CPU at $NGINX"
+}
+
+start_serve() {
+	port_free "$SERVE_PORT" || die "port $SERVE_PORT is taken; set SERVE_PORT"
+	taskset -c "$TARGET_CPU" "$PRIMELOAD" serve --addr "127.0.0.1:$SERVE_PORT" --token "$TOKEN" \
+		>"$WORK/serve.log" 2>&1 &
+	PIDS+=($!)
+	SERVE=http://127.0.0.1:$SERVE_PORT
+	wait_http "$SERVE/api/goods-received/" "Authorization: Bearer $TOKEN" || {
+		log "primeload serve did not start, (d) and (e) are skipped: $(tail -3 "$WORK/serve.log")"
+		return 1
+	}
+	log "primeload serve (memory store) on CPU $TARGET_CPU at $SERVE"
+}
+
+start_hello() {
+	port_free "$HELLO_PORT" || die "port $HELLO_PORT is taken; set HELLO_PORT"
+	taskset -c "$TARGET_CPU" "$WORK/bin/hello" -addr "127.0.0.1:$HELLO_PORT" &
+	PIDS+=($!)
+	HELLO=http://127.0.0.1:$HELLO_PORT
+	wait_http "$HELLO/" || die "bench/hello did not start"
+	log "hello-world net/http on CPU $TARGET_CPU at $HELLO"
+}
+
+# nginx_status FIELD: "active" connections now, or "accepts" so far.
+nginx_status() {
+	curl -fsS "$NGINX/nginx_status" | awk -v f="$1" '
+		f == "active" && /^Active connections/ { print $3 }
+		f == "accepts" && prev ~ /server accepts/ { print $1 }
+		{ prev = $0 }'
+}
+
+# ---------------------------------------------------------------- numbers
+
+# median V...: the middle of the numeric values, "n/a" when none.
+median() {
+	printf '%s\n' "$@" | grep -E '^-?[0-9.]+(e[-+]?[0-9]+)?$' | sort -g |
+		awk '{ v[NR] = $1 } END {
+			if (NR == 0) print "n/a"
+			else if (NR % 2) print v[(NR + 1) / 2]
+			else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# calc EXPR: awk arithmetic, "n/a" when any operand is.
+calc() {
+	[[ $* == *n/a* ]] && { echo n/a; return; }
+	awk "BEGIN { printf \"%.6g\n\", $* }"
+}
+
+# repeat FUNC ARGS...: run a measurement REPEATS times, print the median of
+# each of its output fields (it prints "v1 v2 ..." per run).
+repeat() {
+	local i runs=()
+	for ((i = 1; i <= REPEATS; i++)); do
+		runs+=("$("$@")")
+	done
+	local n
+	n=$(awk '{ print NF }' <<<"${runs[0]}")
+	local f out=()
+	for ((f = 1; f <= n; f++)); do
+		# shellcheck disable=SC2046
+		out+=("$(median $(printf '%s\n' "${runs[@]}" | awk -v f="$f" '{ print $f }'))")
+	done
+	echo "${out[*]}"
+}
+
+# time_field FILE FIELD: from /usr/bin/time -v output: rss (MiB) or cpu (s).
+time_field() {
+	[[ -s $1 ]] || { echo n/a; return; }
+	case $2 in
+	rss) awk -F': ' '/Maximum resident set size/ { printf "%.1f\n", $2 / 1024 }' "$1" ;;
+	cpu) awk -F': ' '/User time/ { u = $2 } /System time/ { s = $2 } END { printf "%.3f\n", u + s }' "$1" ;;
+	esac
+}
+
+# ---------------------------------------------------------------- tools' runs
+
+# on_tool FILE.time CMD...: run CMD on the tool core under /usr/bin/time, bounded.
+on_tool() {
+	local tf=$1
+	shift
+	/usr/bin/time -v -o "$tf" timeout -k 5 "$LIMIT" taskset -c "$TOOL_CPU" "$@"
+}
+
+# wrk_rps CONNS URL [HEADER]: requests/s of one wrk run; also leaves $WORK/wrk.time.
+wrk_rps() {
+	local out
+	out=$(on_tool "$WORK/wrk.time" wrk -t1 -c"$1" -d"${DURATION}s" ${3:+-H "$3"} "$2" 2>&1) || {
+		log "wrk failed: $out"
+		echo n/a
+		return
+	}
+	awk '/^Requests\/sec/ { print $2 }' <<<"$out"
+}
+
+# vegeta_run NAME ARGS...: one attack of DURATION against the targets file
+# $WORK/NAME.targets, results decoded into $WORK/NAME.json.
+vegeta_run() {
+	local name=$1
+	shift
+	if ! on_tool "$WORK/$name.time" vegeta attack -targets="$WORK/$name.targets" -duration="${DURATION}s" \
+		-keepalive=true "$@" >"$WORK/$name.bin" 2>"$WORK/$name.err"; then
+		log "vegeta failed: $(tail -3 "$WORK/$name.err")"
+		return 1
+	fi
+	vegeta report -type=json <"$WORK/$name.bin" >"$WORK/$name.json"
+	rm -f "$WORK/$name.bin"
+}
+
+vegeta_targets() { # NAME URL [HEADER]
+	{
+		echo "GET $2"
+		[[ -z ${3:-} ]] || echo "$3"
+	} >"$WORK/$1.targets"
+}
+
+# prime_run NAME SCRIPT TARGET [FLAGS]: one primeload run; report in $WORK/NAME.json.
+# Exit 3 (fell behind) still measured something, so only a missing report fails.
+prime_run() {
+	local name=$1 script=$2 target=$3
+	shift 3
+	rm -f "$WORK/$name.json"
+	API_TOKEN=$TOKEN on_tool "$WORK/$name.time" "$PRIMELOAD" run "$script" -t "$target" --quiet \
+		-o "$WORK/$name.json" "$@" >"$WORK/$name.log" 2>&1 || true
+	if ! jq -e .aggregate "$WORK/$name.json" >/dev/null 2>&1; then
+		log "primeload run $name wrote no report: $(tail -3 "$WORK/$name.log")"
+		return 1
+	fi
+}
+
+# prime_get NAME JQ: a number from a primeload report, "n/a" when absent.
+prime_get() {
+	[[ -s $WORK/$1.json ]] || { echo n/a; return; }
+	jq -r "($2) // \"n/a\"" "$WORK/$1.json"
+}
+
+# script_single FILE PHASE_YAML: one GET of /json per virtual user.
+script_single() {
+	cat >"$1" <<EOF
+config:
+  target: "http://127.0.0.1"
+  phases:
+$2
+scenarios:
+  - name: single GET
+    flow:
+      - get:
+          url: "/json"
+EOF
+}
+
+# ---------------------------------------------------------------- (a)
+
+a_wrk() { wrk_rps 50 "$NGINX/json"; }
+
+a_vegeta() {
+	vegeta_targets a-vegeta "$NGINX/json"
+	vegeta_run a-vegeta -rate=0 -max-workers=50 -workers=50 || { echo n/a; return; }
+	jq -r .throughput "$WORK/a-vegeta.json"
+}
+
+a_prime_closed() {
+	script_single "$WORK/a-closed.yml" "    - duration: $DURATION
+      vusers: 50"
+	prime_run a-closed "$WORK/a-closed.yml" "$NGINX" || { echo n/a; return; }
+	calc "$(prime_get a-closed '.aggregate.counters["http.responses"]') / $DURATION"
+}
+
+# a_prime_open RATE: prints "achieved lag_p99_ms" for one open-model run.
+a_prime_open() {
+	script_single "$WORK/a-open.yml" "    - duration: $DURATION
+      arrivalRate: $1"
+	prime_run a-open "$WORK/a-open.yml" "$NGINX" || { echo "n/a n/a"; return; }
+	echo "$(calc "$(prime_get a-open '.aggregate.counters["http.responses"]') / $DURATION")" \
+		"$(prime_get a-open '.scheduleLag.p99')"
+}
+
+# sustains RATE: the run achieved >= 99% of RATE with schedule lag p99 < 5 ms.
+sustains() {
+	local got achieved lag
+	got=$(a_prime_open "$1")
+	read -r achieved lag <<<"$got"
+	log "  open model at $1/s: achieved $achieved/s, schedule lag p99 $lag ms"
+	[[ $achieved != n/a && $lag != n/a ]] || return 1
+	awk -v a="$achieved" -v r="$1" -v l="$lag" 'BEGIN { exit !(a >= 0.99 * r && l < 5) }'
+}
+
+# a_prime_open_max START: grow by half until a rate fails, then bisect;
+# SEARCH_STEPS runs in all. Prints the highest rate that passed.
+a_prime_open_max() {
+	local lo=0 hi=0 r=$1 step
+	for ((step = 1; step <= SEARCH_STEPS; step++)); do
+		if sustains "$r"; then lo=$r; else hi=$r; fi
+		if ((hi == 0)); then
+			r=$((r * 3 / 2))
+		else
+			r=$(((lo + hi) / 2))
+			((hi - lo > hi / 50)) || break # within 2%: close enough for a search
+		fi
+	done
+	((lo > 0)) && echo "$lo" || echo n/a
+}
+
+# ---------------------------------------------------------------- (b)
+
+b_vegeta() {
+	vegeta_targets b-vegeta "$NGINX/json"
+	vegeta_run b-vegeta -rate=2000 || { echo "n/a n/a n/a"; return; }
+	jq -r '"\(.rate) \(.latencies["50th"] / 1e6) \(.latencies["99th"] / 1e6)"' "$WORK/b-vegeta.json"
+}
+
+b_prime() {
+	script_single "$WORK/b-open.yml" "    - duration: $DURATION
+      arrivalRate: 2000"
+	prime_run b-open "$WORK/b-open.yml" "$NGINX" || { echo "n/a n/a n/a"; return; }
+	# Achieved: requests over the schedule's length stretched by the p99
+	# schedule lag, so late arrivals lower it (the report's own rate also
+	# counts the wait for the last responses, which is not sending).
+	local n lag
+	n=$(prime_get b-open '.aggregate.counters["http.requests"]')
+	lag=$(prime_get b-open '.scheduleLag.p99')
+	echo "$(calc "$n / ($DURATION + $lag / 1000)")" \
+		"$(prime_get b-open '.aggregate.summaries["http.response_time"].p50')" \
+		"$(prime_get b-open '.aggregate.summaries["http.response_time"].p99')"
+}
+
+# ---------------------------------------------------------------- (c)
+
+# held RUN CMD...: run CMD while sampling nginx's active connections; prints
+# "peak_rss_mib peak_active accepted".
+held() {
+	local name=$1
+	shift
+	local before peak=0 now
+	before=$(nginx_status accepts)
+	"$@" >/dev/null || true
+	# The sampler ran alongside; see c_sample.
+	peak=$(sort -n "$WORK/$name.active" 2>/dev/null | tail -1)
+	now=$(nginx_status accepts)
+	echo "$(time_field "$WORK/$name.time" rss) ${peak:-n/a} $((now - before))"
+}
+
+# sampling NAME CMD...: CMD with a background sampler of nginx's active
+# connections every 200 ms, written to $WORK/NAME.active.
+sampling() {
+	local name=$1
+	shift
+	: >"$WORK/$name.active"
+	(
+		end=$((SECONDS + LIMIT))
+		while ((SECONDS < end)); do
+			nginx_status active >>"$WORK/$name.active" 2>/dev/null || true
+			sleep 0.2
+		done
+	) &
+	local sampler=$!
+	PIDS+=("$sampler")
+	"$@" || true
+	kill "$sampler" 2>/dev/null || true
+	wait "$sampler" 2>/dev/null || true
+}
+
+c_wrk() {
+	held c-wrk sampling c-wrk wrk_rps_held
+}
+wrk_rps_held() {
+	on_tool "$WORK/c-wrk.time" wrk -t1 -c"$VUS_HELD" -d"${DURATION}s" "$NGINX/json" >/dev/null 2>&1
+}
+
+c_vegeta() {
+	vegeta_targets c-vegeta "$NGINX/json"
+	held c-vegeta sampling c-vegeta vegeta_run c-vegeta -rate=0 -max-workers="$VUS_HELD" \
+		-workers="$VUS_HELD" -connections="$VUS_HELD"
+}
+
+c_prime() {
+	cat >"$WORK/c-held.yml" <<EOF
+config:
+  target: "http://127.0.0.1"
+  phases:
+    - duration: 2
+      arrivalCount: $VUS_HELD
+scenarios:
+  - name: hold a keep-alive connection
+    flow:
+      - get:
+          url: "/json"
+      - think: 5
+      - get:
+          url: "/json"
+EOF
+	held c-held sampling c-held prime_run c-held "$WORK/c-held.yml" "$NGINX"
+}
+
+# ---------------------------------------------------------------- (d), (e)
+
+d_prime() {
+	cat >"$WORK/d-seed.yml" <<EOF
+config:
+  target: "http://127.0.0.1"
+  phases:
+    - duration: $DURATION
+      vusers: 50
+  defaults:
+    headers:
+      Authorization: "Bearer {{ \$processEnvironment.API_TOKEN }}"
+      Content-Type: "application/json"
+scenarios:
+  - name: "Logistics Operations"
+    weight: 70
+    flow:
+      - get:
+          url: "/api/goods-received/"
+          capture:
+            - json: "\$.results[0].id"
+              as: "goodsId"
+      - get:
+          url: "/api/goods-received/{{ goodsId }}/"
+      - post:
+          url: "/api/tracking-updates/"
+          json:
+            goods_id: "{{ goodsId }}"
+            status: "in_transit"
+            location: "Port of Shanghai"
+            notes: "Load testing update"
+  - name: "Dashboard Analytics"
+    weight: 20
+    flow:
+      - get:
+          url: "/api/dashboard/stats/"
+      - get:
+          url: "/api/dashboard/charts/"
+EOF
+	prime_run d-seed "$WORK/d-seed.yml" "$SERVE" || { echo "n/a n/a n/a"; return; }
+	local n cpu
+	n=$(prime_get d-seed '.aggregate.counters["http.responses"]')
+	cpu=$(time_field "$WORK/d-seed.time" cpu)
+	echo "$(calc "$n / $DURATION") $(calc "$cpu / $n * 1000") $(prime_get d-seed '.aggregate.counters["vusers.failed"] // 0')"
+}
+
+d_vegeta() {
+	vegeta_targets d-vegeta "$SERVE/api/goods-received/" "Authorization: Bearer $TOKEN"
+	vegeta_run d-vegeta -rate=0 -max-workers=50 -workers=50 || { echo "n/a n/a"; return; }
+	local n cpu
+	n=$(jq -r .requests "$WORK/d-vegeta.json")
+	cpu=$(time_field "$WORK/d-vegeta.time" cpu)
+	echo "$(jq -r .throughput "$WORK/d-vegeta.json") $(calc "$cpu / $n * 1000")"
+}
+
+e_target() { wrk_rps 50 "$SERVE/api/goods-received/" "Authorization: Bearer $TOKEN"; }
+e_hello() { wrk_rps 50 "$HELLO/"; }
+
+# ---------------------------------------------------------------- table
+
+# fmt V [DECIMALS]
+fmt() {
+	[[ $1 == n/a || -z $1 ]] && { echo "n/a"; return; }
+	printf "%'.${2:-0}f" "$1"
+}
+
+# ratio A B: A/B to two decimals.
+ratio() {
+	[[ $1 == n/a || $2 == n/a || $2 == 0 ]] && { echo "n/a"; return; }
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
+}
+
+# verdict AWK_CONDITION VALUES...: ✅ when the condition over a, b holds.
+verdict() {
+	local cond=$1
+	shift
+	[[ $* == *n/a* ]] && { echo "n/a"; return; }
+	awk -v a="$1" -v b="${2:-0}" "BEGIN { exit !($cond) }" && echo "met" || echo "NOT met"
+}
+
+row() { local IFS='|'; echo "| $* |"; }
+
+main() {
+	ensure_tools
+	build
+	local started commit
+	started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+	[[ -z $(git -C "$ROOT" status --porcelain 2>/dev/null) ]] || commit="$commit (with local changes)"
+
+	start_nginx
+	log "(a) closed loop, 50 connections / virtual users, $REPEATS x ${DURATION}s each"
+	local a_w a_v a_pc a_po
+	a_w=$(repeat a_wrk)
+	a_v=$(repeat a_vegeta)
+	a_pc=$(repeat a_prime_closed)
+	log "(a) open-model search from the closed-loop rate"
+	local seed=${a_pc%.*}
+	[[ $seed =~ ^[0-9]+$ && $seed -ge 1000 ]] || seed=10000
+	a_po=$(a_prime_open_max "$seed")
+
+	log "(b) fixed 2,000 req/s for ${DURATION}s"
+	local b_v b_p
+	b_v=$(repeat b_vegeta)
+	b_p=$(repeat b_prime)
+
+	log "(c) $VUS_HELD concurrent keep-alive connections"
+	local c_w c_v c_p
+	c_w=$(repeat c_wrk)
+	c_v=$(repeat c_vegeta)
+	c_p=$(repeat c_prime)
+
+	local d_p="n/a n/a n/a" d_v="n/a n/a" e_t=n/a e_h
+	start_hello
+	if start_serve; then
+		log "(d) the seed's multi-step scenario against primeload serve"
+		d_p=$(repeat d_prime)
+		d_v=$(repeat d_vegeta)
+		log "(e) the reference target against hello-world, both under wrk"
+		e_t=$(repeat e_target)
+	fi
+	e_h=$(repeat e_hello)
+
+	local bv bv50 bv99 bp bp50 bp99 cwr cwa cwn cvr cva cvn cpr cpa cpn dpr dpc dpf dvr dvc
+	read -r bv bv50 bv99 <<<"$b_v"
+	read -r bp bp50 bp99 <<<"$b_p"
+	read -r cwr cwa cwn <<<"$c_w"
+	read -r cvr cva cvn <<<"$c_v"
+	read -r cpr cpa cpn <<<"$c_p"
+	read -r dpr dpc dpf <<<"$d_p"
+	read -r dvr dvc <<<"$d_v"
+
+	echo
+	echo "primeload $commit, $started, $(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), Linux $(uname -r)"
+	echo "target core $TARGET_CPU, tool core $TOOL_CPU, ${DURATION}s runs, median of $REPEATS; wrk $(wrk -v 2>&1 | awk 'NR == 1 { print $2 }'), vegeta $VEGETA_VERSION, $(nginx -v 2>&1 | sed 's/.*: //')"
+	echo
+	row " Measure " " wrk " " Vegeta " " primeload " " primeload/Vegeta " " primeload/wrk " " Goal " " Verdict "
+	row "---" "---:" "---:" "---:" "---:" "---:" "---" "---"
+	row " (a) max req/s, closed loop, 50 conns / VUs " " $(fmt "$a_w") " " $(fmt "$a_v") " " $(fmt "$a_pc") " \
+		" $(ratio "$a_pc" "$a_v") " " $(ratio "$a_pc" "$a_w") " " ≥ 2.0× Vegeta, ≥ 0.4× wrk " \
+		" $(verdict 'a >= 2 && b >= 0.4' "$(ratio "$a_pc" "$a_v")" "$(ratio "$a_pc" "$a_w")") "
+	row " (a) max sustained open-model arrivals/s (≥ 99% achieved, lag p99 < 5 ms) " " " " " " $(fmt "$a_po") " \
+		" $(ratio "$a_po" "$a_v") " " $(ratio "$a_po" "$a_w") " " ≥ 2.0× Vegeta, ≥ 0.4× wrk " \
+		" $(verdict 'a >= 2 && b >= 0.4' "$(ratio "$a_po" "$a_v")" "$(ratio "$a_po" "$a_w")") "
+	row " (b) achieved req/s at a fixed 2,000/s " " can't " " $(fmt "$bv" 1) " " $(fmt "$bp" 1) " \
+		" $(ratio "$bp" "$bv") " " " " within 0.1% of 2,000 " " $(verdict 'a >= 1998 && a <= 2002' "$bp") "
+	row " (b) p50 ms at 2,000/s " " can't " " $(fmt "$bv50" 3) " " $(fmt "$bp50" 3) " \
+		" $(ratio "$bp50" "$bv50") " " " " ≤ Vegeta " " $(verdict 'a <= b' "$bp50" "$bv50") "
+	row " (b) p99 ms at 2,000/s " " can't " " $(fmt "$bv99" 3) " " $(fmt "$bp99" 3) " \
+		" $(ratio "$bp99" "$bv99") " " " " ≤ Vegeta " " $(verdict 'a <= b' "$bp99" "$bv99") "
+	row " (c) peak RSS MiB, $(fmt "$VUS_HELD") connections (primeload: VUs, 2 GETs 5 s apart) " \
+		" $(fmt "$cwr" 1) " " $(fmt "$cvr" 1) " " $(fmt "$cpr" 1) " " $(ratio "$cpr" "$cvr") " " $(ratio "$cpr" "$cwr") " \
+		" < 150 MiB " " $(verdict 'a < 150' "$cpr") "
+	row " (c) nginx: peak active connections " " $(fmt "$cwa") " " $(fmt "$cva") " " $(fmt "$cpa") " " " " " \
+		" $(fmt "$VUS_HELD") held " " $(verdict "a >= $VUS_HELD" "$cpa") "
+	row " (c) nginx: connections accepted " " $(fmt "$cwn") " " $(fmt "$cvn") " " $(fmt "$cpn") " " " " " " " " "
+	row " (d) req/s vs primeload serve (Vegeta: one cached GET; primeload: seed flow) " " " " $(fmt "$dvr") " \
+		" $(fmt "$dpr") " " $(ratio "$dpr" "$dvr") " " " " " " "
+	row " (d) tool CPU-seconds per 1,000 requests " " " " $(fmt "$dvc" 3) " " $(fmt "$dpc" 3) " \
+		" $(ratio "$dpc" "$dvc") " " " " ≤ 1.5× Vegeta " " $(verdict 'a <= 1.5' "$(ratio "$dpc" "$dvc")") "
+	row " (d) primeload failed virtual users " " " " " " $(fmt "$dpf") " " " " " " 0 " " $(verdict 'a == 0' "$dpf") "
+	row " (e) req/s under wrk: target GET /api/goods-received/ (cached) vs hello-world " \
+		" $(fmt "$e_t") vs $(fmt "$e_h") " " " " " " " " " " target ≥ 0.5× hello ($(ratio "$e_t" "$e_h")) " \
+		" $(verdict 'a >= 0.5' "$(ratio "$e_t" "$e_h")") "
+}
+
+main "$@"
