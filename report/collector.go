@@ -138,6 +138,7 @@ func (c *Collector) Report() *Report {
 	r := &Report{
 		Aggregate:    c.aggM,
 		Intermediate: slices.Clone(c.inter),
+		Expected:     []PhaseArrivals{},
 		Target:       c.info.Target,
 		Script:       c.info.Script,
 		Environment:  c.info.Environment,
