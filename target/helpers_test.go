@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"regexp"
@@ -226,4 +227,8 @@ func jsonBody(v any) string {
 	var b bytes.Buffer
 	json.NewEncoder(&b).Encode(v)
 	return b.String()
+}
+
+func contextWithCancel(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithCancel(r.Context())
 }

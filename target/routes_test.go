@@ -308,4 +308,3 @@ func TestHealthAndMetrics(t *testing.T) {
 		}
 	}
 }
-

@@ -1,0 +1,175 @@
+package target_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/primeload/primeload/target/logistics"
+)
+
+func TestWriteVisibleWithCache(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			e := b.env(t, nil)
+			list := func() listBody { return decode[listBody](t, e.do("GET", "/api/goods-received/?status=pending", "")) }
+			stats := func() logistics.Stats { return decode[logistics.Stats](t, e.do("GET", "/api/dashboard/stats/", "")) }
+			before, st := list(), stats()
+			hits := e.metric(t, "primepre_cache_hits_total")
+			if again := list(); again.Count != before.Count {
+				t.Fatalf("second read differs: %d vs %d", again.Count, before.Count)
+			}
+			stats()
+			if b.name != "memory-nocache" && e.metric(t, "primepre_cache_hits_total") != hits+2 {
+				t.Errorf("repeated reads did not hit the cache")
+			}
+
+			w := e.do("POST", "/api/goods-received/", `{"customer":"Fresh Customer","location":"Guangzhou warehouse"}`)
+			g := decode[logistics.Goods](t, w)
+			after := list()
+			if after.Count != before.Count+1 || after.Results[0].ID != g.ID {
+				t.Errorf("list after create: count %d (before %d), first %d, want the new goods %d first", after.Count, before.Count, after.Results[0].ID, g.ID)
+			}
+			if st2 := stats(); st2.TotalShipments != st.TotalShipments+1 || st2.PendingShipments != st.PendingShipments+1 {
+				t.Errorf("stats after create: total %d pending %d, want %d %d", st2.TotalShipments, st2.PendingShipments, st.TotalShipments+1, st.PendingShipments+1)
+			}
+
+			detail := fmt.Sprintf("/api/goods-received/%d/", g.ID)
+			e.do("GET", detail, "") // cache the detail
+			e.do("POST", "/api/tracking-updates/", fmt.Sprintf(`{"goods_id":%d,"status":"in_transit","location":"Shanghai port"}`, g.ID))
+			if d := decode[logistics.GoodsDetail](t, e.do("GET", detail, "")); d.Status != "in_transit" || len(d.TrackingUpdates) != 1 {
+				t.Errorf("detail after tracking update: status %s, %d updates", d.Status, len(d.TrackingUpdates))
+			}
+			if l := list(); l.Count != before.Count {
+				t.Errorf("pending list after the goods moved on: %d, want %d", l.Count, before.Count)
+			}
+			if st3 := stats(); st3.InTransitShipments != st.InTransitShipments+1 {
+				t.Errorf("in transit after tracking update: %d, want %d", st3.InTransitShipments, st.InTransitShipments+1)
+			}
+			e.do("DELETE", detail, "")
+			if st4 := stats(); st4.TotalShipments != st.TotalShipments {
+				t.Errorf("total after delete: %d, want %d", st4.TotalShipments, st.TotalShipments)
+			}
+		})
+	}
+}
+
+// redisServer runs a private redis-server on a free port that the test can
+// kill and start again, never touching the machine's own Redis.
+type redisServer struct {
+	t    *testing.T
+	port int
+	dir  string
+	cmd  *exec.Cmd
+}
+
+func startRedis(t *testing.T) *redisServer {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		envURL(t, "PRIMELOAD_TEST_REDIS_URL") // skip or, under CI, fail like the other service tests
+		t.Fatalf("redis-server is not installed: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	r := &redisServer{t: t, port: port, dir: t.TempDir()}
+	r.start()
+	t.Cleanup(r.kill)
+	return r
+}
+
+func (r *redisServer) url() string { return "redis://127.0.0.1:" + strconv.Itoa(r.port) + "/0" }
+
+func (r *redisServer) start() {
+	r.t.Helper()
+	r.cmd = exec.Command("redis-server", "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", r.dir)
+	if err := r.cmd.Start(); err != nil {
+		r.t.Fatal(err)
+	}
+	for range 200 { // up to 10 s for the port to open
+		if c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(r.port)); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	r.t.Fatal("redis-server did not start")
+}
+
+func (r *redisServer) kill() {
+	if r.cmd != nil && r.cmd.Process != nil {
+		r.cmd.Process.Kill()
+		r.cmd.Wait()
+		r.cmd = nil
+	}
+}
+
+// eventually polls cond a bounded number of times.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for range 100 {
+		if cond() {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s never happened", what)
+}
+
+func TestRedisKilledMidTest(t *testing.T) {
+	rs := startRedis(t)
+	c := openRedis(t, rs.url())
+	if err := c.Ping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, memoryStore(), c, nil)
+	read := func() int {
+		w := e.do("GET", "/api/goods-received/?page_size=5", "")
+		if w.Code != 200 {
+			t.Fatalf("list: %d %s", w.Code, w.Body)
+		}
+		return decode[listBody](t, w).Count
+	}
+	read()
+	read()
+	if e.metric(t, "primepre_cache_hits_total") < 1 {
+		t.Fatal("no cache hit while Redis was up")
+	}
+
+	rs.kill()
+	for range 20 {
+		if got := read(); got != seedRows {
+			t.Fatalf("count with Redis down = %d, want %d", got, seedRows)
+		}
+	}
+	// A write while Redis is away must not leave stale answers behind.
+	if w := e.do("POST", "/api/goods-received/", `{"customer":"During outage","location":"Tema port"}`); w.Code != 201 {
+		t.Fatalf("create with Redis down: %d", w.Code)
+	}
+	if got := read(); got != seedRows+1 {
+		t.Errorf("count after write with Redis down = %d, want %d", got, seedRows+1)
+	}
+	if e.metric(t, "primepre_cache_errors_total") < 1 {
+		t.Error("cache errors not counted")
+	}
+	if w := e.do("GET", "/readyz", ""); w.Code != 200 {
+		t.Errorf("readyz with Redis down: %d; the store still answers", w.Code)
+	}
+
+	rs.start()
+	hits := e.metric(t, "primepre_cache_hits_total")
+	eventually(t, "cache hits after Redis returned", func() bool {
+		if got := read(); got != seedRows+1 {
+			t.Fatalf("count after Redis returned = %d, want %d", got, seedRows+1)
+		}
+		return e.metric(t, "primepre_cache_hits_total") > hits
+	})
+}

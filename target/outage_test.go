@@ -1,0 +1,196 @@
+package target_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/primeload/primeload/target"
+	"github.com/primeload/primeload/target/pgstore"
+)
+
+// tcpProxy forwards connections to the real PostgreSQL. Stopping it is a
+// database restart as the target sees it, without touching the machine's
+// PostgreSQL that other tests share.
+type tcpProxy struct {
+	t      *testing.T
+	addr   string
+	to     string
+	mu     sync.Mutex
+	ln     net.Listener
+	conns  map[net.Conn]bool
+	wg     sync.WaitGroup
+	closed bool
+}
+
+func startProxy(t *testing.T, to string) *tcpProxy {
+	p := &tcpProxy{t: t, addr: "127.0.0.1:0", to: to}
+	p.start()
+	t.Cleanup(p.stop)
+	return p
+}
+
+func (p *tcpProxy) start() {
+	ln, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.mu.Lock()
+	p.ln, p.addr, p.conns, p.closed = ln, ln.Addr().String(), map[net.Conn]bool{}, false
+	p.mu.Unlock()
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", p.to)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			if !p.track(c, up) {
+				return
+			}
+			for _, pair := range [][2]net.Conn{{c, up}, {up, c}} {
+				p.wg.Add(1)
+				go func() {
+					defer p.wg.Done()
+					io.Copy(pair[0], pair[1])
+					pair[0].Close()
+					pair[1].Close()
+				}()
+			}
+		}
+	}()
+}
+
+func (p *tcpProxy) track(cs ...net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range cs {
+		if p.closed {
+			c.Close()
+			continue
+		}
+		p.conns[c] = true
+	}
+	return !p.closed
+}
+
+// stop closes the listener and every connection, and waits for the copiers.
+func (p *tcpProxy) stop() {
+	p.mu.Lock()
+	if !p.closed {
+		p.closed = true
+		p.ln.Close()
+		for c := range p.conns {
+			c.Close()
+		}
+	}
+	p.mu.Unlock()
+	p.wg.Wait()
+}
+
+func TestPostgresRestartFailsFastAndRecovers(t *testing.T) {
+	real := envURL(t, "PRIMELOAD_TEST_DATABASE_URL")
+	u, err := url.Parse(real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startProxy(t, u.Host)
+	u.Host = p.addr
+	store := openPG(t, pgstore.Config{URL: u.String(), MaxConns: 4, ConnectTimeout: time.Second})
+	if _, err := store.Seed(context.Background(), 50, testNow); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, store, nil, func(c *target.Config) { c.StoreTimeout = 2 * time.Second })
+	list := func() int { return e.do("GET", "/api/goods-received/", "").Code }
+	if code := list(); code != 200 {
+		t.Fatalf("list before the restart: %d", code)
+	}
+
+	p.stop()
+	for i := range 5 {
+		start := time.Now()
+		w := e.do("GET", "/api/goods-received/", "")
+		t.Logf("request %d with PostgreSQL down: %d in %v", i, w.Code, time.Since(start))
+		if w.Code != 503 || w.Header().Get("Retry-After") == "" {
+			t.Errorf("with PostgreSQL down: %d %s, want 503 with Retry-After", w.Code, w.Body)
+		}
+	}
+	if w := e.do("POST", "/api/tracking-updates/", `{"goods_id":5,"status":"in_transit","location":"x"}`); w.Code != 503 {
+		t.Errorf("write with PostgreSQL down: %d, want 503", w.Code)
+	}
+	if w := e.do("GET", "/readyz", ""); w.Code != 503 {
+		t.Errorf("readyz with PostgreSQL down: %d, want 503", w.Code)
+	}
+	if w := e.do("GET", "/healthz", ""); w.Code != 200 {
+		t.Errorf("healthz with PostgreSQL down: %d, want 200 (the process is up)", w.Code)
+	}
+
+	p.start() // same address: the pool reconnects by itself
+	eventually(t, "recovery after PostgreSQL returned", func() bool { return list() == 200 })
+	if w := e.do("GET", "/readyz", ""); w.Code != 200 {
+		t.Errorf("readyz after recovery: %d", w.Code)
+	}
+}
+
+func TestPostgresBackendsTerminated(t *testing.T) {
+	u, err := url.Parse(envURL(t, "PRIMELOAD_TEST_DATABASE_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A name of its own, so only this pool's backends are terminated, never
+	// those of other tests sharing the database.
+	app := uniqueName(t)
+	q := u.Query()
+	q.Set("application_name", app)
+	u.RawQuery = q.Encode()
+	store := openPG(t, pgstore.Config{URL: u.String(), MaxConns: 4})
+	if _, err := store.Seed(context.Background(), 50, testNow); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, store, nil, nil)
+	var wg sync.WaitGroup
+	for range 8 { // warm several pool connections at once
+		wg.Add(1)
+		go func() { defer wg.Done(); e.do("GET", "/api/dashboard/stats/", "") }()
+	}
+	wg.Wait()
+	// What a PostgreSQL restart does to open connections.
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, envURL(t, "PRIMELOAD_TEST_DATABASE_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var killed int
+	if err := conn.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1`, app).Scan(&killed); err != nil {
+		t.Fatal(err)
+	}
+	if killed == 0 {
+		t.Fatal("no backend of the pool found to terminate")
+	}
+	codes := map[int]int{}
+	for range 20 {
+		codes[e.do("GET", "/api/goods-received/", "").Code]++
+	}
+	t.Logf("terminated %d backends, then: %v", killed, codes)
+	for code := range codes {
+		if code != 200 && code != 503 {
+			t.Errorf("got status %d, want only 200 or 503", code)
+		}
+	}
+	eventually(t, "recovery after backends were terminated", func() bool {
+		return e.do("GET", "/api/goods-received/", "").Code == 200
+	})
+}
