@@ -175,7 +175,7 @@ func (l *loader) phase(n *yaml.Node, path string) (Phase, bool) {
 	}
 	needDuration := func(kind string) {
 		if _, ok := set["duration"]; !ok {
-			l.errorf(n, join(path, "duration"), "is required with %s", kind)
+			l.required(n, join(path, "duration"), "is required with %s", kind)
 		}
 	}
 	switch {
@@ -284,10 +284,10 @@ func (l *loader) payload(n *yaml.Node, path string) (Payload, bool) {
 		return pl, false
 	}
 	if pathN == nil {
-		l.errorf(n, join(path, "path"), "is required: the CSV file, relative to the script")
+		l.required(n, join(path, "path"), "is required: the CSV file, relative to the script")
 	}
 	if len(pl.Fields) == 0 {
-		l.errorf(n, join(path, "fields"), "is required: the variable names bound to the CSV columns")
+		l.required(n, join(path, "fields"), "is required: the variable names bound to the CSV columns")
 	}
 	if len(l.errs) != before {
 		return pl, false

@@ -65,7 +65,7 @@ func (l *loader) section(n *yaml.Node, path string, sc *scope) []Step {
 		steps = l.flow(p.v, fp, sc)
 	})
 	if n := l.deref(n); n.Kind == yaml.MappingNode && !found {
-		l.errorf(n, join(path, "flow"), "is required: the steps to run")
+		l.required(n, join(path, "flow"), "is required: the steps to run")
 	}
 	return steps
 }
@@ -101,7 +101,7 @@ func (l *loader) scenarios(n *yaml.Node, sc *scope) []Scenario {
 			}
 		})
 		if v := l.deref(sn); v.Kind == yaml.MappingNode && !found {
-			l.errorf(v, join(path, "flow"), "is required: the steps a virtual user runs")
+			l.required(v, join(path, "flow"), "is required: the steps a virtual user runs")
 		}
 		total += s.Weight
 		out = append(out, s)
@@ -145,7 +145,7 @@ func (l *loader) step(n *yaml.Node, path string, sc *scope) (Step, bool) {
 		case stepUnsupported[p.key] != "":
 			l.errorf(p.k, fp, "%s", stepUnsupported[p.key])
 		case !containsString(stepKeys, p.key):
-			l.errorf(p.k, fp, "unknown step; valid steps: %s%s", strings.Join(stepActions, ", "), didYouMean(p.key, stepKeys))
+			l.errorf(p.k, fp, "unknown step; valid steps: %s%s", strings.Join(stepActions, ", "), l.didYouMean(path, p.key, stepKeys))
 		case containsString(stepActions, p.key):
 			if action != nil {
 				l.errorf(p.k, fp, "a step does one thing; this one already has %s", action.key)
@@ -227,7 +227,8 @@ func (l *loader) loop(n *yaml.Node, path string, keys map[string]pair, stepPath 
 func (l *loader) request(n *yaml.Node, path, method string, sc *scope) *Request {
 	n = l.deref(n)
 	r := &Request{Method: method, FollowRedirect: true}
-	var urlN, nameN *yaml.Node
+	var urlN, nameN, expectN *yaml.Node
+	var expectPath string
 	var bodies []string
 	var captures []*yaml.Node
 	var captureList bool
@@ -292,14 +293,15 @@ func (l *loader) request(n *yaml.Node, path, method string, sc *scope) *Request 
 			captureList = l.deref(p.v).Kind == yaml.SequenceNode
 			captures = l.list(p.v, fp, true)
 		case "expect":
-			r.Expect = l.expects(p.v, fp, sc)
+			// Read after the captures: expectations see this response's captures.
+			expectN, expectPath = p.v, fp
 		}
 	})
 	if n.Kind != yaml.MappingNode {
 		return r
 	}
 	if urlN == nil {
-		l.errorf(n, join(path, "url"), "is required: a path relative to config.target, or an absolute URL")
+		l.required(n, join(path, "url"), "is required: a path relative to config.target, or an absolute URL")
 	}
 	if len(bodies) > 1 {
 		l.errorf(n, path, "a request has one body; this one has %s", strings.Join(bodies, " and "))
@@ -326,6 +328,9 @@ func (l *loader) request(n *yaml.Node, path, method string, sc *scope) *Request 
 			sc.define(c.As)
 			l.captures = append(l.captures, c.As)
 		}
+	}
+	if expectN != nil {
+		r.Expect = l.expects(expectN, expectPath, sc)
 	}
 	return r
 }
@@ -429,11 +434,10 @@ func (l *loader) capture(n *yaml.Node, path string) (Capture, bool) {
 	if n.Kind != yaml.MappingNode {
 		return c, false
 	}
-	switch len(kinds) {
-	case 0:
+	switch {
+	case len(kinds) == 0 && len(l.errs) == before:
 		l.errorf(n, path, "a capture needs one of json, header or regexp")
-	case 1:
-	default:
+	case len(kinds) > 1:
 		l.errorf(n, path, "a capture reads from one place; this one has %s", strings.Join(kinds, " and "))
 	}
 	if c.As == "" && len(l.errs) == before {

@@ -31,3 +31,6 @@ func (p *JSONPath) Query(doc any) (any, bool) {
 	}
 	return nil, false
 }
+
+// MarshalText gives the expression's normalised form.
+func (p *JSONPath) MarshalText() ([]byte, error) { return []byte(p.String()), nil }

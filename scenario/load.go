@@ -29,7 +29,7 @@ type LoadOptions struct {
 
 // maxVisits bounds the YAML nodes one load may walk, so a small file whose
 // aliases expand exponentially (a "billion laughs") is refused, not walked.
-const maxVisits = 1_000_000
+const maxVisits = 250_000
 
 // Load reads, validates and compiles the script at path. Script problems
 // come back as an ErrorList holding all of them.
@@ -47,7 +47,7 @@ func Parse(name string, data []byte, opts LoadOptions) (*Script, error) {
 	l := &loader{file: name, dir: filepath.Dir(name), opts: opts}
 	s := l.script(data)
 	if l.tooBig {
-		return nil, ErrorList{{Pos: Pos{File: name}, Message: fmt.Sprintf("script too large: its aliases expand to more than %d nodes", maxVisits)}}
+		return nil, ErrorList{{Pos: Pos{File: name, Line: 1, Column: 1}, Message: fmt.Sprintf("script too large: its aliases expand to more than %d nodes", maxVisits)}}
 	}
 	if len(l.errs) > 0 {
 		l.errs.sort()
@@ -68,6 +68,9 @@ type loader struct {
 	endpoints []string
 	seenEP    map[string]bool
 	captures  []string // every capture name anywhere, for defaults.headers
+	// typos holds field paths offered as "did you mean": their "is
+	// required" message would only repeat the same mistake.
+	typos map[string]bool
 }
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -101,7 +104,7 @@ func (l *loader) script(data []byte) *Script {
 		return nil
 	}
 	if configN == nil {
-		l.errorf(root, "config", "is required: it holds target and phases")
+		l.required(root, "config", "is required: it holds target and phases")
 		configN = &yaml.Node{Kind: yaml.MappingNode, Line: root.Line, Column: root.Column}
 	}
 	headers := l.configWithEnvironment(configN, s)
@@ -127,7 +130,7 @@ func (l *loader) script(data []byte) *Script {
 		shared = sc // the before flow's captures reach every virtual user
 	}
 	if scenariosN == nil {
-		l.errorf(root, "scenarios", "is required: a list of scenarios with a flow each")
+		l.required(root, "scenarios", "is required: a list of scenarios with a flow each")
 	} else {
 		s.Scenarios = l.scenarios(scenariosN, shared)
 	}
@@ -194,10 +197,10 @@ func (l *loader) configWithEnvironment(configN *yaml.Node, s *Script) []template
 		}
 	}
 	if cfg.Target == "" && !l.hasKey(configN, "target") {
-		l.errorf(configN, "config.target", "is required: the base URL requests are relative to, e.g. http://127.0.0.1:8080")
+		l.required(configN, "config.target", "is required: the base URL requests are relative to, e.g. http://127.0.0.1:8080")
 	}
 	if len(cfg.Phases) == 0 && !l.hasKey(configN, "phases") {
-		l.errorf(configN, "config.phases", "is required: at least one phase such as {duration: 60, arrivalRate: 10}")
+		l.required(configN, "config.phases", "is required: at least one phase such as {duration: 60, arrivalRate: 10}")
 	}
 	cfg.Variables = withVars(cfg.Variables, l.opts.Vars)
 	s.Config = cfg
@@ -375,10 +378,30 @@ func (l *loader) object(n *yaml.Node, path string, known []string, unsupported m
 			continue
 		}
 		if known != nil && !containsString(known, p.key) {
-			l.errorf(p.k, fp, "unknown key; valid keys here: %s%s", strings.Join(known, ", "), didYouMean(p.key, known))
+			l.errorf(p.k, fp, "unknown key; valid keys here: %s%s", strings.Join(known, ", "), l.didYouMean(path, p.key, known))
 			continue
 		}
 		fn(p, fp)
+	}
+}
+
+// didYouMean suggests a key and remembers it, see loader.typos.
+func (l *loader) didYouMean(path, word string, known []string) string {
+	s := suggest(word, known)
+	if s == "" {
+		return ""
+	}
+	if l.typos == nil {
+		l.typos = map[string]bool{}
+	}
+	l.typos[join(path, s)] = true
+	return "; did you mean " + s + "?"
+}
+
+// required reports a missing key unless a typo of it was already reported.
+func (l *loader) required(n *yaml.Node, path, format string, args ...any) {
+	if !l.typos[path] {
+		l.errorf(n, path, format, args...)
 	}
 }
 
@@ -530,6 +553,9 @@ func (l *loader) list(n *yaml.Node, path string, one bool) []*yaml.Node {
 // become Pairs so JSON bodies keep the key order written.
 func (l *loader) value(n *yaml.Node, ordered bool, depth int) any {
 	n = l.deref(n)
+	if l.tooBig {
+		return nil
+	}
 	if depth > 100 {
 		l.errorf(n, "", "nested more than 100 levels deep")
 		return nil

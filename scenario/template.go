@@ -204,7 +204,7 @@ func parseExpr(s string) (*expr, error) {
 	case "$randomNumber":
 		e.kind = exprRandomNumber
 		if len(args) != 2 {
-			return nil, fmt.Errorf("$randomNumber needs (min, max), got %d arguments", len(args))
+			return nil, fmt.Errorf("$randomNumber needs two arguments (min, max), got %d", len(args))
 		}
 		if args[0] > args[1] {
 			return nil, fmt.Errorf("$randomNumber min %d is greater than max %d", args[0], args[1])
@@ -829,5 +829,26 @@ func appendJSONAny(dst []byte, v any) []byte {
 			return appendJSONAny(dst, fmt.Sprint(x))
 		}
 		return append(dst, b...)
+	}
+}
+
+// MarshalText gives the template's source, so a Script can be dumped as JSON.
+func (t *Template) MarshalText() ([]byte, error) { return []byte(t.raw), nil }
+
+// MarshalJSON writes the tree as written, templates as their source text.
+func (v *Value) MarshalJSON() ([]byte, error) {
+	switch v.kind {
+	case valueStatic:
+		return v.json, nil
+	case valueTemplate:
+		return json.Marshal(v.tmpl.raw)
+	case valueObject:
+		p := make(Pairs, len(v.keys))
+		for i, k := range v.keys {
+			p[i] = KeyValue{k, v.items[i]}
+		}
+		return p.MarshalJSON()
+	default:
+		return json.Marshal(v.items)
 	}
 }

@@ -161,7 +161,7 @@ func TestCompileErrors(t *testing.T) {
 		{"/x/{{ id", "unclosed {{", 3},
 		{"{{ }}", "empty expression", 0},
 		{"ab{{ $nope }}", "unknown builtin $nope", 2},
-		{"{{ $randomNumber(1) }}", "needs (min, max)", 0},
+		{"{{ $randomNumber(1) }}", "needs two arguments (min, max), got 1", 0},
 		{"{{ $randomNumber(9, 1) }}", "greater than max", 0},
 		{"{{ $randomNumber(a, b) }}", "whole numbers", 0},
 		{"{{ $randomString(1, 2) }}", "one length", 0},
