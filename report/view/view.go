@@ -86,7 +86,7 @@ func Summarize(r *report.Report) Overview {
 		o.Title += " (" + r.Environment + ")"
 	}
 	for name, v := range m.Counters {
-		addTally(&o.Tally, name, v)
+		AddTally(&o.Tally, name, v)
 	}
 	if s := o.Duration.Seconds(); s > 0 {
 		o.Rate = float64(o.Requests) / s
@@ -98,8 +98,8 @@ func Summarize(r *report.Report) Overview {
 	return o
 }
 
-// addTally counts a run-wide http.codes.NNN or errors.X counter into t.
-func addTally(t *Tally, name string, v int64) {
+// AddTally counts a run-wide http.codes.NNN or errors.X counter into t.
+func AddTally(t *Tally, name string, v int64) {
 	if code, ok := strings.CutPrefix(name, "http.codes."); ok {
 		tallyCode(t, code, v)
 	} else if strings.HasPrefix(name, "errors.") {

@@ -1,0 +1,64 @@
+// Draws the report's charts with uPlot from primeloadSeries, which the Go
+// writer embeds as JSON. Runs once, offline: no fetches, no globals besides
+// uPlot and the data.
+(function () {
+  "use strict";
+  const d = primeloadSeries;
+  const palette = ["#0969da", "#cf222e", "#1a7f37", "#9a6700", "#8250df", "#bf3989", "#1b7c83", "#57606a"];
+
+  function width(el) { return Math.max(320, el.clientWidth || 900); }
+
+  function draw(name, title, series, data, extra) {
+    const el = document.querySelector('[data-chart="' + name + '"]');
+    const opts = Object.assign({
+      title: title,
+      width: width(el),
+      height: 260,
+      series: [(extra && extra.x) || {}].concat(series.map(function (s, i) {
+        return Object.assign({ stroke: palette[i % palette.length], width: 2, spanGaps: false }, s);
+      })),
+    }, extra || {});
+    delete opts.x;
+    return new uPlot(opts, data, el);
+  }
+
+  const fixed = function (digits) {
+    return function (u, v) { return v == null ? "-" : v.toFixed(digits); };
+  };
+
+  draw("rate", "Request rate (requests/s)", [{ label: "requests/s", value: fixed(1) }], [d.time, d.rate]);
+  draw("errors", "Error rate (% of requests: 5xx and network errors)",
+    [{ label: "error %", value: fixed(2) }], [d.time, d.errorRate],
+    { scales: { y: { range: function (u, min, max) { return [0, Math.max(1, max)]; } } } });
+  draw("latency", "Latency over time (ms)", [
+    { label: "p50", value: fixed(1) },
+    { label: "p95", value: fixed(1) },
+    { label: "p99", value: fixed(1) },
+  ], [d.time, d.p50, d.p95, d.p99]);
+
+  // The spectrum's x is 1/(1-q): on a log axis 90%, 99%, 99.9% are evenly
+  // spaced, as in HdrHistogram's plotter. Label only the powers of ten.
+  function pct(x) {
+    const p = 100 * (1 - 1 / x);
+    const digits = Math.max(0, Math.round(Math.log10(x)) - 2);
+    return p.toFixed(digits) + "%";
+  }
+  const sp = d.spectrum;
+  draw("spectrum", "Latency by percentile (ms)",
+    sp.series.map(function (s) { return { label: s.name, value: fixed(2) }; }),
+    [sp.x].concat(sp.series.map(function (s) { return s.values; })),
+    {
+      x: { label: "percentile", value: function (u, v) { return v == null ? "-" : pct(v); } },
+      scales: { x: { time: false, distr: 3, log: 10 } },
+      axes: [{
+        values: function (u, splits) {
+          return splits.map(function (v) {
+            const l = Math.log10(v);
+            return Math.abs(l - Math.round(l)) < 1e-9 ? pct(v) : "";
+          });
+        },
+      }, {}],
+      legend: { live: true },
+      cursor: { drag: { x: false, y: false } },
+    });
+}());

@@ -1,0 +1,148 @@
+package html
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/view"
+)
+
+// series is what the page's script draws; nil points are gaps (a period
+// without responses has no latency).
+type series struct {
+	// Time holds each intermediate period's start in Unix seconds, uPlot's time axis.
+	Time      []int64    `json:"time"`
+	Rate      []*float64 `json:"rate"`      // requests per second
+	ErrorRate []*float64 `json:"errorRate"` // percent of requests with a 5xx or network error
+	P50       []*float64 `json:"p50"`
+	P95       []*float64 `json:"p95"`
+	P99       []*float64 `json:"p99"`
+	Spectrum  spectrum   `json:"spectrum"`
+}
+
+// spectrum is latency by percentile, HdrHistogram-plotter style: X is
+// 1/(1-q), drawn on a log axis so 90%, 99%, 99.9% are evenly spaced.
+type spectrum struct {
+	X      []float64   `json:"x"`
+	Series []namedLine `json:"series"`
+}
+
+type namedLine struct {
+	Name   string     `json:"name"`
+	Values []*float64 `json:"values"` // ms
+}
+
+func num(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+// timeSeries turns the intermediate periods into per-period points.
+func timeSeries(r *report.Report) series {
+	var s series
+	for _, m := range r.Intermediate {
+		s.Time = append(s.Time, m.Period/1000)
+		requests := float64(m.Counters["http.requests"])
+		secs := m.Duration().Seconds()
+		var rate, errRate *float64
+		if secs > 0 {
+			rate = num(requests / secs)
+		}
+		var t view.Tally
+		for name, v := range m.Counters {
+			view.AddTally(&t, name, v)
+		}
+		if requests > 0 {
+			errRate = num(float64(t.HTTP5xx+t.Network) / requests * 100)
+		} else {
+			errRate = num(0)
+		}
+		s.Rate = append(s.Rate, rate)
+		s.ErrorRate = append(s.ErrorRate, errRate)
+		lat, ok := m.Summaries[report.ResponseTime]
+		if !ok || lat.Count == 0 {
+			s.P50, s.P95, s.P99 = append(s.P50, nil), append(s.P95, nil), append(s.P99, nil)
+			continue
+		}
+		s.P50, s.P95, s.P99 = append(s.P50, num(lat.P50)), append(s.P95, num(lat.P95)), append(s.P99, num(lat.P99))
+	}
+	return s
+}
+
+// ticksPerHalf is how many points the spectrum takes each time the distance
+// to 100% halves, as HdrHistogram's percentile output does by default.
+const ticksPerHalf = 5
+
+// maxPercentile ends the spectrum: beyond it a histogram has no resolution left.
+const maxPercentile = 99.9999
+
+// percentileSpectrum decodes the run-wide and each endpoint's HdrHistogram
+// and reads them all at one shared grid of percentiles, so one x axis serves
+// every line. The grid stops where the largest histogram runs out of samples.
+func percentileSpectrum(r *report.Report, endpoints []view.Endpoint) (spectrum, error) {
+	var sp spectrum
+	m := r.Aggregate
+	if m == nil {
+		return sp, nil
+	}
+	names := []string{report.ResponseTime}
+	labels := []string{"all requests"}
+	for _, ep := range endpoints {
+		names = append(names, report.EndpointResponseTime+ep.Name)
+		labels = append(labels, ep.Name)
+	}
+	var hs []*hdrhistogram.Histogram
+	var hsLabels []string
+	var most int64
+	for i, name := range names {
+		if _, ok := m.HDR[name]; !ok {
+			continue
+		}
+		h, err := m.Histogram(name)
+		if err != nil {
+			return sp, fmt.Errorf("percentile spectrum: %w", err)
+		}
+		if h.TotalCount() == 0 {
+			continue
+		}
+		most = max(most, h.TotalCount())
+		hs = append(hs, h)
+		hsLabels = append(hsLabels, labels[i])
+	}
+	if len(hs) == 0 {
+		return sp, nil
+	}
+	grid := percentileGrid(most)
+	for _, p := range grid {
+		sp.X = append(sp.X, 1/(1-p/100))
+	}
+	for i, h := range hs {
+		line := namedLine{Name: hsLabels[i]}
+		for _, us := range h.ValueAtPercentilesSlice(grid) {
+			line.Values = append(line.Values, num(float64(us)/1000))
+		}
+		sp.Series = append(sp.Series, line)
+	}
+	return sp, nil
+}
+
+// percentileGrid returns percentiles from 0 towards 100, ticksPerHalf per
+// halving of the distance to 100, until a histogram of count values has no
+// further resolution (1/(1-q) beyond count) or maxPercentile.
+func percentileGrid(count int64) []float64 {
+	var grid []float64
+	for i := 0; ; i++ {
+		remaining := math.Pow(2, -float64(i)/ticksPerHalf) // 1 - q
+		p := 100 * (1 - remaining)
+		if p > maxPercentile || 1/remaining > float64(count) {
+			break
+		}
+		grid = append(grid, p)
+	}
+	return grid
+}

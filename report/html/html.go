@@ -1,0 +1,154 @@
+// Package html writes a run as one self-contained HTML page that opens
+// offline: summary, SLO table, charts of request rate, error rate and latency
+// percentiles over time, each endpoint's latency percentile spectrum from its
+// HdrHistogram, and status code and error tables. Charts are drawn by uPlot,
+// embedded in the binary and inlined into the page.
+package html
+
+import (
+	"bufio"
+	"embed"
+	"fmt"
+	"html/template"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/slo"
+	"github.com/primeload/primeload/report/view"
+)
+
+//go:embed assets/uPlot.iife.min.js assets/uPlot.min.css assets/uPlot.LICENSE assets/page.js assets/page.css page.tmpl
+var files embed.FS
+
+// page is what page.tmpl renders.
+type page struct {
+	Overview  view.Overview
+	Verdict   string
+	VerdictOK bool
+	SLOs      []sloRow
+	Endpoints []view.Endpoint
+	Codes     []view.Count
+	Errors    []view.Count
+	Phases    []report.PhaseArrivals
+	Started   string
+	Duration  string
+	Rate      string
+	Series    series
+	// Inlined assets, trusted: they are ours, embedded at build time.
+	UPlotJS  template.JS
+	UPlotCSS template.CSS
+	PageJS   template.JS
+	PageCSS  template.CSS
+}
+
+type sloRow struct {
+	Status   string
+	Title    string
+	Measured string
+	Strict   bool
+}
+
+// Write writes the HTML page for r and its evaluated SLOs to w.
+func Write(w io.Writer, r *report.Report, results []slo.Result) error {
+	p, err := build(r, results)
+	if err != nil {
+		return fmt.Errorf("write html report: %w", err)
+	}
+	t, err := template.New("page.tmpl").Funcs(template.FuncMap{
+		"ms":      view.Ms,
+		"percent": view.Percent,
+	}).ParseFS(files, "page.tmpl")
+	if err != nil {
+		return fmt.Errorf("write html report: %w", err)
+	}
+	bw := bufio.NewWriter(w)
+	if err := t.Execute(bw, p); err != nil {
+		return fmt.Errorf("write html report: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write html report: %w", err)
+	}
+	return nil
+}
+
+// WriteFile writes the HTML page to path.
+func WriteFile(path string, r *report.Report, results []slo.Result) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write html report %s: %w", path, err)
+	}
+	if err := Write(f, r, results); err != nil {
+		f.Close()
+		return fmt.Errorf("write html report %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write html report %s: %w", path, err)
+	}
+	return nil
+}
+
+func build(r *report.Report, results []slo.Result) (*page, error) {
+	o := view.Summarize(r)
+	p := &page{
+		Overview:  o,
+		Endpoints: view.Endpoints(r),
+		Codes:     view.StatusCodes(r),
+		Errors:    view.Errors(r),
+		Phases:    r.Expected,
+		Started:   r.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"),
+		Duration:  o.Duration.Round(time.Second).String(),
+		Rate:      strconv.FormatFloat(o.Rate, 'f', 1, 64),
+		Series:    timeSeries(r),
+	}
+	switch {
+	case o.Untrusted:
+		p.Verdict = "untrusted: the load generator fell behind its schedule"
+	case !slo.Passed(results):
+		p.Verdict = "SLO failed"
+	case len(results) > 0:
+		p.Verdict, p.VerdictOK = "SLOs passed", true
+	default:
+		p.Verdict, p.VerdictOK = "finished", true
+	}
+	for _, res := range results {
+		p.SLOs = append(p.SLOs, sloRow{Status: slo.Status(res), Title: slo.Title(res), Measured: slo.Measured(res), Strict: res.Strict})
+	}
+	sp, err := percentileSpectrum(r, p.Endpoints)
+	if err != nil {
+		return nil, err
+	}
+	p.Series.Spectrum = sp
+	for _, a := range []struct {
+		name string
+		js   *template.JS
+		css  *template.CSS
+	}{
+		{"assets/uPlot.iife.min.js", &p.UPlotJS, nil},
+		{"assets/page.js", &p.PageJS, nil},
+		{"assets/uPlot.min.css", nil, &p.UPlotCSS},
+		{"assets/page.css", nil, &p.PageCSS},
+	} {
+		b, err := files.ReadFile(a.name)
+		if err != nil {
+			return nil, err
+		}
+		if a.name == "assets/uPlot.iife.min.js" {
+			// uPlot's MIT license travels with every copy of its code;
+			// html/template drops comments written in the template itself.
+			lic, err := files.ReadFile("assets/uPlot.LICENSE")
+			if err != nil {
+				return nil, err
+			}
+			b = append([]byte("/*\n"+string(lic)+"*/\n"), b...)
+		}
+		if a.js != nil {
+			*a.js = template.JS(b)
+		} else {
+			*a.css = template.CSS(b)
+		}
+	}
+	return p, nil
+}

@@ -1,0 +1,266 @@
+package html
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/reporttest"
+	"github.com/primeload/primeload/report/slo"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func ensure() report.Ensure {
+	return report.Ensure{
+		Thresholds: []report.Threshold{{Metric: "http.response_time.p99", Limit: 250}},
+		Conditions: []report.Condition{
+			{Expression: "http.codes.500 / http.requests < 0.001", Strict: true},
+			{Expression: `metric("plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p95") < 20`},
+		},
+		Legacy: []report.Threshold{{Metric: "maxErrorRate", Limit: 1}},
+	}
+}
+
+// render writes the page for a built run with its SLOs evaluated.
+func render(t *testing.T, o reporttest.Options) []byte {
+	t.Helper()
+	r := reporttest.Run(t, o)
+	set, errs := slo.FromReport(r)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	var buf bytes.Buffer
+	if err := Write(&buf, r, set.Evaluate(r.Aggregate)); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// maskAssets replaces the inlined third-party and static assets, which the
+// golden file need not repeat, with their names.
+func maskAssets(t *testing.T, page []byte) []byte {
+	t.Helper()
+	for _, name := range []string{"assets/uPlot.LICENSE", "assets/uPlot.iife.min.js", "assets/uPlot.min.css", "assets/page.js", "assets/page.css"} {
+		b, err := files.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(page, b) {
+			t.Fatalf("page does not inline %s unchanged", name)
+		}
+		page = bytes.Replace(page, b, []byte("/* "+name+" */"), 1)
+	}
+	return page
+}
+
+func TestGolden(t *testing.T) {
+	t.Parallel()
+	page := render(t, reporttest.Options{Ensure: ensure(), Failures: true, Periods: 3})
+	reporttest.Golden(t, filepath.Join("testdata", "report.golden.html"), maskAssets(t, page), *update)
+}
+
+func TestSelfContained(t *testing.T) {
+	t.Parallel()
+	page := string(render(t, reporttest.Options{Ensure: ensure(), Failures: true}))
+	// Nothing may load from elsewhere: no src or href attributes, no
+	// stylesheet imports, no URLs in the markup outside the inlined code.
+	for _, re := range []string{`<script[^>]+src=`, `<link[^>]+href=`, `@import`} {
+		if regexp.MustCompile(re).MatchString(page) {
+			t.Errorf("page matches %s: it would load something from outside", re)
+		}
+	}
+	for _, want := range []string{
+		`data-chart="rate"`, `data-chart="errors"`, `data-chart="latency"`, `data-chart="spectrum"`,
+		`<td class="status">fail</td><td><code>http.codes.500 / http.requests &lt; 0.001</code>`,
+		`<code>GET /api/goods-received/{{ goodsId }}/</code>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+}
+
+func TestEscapesScriptText(t *testing.T) {
+	t.Parallel()
+	r := reporttest.Run(t, reporttest.Options{Periods: 1, Script: `</script><script>alert(1)</script>.yml`})
+	var buf bytes.Buffer
+	if err := Write(&buf, r, nil); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "<script>alert(1)") {
+		t.Error("a script path broke out of its element")
+	}
+}
+
+func TestPercentileGrid(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		count int64
+		n     int     // points
+		last  float64 // last percentile, rounded to 4 decimals
+	}{
+		{1, 1, 0},         // one sample: only the 0th percentile has meaning
+		{10, 17, 89.1181}, // 1/(1-q) stays at or below 10
+		{1000, 50, 99.8878},
+		{1 << 40, 100, 99.9999}, // capped by maxPercentile
+	}
+	for _, tt := range tests {
+		g := percentileGrid(tt.count)
+		if len(g) != tt.n || math.Round(g[len(g)-1]*1e4)/1e4 != tt.last {
+			t.Errorf("percentileGrid(%d) has %d points ending %v, want %d ending %v", tt.count, len(g), g[len(g)-1], tt.n, tt.last)
+		}
+		if g[0] != 0 {
+			t.Errorf("percentileGrid(%d) starts at %v, want 0", tt.count, g[0])
+		}
+	}
+}
+
+func TestSpectrumMatchesHistogram(t *testing.T) {
+	t.Parallel()
+	r := reporttest.Run(t, reporttest.Options{Periods: 2})
+	sp, err := percentileSpectrum(r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sp.Series) != 1 || sp.Series[0].Name != "all requests" {
+		t.Fatalf("series = %+v, want the run-wide line only", sp.Series)
+	}
+	sum := r.Aggregate.Summaries[report.ResponseTime]
+	// The grid point nearest the 90th percentile is exactly 90 (i = 5*log2(10)
+	// is not whole), so compare p50, which i = 5 gives exactly.
+	var got50 float64
+	for i, x := range sp.X {
+		if math.Abs(x-2) < 1e-9 {
+			got50 = *sp.Series[0].Values[i]
+		}
+	}
+	if got50 != sum.P50 {
+		t.Errorf("spectrum at 50%% = %v ms, summary p50 = %v ms", got50, sum.P50)
+	}
+}
+
+// chromium is Debian's binary; CI installs it (.ci/run).
+const chromium = "/usr/bin/chromium"
+
+// TestBrowser opens the page in headless Chromium and fails on any console
+// error or exception, on any resource the page fetched, or on a chart
+// without its canvas. It saves a screenshot in testdata for people to look at.
+func TestBrowser(t *testing.T) {
+	if _, err := exec.LookPath(chromium); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("chromium is required in CI: %v", err)
+		}
+		t.Skipf("chromium not installed: %v", err)
+	}
+	if testing.Short() {
+		t.Skip("starts a browser")
+	}
+	tests := []struct {
+		name       string
+		opts       reporttest.Options
+		screenshot string
+	}{
+		{"full run", reporttest.Options{Ensure: ensure(), Failures: true}, "report.png"},
+		{"untrusted single period", reporttest.Options{Periods: 1, Lag: 30 * time.Millisecond}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "report.html")
+			if err := os.WriteFile(path, render(t, tt.opts), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			png := openInBrowser(t, dir, path)
+			if tt.screenshot != "" {
+				if err := os.WriteFile(filepath.Join("testdata", tt.screenshot), png, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func openInBrowser(t *testing.T, dir, path string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	actx, acancel := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(chromium),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(filepath.Join(dir, "profile")),
+		chromedp.WindowSize(1200, 900),
+	)
+	defer acancel()
+	bctx, bcancel := chromedp.NewContext(actx)
+	defer bcancel()
+
+	const done = "primeload-test-done"
+	messages := chromedp.Console(bctx)
+	if err := chromedp.Do(bctx, chromedp.Navigate("file://"+path)); err != nil {
+		t.Fatalf("open %s: %v", path, err)
+	}
+	charts, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("[data-chart]")).map(e => e.dataset.chart + ":" + e.querySelectorAll("canvas").length)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(charts, " "), "rate:1 errors:1 latency:1 spectrum:1"; got != want {
+		t.Errorf("chart canvases %q, want %q", got, want)
+	}
+	fetched, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`performance.getEntriesByType("resource").map(e => e.name)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fetched) > 0 {
+		t.Errorf("the page fetched %v; it must open offline", fetched)
+	}
+	png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(bctx, chromedp.Evaluate[chromedp.Void](`console.log("`+done+`")`)); err != nil {
+		t.Fatal(err)
+	}
+	for m, err := range messages {
+		if err != nil {
+			t.Fatalf("console: %v", err)
+		}
+		if m.Type == chromedp.ConsoleLog && m.Text == done {
+			break
+		}
+		if m.Type == chromedp.ConsoleError || m.IsException() {
+			t.Errorf("console %s at %s:%d", m, m.URL, m.Line+1)
+		}
+	}
+	return png
+}
+
+func BenchmarkWrite(b *testing.B) {
+	r := reporttest.Run(b, reporttest.Options{Ensure: ensure(), Failures: true, Periods: 30})
+	set, errs := slo.FromReport(r)
+	if len(errs) > 0 {
+		b.Fatal(errs)
+	}
+	results := set.Evaluate(r.Aggregate)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := Write(&bytes.Buffer{}, r, results); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
