@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"os"
 	"strconv"
 	"time"
 
@@ -70,22 +69,6 @@ func Write(w io.Writer, r *report.Report, results []slo.Result) error {
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write html report: %w", err)
-	}
-	return nil
-}
-
-// WriteFile writes the HTML page to path.
-func WriteFile(path string, r *report.Report, results []slo.Result) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("write html report %s: %w", path, err)
-	}
-	if err := Write(f, r, results); err != nil {
-		f.Close()
-		return fmt.Errorf("write html report %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write html report %s: %w", path, err)
 	}
 	return nil
 }

@@ -37,12 +37,12 @@ func ensure() report.Ensure {
 func render(t *testing.T, o reporttest.Options) []byte {
 	t.Helper()
 	r := reporttest.Run(t, o)
-	set, errs := slo.FromReport(r)
+	results, errs := slo.Check(r)
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
 	var buf bytes.Buffer
-	if err := Write(&buf, r, set.Evaluate(r.Aggregate)); err != nil {
+	if err := Write(&buf, r, results); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
@@ -252,11 +252,10 @@ func openInBrowser(t *testing.T, dir, path string) []byte {
 
 func BenchmarkWrite(b *testing.B) {
 	r := reporttest.Run(b, reporttest.Options{Ensure: ensure(), Failures: true, Periods: 30})
-	set, errs := slo.FromReport(r)
+	results, errs := slo.Check(r)
 	if len(errs) > 0 {
 		b.Fatal(errs)
 	}
-	results := set.Evaluate(r.Aggregate)
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := Write(&bytes.Buffer{}, r, results); err != nil {

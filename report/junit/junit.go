@@ -6,7 +6,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"time"
 
@@ -87,22 +86,6 @@ func Write(w io.Writer, r *report.Report, results []slo.Result) error {
 	}
 	if _, err := io.WriteString(w, "\n"); err != nil {
 		return fmt.Errorf("write junit: %w", err)
-	}
-	return nil
-}
-
-// WriteFile writes the JUnit XML to path.
-func WriteFile(path string, r *report.Report, results []slo.Result) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("write junit %s: %w", path, err)
-	}
-	if err := Write(f, r, results); err != nil {
-		f.Close()
-		return fmt.Errorf("write junit %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write junit %s: %w", path, err)
 	}
 	return nil
 }

@@ -77,11 +77,11 @@ func firstEndpointErrors() string {
 
 func evaluate(t *testing.T, r *report.Report) []slo.Result {
 	t.Helper()
-	set, errs := slo.FromReport(r)
+	results, errs := slo.Check(r)
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	return set.Evaluate(r.Aggregate)
+	return results
 }
 
 func TestWriteParsesBack(t *testing.T) {

@@ -36,12 +36,12 @@ func TestGolden(t *testing.T) {
 		t.Run(tt.golden, func(t *testing.T) {
 			t.Parallel()
 			r := reporttest.Run(t, tt.opts)
-			set, errs := slo.FromReport(r)
+			results, errs := slo.Check(r)
 			if len(errs) > 0 {
 				t.Fatal(errs)
 			}
 			var buf bytes.Buffer
-			if err := Write(&buf, r, set.Evaluate(r.Aggregate)); err != nil {
+			if err := Write(&buf, r, results); err != nil {
 				t.Fatal(err)
 			}
 			head, _, _ := strings.Cut(buf.String(), "\n")

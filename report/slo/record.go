@@ -1,6 +1,7 @@
 package slo
 
 import (
+	"errors"
 	"slices"
 
 	"github.com/primeload/primeload/report"
@@ -24,6 +25,15 @@ func FromReport(r *report.Report) (*Set, []error) {
 		se.Legacy = append(se.Legacy, scenario.Threshold{Metric: t.Metric, Limit: t.Limit})
 	}
 	return Compile(se, Endpoints(r))
+}
+
+// Check evaluates the SLOs a report recorded against its aggregate metrics.
+func Check(r *report.Report) ([]Result, []error) {
+	set, errs := FromReport(r)
+	if r.Aggregate == nil {
+		return nil, append(errs, errors.New("report has no aggregate metrics"))
+	}
+	return set.Evaluate(r.Aggregate), errs
 }
 
 // CompileExpressions compiles strict SLOs given on the command line
