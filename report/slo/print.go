@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/primeload/primeload/report"
 )
@@ -61,8 +62,9 @@ func Measured(r Result) string {
 
 // MaxLagP99 is the p99 schedule lag, in milliseconds, above which a run is
 // not trusted: arrivals started late, so the target saw less load than the
-// script asked for and latencies understate the truth.
-const MaxLagP99 = 10.0
+// script asked for and latencies understate the truth. It is the report
+// package's LagWarning, so the summary's warning and the exit code agree.
+const MaxLagP99 = float64(report.LagWarning) / float64(time.Millisecond)
 
 // Untrusted reports whether the load generator fell behind its schedule, and
 // why. It is the single place that decides, for both run and report.
