@@ -59,7 +59,7 @@ func TestFromReportEvaluateRecord(t *testing.T) {
 // summary's lag warning on one rule.
 func TestUntrustedAgreesWithSummary(t *testing.T) {
 	t.Parallel()
-	for _, lag := range []time.Duration{0, 9 * time.Millisecond, 30 * time.Millisecond} {
+	for _, lag := range []time.Duration{0, 5 * time.Millisecond, 30 * time.Millisecond} {
 		r := reporttest.Run(t, reporttest.Options{Periods: 1, Lag: lag})
 		got, _ := Untrusted(r.Aggregate)
 		if want := r.FellBehind(); got != want {
