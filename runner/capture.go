@@ -2,18 +2,18 @@ package runner
 
 import (
 	"mime"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/primeload/primeload/scenario"
+	"github.com/valyala/fasthttp"
 )
 
 // capture stores each capture's value under its name. A strict miss counts
 // "errors.Failed capture or match" and ends the flow (false); a non-strict
 // miss leaves the variable as it was.
-func (v *vu) capture(r *scenario.Request, resp *http.Response, body []byte, doc any) bool {
+func (v *vu) capture(r *scenario.Request, resp *fasthttp.Response, body []byte, doc any) bool {
 	for i := range r.Capture {
 		c := &r.Capture[i]
 		val, ok := captureValue(c, resp, body, doc)
@@ -31,7 +31,7 @@ func (v *vu) capture(r *scenario.Request, resp *http.Response, body []byte, doc 
 	return true
 }
 
-func captureValue(c *scenario.Capture, resp *http.Response, body []byte, doc any) (any, bool) {
+func captureValue(c *scenario.Capture, resp *fasthttp.Response, body []byte, doc any) (any, bool) {
 	switch c.Kind {
 	case scenario.CaptureJSON:
 		if doc == nil || c.JSON == nil {
@@ -39,11 +39,11 @@ func captureValue(c *scenario.Capture, resp *http.Response, body []byte, doc any
 		}
 		return c.JSON.Query(doc)
 	case scenario.CaptureHeader:
-		vals := resp.Header.Values(c.Expr)
-		if len(vals) == 0 {
+		val := resp.Header.Peek(c.Expr)
+		if val == nil {
 			return nil, false
 		}
-		return vals[0], true
+		return string(val), true
 	case scenario.CaptureRegexp:
 		if c.Regexp == nil {
 			return nil, false
@@ -78,7 +78,7 @@ func regexpGroup(c *scenario.Capture) int {
 
 // expect checks every expectation, counting plugins.expect.ok or
 // plugins.expect.failed for each; any failure ends the flow (false).
-func (v *vu) expect(r *scenario.Request, resp *http.Response, doc any) bool {
+func (v *vu) expect(r *scenario.Request, resp *fasthttp.Response, doc any) bool {
 	if len(r.Expect) == 0 {
 		return true
 	}
@@ -105,12 +105,12 @@ func (v *vu) expect(r *scenario.Request, resp *http.Response, doc any) bool {
 	return true
 }
 
-func (v *vu) check(x *scenario.Expect, resp *http.Response, doc any) bool {
+func (v *vu) check(x *scenario.Expect, resp *fasthttp.Response, doc any) bool {
 	switch x.Kind {
 	case scenario.ExpectStatusCode:
-		return slices.Contains(x.StatusCode, resp.StatusCode)
+		return slices.Contains(x.StatusCode, resp.StatusCode())
 	case scenario.ExpectContentType:
-		return contentTypeMatches(resp.Header.Get("Content-Type"), x.Value.Render(&v.tc))
+		return contentTypeMatches(string(resp.Header.ContentType()), x.Value.Render(&v.tc))
 	case scenario.ExpectHasProperty:
 		return hasProperty(doc, x.Value.Render(&v.tc))
 	case scenario.ExpectEquals:

@@ -143,23 +143,8 @@ func newEngine(script *scenario.Script, rec Recorder, opts Options) (*engine, er
 	if total == 0 && len(script.Scenarios) > 0 {
 		return nil, fmt.Errorf("script %s: scenario weights add up to 0; give at least one a weight >= 1", script.Path)
 	}
-	e.http = newHTTPClient(script.Config, opts.Insecure || !script.Config.TLS.RejectUnauthorized, peakConcurrency(sched))
+	e.http = newHTTPClient(script.Config, opts.Insecure || !script.Config.TLS.RejectUnauthorized, e.opts.MaxBodyBytes)
 	return e, nil
-}
-
-// peakConcurrency guesses how many connections the run may hold at once, to
-// size the idle pool so keep-alive connections are not closed and reopened.
-func peakConcurrency(s *Schedule) int {
-	peak := 0
-	for _, p := range s.Phases {
-		c := p.MaxVusers + p.VUsers
-		if c == 0 {
-			// One second's worth of arrivals in flight at the top rate.
-			c = int(max(p.phase.ArrivalRate, p.phase.RampTo)) + 1
-		}
-		peak = max(peak, c)
-	}
-	return min(max(peak, 64), 50000)
 }
 
 func (e *engine) run(ctx context.Context, sink0 Sink) (*Outcome, error) {
@@ -219,7 +204,15 @@ func (e *engine) run(ctx context.Context, sink0 Sink) (*Outcome, error) {
 		e.graceWait(done)
 	}
 	cancelVUs()
-	<-done
+	select {
+	case <-done:
+	default:
+		// Requests in flight do not watch ctx; closing their connections
+		// ends them now rather than at their timeout.
+		e.http.conns.closeAll()
+		<-done
+		e.http.conns.reopen()
+	}
 
 	if len(e.script.After) > 0 {
 		afterCtx := context.WithoutCancel(ctx)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/primeload/primeload/scenario"
+	"github.com/valyala/fasthttp"
 )
 
 func TestRunArrivalCounts(t *testing.T) {
@@ -368,7 +369,9 @@ func TestErrorCounterClassifies(t *testing.T) {
 		{context.DeadlineExceeded, eTimedOut},
 		{&net.DNSError{Err: "no such host", Name: "x.invalid"}, eNotFound},
 		{fmt.Errorf("read: %w", io.ErrUnexpectedEOF), eConnReset},
-		{errBodyTooLarge, eBodyTooLarge},
+		{fasthttp.ErrBodyTooLarge, eBodyTooLarge},
+		{fasthttp.ErrConnectionClosed, eConnReset},
+		{fasthttp.ErrNoFreeConns, eTimedOut},
 		{fmt.Errorf("weird"), eUnknown},
 	}
 	for _, tt := range tests {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/primeload/primeload/scenario"
+	"github.com/valyala/fasthttp"
 )
 
 // flowResult is how a virtual user's flow ended.
@@ -202,22 +203,36 @@ func think(ctx context.Context, d time.Duration) flowResult {
 type lazyJar struct{ jar *cookiejar.Jar }
 
 // store keeps the response's cookies.
-func (j *lazyJar) store(u *url.URL, resp *http.Response) {
-	if len(resp.Header["Set-Cookie"]) == 0 {
+func (j *lazyJar) store(req *fasthttp.Request, resp *fasthttp.Response) {
+	var cookies []*http.Cookie
+	for _, line := range resp.Header.Cookies() {
+		if c, err := http.ParseSetCookie(string(line)); err == nil {
+			cookies = append(cookies, c)
+		}
+	}
+	if len(cookies) == 0 {
+		return
+	}
+	u, err := url.Parse(string(req.URI().FullURI()))
+	if err != nil {
 		return
 	}
 	if j.jar == nil {
 		j.jar, _ = cookiejar.New(nil) // New never fails without options
 	}
-	j.jar.SetCookies(u, resp.Cookies())
+	j.jar.SetCookies(u, cookies)
 }
 
 // addTo adds the cookies the jar holds for the request's URL.
-func (j *lazyJar) addTo(req *http.Request) {
+func (j *lazyJar) addTo(req *fasthttp.Request) {
 	if j.jar == nil {
 		return
 	}
-	for _, c := range j.jar.Cookies(req.URL) {
-		req.AddCookie(c)
+	u, err := url.Parse(string(req.URI().FullURI()))
+	if err != nil {
+		return
+	}
+	for _, c := range j.jar.Cookies(u) {
+		req.Header.SetCookie(c.Name, c.Value)
 	}
 }
