@@ -30,6 +30,11 @@ const maxRedirects = 10
 // not held per idle connection.
 const readBufferSize = 16 << 10
 
+// idleConnDuration keeps a thinking user's connection warm for reuse. It
+// also bounds how long fasthttp's idle-connection cleaner goroutines, which
+// sleep without a way to stop them, outlive a Run.
+const idleConnDuration = 10 * time.Second
+
 var (
 	errRedirectLoop = errors.New("too many redirects")
 	errCutOff       = errors.New("connection closed at the end of the grace period")
@@ -66,7 +71,7 @@ func newHTTPClient(cfg scenario.Config, insecure bool, maxBody int64) *httpClien
 		DialTimeout:               c.dial,
 		MaxConnsPerHost:           maxConns,
 		MaxConnWaitTimeout:        c.timeout,
-		MaxIdleConnDuration:       90 * time.Second,
+		MaxIdleConnDuration:       idleConnDuration,
 		MaxResponseBodySize:       int(min(maxBody, math.MaxInt32)),
 		ReadBufferSize:            readBufferSize,
 		MaxIdemponentCallAttempts: 1, // a failed exchange is measured, never retried
