@@ -207,14 +207,14 @@ func (s *shard) Response(endpoint string, latency time.Duration, status int, dow
 		w.clamped++
 	}
 	w.codes[status]++
-	w.epCodes[epCode{endpoint, status}]++
 	w.rt.RecordValue(us) // in range after micros
-	h := w.ep[endpoint]
-	if h == nil {
-		h = newHist()
-		w.ep[endpoint] = h
+	e := w.ep[endpoint]
+	if e == nil {
+		e = newEndpointStats()
+		w.ep[endpoint] = e
 	}
-	h.RecordValue(us)
+	e.codes[status]++
+	e.h.RecordValue(us)
 	s.mu.Unlock()
 	s.responses.Add(1)
 }
@@ -250,9 +250,14 @@ func (s *shard) Lag(d time.Duration) {
 	s.mu.Unlock()
 }
 
-type epCode struct {
-	endpoint string
-	status   int
+// endpointStats is one endpoint's share of a window.
+type endpointStats struct {
+	h     *hdrhistogram.Histogram
+	codes map[int]int64
+}
+
+func newEndpointStats() *endpointStats {
+	return &endpointStats{h: newHist(), codes: map[int]int64{}}
 }
 
 // window is what was recorded in one period, kept in forms that need no
@@ -260,77 +265,74 @@ type epCode struct {
 type window struct {
 	counters   map[string]int64
 	codes      map[int]int64
-	epCodes    map[epCode]int64
 	responses  int64
 	downloaded int64
 	clamped    int64
 	rt, lag    *hdrhistogram.Histogram
-	ep         map[string]*hdrhistogram.Histogram
+	ep         map[string]*endpointStats
 }
 
 func newWindow() *window {
 	return &window{
 		counters: map[string]int64{},
 		codes:    map[int]int64{},
-		epCodes:  map[epCode]int64{},
 		rt:       newHist(),
 		lag:      newHist(),
-		ep:       map[string]*hdrhistogram.Histogram{},
+		ep:       map[string]*endpointStats{},
 	}
 }
 
 // reset empties w but keeps its map entries and histograms, zeroed, so the
 // next period records without allocating.
 func (w *window) reset() {
-	for k := range w.counters {
-		w.counters[k] = 0
-	}
-	for k := range w.codes {
-		w.codes[k] = 0
-	}
-	for k := range w.epCodes {
-		w.epCodes[k] = 0
-	}
+	zero(w.counters)
+	zero(w.codes)
 	w.responses, w.downloaded, w.clamped = 0, 0, 0
 	w.rt.Reset()
 	w.lag.Reset()
-	for _, h := range w.ep {
-		h.Reset()
+	for _, e := range w.ep {
+		e.h.Reset()
+		zero(e.codes)
 	}
 }
 
 // add folds o into w. Both have the same geometry, so nothing is dropped.
 func (w *window) add(o *window) {
-	for k, v := range o.counters {
-		if v != 0 {
-			w.counters[k] += v
-		}
-	}
-	for k, v := range o.codes {
-		if v != 0 {
-			w.codes[k] += v
-		}
-	}
-	for k, v := range o.epCodes {
-		if v != 0 {
-			w.epCodes[k] += v
-		}
-	}
+	addNonZero(w.counters, o.counters)
+	addNonZero(w.codes, o.codes)
 	w.responses += o.responses
 	w.downloaded += o.downloaded
 	w.clamped += o.clamped
 	w.rt.Merge(o.rt)
 	w.lag.Merge(o.lag)
-	for k, h := range o.ep {
-		if h.TotalCount() == 0 {
+	for k, e := range o.ep {
+		if e.h.TotalCount() == 0 {
 			continue
 		}
 		dst := w.ep[k]
 		if dst == nil {
-			dst = newHist()
+			dst = newEndpointStats()
 			w.ep[k] = dst
 		}
-		dst.Merge(h)
+		dst.h.Merge(e.h)
+		addNonZero(dst.codes, e.codes)
+	}
+}
+
+// zero keeps m's keys with zero values, so the next period's first record
+// of a known name does not allocate.
+func zero[K comparable](m map[K]int64) {
+	for k := range m {
+		m[k] = 0
+	}
+}
+
+// addNonZero adds src's non-zero counts to dst.
+func addNonZero[K comparable](dst, src map[K]int64) {
+	for k, v := range src {
+		if v != 0 {
+			dst[k] += v
+		}
 	}
 }
 
@@ -351,9 +353,11 @@ func (w *window) metrics(start, end time.Time) (*Metrics, error) {
 			counters["http.codes."+strconv.Itoa(code)] = v
 		}
 	}
-	for k, v := range w.epCodes {
-		if v != 0 {
-			counters[EndpointPrefix+k.endpoint+".codes."+strconv.Itoa(k.status)] = v
+	for ep, e := range w.ep {
+		for code, v := range e.codes {
+			if v != 0 {
+				counters[EndpointPrefix+ep+".codes."+strconv.Itoa(code)] = v
+			}
 		}
 	}
 	if w.clamped > 0 {
@@ -366,9 +370,9 @@ func (w *window) metrics(start, end time.Time) (*Metrics, error) {
 	if w.lag.TotalCount() > 0 {
 		hists[ScheduleLag] = w.lag
 	}
-	for k, h := range w.ep {
-		if h.TotalCount() > 0 {
-			hists[EndpointResponseTime+k] = h
+	for k, e := range w.ep {
+		if e.h.TotalCount() > 0 {
+			hists[EndpointResponseTime+k] = e.h
 		}
 	}
 	m := &Metrics{
