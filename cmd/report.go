@@ -1,17 +1,166 @@
 package cmd
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/html"
+	"github.com/primeload/primeload/report/slo"
 )
 
-// TODO(owner of this command): replace this placeholder.
+// ReportOptions is everything `primeload report` needs.
+type ReportOptions struct {
+	Files []string // JSON reports: one to re-check, several to merge
+	// SLOs are --slo expressions; when given they replace the SLOs the
+	// report recorded from its script.
+	SLOs      []string
+	Output    string // -o: write the (merged, re-evaluated) JSON report
+	Force     bool   // merge reports of different scripts
+	HTML      string
+	JUnit     string
+	SummaryMD string
+}
+
 func newReportCmd(s *State) *cobra.Command {
-	return &cobra.Command{
-		Use: "report",
-		RunE: func(*cobra.Command, []string) error {
-			return &ExitError{Code: ExitUsage, Err: errors.New("report: not built yet")}
+	return newReportCmdF(s, func(ctx context.Context, o *ReportOptions) error {
+		return runReport(ctx, s, o)
+	})
+}
+
+// newReportCmdF builds the report command with runF doing the work, so
+// tests can check flag parsing apart from behaviour.
+func newReportCmdF(s *State, runF func(context.Context, *ReportOptions) error) *cobra.Command {
+	o := &ReportOptions{}
+	c := &cobra.Command{
+		Use:   "report FILE.json [FILE.json ...]",
+		Short: "Re-check a JSON report's SLOs, or merge the reports of a distributed run",
+		Long: `With one report: print its console summary again and evaluate its SLOs
+again, those its script recorded or the --slo expressions given, and write
+the HTML, JUnit and markdown outputs asked for.
+
+With several reports (the parts of one distributed run): merge them first.
+Counters add, histograms merge without loss, and intermediate periods align
+on wall-clock period boundaries. Reports of different scripts are refused
+unless --force.
+
+Exit codes are those of run: 0 ok, 1 a strict SLO failed, 2 invalid input,
+3 the generator fell behind its schedule (results untrusted), 21
+expectations failed.`,
+		Example: `  primeload report run.json --html run.html
+  primeload report part-1.json part-2.json -o merged.json --junit junit.xml
+  primeload report run.json --slo 'http.response_time.p99 < 250' --slo 'http.codes.500 / http.requests < 0.001'`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			o.Files = args
+			return runF(c.Context(), o)
 		},
 	}
+	f := c.Flags()
+	f.StringArrayVar(&o.SLOs, "slo", nil, "a strict SLO `EXPRESSION` (repeatable), replacing those the report recorded")
+	f.StringVarP(&o.Output, "output", "o", "", "write the merged, re-evaluated JSON report to `FILE`")
+	f.BoolVar(&o.Force, "force", false, "merge reports of different scripts")
+	f.StringVar(&o.HTML, "html", "", "write a self-contained HTML report to `FILE`")
+	f.StringVar(&o.JUnit, "junit", "", "write a JUnit XML report to `FILE`")
+	f.StringVar(&o.SummaryMD, "summary-md", "", "write a markdown summary to `FILE` (also appended to $GITHUB_STEP_SUMMARY when set)")
+	return c
+}
+
+// runReport reads (and merges) the reports, evaluates the SLOs, prints the
+// summary, writes the outputs and chooses the exit code as run does.
+func runReport(_ context.Context, s *State, o *ReportOptions) error {
+	rep, err := loadReports(o.Files, o.Force)
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	set, errs := reportSLOs(rep, o.SLOs)
+	if len(errs) > 0 {
+		return usageError(s, errors.Join(errs...))
+	}
+	outs := append(outputsOf(s, &RunOptions{Output: o.Output, JUnit: o.JUnit, SummaryMD: o.SummaryMD}), htmlOutput(o.HTML)...)
+	if err := checkOutputs(outs); err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+
+	results := set.Evaluate(rep.Aggregate)
+	slo.Record(rep, results)
+	if err := report.WriteSummary(s.Out, rep); err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	if len(results) > 0 {
+		fmt.Fprintln(s.Out)
+		if err := slo.Print(s.Out, results); err != nil {
+			return &ExitError{Code: ExitUsage, Err: err}
+		}
+	}
+	var werrs []error
+	for _, out := range outs {
+		if err := out.write(rep, results); err != nil {
+			werrs = append(werrs, err)
+		}
+	}
+	if len(werrs) > 0 {
+		return &ExitError{Code: ExitUsage, Err: errors.Join(werrs...)}
+	}
+
+	untrusted, _ := slo.Untrusted(rep.Aggregate) // the summary says why
+	expectFailed := rep.Aggregate.Counters["plugins.expect.failed"] > 0
+	// A report of an interrupted run is still checked on what it holds: the
+	// interrupt was then, exit 130 belongs to the run that was stopped.
+	if code := exitFor(false, untrusted, !slo.Passed(results), expectFailed); code != ExitOK {
+		return &ExitError{Code: code}
+	}
+	return nil
+}
+
+// htmlOutput is the --html output, none when path is "".
+func htmlOutput(path string) []output {
+	if path == "" {
+		return nil
+	}
+	return []output{{path: path, write: func(rep *report.Report, results []slo.Result) error {
+		return writeFile(path, false, func(w io.Writer) error { return html.Write(w, rep, results) })
+	}}}
+}
+
+// loadReports reads every file and merges them when there are several.
+func loadReports(files []string, force bool) (*report.Report, error) {
+	reps := make([]*report.Report, 0, len(files))
+	var errs []error
+	for _, f := range files {
+		r, err := report.ReadFile(f)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		reps = append(reps, r)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if len(reps) == 1 {
+		return reps[0], nil
+	}
+	merged, err := report.Merge(reps, force)
+	if err != nil {
+		return nil, err
+	}
+	return merged, nil
+}
+
+// reportSLOs compiles the --slo expressions when given, else the SLOs the
+// report recorded from its script.
+func reportSLOs(rep *report.Report, exprs []string) (*slo.Set, []error) {
+	if len(exprs) > 0 {
+		return slo.CompileExpressions(exprs, slo.Endpoints(rep))
+	}
+	set, errs := slo.FromReport(rep)
+	for i, err := range errs {
+		errs[i] = fmt.Errorf("SLO recorded in the report: %w (check it with --slo instead)", err)
+	}
+	return set, errs
 }

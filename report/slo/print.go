@@ -19,7 +19,7 @@ func Print(w io.Writer, results []Result) error {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "SLOs:")
 	for _, r := range results {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", Status(r), Title(r), Measured(r))
+		fmt.Fprintf(tw, "  %-4s  %s\t%s\n", Status(r), Title(r), Measured(r))
 	}
 	return tw.Flush()
 }
