@@ -66,3 +66,16 @@ func BenchmarkRequestCapture(b *testing.B) {
 	}))
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(2*k), "ns/request")
 }
+
+// BenchmarkArrival is the scheduler's own cost per arrival: due, lag
+// recorded, a virtual user made and started on its goroutine, its (empty)
+// flow finished and counted. One op is one arrival of a burst.
+func BenchmarkArrival(b *testing.B) {
+	script := newScript("http://127.0.0.1:9", []scenario.Phase{count(b.N, time.Millisecond)}, []scenario.Step{})
+	b.ReportAllocs()
+	b.ResetTimer()
+	out, err := Run(context.Background(), script, nopRecorder{}, Options{Seed: 1})
+	if err != nil || out.Completed != int64(b.N) {
+		b.Fatalf("Run: %v, %d of %d completed", err, out.Completed, b.N)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -726,6 +727,30 @@ func TestRunRedirects(t *testing.T) {
 		case h := <-hits:
 			t.Errorf("%s: unexpected extra request %v", tt.name, h)
 		default:
+		}
+	}
+}
+
+func TestRunTLSVerification(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewTLSServer(http.HandlerFunc(ok))
+	t.Cleanup(srv.Close)
+	tests := []struct {
+		name     string
+		reject   bool // config.tls.rejectUnauthorized
+		insecure bool // --insecure
+		want     string
+	}{
+		{"self-signed certificate refused", true, false, eCert},
+		{"--insecure accepts it", true, true, "http.codes.200"},
+		{"rejectUnauthorized false accepts it", false, false, "http.codes.200"},
+	}
+	for _, tt := range tests {
+		script := newScript(srv.URL, []scenario.Phase{count(1, 10*time.Millisecond)}, []scenario.Step{get("/")})
+		script.Config.TLS.RejectUnauthorized = tt.reject
+		_, rec := run(t, script, Options{Insecure: tt.insecure})
+		if got := rec.get(tt.want); got != 1 {
+			t.Errorf("%s: %s = %d, want 1; counters %v", tt.name, tt.want, got, rec.snapshot())
 		}
 	}
 }
