@@ -211,6 +211,9 @@ func (e *engine) run(ctx context.Context, sink0 Sink) (*Outcome, error) {
 		// ends them now rather than at their timeout.
 		e.http.conns.closeAll()
 		<-done
+		// The pool may still hold connections closed under it; the after
+		// flow must not pick one of those.
+		e.http.client.CloseIdleConnections()
 		e.http.conns.reopen()
 	}
 

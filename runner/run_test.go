@@ -401,6 +401,10 @@ func cancellingServer(t *testing.T, n int64, answer bool) (context.Context, stri
 	t.Cleanup(cancel)
 	var hits atomic.Int64
 	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/teardown" {
+			ok(w, r)
+			return
+		}
 		if hits.Add(1) == n {
 			cancel()
 		}
@@ -417,7 +421,11 @@ func TestRunCancelMidRun(t *testing.T) {
 	// The server never answers: in-flight users are cut off.
 	ctx, target := cancellingServer(t, 5, false)
 	script := newScript(target, []scenario.Phase{constant(50, 20*time.Second)}, []scenario.Step{get("/")})
+	script.After = []scenario.Step{get("/teardown")}
 	out, rec := runCtx(ctx, t, script, Options{Grace: 50 * time.Millisecond})
+	if got := rec.statuses[http.StatusOK]; got != 1 {
+		t.Errorf("the after flow got %d answers, want 1 (counters %v)", got, rec.snapshot())
+	}
 	if !out.Aborted {
 		t.Error("Aborted = false after cancel")
 	}
@@ -427,8 +435,8 @@ func TestRunCancelMidRun(t *testing.T) {
 	if out.CutOff != int64(out.Created) || rec.get(cCompleted) != 0 {
 		t.Errorf("cut off %d, completed %d; want all %d cut off", out.CutOff, rec.get(cCompleted), out.Created)
 	}
-	if got := rec.get(cRequests); got != int64(out.Created) {
-		t.Errorf("http.requests = %d, want %d", got, out.Created)
+	if got := rec.get(cRequests); got != int64(out.Created)+1 {
+		t.Errorf("http.requests = %d, want one per user and one for the after flow (%d)", got, out.Created+1)
 	}
 }
 
