@@ -3,6 +3,7 @@ package report
 import (
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -266,5 +267,13 @@ func TestLookupAndNames(t *testing.T) {
 		if _, ok := m.Lookup(n); !ok {
 			t.Errorf("Lookup(%q) fails for a name Names gave", n)
 		}
+	}
+}
+
+func TestScriptDigest(t *testing.T) {
+	a, b := ScriptDigest([]byte("config: {}\n")), ScriptDigest([]byte("config: {}\n"))
+	c := ScriptDigest([]byte("config: {target: x}\n"))
+	if a != b || a == c || !strings.HasPrefix(a, "sha256:") || len(a) != len("sha256:")+64 {
+		t.Errorf("digests %q %q %q: want equal for equal content, different otherwise", a, b, c)
 	}
 }

@@ -103,6 +103,10 @@ func TestMergeRefuses(t *testing.T) {
 	agg := *noHDR.Aggregate
 	agg.HDR = map[string]string{}
 	noHDR.Aggregate = &agg
+	moved := *parts[1] // same content at another path: the digest decides
+	moved.Script.Path = "/srv/load/black-friday.yml"
+	noDigest := *parts[1]
+	noDigest.Script = ScriptInfo{Path: "elsewhere.yml"}
 	otherPeriod := *parts[1]
 	otherPeriod.PeriodLength = 5000
 
@@ -115,6 +119,8 @@ func TestMergeRefuses(t *testing.T) {
 		{"nothing to merge", nil, false, "no reports"},
 		{"different scripts", []*Report{parts[0], &other}, false, "from script other.yml (sha256:def)"},
 		{"different scripts forced", []*Report{parts[0], &other}, true, ""},
+		{"same script at another path", []*Report{parts[0], &moved}, false, ""},
+		{"no digest and another path", []*Report{parts[0], &noDigest}, false, "from script elsewhere.yml, report 1 from black-friday.yml (sha256:abc)"},
 		{"different period lengths", []*Report{parts[0], &otherPeriod}, false, "5000 ms periods"},
 		{"summaries without histograms", []*Report{parts[0], &noHDR}, false, "cannot be merged without loss"},
 	} {

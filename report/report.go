@@ -5,6 +5,8 @@
 package report
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -80,6 +82,13 @@ type ScriptInfo struct {
 	Digest    string   `json:"digest,omitempty"`
 	Endpoints []string `json:"endpoints,omitempty"`
 	Ensure    Ensure   `json:"ensure"`
+}
+
+// ScriptDigest is the Digest of a script with the given content. Merge
+// compares digests, so parts of a distributed run whose script sits at
+// different paths on each machine still merge, and edited scripts do not.
+func ScriptDigest(content []byte) string {
+	return fmt.Sprintf("sha256:%x", sha256.Sum256(content))
 }
 
 // Ensure is the script's ensure section as data.
