@@ -149,7 +149,7 @@ type env struct {
 	clock *clock
 }
 
-func newEnv(t *testing.T, store target.Store, c target.Cache, mod func(*target.Config)) *env {
+func newEnv(t testing.TB, store target.Store, c target.Cache, mod func(*target.Config)) *env {
 	t.Helper()
 	clk := &clock{t: testNow}
 	cfg := target.Config{Store: store, Cache: c, Token: testToken, BcryptCost: bcrypt.MinCost, Now: clk.Now}
