@@ -26,6 +26,9 @@ func (v *vu) capture(r *scenario.Request, resp *fasthttp.Response, body []byte, 
 		}
 		if c.As != "" {
 			v.tc.Vars[c.As] = val
+			if v.captured != nil {
+				v.captured[c.As] = val
+			}
 		}
 	}
 	return true

@@ -179,7 +179,13 @@ func (v *vu) request(ctx context.Context, r *scenario.Request) flowResult {
 
 	v.count(cRequests, 1)
 	start := time.Now()
-	n, err := v.send(req, resp, r.FollowRedirect, start.Add(e.http.timeout))
+	deadline := start.Add(e.http.timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		// fasthttp does not watch ctx; a bounded ctx (the after flow of an
+		// aborted run) bounds the exchange instead.
+		deadline = d
+	}
+	n, err := v.send(req, resp, r.FollowRedirect, deadline)
 	latency := time.Since(start)
 	if err != nil {
 		if ctx.Err() != nil {

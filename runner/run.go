@@ -169,8 +169,11 @@ func (e *engine) run(ctx context.Context, sink0 Sink) (*Outcome, error) {
 	}
 	if len(e.script.Before) > 0 {
 		v := e.newVU(0, false)
+		v.captured = map[string]any{}
 		v.runSteps(ctx, e.script.Before)
-		for k, val := range v.tc.Vars {
+		// Only captures seed the users: the before user's own variable
+		// picks and payload row must not replace theirs.
+		for k, val := range v.captured {
 			e.fixed[k] = val
 		}
 		// --var still wins over what the before flow captured.

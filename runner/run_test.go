@@ -87,9 +87,14 @@ func TestRunWeights(t *testing.T) {
 func TestRunCaptureChain(t *testing.T) {
 	t.Parallel()
 	var good atomic.Int64
+	var mu sync.Mutex
+	logins := map[string]int{}
 	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/login":
+			mu.Lock()
+			logins[r.URL.Query().Get("user")]++
+			mu.Unlock()
 			w.Header().Set("X-Session", "s-"+r.URL.Query().Get("user"))
 			fmt.Fprintf(w, `{"token":"tok-%s"}`, r.URL.Query().Get("user"))
 		case "/orders":
@@ -120,11 +125,19 @@ func TestRunCaptureChain(t *testing.T) {
 		{Name: "X-User", Value: scenario.MustCompile("{{ user }}")},
 	}
 	script := newScript(srv.URL, []scenario.Phase{count(10, 200*time.Millisecond)}, []scenario.Step{login, orders, detail})
+	// The before flow's captures seed every user; its payload row must not.
+	script.Before = []scenario.Step{withCapture(get("/warmup"), jsonCapture("$.ok", "warm"))}
 	script.Config.Payloads = []scenario.Payload{{Fields: []string{"user"}, Order: "sequence", Rows: [][]string{{"1"}, {"2"}, {"3"}}}}
 	out, rec := run(t, script, Options{})
 	if good.Load() != 10 || out.Completed != 10 {
 		t.Errorf("%d users reached the third step with the right captures, %d completed; want 10", good.Load(), out.Completed)
 	}
+	// Sequential rows: arrival k gets row k mod 3.
+	mu.Lock()
+	if got := fmt.Sprint(logins); got != "map[1:4 2:3 3:3]" {
+		t.Errorf("logins per payload row %s, want map[1:4 2:3 3:3]", got)
+	}
+	mu.Unlock()
 	if got := rec.statuses[http.StatusUnauthorized]; got != 0 {
 		t.Errorf("%d requests had a wrong token", got)
 	}

@@ -33,6 +33,8 @@ type vu struct {
 	tc    scenario.Context
 	shard *shard
 	jar   lazyJar
+	// captured collects the before flow's captures; nil for other users.
+	captured map[string]any
 }
 
 // newVU prepares a virtual user. key is the arrival's global index (or the
