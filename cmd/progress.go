@@ -1,12 +1,15 @@
 package cmd
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/primeload/primeload/report"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 )
@@ -20,16 +23,17 @@ type liveStats struct {
 	PhaseElapsed   time.Duration
 	PhaseTotal     time.Duration
 	ActiveVUs      int64
-	Rate           float64 // requests per second over the last period
-	P99            float64 // ms, last period; NaN when it had no responses
-	Errors         int64   // whole run so far: errors.* and failed virtual users
-	Period         int     // how many periods have been flushed
+	Rate           float64   // requests per second over the last period
+	P99            float64   // ms, last period; NaN when it had no responses
+	Errors         int64     // whole run so far: every errors.* counter
+	Start          time.Time // the collector's start, which period lines count from
 }
 
 // display shows a run's progress. Show is called on every tick with period
-// true right after a period was flushed; Close ends the display.
+// nil, and right after a period was flushed with that period; Close ends
+// the display.
 type display interface {
-	Show(st liveStats, period bool)
+	Show(st liveStats, period *report.Metrics)
 	Close(aborted bool)
 }
 
@@ -42,21 +46,26 @@ func newDisplay(w io.Writer, terminal, quiet bool) display {
 }
 
 // plainDisplay prints one line per period: readable in CI logs and pipes.
-type plainDisplay struct{ w io.Writer }
+// The period's numbers are report's period line; the run adds where in the
+// schedule it is and how many virtual users are active.
+type plainDisplay struct {
+	w   io.Writer
+	buf bytes.Buffer
+}
 
-func (d *plainDisplay) Show(st liveStats, period bool) {
-	if period {
-		fmt.Fprintln(d.w, st.line())
+func (d *plainDisplay) Show(st liveStats, period *report.Metrics) {
+	if period == nil {
+		return
 	}
+	d.buf.Reset()
+	if report.WritePeriodLine(&d.buf, period, st.Start) != nil {
+		return
+	}
+	line := strings.TrimRight(d.buf.String(), "\n")
+	fmt.Fprintf(d.w, "%s · %s %s/%s · %d vusers active\n", line, st.phaseLabel(), clock(st.Elapsed), clock(st.Total), st.ActiveVUs)
 }
 
 func (d *plainDisplay) Close(bool) {}
-
-// line is the one-line form of a period summary.
-func (st liveStats) line() string {
-	return fmt.Sprintf("[%s/%s] %s · vusers %d · %.1f req/s · p99 %s · errors %d",
-		clock(st.Elapsed), clock(st.Total), st.phaseLabel(), st.ActiveVUs, st.Rate, fmtMs(st.P99), st.Errors)
-}
 
 func (st liveStats) phaseLabel() string {
 	if st.PhaseNo == 0 {
@@ -101,7 +110,7 @@ func newBars(w io.Writer) *barDisplay {
 	return d
 }
 
-func (d *barDisplay) Show(st liveStats, _ bool) {
+func (d *barDisplay) Show(st liveStats, _ *report.Metrics) {
 	d.mu.Lock()
 	d.st = st
 	d.mu.Unlock()

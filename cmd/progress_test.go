@@ -6,24 +6,39 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/primeload/primeload/report"
 )
 
 func TestPlainDisplay(t *testing.T) {
 	t.Parallel()
+	start := time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
+	m := &report.Metrics{
+		Counters:  map[string]int64{"http.requests": 488, "http.responses": 487, "errors.ECONNRESET": 1},
+		Rates:     map[string]float64{report.RequestRate: 48.8},
+		Summaries: map[string]report.Summary{report.ResponseTime: {P50: 0.68, P99: 12}},
+		Period:    start.Add(10 * time.Second).UnixMilli(),
+		PeriodEnd: start.Add(20 * time.Second).UnixMilli(),
+	}
+	var periodLine bytes.Buffer
+	if err := report.WritePeriodLine(&periodLine, m, start); err != nil {
+		t.Fatal(err)
+	}
+	line := strings.TrimSuffix(periodLine.String(), "\n")
 	st := liveStats{Elapsed: 20 * time.Second, Total: time.Minute, Phase: "Sustained load", PhaseNo: 2, Phases: 3,
-		ActiveVUs: 12, Rate: 48.94, P99: 12.345, Errors: 3}
+		ActiveVUs: 12, Rate: 48.94, P99: 12.345, Errors: 3, Start: start}
 	tests := []struct {
 		name   string
 		st     liveStats
-		period bool
+		period *report.Metrics
 		want   string
 	}{
-		{name: "period line", st: st, period: true, want: "[00:20/01:00] phase 2/3 Sustained load · vusers 12 · 48.9 req/s · p99 12 ms · errors 3\n"},
-		{name: "ticks between periods print nothing", st: st, period: false, want: ""},
-		{name: "before the first phase, no responses", st: liveStats{Total: 2 * time.Hour, P99: math.NaN()}, period: true,
-			want: "[00:00/2:00:00] starting · vusers 0 · 0.0 req/s · p99 - · errors 0\n"},
-		{name: "unnamed phase, slow p99", st: liveStats{Elapsed: 90 * time.Second, Total: 2 * time.Minute, PhaseNo: 1, Phases: 1, P99: 2500, Rate: 1},
-			period: true, want: "[01:30/02:00] phase 1/1 · vusers 0 · 1.0 req/s · p99 2.50 s · errors 0\n"},
+		{name: "period line", st: st, period: m, want: line + " · phase 2/3 Sustained load 00:20/01:00 · 12 vusers active\n"},
+		{name: "ticks between periods print nothing", st: st, want: ""},
+		{name: "before the first phase", st: liveStats{Total: 2 * time.Hour, Start: start}, period: m,
+			want: line + " · starting 00:00/2:00:00 · 0 vusers active\n"},
+		{name: "unnamed phase", st: liveStats{Elapsed: 90 * time.Second, Total: 2 * time.Minute, PhaseNo: 1, Phases: 1, Start: start}, period: m,
+			want: line + " · phase 1/1 01:30/02:00 · 0 vusers active\n"},
 	}
 	for _, tt := range tests {
 		var buf bytes.Buffer
@@ -33,6 +48,9 @@ func TestPlainDisplay(t *testing.T) {
 		if got := buf.String(); got != tt.want {
 			t.Errorf("%s:\n got %q\nwant %q", tt.name, got, tt.want)
 		}
+	}
+	if !strings.Contains(line, "488 requests") {
+		t.Errorf("period line %q does not show the period's requests", line)
 	}
 }
 
@@ -52,9 +70,9 @@ func TestBarDisplay(t *testing.T) {
 		var buf bytes.Buffer
 		d := newBars(&buf)
 		d.Show(liveStats{Elapsed: 5 * time.Second, Total: time.Minute, PhaseNo: 1, Phases: 2, Phase: "Warm up",
-			PhaseElapsed: 5 * time.Second, PhaseTotal: 20 * time.Second, P99: math.NaN()}, false)
+			PhaseElapsed: 5 * time.Second, PhaseTotal: 20 * time.Second, P99: math.NaN()}, nil)
 		d.Show(liveStats{Elapsed: 30 * time.Second, Total: time.Minute, PhaseNo: 2, Phases: 2, Phase: "Peak",
-			PhaseElapsed: 10 * time.Second, PhaseTotal: 40 * time.Second, ActiveVUs: 7, Rate: 99.5, P99: 3.25, Errors: 1}, true)
+			PhaseElapsed: 10 * time.Second, PhaseTotal: 40 * time.Second, ActiveVUs: 7, Rate: 99.5, P99: 3.25, Errors: 1}, nil)
 		d.Close(aborted)
 		out := buf.String()
 		// The last frame is drawn at Close, so it shows the last stats.

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/junit"
+	"github.com/primeload/primeload/report/mdsummary"
 	"github.com/primeload/primeload/report/slo"
 	"github.com/primeload/primeload/runner"
 	"github.com/primeload/primeload/scenario"
@@ -67,7 +70,8 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 		targetURL = script.Config.Target
 	}
 
-	col := report.NewCollector(later(time.Now(), o.StartAt), report.Info{
+	start := later(time.Now(), o.StartAt)
+	col := report.NewCollector(start, report.Info{
 		Target:      targetURL,
 		Script:      scriptInfo(script),
 		Environment: script.Environment,
@@ -75,7 +79,7 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 		Version:     Version,
 		Period:      o.Period,
 	})
-	r := &liveRun{s: s, o: o, col: col, sched: sched}
+	r := &liveRun{s: s, o: o, col: col, sched: sched, start: start}
 	rep, out, err := r.run(ctx, script, runner.Options{
 		Target:   targetURL,
 		Vars:     o.Vars,
@@ -160,6 +164,7 @@ type liveRun struct {
 	o     *RunOptions
 	col   *report.Collector
 	sched *runner.Schedule
+	start time.Time // the collector's start
 
 	mu         sync.Mutex
 	schedStart time.Time // zero until the first phase starts
@@ -196,32 +201,41 @@ func (r *liveRun) run(ctx context.Context, script *scenario.Script, ropts runner
 	disp := newDisplay(r.s.Out, r.s.IsTerminal, r.o.Quiet)
 	tick := time.NewTicker(tickEvery)
 	defer tick.Stop()
-	flush := time.NewTimer(time.Until(r.col.NextFlush(later(time.Now(), r.o.StartAt))))
+	flush := time.NewTimer(time.Until(r.col.NextFlush(r.start)))
 	defer flush.Stop()
 	var res result
-	var writeErr error
+	// Failures while the run goes on are reported once each; the load
+	// continues, and the final flush and write decide the outcome.
+	var flushFailed, writeFailed bool
 loop:
 	for {
 		select {
 		case res = <-done:
 			break loop
 		case <-tick.C:
-			disp.Show(r.stats(), false)
+			disp.Show(r.stats(), nil)
 		case now := <-flush.C:
-			if _, err := r.col.Flush(now); err != nil && writeErr == nil {
-				writeErr = err
+			flush.Reset(time.Until(r.col.NextFlush(now)))
+			m, err := r.col.Flush(now)
+			if err != nil {
+				if !flushFailed {
+					fmt.Fprintln(r.s.Err, "primeload:", err)
+				}
+				flushFailed = true
+				continue
 			}
 			r.mu.Lock()
 			r.periods++
 			r.mu.Unlock()
-			disp.Show(r.stats(), true)
+			disp.Show(r.stats(), m)
 			// A report on disk after every period: a crash or SIGKILL
 			// loses at most the period in progress.
-			if err := r.writeProgress(); err != nil && writeErr == nil {
-				writeErr = err
-				fmt.Fprintln(r.s.Err, "primeload:", err)
+			if err := r.writeProgress(); err != nil {
+				if !writeFailed {
+					fmt.Fprintln(r.s.Err, "primeload:", err)
+				}
+				writeFailed = true
 			}
-			flush.Reset(time.Until(r.col.NextFlush(time.Now())))
 		}
 	}
 	stopWatch()
@@ -263,7 +277,7 @@ func (r *liveRun) stats() liveStats {
 		Rate:      live.LastRate,
 		P99:       math.NaN(),
 		Errors:    live.Errors,
-		Period:    r.periods,
+		Start:     r.start,
 	}
 	if r.periods > 0 && live.LastP99 > 0 {
 		st.P99 = float64(live.LastP99) / float64(time.Millisecond)
@@ -322,28 +336,29 @@ func phaseName(i int, name string) string {
 func (r *liveRun) finish(rep *report.Report, out *runner.Outcome, slos *slo.Set, outs []output) error {
 	results := slos.Evaluate(rep.Aggregate)
 	slo.Record(rep, results)
-	untrusted, why := slo.Untrusted(rep.Aggregate)
+	untrusted, _ := slo.Untrusted(rep.Aggregate) // the summary says why in plain words
 
 	w := r.s.Out
-	if err := writeSummary(w, rep); err != nil {
+	fmt.Fprintln(w)
+	if err := report.WriteSummary(w, rep); err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
-	if err := slo.Print(w, results); err != nil {
-		return &ExitError{Code: ExitUsage, Err: err}
-	}
-	if untrusted {
-		fmt.Fprintf(w, "\nWARNING: %s\n", why)
+	if len(results) > 0 {
+		fmt.Fprintln(w)
+		if err := slo.Print(w, results); err != nil {
+			return &ExitError{Code: ExitUsage, Err: err}
+		}
 	}
 	var errs []error
 	for _, o := range outs {
-		if err := o.write(rep); err != nil {
+		if err := o.write(rep, results); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	code := exitFor(rep.Aborted, untrusted, !slo.Passed(results), out.ExpectFailed > 0)
 	if len(errs) > 0 {
-		// A report that could not be written is a failure even when the
-		// load went well: CI must not pass on a missing artefact.
+		// A report that could not be written fails the run even when the
+		// load went well: CI must not pass with a missing artefact.
 		return &ExitError{Code: max(code, ExitUsage), Err: errors.Join(errs...)}
 	}
 	if code != ExitOK {
@@ -373,22 +388,62 @@ func exitFor(aborted, untrusted, sloFailed, expectFailed bool) int {
 	return ExitOK
 }
 
+// writer is the shape of every report writer: the report and its SLO results.
+type writer func(w io.Writer, r *report.Report, results []slo.Result) error
+
 // output is one file the run writes at the end.
 type output struct {
 	path  string
-	write func(rep *report.Report) error
+	write func(rep *report.Report, results []slo.Result) error
 }
 
 // outputsOf lists the files to write, in a fixed order.
 func outputsOf(s *State, o *RunOptions) []output {
 	var outs []output
-	add := func(path string, write func(string, *report.Report) error) {
-		if path != "" {
-			outs = append(outs, output{path: path, write: func(rep *report.Report) error { return write(path, rep) }})
+	file := func(path string, appendTo bool, write writer) {
+		if path == "" {
+			return
 		}
+		outs = append(outs, output{path: path, write: func(rep *report.Report, results []slo.Result) error {
+			return writeFile(path, appendTo, func(w io.Writer) error { return write(w, rep, results) })
+		}})
 	}
-	add(o.Output, report.WriteFile)
+	if o.Output != "" {
+		// Atomic, as after every period: the last complete report survives anything.
+		outs = append(outs, output{path: o.Output, write: func(rep *report.Report, _ []slo.Result) error {
+			return report.WriteFile(o.Output, rep)
+		}})
+	}
+	file(o.JUnit, false, junit.Write)
+	file(o.SummaryMD, false, mdsummary.Write)
+	if gh := s.Getenv("GITHUB_STEP_SUMMARY"); gh != "" {
+		file(gh, true, mdsummary.Write)
+	}
 	return outs
+}
+
+// writeFile creates (or appends to) path and fills it with write.
+func writeFile(path string, appendTo bool, write func(io.Writer) error) error {
+	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	if appendTo {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+	}
+	f, err := os.OpenFile(path, flags, 0o644)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	bw := bufio.NewWriter(f)
+	err = write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }
 
 // checkOutputs fails before any load when an output could not be written,
@@ -399,13 +454,9 @@ func checkOutputs(outs []output) error {
 		dir := filepath.Dir(o.path)
 		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 			errs = append(errs, fmt.Errorf("output %s: folder %s does not exist", o.path, dir))
+		} else if fi, err := os.Stat(o.path); err == nil && fi.IsDir() {
+			errs = append(errs, fmt.Errorf("output %s: is a folder, want a file name", o.path))
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// writeSummary prints the console summary.
-func writeSummary(w io.Writer, rep *report.Report) error {
-	_, err := fmt.Fprintf(w, "\nhttp.requests: %d\n", rep.Aggregate.Counters["http.requests"])
-	return err
 }

@@ -34,9 +34,9 @@ func TestRunOptions(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "primeload.yaml")
-	writeFile(t, cfg, "target: http://127.0.0.1:9/\nperiod: 2s\nquiet: true\nvar:\n  - A=file\n  - B=file\n")
+	mustWrite(t, cfg, "target: http://127.0.0.1:9/\nperiod: 2s\nquiet: true\nvar:\n  - A=file\n  - B=file\n")
 	badCfg := filepath.Join(dir, "bad.yaml")
-	writeFile(t, badCfg, "quiet: true\n\nperiod: soon\n")
+	mustWrite(t, badCfg, "quiet: true\n\nperiod: soon\n")
 
 	defaults := RunOptions{Script: "s.yml", Period: 10 * time.Second, Grace: 5 * time.Second, Vars: map[string]string{}}
 	with := func(f func(*RunOptions)) RunOptions {
@@ -169,7 +169,7 @@ func TestParseStartAt(t *testing.T) {
 	}
 }
 
-func writeFile(t testing.TB, path, content string) {
+func mustWrite(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)

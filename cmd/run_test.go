@@ -3,10 +3,12 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"encoding/xml"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +16,8 @@ import (
 	"time"
 
 	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/slo"
+	"go.yaml.in/yaml/v3"
 )
 
 // runResult is what one `primeload run` left behind.
@@ -21,14 +25,17 @@ type runResult struct {
 	code        int
 	out, errOut string
 	rep         *report.Report // the --output report, nil when none was written
+	raw         []byte         // its bytes
 }
 
 // execRun runs `primeload run` through Execute with args, writing the JSON
-// report into a temporary folder. sigs, when not nil, is the test's
-// Ctrl-C. The context bounds the test even if the run misbehaves.
-func execRun(t *testing.T, env map[string]string, sigs chan os.Signal, args ...string) runResult {
+// report to out ("" for a temporary file). sigs, when not nil, is the
+// test's Ctrl-C. The context bounds the test even if the run misbehaves.
+func execRun(t *testing.T, env map[string]string, sigs chan os.Signal, out string, args ...string) runResult {
 	t.Helper()
-	out := filepath.Join(t.TempDir(), "report.json")
+	if out == "" {
+		out = filepath.Join(t.TempDir(), "report.json")
+	}
 	var stdout, stderr bytes.Buffer
 	s := TestState(&stdout, &stderr, env)
 	if sigs != nil {
@@ -38,21 +45,35 @@ func execRun(t *testing.T, env map[string]string, sigs chan os.Signal, args ...s
 	defer cancel()
 	code := Execute(ctx, s, append([]string{"run", "--quiet", "-o", out}, args...))
 	res := runResult{code: code, out: stdout.String(), errOut: stderr.String()}
-	if _, err := os.Stat(out); err == nil {
-		rep, err := report.ReadFile(out)
+	if raw, err := os.ReadFile(out); err == nil {
+		rep, err := report.Decode(bytes.NewReader(raw))
 		if err != nil {
 			t.Fatalf("the run wrote a report that does not read back: %v", err)
 		}
-		res.rep = rep
+		res.rep, res.raw = rep, raw
 	}
 	return res
+}
+
+// wantExit is the exit code a finished run must give when want is what its
+// results call for: 3 instead when its report shows that the generator fell
+// behind. That depends on how busy the machine was, so the test checks
+// that the code agrees with the report rather than assume a quiet machine.
+func wantExit(res runResult, want int) int {
+	if res.rep == nil || want == ExitUsage || want == ExitInterrupted {
+		return want
+	}
+	if untrusted, _ := slo.Untrusted(res.rep.Aggregate); untrusted {
+		return ExitUntrusted
+	}
+	return want
 }
 
 // writeScript writes a script into a temporary folder and returns its path.
 func writeScript(t *testing.T, content string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "script.yml")
-	writeFile(t, p, content)
+	mustWrite(t, p, content)
 	return p
 }
 
@@ -127,9 +148,13 @@ func TestRunEndToEnd(t *testing.T) {
 	var h hits
 	srv := itemsServer(t, &h)
 	script := writeScript(t, tinyScript(srv.URL, 5, ""))
+	dir := t.TempDir()
+	junitPath, mdPath, ghPath := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "summary.md"), filepath.Join(dir, "step-summary.md")
+	mustWrite(t, ghPath, "earlier step\n")
 
-	res := execRun(t, nil, nil, script, "--period", "200ms")
-	if res.code != ExitOK {
+	res := execRun(t, map[string]string{"GITHUB_STEP_SUMMARY": ghPath}, nil, "", script, "--period", "200ms",
+		"--junit", junitPath, "--summary-md", mdPath)
+	if res.code != wantExit(res, ExitOK) {
 		t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", res.code, res.out, res.errOut)
 	}
 	if got, want := h.count("GET /items"), 5; got != want {
@@ -176,6 +201,52 @@ func TestRunEndToEnd(t *testing.T) {
 	if !strings.Contains(res.out, "http.requests") {
 		t.Errorf("console summary does not mention http.requests:\n%s", res.out)
 	}
+
+	// The other outputs: JUnit parses with one suite, the markdown summary
+	// is written and appended to the GitHub step summary.
+	var suites struct {
+		Suites []struct {
+			Tests int `xml:"tests,attr"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(mustRead(t, junitPath), &suites); err != nil || len(suites.Suites) != 1 || suites.Suites[0].Tests == 0 {
+		t.Errorf("junit: %v, %+v; want one suite with test cases", err, suites)
+	}
+	md := string(mustRead(t, mdPath))
+	if !strings.HasPrefix(md, "## primeload") {
+		t.Errorf("summary-md does not start with its heading:\n%s", md)
+	}
+	if got := string(mustRead(t, ghPath)); got != "earlier step\n"+md {
+		t.Errorf("GITHUB_STEP_SUMMARY = %q, want the earlier content followed by the summary", got)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestRunOutputFolderMissing(t *testing.T) {
+	t.Parallel()
+	var h hits
+	srv := itemsServer(t, &h)
+	missing := filepath.Join(t.TempDir(), "no", "such")
+	res := execRun(t, nil, nil, filepath.Join(missing, "r.json"), writeScript(t, tinyScript(srv.URL, 1, "")), "--junit", filepath.Join(missing, "j.xml"))
+	if res.code != ExitUsage {
+		t.Fatalf("exit %d, want %d", res.code, ExitUsage)
+	}
+	for _, want := range []string{"r.json", "j.xml", "does not exist"} {
+		if !strings.Contains(res.errOut, want) {
+			t.Errorf("stderr does not mention %q:\n%s", want, res.errOut)
+		}
+	}
+	if n := len(h.paths); n != 0 {
+		t.Errorf("the target saw requests although the run could not write its report: %v", h.paths)
+	}
 }
 
 func TestRunVarsAndEnvironment(t *testing.T) {
@@ -199,8 +270,8 @@ scenarios:
           url: "/items/{{ item }}"
 `)
 	env := map[string]string{"PRIMELOAD_TARGET": srv.URL, "API_TOKEN": "s3cret"}
-	res := execRun(t, env, nil, script, "--var", "item=7")
-	if res.code != ExitOK {
+	res := execRun(t, env, nil, "", script, "--var", "item=7")
+	if res.code != wantExit(res, ExitOK) {
 		t.Fatalf("exit %d, want 0\nstderr:\n%s", res.code, res.errOut)
 	}
 	if got := h.count("GET /items/7"); got != 2 {
@@ -259,7 +330,7 @@ scenarios:
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			res := execRun(t, nil, nil, writeScript(t, tt.script))
+			res := execRun(t, nil, nil, "", writeScript(t, tt.script))
 			if res.code != ExitUsage {
 				t.Fatalf("exit %d, want %d\nstderr:\n%s", res.code, ExitUsage, res.errOut)
 			}
@@ -282,6 +353,8 @@ func TestRunExitCodes(t *testing.T) {
 		extra string // appended to config
 		flow  string
 		want  int
+		// counters the report must hold whatever the exit code
+		counters map[string]int64
 	}{
 		{
 			name: "failed expectation exits 21",
@@ -290,7 +363,8 @@ func TestRunExitCodes(t *testing.T) {
           expect:
             - statusCode: 201
 `,
-			want: ExitExpect,
+			want:     ExitExpect,
+			counters: map[string]int64{"plugins.expect.failed": 3, "vusers.failed": 3},
 		},
 		{
 			name: "breached SLO exits 1",
@@ -315,7 +389,8 @@ func TestRunExitCodes(t *testing.T) {
           expect:
             - statusCode: 404
 `,
-			want: ExitSLO,
+			want:     ExitSLO,
+			counters: map[string]int64{"plugins.expect.failed": 3, "http.codes.200": 3},
 		},
 		{
 			name: "SLOs that hold exit 0",
@@ -346,8 +421,8 @@ func TestRunExitCodes(t *testing.T) {
 `+tt.extra+`scenarios:
   - flow:
 `+tt.flow)
-			res := execRun(t, nil, nil, script)
-			if res.code != tt.want {
+			res := execRun(t, nil, nil, "", script)
+			if res.code != wantExit(res, tt.want) {
 				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", res.code, tt.want, res.out, res.errOut)
 			}
 			if res.rep == nil {
@@ -355,6 +430,11 @@ func TestRunExitCodes(t *testing.T) {
 			}
 			if got := res.rep.Aggregate.Counters["http.requests"]; got != 3 {
 				t.Errorf("http.requests = %d, want 3", got)
+			}
+			for name, want := range tt.counters {
+				if got := res.rep.Aggregate.Counters[name]; got != want {
+					t.Errorf("%s = %d, want %d", name, got, want)
+				}
 			}
 			if len(res.rep.Script.Ensure.Thresholds)+len(res.rep.Script.Ensure.Conditions) > 0 {
 				if len(res.rep.SLO) == 0 || res.rep.Passed == nil || *res.rep.Passed != (tt.want != ExitSLO) {
@@ -370,14 +450,11 @@ func TestRunExitCodes(t *testing.T) {
 
 func TestRunInterrupted(t *testing.T) {
 	t.Parallel()
-	first := make(chan struct{})
-	var once sync.Once
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		once.Do(func() { close(first) })
 		w.Write([]byte(`{}`))
 	}))
 	t.Cleanup(srv.Close)
-	// A minute of load that the test cuts short after the first response.
+	// A minute of load that the test cuts short once a period is on disk.
 	script := writeScript(t, `config:
   target: "`+srv.URL+`"
   phases:
@@ -388,27 +465,62 @@ scenarios:
       - get:
           url: "/"
 `)
+	out := filepath.Join(t.TempDir(), "report.json")
 	sigs := make(chan os.Signal, 1)
+	midRun := make(chan *report.Report, 1)
 	go func() {
-		<-first
+		// The report on disk after a period is what a SIGKILL would leave.
+		midRun <- waitForReport(t, out, func(r *report.Report) bool { return r.Aggregate.Counters["http.requests"] > 0 })
 		sigs <- os.Interrupt
 	}()
-	res := execRun(t, nil, sigs, script, "--grace", "2s")
+	res := execRun(t, nil, sigs, out, script, "--grace", "2s", "--period", "200ms")
 	if res.code != ExitInterrupted {
 		t.Fatalf("exit %d, want %d\nstderr:\n%s", res.code, ExitInterrupted, res.errOut)
 	}
+	mid := <-midRun
+	if mid == nil {
+		t.Fatal("no complete report appeared on disk while the run was going")
+	}
+	if !mid.Aborted || len(mid.Intermediate) == 0 || len(mid.Expected) != 1 || mid.Expected[0].Expected != 1200 {
+		t.Errorf("mid-run report: aborted=%v, %d periods, expected %+v; want aborted (until the final write), a period, 1200 expected", mid.Aborted, len(mid.Intermediate), mid.Expected)
+	}
 	if res.rep == nil {
-		t.Fatal("an interrupted run wrote no report")
+		t.Fatal("an interrupted run wrote no final report")
 	}
 	if !res.rep.Aborted {
-		t.Error("report not marked aborted")
+		t.Error("final report not marked aborted")
 	}
-	if got := res.rep.Aggregate.Counters["http.requests"]; got < 1 || got >= 1200 {
-		t.Errorf("http.requests = %d, want at least the one seen before the interrupt and fewer than the full 1200", got)
+	got := res.rep.Aggregate.Counters["http.requests"]
+	if got < mid.Aggregate.Counters["http.requests"] || got >= 1200 {
+		t.Errorf("http.requests = %d, want at least the %d on disk before the interrupt and fewer than the full 1200", got, mid.Aggregate.Counters["http.requests"])
+	}
+	if c := res.rep.Expected[0].Created; c != res.rep.Aggregate.Counters["vusers.created"] || c >= 1200 {
+		t.Errorf("expected[0].created = %d, want vusers.created (%d) and fewer than 1200", c, res.rep.Aggregate.Counters["vusers.created"])
 	}
 	if !strings.Contains(res.errOut, "no new arrivals") {
 		t.Errorf("stderr does not say what the interrupt does:\n%s", res.errOut)
 	}
+}
+
+// waitForReport polls path until a report there satisfies ok, for at most a
+// minute; nil if none did. Reading while the run rewrites it also checks
+// that every write is atomic: a torn file would fail to decode.
+func waitForReport(t *testing.T, path string, ok func(*report.Report) bool) *report.Report {
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(path); err == nil {
+			r, err := report.ReadFile(path)
+			if err != nil {
+				t.Errorf("report on disk mid-run does not read: %v", err)
+				return nil
+			}
+			if ok(r) {
+				return r
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return nil
 }
 
 func TestExitFor(t *testing.T) {
@@ -430,5 +542,54 @@ func TestExitFor(t *testing.T) {
 		if got := exitFor(tt.aborted, tt.untrusted, tt.slo, tt.expect); got != tt.want {
 			t.Errorf("exitFor(aborted=%v, untrusted=%v, slo=%v, expect=%v) = %d, want %d", tt.aborted, tt.untrusted, tt.slo, tt.expect, got, tt.want)
 		}
+	}
+}
+
+func TestRunWithTarget(t *testing.T) {
+	t.Parallel()
+	// The seed's own script, its quick environment cut to two seconds so
+	// the test stays short: what a newcomer's first command runs.
+	raw, err := os.ReadFile(filepath.Join("..", "examples", "seed-load-test.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	quick := doc["config"].(map[string]any)["environments"].(map[string]any)["quick"].(map[string]any)
+	quick["phases"] = []any{map[string]any{"duration": 2, "arrivalRate": 5, "name": "short"}}
+	short, err := yaml.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := execRun(t, nil, nil, "", writeScript(t, string(short)), "--with-target", "-e", "quick")
+	if res.code != wantExit(res, ExitOK) {
+		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", res.code, wantExit(res, ExitOK), res.out, res.errOut)
+	}
+	rep := res.rep
+	if rep == nil {
+		t.Fatal("no report written")
+	}
+	c := rep.Aggregate.Counters
+	if c["vusers.created"] != 10 || c["vusers.failed"] != 0 || c["http.requests"] == 0 || c["http.responses"] != c["http.requests"] {
+		t.Errorf("vusers.created=%d failed=%d, requests=%d responses=%d; want 10 created, none failed, every request answered",
+			c["vusers.created"], c["vusers.failed"], c["http.requests"], c["http.responses"])
+	}
+	for name, v := range c {
+		if strings.HasPrefix(name, "errors.") {
+			t.Errorf("%s = %d: the in-process target must answer every request", name, v)
+		}
+	}
+	// API_TOKEN reached the script: only the seed's random-user login is refused.
+	if c["http.codes.401"] != c["plugins.metrics-by-endpoint.POST /api/auth/login/.codes.401"] {
+		t.Errorf("%d responses were 401 but only %d came from the login with a random user: the token did not reach the script",
+			c["http.codes.401"], c["plugins.metrics-by-endpoint.POST /api/auth/login/.codes.401"])
+	}
+	if !strings.HasPrefix(rep.Target, "http://127.0.0.1:") {
+		t.Errorf("report target %q is not the in-process loopback target", rep.Target)
+	}
+	if regexp.MustCompile(`primeload-[0-9a-f]{8}-`).Match(res.raw) {
+		t.Error("the report contains the API token")
 	}
 }
