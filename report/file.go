@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -136,7 +137,10 @@ func jsonError(data []byte, err error) error {
 	case errors.As(err, &syn):
 		return fmt.Errorf("%s: invalid JSON: %w", position(data, syn.Offset), err)
 	case errors.As(err, &typ):
-		return fmt.Errorf("%s: field %q: got JSON %s, want %s", position(data, typ.Offset), typ.Field, typ.Value, typ.Type)
+		// Inside a period the offset is relative to the period, so name the
+		// field, which is exact, rather than a position.
+		field := strings.ReplaceAll(typ.Field, "plain.", "")
+		return fmt.Errorf("field %q: got JSON %s, want %s", field, typ.Value, typ.Type)
 	}
 	return fmt.Errorf("decode report: %w", err)
 }
@@ -226,4 +230,27 @@ func (m *Metrics) Endpoints() []string {
 // Duration is the length of the period.
 func (m *Metrics) Duration() time.Duration {
 	return time.Duration(m.PeriodEnd-m.Period) * time.Millisecond
+}
+
+// UnmarshalJSON reads a period as written by primeload or by Artillery,
+// whose intermediate periods carry "period" as a string of milliseconds.
+func (m *Metrics) UnmarshalJSON(b []byte) error {
+	type plain Metrics // without this method, so decoding does not recurse
+	aux := struct {
+		*plain
+		Period json.RawMessage `json:"period"`
+	}{plain: (*plain)(m)}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return err
+	}
+	raw := string(aux.Period)
+	if raw == "" || raw == "null" {
+		return nil
+	}
+	p, err := strconv.ParseInt(strings.Trim(raw, `"`), 10, 64)
+	if err != nil {
+		return fmt.Errorf("period %s: want milliseconds since the epoch", raw)
+	}
+	m.Period = p
+	return nil
 }

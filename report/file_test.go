@@ -97,7 +97,8 @@ func TestDecodeRejects(t *testing.T) {
 		{"empty", "", "empty input"},
 		{"truncated JSON", good.String()[:good.Len()/2], "truncated JSON"},
 		{"not JSON", "<html>", "line 1, column 1: invalid JSON"},
-		{"wrong type", `{"aggregate": {"counters": {"http.requests": "ten"}}}`, `line 1, column 50: field "aggregate.counters": got JSON string, want int64`},
+		{"wrong type", `{"aggregate": {"counters": {"http.requests": "ten"}}}`, `field "aggregate.counters": got JSON string, want int64`},
+		{"wrong type at the top", `{"aggregate": {}, "aborted": "yes"}`, `field "aborted": got JSON string, want bool`},
 		{"no aggregate", `{"intermediate": []}`, `missing "aggregate"`},
 		{"trailing data", good.String() + "{}", "unexpected data after the report's JSON object"},
 		{"histogram not base64", replace(enc, "!!!not base64!!!"), `histogram "http.response_time": histogram is not base64`},
@@ -106,6 +107,7 @@ func TestDecodeRejects(t *testing.T) {
 		{"histogram disagrees with summary", replace(enc, string(otherEnc)), "holds 1 values but its summary counts 100"},
 		{"negative counter", `{"aggregate": {"counters": {"http.requests": -1}}}`, `counter "http.requests" is negative`},
 		{"null period", `{"aggregate": {}, "intermediate": [null]}`, "intermediate[0]: null period"},
+		{"period not a number", `{"aggregate": {"period": "soon"}}`, `period "soon": want milliseconds since the epoch`},
 		{"reversed bounds", `{"aggregate": {"period": 10, "periodEnd": 5}}`, "periodEnd 5 is before period 10"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -123,13 +125,17 @@ func TestDecodeReadsArtilleryReport(t *testing.T) {
 	in := `{"aggregate": {"counters": {"http.requests": 20, "http.codes.200": 20},
 		"rates": {"http.request_rate": 2}, "firstMetricAt": 1700000000000, "lastMetricAt": 1700000010000,
 		"period": 1700000000000, "summaries": {"http.response_time": {"min": 1, "max": 9, "count": 20, "p99": 8.9}},
-		"histograms": {"http.response_time": {"min": 1, "max": 9, "count": 20, "p99": 8.9}}}, "intermediate": []}`
+		"histograms": {"http.response_time": {"min": 1, "max": 9, "count": 20, "p99": 8.9}}},
+		"intermediate": [{"counters": {"http.requests": 20}, "period": "1700000000000", "lastMetricAt": 1700000009000}]}`
 	r, err := Decode(strings.NewReader(in))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if v, ok := r.Aggregate.Lookup("http.response_time.p99"); !ok || v != 8.9 {
 		t.Errorf("p99 = %v, %v; want 8.9", v, ok)
+	}
+	if m := r.Intermediate[0]; m.Period != 1700000000000 || m.PeriodEnd != 1700000009000 {
+		t.Errorf("intermediate bounds = %d..%d, want the string period read and the end taken from lastMetricAt", m.Period, m.PeriodEnd)
 	}
 }
 
