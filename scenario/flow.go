@@ -220,7 +220,9 @@ func (l *loader) loop(n *yaml.Node, path string, keys map[string]pair, stepPath 
 		l.errorf(l.deref(n), path, "a loop needs count or over; a loop without either would never end")
 	}
 	// Captures inside the body count for steps after the loop too.
+	sc.loops++
 	lp.Steps = l.flow(n, path, sc)
+	sc.loops--
 	return lp
 }
 
@@ -262,6 +264,15 @@ func (l *loader) request(n *yaml.Node, path, method string, sc *scope) *Request 
 					rn, rp := l.findRef(p.v, ref, fp)
 					l.checkRefs(MustCompile("{{ "+ref+" }}"), rn, rp, sc)
 				}
+			}
+			if sc.loops == 0 {
+				reported := false
+				v.Templates(func(t *Template) {
+					if _, ok := t.loopOffset(); ok && !reported {
+						reported = true
+						l.errorf(l.deref(p.v), fp, "$loopCount and $loopElement only have a value inside a loop's steps")
+					}
+				})
 			}
 			r.JSON = v
 		case "body":

@@ -651,6 +651,10 @@ func (l *loader) checkRefs(t *Template, n *yaml.Node, path string, sc *scope) {
 	if t == nil {
 		return
 	}
+	if off, ok := t.loopOffset(); ok && sc.loops == 0 {
+		l.errs = append(l.errs, &Error{Pos: l.posAt(n, off), Field: path,
+			Message: "$loopCount and $loopElement only have a value inside a loop's steps"})
+	}
 	for _, name := range t.Refs() {
 		if sc.has(name) {
 			continue
@@ -665,7 +669,10 @@ func (l *loader) checkRefs(t *Template, n *yaml.Node, path string, sc *scope) {
 }
 
 // scope is the set of variable names defined at a point of a flow.
-type scope struct{ set map[string]bool }
+type scope struct {
+	set   map[string]bool
+	loops int // how many loops enclose this point, for $loopCount and $loopElement
+}
 
 func newScope() *scope { return &scope{set: map[string]bool{}} }
 
@@ -673,6 +680,7 @@ func (s *scope) define(name string)   { s.set[name] = true }
 func (s *scope) has(name string) bool { return s.set[name] }
 func (s *scope) clone() *scope {
 	c := newScope()
+	c.loops = s.loops
 	for k := range s.set {
 		c.set[k] = true
 	}

@@ -334,6 +334,16 @@ func (t *Template) refOffset(name string) int {
 	return 0
 }
 
+// loopOffset is where the first $loopCount or $loopElement starts.
+func (t *Template) loopOffset() (int, bool) {
+	for _, p := range t.parts {
+		if p.expr != nil && (p.expr.kind == exprLoopCount || p.expr.kind == exprLoopElement) {
+			return p.off, true
+		}
+	}
+	return 0, false
+}
+
 // AppendTo renders into dst and returns the extended slice.
 func (t *Template) AppendTo(dst []byte, c *Context) []byte {
 	return t.appendParts(dst, c, false)
