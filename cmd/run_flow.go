@@ -48,12 +48,12 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 	}
 
 	if o.DebugAddr != "" {
-		stop, err := startDebug(ctx, o.DebugAddr)
+		addr, stop, err := startDebug(ctx, o.DebugAddr)
 		if err != nil {
 			return usageError(s, err)
 		}
 		defer stop()
-		fmt.Fprintf(s.Err, "pprof on http://%s/debug/pprof/\n", o.DebugAddr)
+		fmt.Fprintf(s.Err, "pprof on http://%s/debug/pprof/\n", addr)
 	}
 	env := s.LookupEnv
 	targetURL := o.Target

@@ -593,3 +593,42 @@ func TestRunWithTarget(t *testing.T) {
 		t.Error("the report contains the API token")
 	}
 }
+
+func TestRunSegmentsAndStartAt(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name                  string
+		args                  []string
+		env                   map[string]string
+		wantCreated, wantMiss int64
+		wantSegment           string
+	}{
+		{name: "segment 2 of 4 sends a quarter", args: []string{"--segment", "2/4"}, wantCreated: 2, wantSegment: "2/4"},
+		{name: "indexed job picks segment 4", args: []string{"--segments", "4"}, env: map[string]string{"JOB_COMPLETION_INDEX": "3"}, wantCreated: 2, wantSegment: "4/4"},
+		// An hour late: the whole schedule is over, every arrival is
+		// missed and none is sent in a burst.
+		{name: "start long past joins nothing", args: []string{"--start-at", time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)}, wantMiss: 8},
+		{name: "start in the future waits and sends all", args: []string{"--start-at", "+500ms"}, wantCreated: 8},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var h hits
+			srv := itemsServer(t, &h)
+			res := execRun(t, tt.env, nil, "", append([]string{writeScript(t, tinyScript(srv.URL, 8, ""))}, tt.args...)...)
+			if res.code != wantExit(res, ExitOK) {
+				t.Fatalf("exit %d\nstderr:\n%s", res.code, res.errOut)
+			}
+			rep := res.rep
+			if got := rep.Aggregate.Counters["vusers.created"]; got != tt.wantCreated {
+				t.Errorf("vusers.created = %d, want %d", got, tt.wantCreated)
+			}
+			if got := int64(h.count("GET /items")); got != tt.wantCreated {
+				t.Errorf("server saw %d first requests, want %d", got, tt.wantCreated)
+			}
+			if rep.MissedArrivals != tt.wantMiss || rep.Segment != tt.wantSegment {
+				t.Errorf("missed %d, segment %q; want %d, %q", rep.MissedArrivals, rep.Segment, tt.wantMiss, tt.wantSegment)
+			}
+		})
+	}
+}
