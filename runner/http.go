@@ -279,15 +279,18 @@ func (v *vu) build(req *fasthttp.Request, r *scenario.Request) {
 	tc := &v.tc
 	bufp := v.e.http.bufs.Get().(*[]byte)
 	defer v.e.http.bufs.Put(bufp)
-	u := r.URL.AppendTo((*bufp)[:0], tc)
-	if !bytes.HasPrefix(u, []byte("http://")) && !bytes.HasPrefix(u, []byte("https://")) {
-		rel := len(u)
-		u = append(u, v.e.target...)
-		if rel > 0 && u[0] != '/' {
-			u = append(u, '/')
-		}
-		// The rendered path went first; move it behind the target.
-		u = append(u, u[:rel]...)[rel:]
+	// Most URLs are paths: render them behind the target in one buffer and
+	// move the rare absolute URL to the front afterwards.
+	t := len(v.e.target)
+	u := append((*bufp)[:0], v.e.target...)
+	u = r.URL.AppendTo(u, tc)
+	switch path := u[t:]; {
+	case bytes.HasPrefix(path, []byte("http://")) || bytes.HasPrefix(path, []byte("https://")):
+		u = u[:copy(u, path)]
+	case len(path) > 0 && path[0] != '/':
+		u = append(u, 0)
+		copy(u[t+1:], u[t:])
+		u[t] = '/'
 	}
 	if len(r.QS) > 0 {
 		sep := byte('?')

@@ -775,3 +775,24 @@ func TestRunTLSVerification(t *testing.T) {
 		}
 	}
 }
+
+func TestRunURLJoin(t *testing.T) {
+	t.Parallel()
+	got := make(chan string, 1)
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request) { got <- r.URL.RequestURI() })
+	tests := []struct {
+		target, url, want string
+	}{
+		{srv.URL, "/a/b?c=1", "/a/b?c=1"},
+		{srv.URL + "/api", "/items", "/api/items"},
+		{srv.URL + "/api/", "items", "/api/items"},
+		{"http://127.0.0.1:9", srv.URL + "/absolute", "/absolute"}, // an absolute URL ignores the target
+		{srv.URL, "", "/"},
+	}
+	for _, tt := range tests {
+		run(t, newScript(tt.target, []scenario.Phase{count(1, 10*time.Millisecond)}, []scenario.Step{get(tt.url)}), Options{})
+		if g := <-got; g != tt.want {
+			t.Errorf("target %q + url %q requested %q, want %q", tt.target, tt.url, g, tt.want)
+		}
+	}
+}

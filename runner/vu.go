@@ -33,6 +33,7 @@ type vu struct {
 	tc    scenario.Context
 	shard *shard
 	jar   lazyJar
+	pcg   rand.PCG // the source of tc.Rand, kept inline to save an allocation
 	// captured collects the before flow's captures; nil for other users.
 	captured map[string]any
 }
@@ -45,8 +46,9 @@ func (e *engine) newVU(key int64, closed bool) *vu {
 	if closed {
 		seed ^= closedSeedSalt
 	}
-	r := rand.New(rand.NewPCG(seed, uint64(key)))
 	v := &vu{e: e, shard: &e.shards[int(uint64(key)%uint64(len(e.shards)))]}
+	v.pcg.Seed(seed, uint64(key))
+	r := rand.New(&v.pcg)
 	v.tc = scenario.Context{
 		Vars:        e.initialVars(key, r),
 		Env:         e.opts.Env,
