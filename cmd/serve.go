@@ -1,17 +1,265 @@
 package cmd
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/primeload/primeload/target"
+	"github.com/primeload/primeload/target/cache"
+	"github.com/primeload/primeload/target/logistics"
+	"github.com/primeload/primeload/target/memstore"
+	"github.com/primeload/primeload/target/pgstore"
 )
 
-// TODO(owner of this command): replace this placeholder.
+// ServeOptions is everything `primeload serve` needs, resolved from flags,
+// the PRIMELOAD_* environment and primeload.yaml.
+type ServeOptions struct {
+	Addr          string // loopback host:port to listen on
+	Store         string // memory or postgres
+	DatabaseURL   string // for the postgres store
+	Cache         string // none, memory or redis
+	RedisURL      string // for the redis cache
+	SeedRows      int    // synthetic goods to start with
+	DBMaxConns    int    // PostgreSQL pool size
+	Token         string // fixed bearer token accepted besides issued ones
+	Latency       time.Duration
+	LatencyJitter time.Duration
+	ErrorRate     float64
+}
+
 func newServeCmd(s *State) *cobra.Command {
-	return &cobra.Command{
-		Use: "serve",
-		RunE: func(*cobra.Command, []string) error {
-			return &ExitError{Code: ExitUsage, Err: errors.New("serve: not built yet")}
+	return newServeCmdF(s, func(ctx context.Context, opts *ServeOptions) error {
+		return runServe(ctx, s, opts)
+	})
+}
+
+// newServeCmdF builds the serve command with runF doing the work, so tests
+// can check flag parsing without starting a server.
+func newServeCmdF(s *State, runF func(context.Context, *ServeOptions) error) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "serve",
+		Short: "Run PRIMEPRE, the reference logistics API, as a target to load test",
+		Long: `Serve PRIMEPRE, the logistics backend of the seed course, on a loopback
+address: goods received, tracking updates, dashboard stats, token login.
+The memory store needs no set-up; --store postgres and --cache redis use
+the real services, as the course's lessons on indexes and caching do.
+
+Log in as demo / demo-pass for a token, or fix one with --token
+(PRIMELOAD_TOKEN) so scripts can send Bearer {{ $processEnvironment.API_TOKEN }}.
+Every flag is also a PRIMELOAD_* variable (--database-url is
+PRIMELOAD_DATABASE_URL). Ctrl-C or SIGTERM stops accepting, drains
+in-flight requests and exits 0.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			opts, err := serveOptions(s, c)
+			if err != nil {
+				return &ExitError{Code: ExitUsage, Err: err}
+			}
+			return runF(c.Context(), opts)
 		},
 	}
+	f := c.Flags()
+	f.String("addr", "127.0.0.1:8080", "loopback `HOST:PORT` to listen on")
+	f.String("store", "memory", "where goods live: memory or postgres")
+	f.String("database-url", "", "PostgreSQL `URL` for --store postgres (postgres://user@127.0.0.1:5432/db)")
+	f.String("cache", "memory", "response cache: none, memory or redis")
+	f.String("redis-url", "", "Redis `URL` for --cache redis (redis://127.0.0.1:6379/0)")
+	f.Int("seed-rows", target.DefaultSeedRows, "synthetic goods to start with (postgres: only into an empty table)")
+	f.Int("db-max-conns", 10, "PostgreSQL connection pool size")
+	f.String("token", "", "fixed bearer `TOKEN` accepted besides those login issues")
+	f.Duration("latency", 0, "added to every /api/ response, e.g. 20ms")
+	f.Duration("latency-jitter", 0, "the added latency varies by ± this much")
+	f.Float64("error-rate", 0, "share of /api/ requests answered 503, 0 to 1 (e.g. 0.01)")
+	return c
+}
+
+// serveOptions resolves and checks the options, reporting every problem at once.
+func serveOptions(s *State, c *cobra.Command) (*ServeOptions, error) {
+	st, err := loadSettings(s, c.Flags(), "")
+	if err != nil {
+		return nil, err
+	}
+	o := &ServeOptions{
+		Addr:        st.String("addr"),
+		Store:       st.String("store"),
+		DatabaseURL: st.String("database-url"),
+		Cache:       st.String("cache"),
+		RedisURL:    st.String("redis-url"),
+		Token:       st.String("token"),
+	}
+	var errs []error
+	collect := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	o.SeedRows, err = st.Int("seed-rows")
+	collect(err)
+	if err == nil && (o.SeedRows < 0 || o.SeedRows > 10_000_000) {
+		collect(st.errorf("seed-rows", "%d is out of range (0 to 10000000)", o.SeedRows))
+	}
+	o.DBMaxConns, err = st.Int("db-max-conns")
+	collect(err)
+	if err == nil && (o.DBMaxConns < 1 || o.DBMaxConns > 1000) {
+		collect(st.errorf("db-max-conns", "%d is out of range (1 to 1000)", o.DBMaxConns))
+	}
+	o.Latency, err = st.Duration("latency")
+	collect(err)
+	if err == nil && o.Latency < 0 {
+		collect(st.errorf("latency", "%s is negative", o.Latency))
+	}
+	o.LatencyJitter, err = st.Duration("latency-jitter")
+	collect(err)
+	if err == nil && o.LatencyJitter < 0 {
+		collect(st.errorf("latency-jitter", "%s is negative", o.LatencyJitter))
+	}
+	o.ErrorRate, err = strconv.ParseFloat(strings.TrimSpace(st.String("error-rate")), 64)
+	if err != nil || !(o.ErrorRate >= 0 && o.ErrorRate <= 1) {
+		collect(st.errorf("error-rate", "%q is not a share from 0 to 1 (e.g. 0.01)", st.String("error-rate")))
+	}
+	switch o.Store {
+	case "memory":
+	case "postgres":
+		if o.DatabaseURL == "" {
+			collect(fmt.Errorf("%s postgres needs --database-url or PRIMELOAD_DATABASE_URL", st.source("store")))
+		}
+	default:
+		collect(st.errorf("store", "%q is not a store (use memory or postgres)", o.Store))
+	}
+	switch o.Cache {
+	case "none", "memory":
+	case "redis":
+		if o.RedisURL == "" {
+			collect(fmt.Errorf("%s redis needs --redis-url or PRIMELOAD_REDIS_URL", st.source("cache")))
+		}
+	default:
+		collect(st.errorf("cache", "%q is not a cache (use none, memory or redis)", o.Cache))
+	}
+	if err := loopbackAddr(o.Addr); err != nil {
+		collect(st.errorf("addr", "%v", err))
+	}
+	return o, errors.Join(errs...)
+}
+
+// loopbackAddr refuses addresses other machines could reach: the reference
+// target has a published demo password and exists to be hammered locally.
+func loopbackAddr(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not HOST:PORT", addr)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("%q is not a loopback address (use 127.0.0.1:PORT, [::1]:PORT or localhost:PORT)", addr)
+	}
+	return nil
+}
+
+// runServe serves until ctx ends or a signal arrives, then drains.
+func runServe(ctx context.Context, s *State, o *ServeOptions) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	log := slog.New(slog.NewTextHandler(s.Err, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+	// Listen first, so a busy port fails before a long seed.
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", o.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", o.Addr, err)
+	}
+	defer ln.Close()
+
+	store, storeInfo, closeStore, err := openServeStore(ctx, s, o)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	c, closeCache, err := openServeCache(ctx, o, log)
+	if err != nil {
+		return err
+	}
+	defer closeCache()
+
+	srv, err := target.New(target.Config{
+		Store: store, Cache: c, Token: o.Token,
+		Latency: o.Latency, LatencyJitter: o.LatencyJitter, ErrorRate: o.ErrorRate, Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(s.Out, "PRIMEPRE reference target on %s (store %s, cache %s)\n", base, storeInfo, o.Cache)
+	fmt.Fprintf(s.Out, "Get a token:\n  curl -s -X POST %s/api/auth/login/ -H 'Content-Type: application/json' -d '{\"username\":%q,\"password\":%q}'\n",
+		base, target.DemoUser, target.DemoPassword)
+	if o.Token != "" {
+		fmt.Fprintln(s.Out, "The fixed token from --token / PRIMELOAD_TOKEN is accepted too: export API_TOKEN with it for scripts.")
+	} else {
+		fmt.Fprintln(s.Out, "Or fix one with --token (PRIMELOAD_TOKEN) and export API_TOKEN with it for scripts.")
+	}
+	fmt.Fprintf(s.Out, "Health %s/healthz, readiness %s/readyz, Prometheus %s/metrics. Ctrl-C drains and stops.\n", base, base, base)
+
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		select {
+		case sig := <-s.Signals:
+			fmt.Fprintf(s.Err, "primeload: %s: draining in-flight requests\n", sig)
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	err = srv.Serve(ctx, ln)
+	cancel()
+	<-watched
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(s.Out, "stopped")
+	return nil
+}
+
+func openServeStore(ctx context.Context, s *State, o *ServeOptions) (target.Store, string, func(), error) {
+	if o.Store == "memory" {
+		return memstore.New(logistics.Generate(o.SeedRows, time.Now(), 1)),
+			fmt.Sprintf("memory with %d goods", o.SeedRows), func() {}, nil
+	}
+	ps, err := pgstore.Open(ctx, pgstore.Config{URL: o.DatabaseURL, MaxConns: int32(o.DBMaxConns)})
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("open postgres store: %w", err)
+	}
+	n, err := ps.Seed(ctx, o.SeedRows, time.Now())
+	if err != nil {
+		ps.Close()
+		return nil, "", nil, err
+	}
+	info := fmt.Sprintf("postgres, pool of %d, existing goods kept", o.DBMaxConns)
+	if n > 0 {
+		info = fmt.Sprintf("postgres, pool of %d, %d goods loaded", o.DBMaxConns, n)
+	}
+	return ps, info, ps.Close, nil
+}
+
+func openServeCache(ctx context.Context, o *ServeOptions, log *slog.Logger) (target.Cache, func(), error) {
+	switch o.Cache {
+	case "memory":
+		return cache.NewMemory(0, nil), func() {}, nil
+	case "redis":
+		rc, err := cache.NewRedis(o.RedisURL, "primepre:")
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := rc.Ping(ctx); err != nil {
+			// Not fatal: the target answers from the store and uses Redis once it is up.
+			log.Warn("redis unreachable at start, answering from the store until it is up", "err", err)
+		}
+		return rc, func() { rc.Close() }, nil
+	}
+	return nil, func() {}, nil
 }

@@ -1,0 +1,194 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"reflect"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// parseServe runs the serve command's flag handling only, returning the
+// options runF received or the error.
+func parseServe(t *testing.T, args []string, env map[string]string) (*ServeOptions, error) {
+	t.Helper()
+	var got *ServeOptions
+	s := TestState(&bytes.Buffer{}, &bytes.Buffer{}, env)
+	c := newServeCmdF(s, func(_ context.Context, o *ServeOptions) error {
+		got = o
+		return nil
+	})
+	c.SetArgs(args)
+	c.SetOut(&bytes.Buffer{})
+	c.SetErr(&bytes.Buffer{})
+	err := c.ExecuteContext(context.Background())
+	return got, err
+}
+
+func TestServeOptions(t *testing.T) {
+	t.Parallel()
+	defaults := ServeOptions{Addr: "127.0.0.1:8080", Store: "memory", Cache: "memory", SeedRows: 10_000, DBMaxConns: 10}
+	with := func(f func(*ServeOptions)) ServeOptions { o := defaults; f(&o); return o }
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		want    ServeOptions
+		wantErr []string
+	}{
+		{name: "defaults", want: defaults},
+		{
+			name: "every flag",
+			args: []string{"--addr", "[::1]:9000", "--store", "postgres", "--database-url", "postgres://u@127.0.0.1/db",
+				"--cache", "redis", "--redis-url", "redis://127.0.0.1:6379/1", "--seed-rows", "100000", "--db-max-conns", "20",
+				"--token", "secret", "--latency", "20ms", "--latency-jitter", "5ms", "--error-rate", "0.01"},
+			want: ServeOptions{Addr: "[::1]:9000", Store: "postgres", DatabaseURL: "postgres://u@127.0.0.1/db", Cache: "redis",
+				RedisURL: "redis://127.0.0.1:6379/1", SeedRows: 100_000, DBMaxConns: 20, Token: "secret",
+				Latency: 20 * time.Millisecond, LatencyJitter: 5 * time.Millisecond, ErrorRate: 0.01},
+		},
+		{
+			name: "environment",
+			env: map[string]string{"PRIMELOAD_DATABASE_URL": "postgres://env@127.0.0.1/db", "PRIMELOAD_REDIS_URL": "redis://127.0.0.1:6379/2",
+				"PRIMELOAD_TOKEN": "envtok", "PRIMELOAD_STORE": "postgres", "PRIMELOAD_CACHE": "redis", "PRIMELOAD_LATENCY": "1s",
+				"PRIMELOAD_ERROR_RATE": "0.5", "PRIMELOAD_SEED_ROWS": "5"},
+			want: with(func(o *ServeOptions) {
+				o.DatabaseURL, o.RedisURL, o.Token, o.Store, o.Cache = "postgres://env@127.0.0.1/db", "redis://127.0.0.1:6379/2", "envtok", "postgres", "redis"
+				o.Latency, o.ErrorRate, o.SeedRows = time.Second, 0.5, 5
+			}),
+		},
+		{
+			name: "flag beats environment",
+			args: []string{"--token", "flagtok", "--seed-rows", "7"},
+			env:  map[string]string{"PRIMELOAD_TOKEN": "envtok", "PRIMELOAD_SEED_ROWS": "5"},
+			want: with(func(o *ServeOptions) { o.Token, o.SeedRows = "flagtok", 7 }),
+		},
+		{name: "localhost allowed", args: []string{"--addr", "localhost:0"}, want: with(func(o *ServeOptions) { o.Addr = "localhost:0" })},
+
+		{name: "postgres without url", args: []string{"--store", "postgres"}, wantErr: []string{"--store postgres needs --database-url or PRIMELOAD_DATABASE_URL"}},
+		{name: "redis without url", env: map[string]string{"PRIMELOAD_CACHE": "redis"}, wantErr: []string{"PRIMELOAD_CACHE redis needs --redis-url"}},
+		{name: "unknown store", args: []string{"--store", "mysql"}, wantErr: []string{`--store: "mysql" is not a store (use memory or postgres)`}},
+		{name: "unknown cache", args: []string{"--cache", "memcached"}, wantErr: []string{`--cache: "memcached" is not a cache`}},
+		{name: "not loopback", args: []string{"--addr", "0.0.0.0:8080"}, wantErr: []string{"--addr", "not a loopback address"}},
+		{name: "no port", args: []string{"--addr", "127.0.0.1"}, wantErr: []string{"--addr", "not HOST:PORT"}},
+		{name: "error rate above 1", args: []string{"--error-rate", "2"}, wantErr: []string{"--error-rate", "from 0 to 1"}},
+		{name: "error rate not a number from env", env: map[string]string{"PRIMELOAD_ERROR_RATE": "1%"}, wantErr: []string{"PRIMELOAD_ERROR_RATE", "from 0 to 1"}},
+		{name: "negative latency", args: []string{"--latency", "-1s"}, wantErr: []string{"--latency: -1s is negative"}},
+		{name: "bad seed rows from env", env: map[string]string{"PRIMELOAD_SEED_ROWS": "many"}, wantErr: []string{"PRIMELOAD_SEED_ROWS", "not a whole number"}},
+		{name: "pool too small", args: []string{"--db-max-conns", "0"}, wantErr: []string{"--db-max-conns: 0 is out of range"}},
+		{name: "arguments", args: []string{"extra"}, wantErr: []string{"unknown command"}},
+		{
+			name:    "all problems at once",
+			args:    []string{"--store", "x", "--cache", "y", "--addr", "10.0.0.1:80", "--latency-jitter", "-1ms"},
+			wantErr: []string{"--store", "--cache", "--addr", "--latency-jitter"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := parseServe(t, tt.args, tt.env)
+			if len(tt.wantErr) > 0 {
+				if err == nil {
+					t.Fatalf("got options %+v, want an error containing %q", got, tt.wantErr)
+				}
+				for _, w := range tt.wantErr {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("error %q does not contain %q", err, w)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("unexpected error: %v", err)
+			}
+			if !reflect.DeepEqual(*got, tt.want) {
+				t.Errorf("options:\n got %+v\nwant %+v", *got, tt.want)
+			}
+		})
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe to read while the server writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.b.String() }
+
+// TestServeEndToEnd starts the real command on a free port, logs in as the
+// demo user, uses the fixed token and stops it with SIGTERM.
+func TestServeEndToEnd(t *testing.T) {
+	var out, errOut syncBuffer
+	s := TestState(&out, &errOut, map[string]string{"PRIMELOAD_TOKEN": "fixed-tok"})
+	sigs := make(chan os.Signal, 1)
+	s.Signals = sigs
+	code := make(chan int, 1)
+	go func() {
+		code <- Execute(context.Background(), s, []string{"serve", "--addr", "127.0.0.1:0", "--seed-rows", "100"})
+	}()
+
+	urlRe := regexp.MustCompile(`on (http://127\.0\.0\.1:\d+)`)
+	var base string
+	for range 200 {
+		if m := urlRe.FindStringSubmatch(out.String()); m != nil {
+			base = m[1]
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if base == "" {
+		sigs <- syscall.SIGTERM
+		t.Fatalf("no start-up banner; out %q err %q exit %d", out.String(), errOut.String(), <-code)
+	}
+	for _, want := range []string{"store memory with 100 goods", "/api/auth/login/", `"username":"demo","password":"demo-pass"`, "--token"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("banner lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String()+errOut.String(), "fixed-tok") {
+		t.Error("the fixed token was printed")
+	}
+
+	resp, err := http.Post(base+"/api/auth/login/", "application/json", strings.NewReader(`{"username":"demo","password":"demo-pass"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct{ Token string }
+	json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	for _, bearer := range []string{tok.Token, "fixed-tok"} {
+		req, _ := http.NewRequest("GET", base+"/api/dashboard/stats/", nil)
+		req.Header.Set("Authorization", "Bearer "+bearer)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("stats with token %.8q...: %d", bearer, resp.StatusCode)
+		}
+	}
+
+	sigs <- syscall.SIGTERM
+	select {
+	case c := <-code:
+		if c != ExitOK || !strings.Contains(out.String(), "stopped") {
+			t.Errorf("exit %d, out %q, err %q; want 0 and stopped", c, out.String(), errOut.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop on SIGTERM")
+	}
+}
