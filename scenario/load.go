@@ -197,7 +197,29 @@ func (l *loader) configWithEnvironment(configN *yaml.Node, s *Script) []template
 		}
 	}
 	if cfg.Target == "" && !l.hasKey(configN, "target") {
-		l.required(configN, "config.target", "is required: the base URL requests are relative to, e.g. http://127.0.0.1:8080")
+		var with []string
+		for _, name := range names {
+			if l.hasKey(envs[name], "target") {
+				with = append(with, name)
+			}
+		}
+		hint := ""
+		if len(with) > 0 && l.opts.Environment == "" {
+			sort.Strings(with)
+			hint = "; or choose an environment that sets it with -e: " + strings.Join(with, ", ")
+		}
+		l.required(configN, "config.target", "is required: the base URL requests are relative to, e.g. http://127.0.0.1:8080%s", hint)
+	}
+	var bad []string
+	for k := range l.opts.Vars {
+		if !validName(k) {
+			bad = append(bad, k)
+		}
+	}
+	sort.Strings(bad)
+	for _, k := range bad {
+		l.errs = append(l.errs, &Error{Pos: Pos{File: l.file}, Field: "--var " + k,
+			Message: "variable names are letters, digits, _ and -"})
 	}
 	if len(cfg.Phases) == 0 && !l.hasKey(configN, "phases") {
 		l.required(configN, "config.phases", "is required: at least one phase such as {duration: 60, arrivalRate: 10}")

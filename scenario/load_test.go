@@ -182,6 +182,7 @@ scenarios:
 		{"payload outside refused", outside, LoadOptions{Environment: "quick", Vars: map[string]string{"c": "3"}}, "is outside the script's folder"},
 		{"payload through a symlink refused", "link.csv", LoadOptions{Environment: "quick", Vars: map[string]string{"c": "3"}}, "is outside the script's folder"},
 		{"payload with .. refused", "../x/../" + filepath.Base(dir) + "/../out.csv", LoadOptions{Environment: "quick", Vars: map[string]string{"c": "3"}}, "is outside the script's folder"},
+		{"bad --var name", "in.csv", LoadOptions{Environment: "quick", Vars: map[string]string{"c": "3", "a b": "x"}}, "s.yml: --var a b: variable names are letters, digits, _ and -"},
 		{"payload outside allowed", outside, LoadOptions{Environment: "quick", Vars: map[string]string{"c": "3"}, AllowOutsidePayload: true}, ""},
 	}
 	for _, tt := range tests {
