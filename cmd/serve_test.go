@@ -13,23 +13,25 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
 )
 
-// parseServe runs the serve command's flag handling only, returning the
-// options runF received or the error.
-func parseServe(t *testing.T, args []string, env map[string]string) (*ServeOptions, error) {
+// parseWith runs a command's flag handling only, through its runF seam,
+// returning the options runF received or the error. Any command built as
+// newXCmdF(s, runF) fits, e.g. parseWith(t, newRunCmdF, args, env).
+func parseWith[O any](t *testing.T, newCmdF func(*State, func(context.Context, *O) error) *cobra.Command, args []string, env map[string]string) (*O, error) {
 	t.Helper()
-	var got *ServeOptions
+	var got *O
 	s := TestState(&bytes.Buffer{}, &bytes.Buffer{}, env)
-	c := newServeCmdF(s, func(_ context.Context, o *ServeOptions) error {
+	c := newCmdF(s, func(_ context.Context, o *O) error {
 		got = o
 		return nil
 	})
 	c.SetArgs(args)
 	c.SetOut(&bytes.Buffer{})
 	c.SetErr(&bytes.Buffer{})
-	err := c.ExecuteContext(context.Background())
-	return got, err
+	return got, c.ExecuteContext(context.Background())
 }
 
 func TestServeOptions(t *testing.T) {
@@ -92,7 +94,7 @@ func TestServeOptions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := parseServe(t, tt.args, tt.env)
+			got, err := parseWith(t, newServeCmdF, tt.args, tt.env)
 			if len(tt.wantErr) > 0 {
 				if err == nil {
 					t.Fatalf("got options %+v, want an error containing %q", got, tt.wantErr)
