@@ -8,6 +8,21 @@
 
   function width(el) { return Math.max(320, el.clientWidth || 900); }
 
+  // axisSize widens the y axis to its longest label, so 15,000 ms is not
+  // clipped to 5,000.
+  function axisSize(u, values, axisIdx, cycleNum) {
+    const axis = u.axes[axisIdx];
+    if (cycleNum > 1) { return axis._size; }
+    let size = axis.ticks.size + axis.gap;
+    let longest = "";
+    (values || []).forEach(function (v) { if (v != null && String(v).length > longest.length) { longest = String(v); } });
+    if (longest !== "") {
+      u.ctx.font = axis.font[0];
+      size += u.ctx.measureText(longest).width / devicePixelRatio;
+    }
+    return Math.ceil(size) + 4;
+  }
+
   function draw(name, title, series, data, extra) {
     const el = document.querySelector('[data-chart="' + name + '"]');
     const opts = Object.assign({
@@ -19,6 +34,8 @@
       })),
     }, extra || {});
     delete opts.x;
+    opts.axes = opts.axes || [{}, {}];
+    opts.axes[1] = Object.assign({ size: axisSize }, opts.axes[1]);
     return new uPlot(opts, data, el);
   }
 
