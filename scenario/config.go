@@ -147,19 +147,29 @@ func (l *loader) phase(n *yaml.Node, path string) (Phase, bool) {
 				ph.Duration = d
 			}
 		case "arrivalRate":
+			var ok bool
 			if _, ramp := l.quietKey(n, "rampTo"); ramp {
-				ph.ArrivalRate, _ = l.nonNegative(p.v, fp)
+				ph.ArrivalRate, ok = l.nonNegative(p.v, fp)
 			} else {
-				ph.ArrivalRate, _ = l.positive(p.v, fp)
+				ph.ArrivalRate, ok = l.positive(p.v, fp)
 			}
+			l.atMost(p.v, fp, ok, ph.ArrivalRate, maxRate, "arrivals per second")
 		case "rampTo":
-			ph.RampTo, _ = l.nonNegative(p.v, fp)
+			var ok bool
+			ph.RampTo, ok = l.nonNegative(p.v, fp)
+			l.atMost(p.v, fp, ok, ph.RampTo, maxRate, "arrivals per second")
 		case "arrivalCount":
-			ph.ArrivalCount, _ = l.count(p.v, fp, 1)
-		case "maxVusers":
-			ph.MaxVusers, _ = l.count(p.v, fp, 1)
-		case "vusers":
-			ph.VUsers, _ = l.count(p.v, fp, 1)
+			var ok bool
+			ph.ArrivalCount, ok = l.count(p.v, fp, 1)
+			l.atMost(p.v, fp, ok, float64(ph.ArrivalCount), maxArrivals, "arrivals")
+		case "maxVusers", "vusers":
+			c, ok := l.count(p.v, fp, 1)
+			l.atMost(p.v, fp, ok, float64(c), maxVUsers, "virtual users")
+			if p.key == "vusers" {
+				ph.VUsers = c
+			} else {
+				ph.MaxVusers = c
+			}
 		}
 	})
 	if n.Kind != yaml.MappingNode {
@@ -205,6 +215,21 @@ func (l *loader) phase(n *yaml.Node, path string) (Phase, bool) {
 		l.errorf(n, path, "a phase needs one of arrivalRate (with duration), arrivalCount, pause or vusers")
 	}
 	return ph, len(l.errs) == before
+}
+
+// Limits far beyond what one machine can send: they catch a typo such as
+// an extra zero before it turns into an overflowing schedule.
+const (
+	maxRate     = 1e6 // arrivals per second
+	maxArrivals = 1e9 // per phase
+	maxVUsers   = 1e6
+)
+
+// atMost reports v above limit, when v was read (ok).
+func (l *loader) atMost(n *yaml.Node, path string, ok bool, v, limit float64, unit string) {
+	if ok && v > limit {
+		l.errorf(l.deref(n), path, "must be at most %.0f %s, got %s", limit, unit, describe(l.deref(n)))
+	}
 }
 
 // quietKey finds key in mapping n without reporting anything.
