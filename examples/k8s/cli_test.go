@@ -5,12 +5,54 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/primeload/primeload/cmd"
 )
+
+// TestArgsParseWithTheRealCLI parses every primeload container's arguments
+// with primeload's own command tree, so a renamed or removed flag breaks
+// this test rather than a pod at 3 a.m.
+func TestArgsParseWithTheRealCLI(t *testing.T) {
+	t.Parallel()
+	var containers []corev1.Container
+	for _, file := range []string{"target.yaml", "loadtest-job.yaml"} {
+		for _, o := range loadManifest(t, file) {
+			switch v := o.(type) {
+			case *batchv1.Job:
+				containers = append(containers, v.Spec.Template.Spec.Containers...)
+			case *appsv1.Deployment:
+				containers = append(containers, v.Spec.Template.Spec.Containers...)
+			}
+		}
+	}
+	checked := map[string]bool{}
+	for _, c := range containers {
+		if !strings.HasPrefix(c.Image, "primeload:") {
+			continue
+		}
+		root := cmd.NewRootCmd(cmd.TestState(&bytes.Buffer{}, &bytes.Buffer{}, nil))
+		sub, rest, err := root.Find(c.Args)
+		if err != nil || sub == root {
+			t.Errorf("container %s: args %q name no primeload command: %v", c.Name, c.Args, err)
+			continue
+		}
+		if err := sub.ParseFlags(rest); err != nil {
+			t.Errorf("container %s: primeload %s %q: %v", c.Name, sub.Name(), rest, err)
+		}
+		checked[sub.Name()] = true
+	}
+	for _, want := range []string{"serve", "run", "report"} {
+		if !checked[want] {
+			t.Errorf("no container runs primeload %s", want)
+		}
+	}
+}
 
 // TestScenarioValidates runs `primeload validate` on the ConfigMap's script,
 // which checks its phases, templates and SLO metric names.

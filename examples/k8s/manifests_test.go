@@ -211,6 +211,12 @@ func TestTargetDeployment(t *testing.T) {
 	if got := c.Args; len(got) == 0 || got[0] != "serve" {
 		t.Errorf("args = %q, want primeload serve", got)
 	}
+	// Replicas share one store and one cache, or each would serve its own data.
+	for flag, want := range map[string]string{"--store": "postgres", "--cache": "redis"} {
+		if got := flagValues(c.Args)[flag]; got != want {
+			t.Errorf("serve %s = %q, want %q", flag, got, want)
+		}
+	}
 
 	probes := []struct {
 		name     string
