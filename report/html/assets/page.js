@@ -29,6 +29,8 @@
       title: title,
       width: width(el),
       height: 260,
+      // Room for the first time label's date line and the last percentile label.
+      padding: [8, 32, null, 24],
       series: [(extra && extra.x) || {}].concat(series.map(function (s, i) {
         return Object.assign({ stroke: palette[i % palette.length], width: 2, spanGaps: false }, s);
       })),
