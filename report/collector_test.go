@@ -277,3 +277,25 @@ func TestScriptDigest(t *testing.T) {
 		t.Errorf("digests %q %q %q: want equal for equal content, different otherwise", a, b, c)
 	}
 }
+
+func TestSinkDoesNotAllocate(t *testing.T) {
+	c := NewCollector(t0, Info{})
+	sink := c.Sink(3)
+	rec := func() {
+		sink.Count("http.requests", 1)
+		sink.Response("GET /api/goods-received/{{ goodsId }}/", 3*time.Millisecond, 200, 512)
+		sink.Lag(time.Millisecond)
+	}
+	rec() // the first record of a name in a window may allocate its entry
+	if got := testing.AllocsPerRun(100, rec); got != 0 {
+		t.Errorf("recording allocates %v times per request, want 0", got)
+	}
+	// After a flush the windows are reused with their entries kept.
+	if _, err := c.Flush(t0.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	rec()
+	if got := testing.AllocsPerRun(100, rec); got != 0 {
+		t.Errorf("recording after a flush allocates %v times per request, want 0", got)
+	}
+}

@@ -55,8 +55,9 @@ func Merge(reports []*Report, force bool) (*Report, error) {
 		}
 		aggs = append(aggs, r.Aggregate)
 		for _, m := range r.Intermediate {
-			// Round rather than truncate: generators flush a few ms apart.
-			slot := (m.Period + length/2) / length
+			// The midpoint places a period in its slot even when generators
+			// flush a few ms apart or a run starts or ends mid-period.
+			slot := (m.Period + m.PeriodEnd) / 2 / length
 			slots[slot] = append(slots[slot], m)
 		}
 		for _, p := range r.Expected {

@@ -138,3 +138,34 @@ func TestMergeRefuses(t *testing.T) {
 		})
 	}
 }
+
+func TestMergeAlignsPartialPeriods(t *testing.T) {
+	// Generator a starts 6 s into a period, b on a boundary; both end 3 s
+	// into their third period, flushing on boundaries as cmd does.
+	run := func(start time.Time, skew time.Duration) *Report {
+		c := NewCollector(start, Info{Period: 10 * time.Second})
+		now := start
+		for _, end := range []time.Time{t0.Add(10 * time.Second), t0.Add(20 * time.Second), t0.Add(23 * time.Second)} {
+			c.Sink(0).Count("http.requests", 1)
+			now = end.Add(skew)
+			if _, err := c.Flush(now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return c.Report()
+	}
+	got, err := Merge([]*Report{run(t0.Add(6*time.Second), 5*time.Millisecond), run(t0, 0)}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bounds [][2]int64
+	var requests []int64
+	for _, m := range got.Intermediate {
+		bounds = append(bounds, [2]int64{m.Period - t0.UnixMilli(), m.PeriodEnd - t0.UnixMilli()})
+		requests = append(requests, m.Counters["http.requests"])
+	}
+	wantBounds := [][2]int64{{0, 10005}, {10000, 20005}, {20000, 23005}}
+	if !reflect.DeepEqual(bounds, wantBounds) || !reflect.DeepEqual(requests, []int64{2, 2, 2}) {
+		t.Errorf("merged periods %v with requests %v, want %v with 2 each", bounds, requests, wantBounds)
+	}
+}
