@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/primeload/primeload/report/slo"
 	"github.com/primeload/primeload/runner"
 	"github.com/primeload/primeload/scenario"
 )
@@ -74,29 +75,46 @@ func runValidate(_ context.Context, s *State, o *ValidateOptions) error {
 	opts := scenario.LoadOptions{Environment: o.Environment, Vars: o.Vars, AllowOutsidePayload: o.AllowOutsidePayload}
 	bad := 0
 	for _, file := range o.Files {
-		script, err := scenario.Load(file, opts)
-		if err == nil {
-			var line string
-			line, err = summary(script)
-			if err == nil {
-				fmt.Fprintln(s.Out, line)
-				continue
-			}
-		}
-		bad++
-		var list scenario.ErrorList
-		if errors.As(err, &list) {
-			for _, e := range list {
-				fmt.Fprintln(s.Err, e)
-			}
+		line, errs := validateFile(file, opts)
+		if len(errs) == 0 {
+			fmt.Fprintln(s.Out, line)
 			continue
 		}
-		fmt.Fprintln(s.Err, err)
+		bad++
+		for _, err := range errs {
+			fmt.Fprintln(s.Err, err)
+		}
 	}
 	if bad > 0 {
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%d of %d %s invalid", bad, len(o.Files), plural(len(o.Files), "script is", "scripts are"))}
 	}
 	return nil
+}
+
+// validateFile checks what run checks before sending anything: the script,
+// its SLOs against its endpoints, and its schedule. It returns the summary
+// line, or every problem found.
+func validateFile(file string, opts scenario.LoadOptions) (string, []error) {
+	script, err := scenario.Load(file, opts)
+	var list scenario.ErrorList
+	switch {
+	case errors.As(err, &list):
+		errs := make([]error, len(list))
+		for i, e := range list {
+			errs[i] = e
+		}
+		return "", errs
+	case err != nil:
+		return "", []error{err}
+	}
+	if _, errs := slo.Compile(script.Config.Ensure, script.Endpoints); len(errs) > 0 {
+		return "", errs
+	}
+	line, err := summary(script)
+	if err != nil {
+		return "", []error{err}
+	}
+	return line, nil
 }
 
 // summary is the one line printed for a valid script.

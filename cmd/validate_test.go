@@ -82,6 +82,16 @@ scenarios:
   - name: one
     flow: [{get: {url: "/{{ token }}"}}]
 `)
+	slos := write("slos.yml", `config:
+  target: http://127.0.0.1:8080
+  phases: [{duration: 10, arrivalRate: 1}]
+  ensure:
+    thresholds:
+      - "http.response_time.p95": 250
+      - "http.respnse_time.p99": 500
+scenarios:
+  - flow: [{get: {url: /}}]
+`)
 	seed := filepath.Join("..", "examples", "seed-load-test.yml")
 	tests := []struct {
 		name     string
@@ -122,6 +132,12 @@ scenarios:
 				"read script " + filepath.Join(dir, "missing.yml") + ": open",
 				"primeload: 2 of 3 scripts are invalid",
 			},
+		},
+		{
+			name:     "SLO metric names are checked as run checks them",
+			args:     []string{"validate", slos},
+			wantCode: ExitUsage,
+			wantErr:  []string{slos + ":7:9", "http.respnse_time.p99"},
 		},
 		{
 			name:     "unknown environment",
