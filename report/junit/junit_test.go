@@ -114,9 +114,9 @@ func TestWriteParsesBack(t *testing.T) {
 			noSLO: true,
 			tests: 3,
 			cases: []wantCase{
-				{reporttest.Endpoints[0], ClassEndpoint, ""},
-				{reporttest.Endpoints[1], ClassEndpoint, ""},
-				{reporttest.Endpoints[2], ClassEndpoint, ""},
+				{reporttest.Endpoints()[0], ClassEndpoint, ""},
+				{reporttest.Endpoints()[1], ClassEndpoint, ""},
+				{reporttest.Endpoints()[2], ClassEndpoint, ""},
 			},
 			systemOutContains: map[int]string{0: firstEndpointErrors()},
 		},

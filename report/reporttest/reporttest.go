@@ -14,13 +14,15 @@ import (
 )
 
 // Start is when every built run starts: fixed, so golden files are stable.
-var Start = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+func Start() time.Time { return time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC) }
 
 // Endpoints are the endpoints of a built run, as the seed's scenario names them.
-var Endpoints = []string{
-	"GET /api/goods-received/",
-	"GET /api/goods-received/{{ goodsId }}/",
-	"POST /api/tracking-updates/",
+func Endpoints() []string {
+	return []string{
+		"GET /api/goods-received/",
+		"GET /api/goods-received/{{ goodsId }}/",
+		"POST /api/tracking-updates/",
+	}
 }
 
 // Options shape a built run.
@@ -49,20 +51,21 @@ func Run(tb testing.TB, o Options) *report.Report {
 		o.Script = "black-friday.yml"
 	}
 	rng := rand.New(rand.NewPCG(o.Seed, 42))
-	c := report.NewCollector(Start, report.Info{
+	c := report.NewCollector(Start(), report.Info{
 		Target:  "http://127.0.0.1:8080",
-		Script:  report.ScriptInfo{Path: o.Script, Digest: "sha256:test", Endpoints: Endpoints, Ensure: o.Ensure},
+		Script:  report.ScriptInfo{Path: o.Script, Digest: "sha256:test", Endpoints: Endpoints(), Ensure: o.Ensure},
 		Version: "test",
 		Period:  10 * time.Second,
 	})
+	endpoints := Endpoints()
 	n := 0
 	for p := 1; p <= o.Periods; p++ {
 		for i := range 10 * o.PerSec {
 			n++
 			sink := c.Sink(i)
-			ep := Endpoints[i%len(Endpoints)]
+			ep := endpoints[i%len(endpoints)]
 			base := 8000.0
-			if i%len(Endpoints) == 1 {
+			if i%len(endpoints) == 1 {
 				base = 30000
 			}
 			latency := time.Duration(rng.ExpFloat64()*base+float64(500*p)) * time.Microsecond
@@ -81,7 +84,7 @@ func Run(tb testing.TB, o Options) *report.Report {
 			sink.Response(ep, latency, status, 512)
 			sink.Count("vusers.completed", 1)
 		}
-		if _, err := c.Flush(Start.Add(time.Duration(p) * 10 * time.Second)); err != nil {
+		if _, err := c.Flush(Start().Add(time.Duration(p) * 10 * time.Second)); err != nil {
 			tb.Fatal(err)
 		}
 	}

@@ -23,9 +23,11 @@ import (
 const metricFunc = "metric"
 
 // exprWords are identifiers that keep their expr meaning.
-var exprWords = []string{
-	"and", "or", "not", "in", "matches", "contains", "startsWith", "endsWith",
-	"true", "false", "nil", "let", "if", "else",
+func exprWords() []string {
+	return []string{
+		"and", "or", "not", "in", "matches", "contains", "startsWith", "endsWith",
+		"true", "false", "nil", "let", "if", "else",
+	}
 }
 
 // binding is an expression with its metric names replaced by variables.
@@ -78,7 +80,7 @@ func bindNames(expression string) (binding, error) {
 				}
 				bind(quoted)
 				j = end
-			case !strings.Contains(name, ".") && (call || slices.Contains(exprWords, name)):
+			case !strings.Contains(name, ".") && (call || slices.Contains(exprWords(), name)):
 				out.WriteString(name)
 			case i > 0 && s[i-1] == '.':
 				// A member after a call or index, e.g. foo().bar: not a metric.

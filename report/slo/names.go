@@ -26,14 +26,16 @@ const (
 const endpointResponseTime = report.EndpointResponseTime
 
 // summaries are the run-wide summary metrics the collector records.
-var summaries = []string{report.ResponseTime, report.ScheduleLag}
+func summaries() []string { return []string{report.ResponseTime, report.ScheduleLag} }
 
 // counters are the fixed counter and rate names; families with a variable
 // last part (http.codes.NNN, errors.X, ...) are matched in classify.
-var counters = []string{
-	"http.requests", "http.responses", "http.downloaded_bytes", report.RequestRate,
-	"vusers.created", "vusers.completed", "vusers.failed", "vusers.skipped",
-	"plugins.expect.ok", "plugins.expect.failed", report.Clamped,
+func counters() []string {
+	return []string{
+		"http.requests", "http.responses", "http.downloaded_bytes", report.RequestRate,
+		"vusers.created", "vusers.completed", "vusers.failed", "vusers.skipped",
+		"plugins.expect.ok", "plugins.expect.failed", report.Clamped,
+	}
 }
 
 // catalog knows every metric name a run of one script could report.
@@ -53,10 +55,10 @@ func newCatalog(endpoints []string) *catalog {
 // classify tells the kind of a metric name, or explains why no run of the
 // script could report it.
 func (c *catalog) classify(name string) (kind, error) {
-	if slices.Contains(counters, name) {
+	if slices.Contains(counters(), name) {
 		return counter, nil
 	}
-	if base, stat, ok := cutLast(name); ok && slices.Contains(summaries, base) {
+	if base, stat, ok := cutLast(name); ok && slices.Contains(summaries(), base) {
 		if !slices.Contains(report.SummaryStats(), stat) {
 			return 0, c.unknownStat(name, base, stat)
 		}
@@ -154,7 +156,7 @@ func (c *catalog) unknown(name string) error {
 		return fmt.Errorf("%s; did you mean %q?", msg, s)
 	}
 	return fmt.Errorf("%s (known: %s, http.codes.<code>, errors.<code>, %s.<stat>, %s<endpoint>.<stat>)",
-		msg, strings.Join(counters, ", "), strings.Join(summaries, ".<stat>, "), endpointResponseTime)
+		msg, strings.Join(counters(), ", "), strings.Join(summaries(), ".<stat>, "), endpointResponseTime)
 }
 
 func (c *catalog) isKnown(name string) bool {
@@ -168,9 +170,9 @@ func (c *catalog) suggest(name string) string {
 	if slices.Contains(report.SummaryStats(), name) {
 		return "http.response_time." + name
 	}
-	cands := append([]string(nil), counters...)
+	cands := counters()
 	cands = append(cands, "http.codes.200", "http.codes.500", "errors.ETIMEDOUT", "errors.ECONNREFUSED")
-	for _, s := range summaries {
+	for _, s := range summaries() {
 		for _, st := range report.SummaryStats() {
 			cands = append(cands, s+"."+st)
 		}

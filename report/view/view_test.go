@@ -55,13 +55,13 @@ func TestSummarizeAndEndpoints(t *testing.T) {
 	}
 
 	eps := Endpoints(r)
-	if len(eps) != len(reporttest.Endpoints) {
-		t.Fatalf("%d endpoint rows, want %d", len(eps), len(reporttest.Endpoints))
+	if len(eps) != len(reporttest.Endpoints()) {
+		t.Fatalf("%d endpoint rows, want %d", len(eps), len(reporttest.Endpoints()))
 	}
 	for i, ep := range eps {
-		if ep.Name != reporttest.Endpoints[i] || ep.Responses != perEndpoint[i][0] || ep.Tally.HTTP5xx != perEndpoint[i][1] || !ep.HasLatency || ep.Latency.Count != perEndpoint[i][0] {
+		if ep.Name != reporttest.Endpoints()[i] || ep.Responses != perEndpoint[i][0] || ep.Tally.HTTP5xx != perEndpoint[i][1] || !ep.HasLatency || ep.Latency.Count != perEndpoint[i][0] {
 			t.Errorf("row %d = %s %d responses %d 5xx (latency count %d), want %s %d and %d",
-				i, ep.Name, ep.Responses, ep.Tally.HTTP5xx, ep.Latency.Count, reporttest.Endpoints[i], perEndpoint[i][0], perEndpoint[i][1])
+				i, ep.Name, ep.Responses, ep.Tally.HTTP5xx, ep.Latency.Count, reporttest.Endpoints()[i], perEndpoint[i][0], perEndpoint[i][1])
 		}
 	}
 
