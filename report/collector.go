@@ -344,13 +344,21 @@ func (w *window) metrics(start, end time.Time) (*Metrics, error) {
 			counters[k] = v
 		}
 	}
+	// Response derives these counters; a runner may also Count them. Both
+	// channels measure the same exchanges, so the larger is kept, not the
+	// sum (a Count of downloaded bytes may also hold bytes of failed requests).
+	keepMax := func(name string, v int64) {
+		if v > counters[name] {
+			counters[name] = v
+		}
+	}
 	if w.responses > 0 {
-		counters["http.responses"] = w.responses
-		counters["http.downloaded_bytes"] = w.downloaded
+		keepMax("http.responses", w.responses)
+		keepMax("http.downloaded_bytes", w.downloaded)
 	}
 	for code, v := range w.codes {
 		if v != 0 {
-			counters["http.codes."+strconv.Itoa(code)] = v
+			keepMax("http.codes."+strconv.Itoa(code), v)
 		}
 	}
 	for ep, e := range w.ep {

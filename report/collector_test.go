@@ -299,3 +299,52 @@ func TestSinkDoesNotAllocate(t *testing.T) {
 		t.Errorf("recording after a flush allocates %v times per request, want 0", got)
 	}
 }
+
+// TestResponseAndCountDoNotDoubleCount: Response derives http.responses,
+// http.codes.* and http.downloaded_bytes, and the runner may Count them too;
+// either channel alone or both together give the same totals.
+func TestResponseAndCountDoNotDoubleCount(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		response      bool
+		count         bool
+		extraDownload int64 // bytes of a failed request, only Count knows them
+		want          map[string]int64
+	}{
+		{"response only", true, false, 0, map[string]int64{"http.responses": 3, "http.codes.200": 3, "http.downloaded_bytes": 30}},
+		{"count only", false, true, 0, map[string]int64{"http.responses": 3, "http.codes.200": 3, "http.downloaded_bytes": 30}},
+		{"both", true, true, 0, map[string]int64{"http.responses": 3, "http.codes.200": 3, "http.downloaded_bytes": 30}},
+		{"both, with a failed request's bytes", true, true, 7, map[string]int64{"http.responses": 3, "http.codes.200": 3, "http.downloaded_bytes": 37}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := NewCollector(t0, Info{})
+			sink := c.Sink(0)
+			for range 3 {
+				if tc.response {
+					sink.Response("GET /", time.Millisecond, 200, 10)
+				}
+				if tc.count {
+					sink.Count("http.responses", 1)
+					sink.Count("http.codes.200", 1)
+					sink.Count("http.downloaded_bytes", 10)
+				}
+			}
+			sink.Count("http.downloaded_bytes", tc.extraDownload)
+			if _, err := c.Flush(t0.Add(time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			// Twice: the aggregate folds windows and must keep the same rule.
+			if _, err := c.Flush(t0.Add(2 * time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			r := c.Report()
+			for _, m := range []*Metrics{r.Intermediate[0], r.Aggregate} {
+				for name, want := range tc.want {
+					if got := m.Counters[name]; got != want {
+						t.Errorf("%s = %d, want %d", name, got, want)
+					}
+				}
+			}
+		})
+	}
+}
