@@ -258,26 +258,29 @@ func FuzzLoad(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// Payload paths resolve inside testdata/valid, so a fuzzed script
-		// can only read the fixtures there.
+		// can only read the fixtures there. The environments are those of
+		// the seeds, so merging is fuzzed too.
 		name := "testdata/valid/fuzz.yml"
-		s, err := Parse(name, data, LoadOptions{Environment: "", Vars: map[string]string{"v": "1"}})
-		if err != nil {
-			var list ErrorList
-			if !errors.As(err, &list) || len(list) == 0 {
-				t.Fatalf("error %T %v is not an ErrorList", err, err)
-			}
-			for _, e := range list {
-				if e.Pos.File != name || e.Message == "" {
-					t.Fatalf("error without file or message: %#v", e)
+		for _, env := range []string{"", "ci", "quick"} {
+			s, err := Parse(name, data, LoadOptions{Environment: env, Vars: map[string]string{"v": "1"}})
+			if err != nil {
+				var list ErrorList
+				if !errors.As(err, &list) || len(list) == 0 {
+					t.Fatalf("error %T %v is not an ErrorList", err, err)
 				}
+				for _, e := range list {
+					if e.Pos.File != name || e.Message == "" {
+						t.Fatalf("error without file or message: %#v", e)
+					}
+				}
+				continue
 			}
-			return
-		}
-		if len(s.Scenarios) == 0 || len(s.Config.Phases) == 0 || s.Config.Target == "" {
-			t.Fatalf("a script without scenarios, phases or target passed validation")
-		}
-		if _, err := json.Marshal(s); err != nil {
-			t.Fatalf("marshal loaded script: %v", err)
+			if len(s.Scenarios) == 0 || len(s.Config.Phases) == 0 || s.Config.Target == "" {
+				t.Fatalf("a script without scenarios, phases or target passed validation")
+			}
+			if _, err := json.Marshal(s); err != nil {
+				t.Fatalf("marshal loaded script: %v", err)
+			}
 		}
 	})
 }
