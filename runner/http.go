@@ -38,6 +38,7 @@ const idleConnDuration = 10 * time.Second
 var (
 	errRedirectLoop = errors.New("too many redirects")
 	errCutOff       = errors.New("connection closed at the end of the grace period")
+	errInvalidURL   = errors.New("request URL has no host")
 )
 
 // httpClient is the client shared by all virtual users of a run.
@@ -175,8 +176,10 @@ func (v *vu) request(ctx context.Context, r *scenario.Request) flowResult {
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
-	v.build(req, r)
-
+	if err := v.build(req, r); err != nil {
+		v.count(eInvalidURL, 1)
+		return flowFailed
+	}
 	v.count(cRequests, 1)
 	start := time.Now()
 	deadline := start.Add(e.http.timeout)
@@ -274,8 +277,9 @@ func isRedirect(status int) bool {
 	return false
 }
 
-// build renders the request into req. Relative URLs are joined to the target.
-func (v *vu) build(req *fasthttp.Request, r *scenario.Request) {
+// build renders the request into req. Relative URLs are joined to the
+// target. A URL without a host gives errInvalidURL.
+func (v *vu) build(req *fasthttp.Request, r *scenario.Request) error {
 	tc := &v.tc
 	bufp := v.e.http.bufs.Get().(*[]byte)
 	defer v.e.http.bufs.Put(bufp)
@@ -307,6 +311,9 @@ func (v *vu) build(req *fasthttp.Request, r *scenario.Request) {
 	}
 	req.SetRequestURIBytes(u)
 	req.Header.SetMethod(r.Method)
+	if len(req.URI().Host()) == 0 {
+		return errInvalidURL
+	}
 
 	switch {
 	case r.JSON != nil:
@@ -339,6 +346,7 @@ func (v *vu) build(req *fasthttp.Request, r *scenario.Request) {
 	for _, c := range r.Cookie {
 		req.Header.SetCookie(c.Name, c.Value.Render(tc))
 	}
+	return nil
 }
 
 func setHeader(req *fasthttp.Request, name, value string) {
@@ -376,6 +384,7 @@ const (
 	eCert         = "errors.ECERT"
 	eRedirectLoop = "errors.ETOOMANYREDIRECTS"
 	eBodyTooLarge = "errors.EBODYTOOLARGE"
+	eInvalidURL   = "errors.EINVALIDURL" // rendered without a host: nothing was sent
 	eUnknown      = "errors.EUNKNOWN"
 )
 

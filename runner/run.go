@@ -93,6 +93,11 @@ func newEngine(script *scenario.Script, rec Recorder, opts Options) (*engine, er
 			return nil, fmt.Errorf("target %q: want an absolute http:// or https:// URL", target)
 		}
 	}
+	if target == "" {
+		if pos, raw, ok := relativeURL(script); ok {
+			return nil, fmt.Errorf("%s:%d: url %q is relative but config.target is empty; set config.target or pass --target", pos.File, pos.Line, raw)
+		}
+	}
 	if len(script.Scenarios) == 0 && sched.Expected() > 0 {
 		return nil, fmt.Errorf("script %s: no scenarios to run", script.Path)
 	}
@@ -145,6 +150,40 @@ func newEngine(script *scenario.Script, rec Recorder, opts Options) (*engine, er
 	}
 	e.http = newHTTPClient(script.Config, opts.Insecure || !script.Config.TLS.RejectUnauthorized, e.opts.MaxBodyBytes)
 	return e, nil
+}
+
+// relativeURL finds a request whose URL is written as a path, which needs a
+// target. A URL that starts with a template may render absolute, so only a
+// literal start counts.
+func relativeURL(script *scenario.Script) (scenario.Pos, string, bool) {
+	var find func(steps []scenario.Step) (scenario.Pos, string, bool)
+	find = func(steps []scenario.Step) (scenario.Pos, string, bool) {
+		for _, s := range steps {
+			if s.Loop != nil {
+				if pos, raw, ok := find(s.Loop.Steps); ok {
+					return pos, raw, true
+				}
+			}
+			if s.Request == nil {
+				continue
+			}
+			raw := s.Request.URL.Raw()
+			if !strings.HasPrefix(raw, "{{") && !strings.HasPrefix(raw, "http://") && !strings.HasPrefix(raw, "https://") {
+				return s.Pos, raw, true
+			}
+		}
+		return scenario.Pos{}, "", false
+	}
+	flows := [][]scenario.Step{script.Before, script.After}
+	for _, sc := range script.Scenarios {
+		flows = append(flows, sc.Flow)
+	}
+	for _, f := range flows {
+		if pos, raw, ok := find(f); ok {
+			return pos, raw, true
+		}
+	}
+	return scenario.Pos{}, "", false
 }
 
 func (e *engine) run(ctx context.Context, sink0 Sink) (*Outcome, error) {

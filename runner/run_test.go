@@ -660,6 +660,7 @@ func TestRunRejectsBadInput(t *testing.T) {
 		wantErr string
 	}{
 		{"bad target", newScript("ftp://x", nil, []scenario.Step{get("/")}), Options{}, "want an absolute http:// or https:// URL"},
+		{"relative url without target", newScript("", nil, []scenario.Step{get("/")}), Options{}, "url \"/\" is relative but config.target is empty"},
 		{"bad segment", newScript("http://127.0.0.1:1", nil, []scenario.Step{get("/")}), Options{Segment: Segment{Index: 3, Count: 2}}, "segment 3/2"},
 		{"no scenarios", newScript("http://127.0.0.1:1", []scenario.Phase{count(1, time.Second)}), Options{}, "no scenarios"},
 		{"bad phase", newScript("http://127.0.0.1:1", []scenario.Phase{constant(-1, time.Second)}, []scenario.Step{get("/")}), Options{}, "arrivalRate -1"},
@@ -788,6 +789,11 @@ func TestRunURLJoin(t *testing.T) {
 		{srv.URL + "/api/", "items", "/api/items"},
 		{"http://127.0.0.1:9", srv.URL + "/absolute", "/absolute"}, // an absolute URL ignores the target
 		{srv.URL, "", "/"},
+	}
+	// A URL rendering without a host is counted, and nothing is sent.
+	_, rec := run(t, newScript("", []scenario.Phase{count(1, 10*time.Millisecond)}, []scenario.Step{get("{{ nothing }}/x")}), Options{})
+	if rec.get(eInvalidURL) != 1 || rec.get(cRequests) != 0 || rec.get(cFailed) != 1 {
+		t.Errorf("URL without host: counters %v, want one errors.EINVALIDURL, no request, one failed user", rec.snapshot())
 	}
 	for _, tt := range tests {
 		run(t, newScript(tt.target, []scenario.Phase{count(1, 10*time.Millisecond)}, []scenario.Step{get(tt.url)}), Options{})
