@@ -383,7 +383,6 @@ func readCSV(path string, delim rune, skipHeader bool) ([][]string, error) {
 	r := csv.NewReader(bytes.NewReader(data))
 	r.Comma = delim
 	r.FieldsPerRecord = -1
-	r.ReuseRecord = false
 	var rows [][]string
 	for {
 		rec, err := r.Read()

@@ -241,7 +241,11 @@ func (l *loader) request(n *yaml.Node, path, method string, sc *scope) *Request 
 			r.URL = l.template(p.v, fp, sc)
 		case "name":
 			nameN = p.v
-			r.Endpoint, _ = l.str(p.v, fp)
+			if name, ok := l.str(p.v, fp); ok && strings.TrimSpace(name) == "" {
+				l.errorf(l.deref(p.v), fp, "must not be empty: it labels the endpoint in metrics")
+			} else {
+				r.Endpoint = name
+			}
 		case "headers":
 			r.Headers = l.headers(p.v, fp, sc)
 		case "qs":

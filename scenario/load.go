@@ -66,7 +66,6 @@ type loader struct {
 	tooBig bool
 
 	endpoints []string
-	seenEP    map[string]bool
 	captures  []string // every capture name anywhere, for defaults.headers
 	// typos holds field paths offered as "did you mean": their "is
 	// required" message would only repeat the same mistake.
