@@ -44,7 +44,8 @@ func num(v float64) *float64 {
 
 // timeSeries turns the intermediate periods into per-period points.
 func timeSeries(r *report.Report) series {
-	var s series
+	// Empty, not nil: the page's script reads arrays, and JSON null is not one.
+	s := series{Time: []int64{}, Rate: []*float64{}, ErrorRate: []*float64{}, P50: []*float64{}, P95: []*float64{}, P99: []*float64{}}
 	for _, m := range r.Intermediate {
 		s.Time = append(s.Time, m.Period/1000)
 		requests := float64(m.Counters["http.requests"])
@@ -85,7 +86,7 @@ const maxPercentile = 99.9999
 // and reads them all at one shared grid of percentiles, so one x axis serves
 // every line. The grid stops where the largest histogram runs out of samples.
 func percentileSpectrum(r *report.Report, endpoints []view.Endpoint) (spectrum, error) {
-	var sp spectrum
+	sp := spectrum{X: []float64{}, Series: []namedLine{}}
 	m := r.Aggregate
 	if m == nil {
 		return sp, nil

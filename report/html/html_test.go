@@ -174,6 +174,7 @@ func TestBrowser(t *testing.T) {
 	}{
 		{"full run", reporttest.Options{Ensure: ensure(), Failures: true}, "report.png"},
 		{"untrusted single period", reporttest.Options{Periods: 1, Lag: 30 * time.Millisecond}, ""},
+		{"target down: no responses, no histograms", reporttest.Options{Periods: 2, Down: true, Ensure: ensure()}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

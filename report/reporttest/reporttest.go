@@ -34,6 +34,7 @@ type Options struct {
 	Ensure   report.Ensure // recorded as the script's SLOs
 	Script   string        // the script path; "" means "black-friday.yml"
 	Failures bool          // every 50th request gets a 500 and every 200th times out
+	Down     bool          // the target refuses every connection: no responses at all
 }
 
 // Run plays a deterministic run through a real Collector and returns its
@@ -74,6 +75,10 @@ func Run(tb testing.TB, o Options) *report.Report {
 			sink.Lag(o.Lag + time.Duration(rng.IntN(2000))*time.Microsecond)
 			sink.Count("http.requests", 1)
 			switch {
+			case o.Down:
+				sink.Count("errors.ECONNREFUSED", 1)
+				sink.Count("vusers.failed", 1)
+				continue
 			case o.Failures && n%200 == 0:
 				sink.Count("errors.ETIMEDOUT", 1)
 				sink.Count("vusers.failed", 1)
