@@ -2,10 +2,12 @@ package scenario
 
 import (
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -364,4 +366,37 @@ func BenchmarkJSONPathCapture(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestTemplateConcurrent renders one compiled template and body from many
+// goroutines, each with its own Context, as virtual users do; run with -race.
+func TestTemplateConcurrent(t *testing.T) {
+	url := MustCompile("/api/{{ id }}/{{ $randomString(4) }}")
+	body, err := CompileValue(Pairs{{"id", "{{ id }}"}, {"n", "{{ $randomNumber(1, 9) }}"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := range 8 {
+		wg.Go(func() {
+			c := &Context{Vars: map[string]any{"id": g}, Rand: rand.New(rand.NewPCG(uint64(g), 1))}
+			want := fmt.Sprintf("/api/%d/", g)
+			for range 200 {
+				if got := url.Render(c); !strings.HasPrefix(got, want) {
+					errs <- fmt.Sprintf("goroutine %d rendered %q", g, got)
+					return
+				}
+				if !json.Valid(body.AppendJSON(nil, c)) {
+					errs <- "invalid JSON"
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
 }
