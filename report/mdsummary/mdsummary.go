@@ -28,9 +28,9 @@ func Write(w io.Writer, r *report.Report, results []slo.Result) error {
 	}
 	fmt.Fprintln(bw, "| Target | Duration | Requests | Rate | Errors | p50 | p95 | p99 |")
 	fmt.Fprintln(bw, "|---|--:|--:|--:|--:|--:|--:|--:|")
-	fmt.Fprintf(bw, "| %s | %s | %d | %s/s | %d (%s) | %s ms | %s ms | %s ms |\n\n",
+	fmt.Fprintf(bw, "| %s | %s | %d | %s/s | %d (%s) | %s | %s | %s |\n\n",
 		cell(o.Target), o.Duration.Round(time.Second), o.Requests, strconv.FormatFloat(o.Rate, 'f', 1, 64),
-		o.Tally.Errors(), view.Percent(o.ErrorRate), view.Ms(o.Latency.P50), view.Ms(o.Latency.P95), view.Ms(o.Latency.P99))
+		o.Tally.Errors(), view.Percent(o.ErrorRate), latency(o.Latency, o.Latency.P50), latency(o.Latency, o.Latency.P95), latency(o.Latency, o.Latency.P99))
 	if len(results) > 0 {
 		fmt.Fprintln(bw, "| | SLO | Measured |")
 		fmt.Fprintln(bw, "|---|---|---|")
@@ -45,8 +45,8 @@ func Write(w io.Writer, r *report.Report, results []slo.Result) error {
 		fmt.Fprintln(bw, "| Endpoint | Responses | 4xx | 5xx | Network errors | p95 | p99 |")
 		fmt.Fprintln(bw, "|---|--:|--:|--:|--:|--:|--:|")
 		for _, ep := range eps {
-			fmt.Fprintf(bw, "| %s | %d | %d | %d | %d | %s ms | %s ms |\n", code(ep.Name), ep.Responses,
-				ep.Tally.HTTP4xx, ep.Tally.HTTP5xx, ep.Tally.Network, view.Ms(ep.Latency.P95), view.Ms(ep.Latency.P99))
+			fmt.Fprintf(bw, "| %s | %d | %d | %d | %d | %s | %s |\n", code(ep.Name), ep.Responses,
+				ep.Tally.HTTP4xx, ep.Tally.HTTP5xx, ep.Tally.Network, latency(ep.Latency, ep.Latency.P95), latency(ep.Latency, ep.Latency.P99))
 		}
 		fmt.Fprintln(bw)
 		fmt.Fprintln(bw, "</details>")
@@ -55,6 +55,15 @@ func Write(w io.Writer, r *report.Report, results []slo.Result) error {
 		return fmt.Errorf("write markdown summary: %w", err)
 	}
 	return nil
+}
+
+// latency prints one statistic of s, or a dash when s has no samples: a
+// run without responses has no latency, not a latency of 0.
+func latency(s report.Summary, v float64) string {
+	if s.Count == 0 {
+		return "-"
+	}
+	return view.Ms(v) + " ms"
 }
 
 // verdict is the headline: what CI's exit code will say.

@@ -31,6 +31,7 @@ func TestGolden(t *testing.T) {
 		}}, "❌ SLO failed"},
 		{"passed.md", reporttest.Options{Ensure: report.Ensure{Legacy: []report.Threshold{{Metric: "p99", Limit: 500}}}}, "✅ SLOs passed"},
 		{"untrusted.md", reporttest.Options{Lag: 40 * time.Millisecond, Periods: 2}, "⚠️ untrusted"},
+		{"down.md", reporttest.Options{Down: true, Periods: 1, Ensure: report.Ensure{Legacy: []report.Threshold{{Metric: "p95", Limit: 500}}}}, "❌ SLO failed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
