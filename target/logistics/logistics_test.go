@@ -42,23 +42,55 @@ func TestGenerate(t *testing.T) {
 	}
 }
 
-func TestFill(t *testing.T) {
-	months := logistics.FillMonths(now, []logistics.MonthVolume{{Month: "2026-03", Count: 2, CBM: 1.00049}, {Month: "2025-04", Count: 1}})
-	if len(months) != 12 || months[0].Month != "2025-04" || months[0].Count != 1 || months[11] != (logistics.MonthVolume{Month: "2026-03", Count: 2, CBM: 1}) {
-		t.Errorf("months = %+v", months)
+func TestBucket(t *testing.T) {
+	bounds := logistics.MonthStarts(now)
+	if len(bounds) != 12 || bounds[0] != time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC) || bounds[11] != time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC) {
+		t.Fatalf("month starts %v", bounds)
 	}
-	days := logistics.FillDays(now, []logistics.DayVolume{{Date: "2026-02-14", Count: 3}, {Date: "2026-02-13", Count: 9}})
-	if len(days) != 30 || days[0] != (logistics.DayVolume{Date: "2026-02-14", Count: 3}) || days[29].Date != "2026-03-15" {
-		t.Errorf("days = %+v", days)
+	tests := []struct {
+		t    time.Time
+		want int
+	}{
+		{time.Date(2025, 3, 31, 23, 59, 59, 0, time.UTC), 0},
+		{time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC), 1},
+		{time.Date(2025, 4, 30, 0, 0, 0, 0, time.UTC), 1},
+		{time.Date(2025, 12, 31, 23, 0, 0, 0, time.UTC), 9},
+		{time.Date(2026, 3, 15, 0, 0, 0, 0, time.UTC), 12},
+		{time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), 12},
 	}
-	top := []logistics.CustomerTotal{{"b", 2, 1}, {"a", 2, 1}, {"c", 3, 0}, {"d", 2, 5}}
-	logistics.SortTopCustomers(top)
-	want := []string{"c", "d", "a", "b"}
-	for i, c := range top {
+	for _, tt := range tests {
+		if got := logistics.Bucket(bounds, tt.t); got != tt.want {
+			t.Errorf("Bucket(%v) = %d, want %d", tt.t, got, tt.want)
+		}
+	}
+}
+
+func TestStatsFrom(t *testing.T) {
+	st := logistics.StatsFrom(now, []logistics.StatsGroup{
+		{"pending", "b", 12, 2, 1.00049},
+		{"completed", "a", 0, 5, 10},
+		{"in_transit", "a", 1, 1, 0.5},
+		{"completed", "c", 3, 2, 7},
+		{"pending", "d", 12, 2, 7},
+	})
+	if st.TotalShipments != 12 || st.PendingShipments != 4 || st.InTransitShipments != 1 || st.CompletedShipments != 7 {
+		t.Errorf("counts %+v", st)
+	}
+	if len(st.MonthlyVolume) != 12 || st.MonthlyVolume[0] != (logistics.MonthVolume{Month: "2025-04", Count: 1, CBM: 0.5}) ||
+		st.MonthlyVolume[11] != (logistics.MonthVolume{Month: "2026-03", Count: 4, CBM: 8}) {
+		t.Errorf("months %+v", st.MonthlyVolume)
+	}
+	want := []string{"a", "c", "d", "b"} // count, then volume, then name
+	for i, c := range st.TopCustomers {
 		if c.Customer != want[i] {
-			t.Errorf("top customers order %+v, want %v", top, want)
+			t.Errorf("top customers %+v, want order %v", st.TopCustomers, want)
 			break
 		}
+	}
+	ch := logistics.ChartsFrom(now, map[int]int{0: 99, 1: 3, 30: 4}, map[string]int{"pending": 2})
+	if len(ch.DailyVolumes) != 30 || ch.DailyVolumes[0] != (logistics.DayVolume{Date: "2026-02-14", Count: 3}) ||
+		ch.DailyVolumes[29] != (logistics.DayVolume{Date: "2026-03-15", Count: 4}) || ch.StatusBreakdown[0].Count != 2 {
+		t.Errorf("charts %+v", ch)
 	}
 }
 

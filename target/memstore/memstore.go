@@ -158,64 +158,45 @@ func (s *Store) AddTracking(_ context.Context, n logistics.NewTracking, at time.
 	return u, nil
 }
 
-// Stats computes the dashboard summary at now.
+// Stats computes the dashboard summary at now in one pass.
 func (s *Store) Stats(_ context.Context, now time.Time) (logistics.Stats, error) {
+	type key struct {
+		status, customer string
+		month            int
+	}
+	bounds := logistics.MonthStarts(now)
 	s.mu.RLock()
-	defer s.mu.RUnlock()
-	start := logistics.StatsWindow(now)
-	byStatus := map[string]int{}
-	months := map[string]logistics.MonthVolume{}
-	type total struct {
-		count int
-		cbm   float64
-	}
-	byCustomer := map[string]total{}
+	groups := map[key]*logistics.StatsGroup{}
 	for _, g := range s.goods {
-		byStatus[g.Status]++
-		t := byCustomer[g.Customer]
-		byCustomer[g.Customer] = total{t.count + 1, t.cbm + g.CBM}
-		if !g.CreatedAt.Before(start) {
-			key := g.CreatedAt.Format("2006-01")
-			m := months[key]
-			months[key] = logistics.MonthVolume{Month: key, Count: m.Count + 1, CBM: m.CBM + g.CBM}
+		k := key{g.Status, g.Customer, logistics.Bucket(bounds, g.CreatedAt)}
+		sg := groups[k]
+		if sg == nil {
+			sg = &logistics.StatsGroup{Status: k.status, Customer: k.customer, Month: k.month}
+			groups[k] = sg
 		}
+		sg.Count++
+		sg.CBM += g.CBM
 	}
-	top := make([]logistics.CustomerTotal, 0, len(byCustomer))
-	for c, t := range byCustomer {
-		top = append(top, logistics.CustomerTotal{Customer: c, Count: t.count, CBM: logistics.Round3(t.cbm)})
+	s.mu.RUnlock()
+	list := make([]logistics.StatsGroup, 0, len(groups))
+	for _, g := range groups {
+		list = append(list, *g)
 	}
-	logistics.SortTopCustomers(top)
-	got := make([]logistics.MonthVolume, 0, len(months))
-	for _, m := range months {
-		got = append(got, m)
-	}
-	return logistics.Stats{
-		TotalShipments:     len(s.goods),
-		PendingShipments:   byStatus[logistics.StatusPending],
-		InTransitShipments: byStatus[logistics.StatusInTransit],
-		CompletedShipments: byStatus[logistics.StatusCompleted],
-		MonthlyVolume:      logistics.FillMonths(now, got),
-		TopCustomers:       top[:min(len(top), logistics.TopCustomers)],
-	}, nil
+	return logistics.StatsFrom(now, list), nil
 }
 
 // Charts computes the dashboard charts at now.
 func (s *Store) Charts(_ context.Context, now time.Time) (logistics.Charts, error) {
+	bounds := logistics.DayStarts(now)
+	byStatus := map[string]int{}
+	days := map[int]int{}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	start := logistics.ChartWindow(now)
-	byStatus := map[string]int{}
-	days := map[string]int{}
-	for i := len(s.goods) - 1; i >= 0; i-- {
-		g := s.goods[i]
+	for _, g := range s.goods {
 		byStatus[g.Status]++
-		if !g.CreatedAt.Before(start) {
-			days[g.CreatedAt.Format("2006-01-02")]++
+		if !g.CreatedAt.Before(bounds[0]) {
+			days[logistics.Bucket(bounds, g.CreatedAt)]++
 		}
 	}
-	got := make([]logistics.DayVolume, 0, len(days))
-	for d, c := range days {
-		got = append(got, logistics.DayVolume{Date: d, Count: c})
-	}
-	return logistics.Charts{DailyVolumes: logistics.FillDays(now, got), StatusBreakdown: logistics.FillStatuses(byStatus)}, nil
+	return logistics.ChartsFrom(now, days, byStatus), nil
 }
