@@ -75,13 +75,26 @@ func newHTTPClient(cfg scenario.Config, insecure bool, maxBody int64) *httpClien
 		MaxIdleConnDuration:       idleConnDuration,
 		MaxResponseBodySize:       int(min(maxBody, math.MaxInt32)),
 		ReadBufferSize:            readBufferSize,
-		MaxIdemponentCallAttempts: 1, // a failed exchange is measured, never retried
+		MaxIdemponentCallAttempts: 2,
+		RetryIfErr:                retryStale,
 		DisablePathNormalizing:    true,
 		// The user asked for it with --insecure or rejectUnauthorized: false.
 		TLSConfig: &tls.Config{InsecureSkipVerify: insecure}, //nolint:gosec
 	}
 	c.bufs.New = func() any { b := make([]byte, 0, 1024); return &b }
 	return c
+}
+
+// retryStale sends an idempotent request once more when its connection was
+// closed before any byte of an answer came back: the signature of a
+// kept-alive connection the server closed while it sat idle in the pool
+// (Node closes them after 5 s), which browsers and net/http retry too. Every
+// other failure is measured, never retried; a target that really drops
+// connections fails the second attempt as well and is counted.
+func retryStale(req *fasthttp.Request, attempts int, err error) (resetTimeout, retry bool) {
+	stale := errors.Is(err, fasthttp.ErrConnectionClosed) || errors.Is(err, io.EOF)
+	idempotent := req.Header.IsGet() || req.Header.IsHead() || req.Header.IsPut() || req.Header.IsDelete() || req.Header.IsOptions()
+	return false, attempts == 1 && stale && idempotent
 }
 
 // dial opens a connection and tracks it, so connections of users cut off at
