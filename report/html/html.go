@@ -29,13 +29,15 @@ type page struct {
 	VerdictOK bool
 	SLOs      []sloRow
 	Endpoints []view.Endpoint
-	Codes     []view.Count
-	Errors    []view.Count
-	Phases    []report.PhaseArrivals
-	Started   string
-	Duration  string
-	Rate      string
-	Series    series
+	// EndpointErrors shows the per-endpoint network error column.
+	EndpointErrors bool
+	Codes          []view.Count
+	Errors         []view.Count
+	Phases         []report.PhaseArrivals
+	Started        string
+	Duration       string
+	Rate           string
+	Series         series
 	// Inlined assets, trusted: they are ours, embedded at build time.
 	UPlotJS  template.JS
 	UPlotCSS template.CSS
@@ -99,6 +101,7 @@ func build(r *report.Report, results []slo.Result) (*page, error) {
 	for _, res := range results {
 		p.SLOs = append(p.SLOs, sloRow{Status: slo.Status(res), Title: slo.Title(res), Measured: slo.Measured(res), Strict: res.Strict})
 	}
+	p.EndpointErrors = view.EndpointErrors(p.Endpoints)
 	sp, err := percentileSpectrum(r, p.Endpoints)
 	if err != nil {
 		return nil, err

@@ -108,8 +108,11 @@ func Build(r *report.Report, results []slo.Result) Suites {
 		s.Cases = append(s.Cases, sloCase(res))
 	}
 	if len(results) == 0 {
-		for _, ep := range view.Endpoints(r) {
-			s.Cases = append(s.Cases, endpointCase(ep))
+		eps := view.Endpoints(r)
+		withNetwork := view.EndpointErrors(eps)
+		runErrors := view.Summarize(r).Tally.Network
+		for _, ep := range eps {
+			s.Cases = append(s.Cases, endpointCase(ep, withNetwork, runErrors))
 		}
 	}
 	if untrusted, why := slo.Untrusted(agg); untrusted {
@@ -178,11 +181,18 @@ func sloCase(res slo.Result) Case {
 }
 
 // endpointCase states one endpoint's errors: responses with a 4xx or 5xx
-// status and network errors counted for it.
-func endpointCase(ep view.Endpoint) Case {
+// status, and network errors when the report counts them per endpoint
+// (withNetwork); primeload counts those run-wide, stated in runErrors.
+func endpointCase(ep view.Endpoint, withNetwork bool, runErrors int64) Case {
 	t := ep.Tally
-	text := fmt.Sprintf("%d errors: %d HTTP 5xx, %d HTTP 4xx, %d network errors, in %d responses",
-		t.Errors(), t.HTTP5xx, t.HTTP4xx, t.Network, ep.Responses)
+	var text string
+	if withNetwork {
+		text = fmt.Sprintf("%d errors: %d HTTP 5xx, %d HTTP 4xx, %d network errors, in %d responses",
+			t.Errors(), t.HTTP5xx, t.HTTP4xx, t.Network, ep.Responses)
+	} else {
+		text = fmt.Sprintf("%d HTTP errors: %d 5xx, %d 4xx, in %d responses (network errors of the whole run: %d)",
+			t.HTTP5xx+t.HTTP4xx, t.HTTP5xx, t.HTTP4xx, ep.Responses, runErrors)
+	}
 	if ep.HasLatency {
 		text += fmt.Sprintf("; p95 %s ms, p99 %s ms", view.Ms(ep.Latency.P95), view.Ms(ep.Latency.P99))
 	}

@@ -62,8 +62,11 @@ func ensure() report.Ensure {
 // makes them: request n (from 1) goes to endpoint ((n-1) mod 200) mod 3, gets
 // a 500 when n is a multiple of 50 and no response when a multiple of 200.
 func firstEndpointErrors() string {
-	var responses, errs int
+	var responses, errs, network int
 	for n := 1; n <= 6*200; n++ {
+		if n%200 == 0 {
+			network++
+		}
 		if (n-1)%200%3 != 0 || n%200 == 0 {
 			continue
 		}
@@ -72,7 +75,7 @@ func firstEndpointErrors() string {
 			errs++
 		}
 	}
-	return fmt.Sprintf("%d errors: %d HTTP 5xx, 0 HTTP 4xx, 0 network errors, in %d responses", errs, errs, responses)
+	return fmt.Sprintf("%d HTTP errors: %d 5xx, 0 4xx, in %d responses (network errors of the whole run: %d)", errs, errs, responses, network)
 }
 
 func evaluate(t *testing.T, r *report.Report) []slo.Result {
@@ -211,6 +214,22 @@ func TestUnmeasuredIsAnError(t *testing.T) {
 	s := doc.Suites[0]
 	if s.Tests != 2 || s.Errors != 1 || s.Failures != 0 || s.Cases[1].Error == nil || !strings.Contains(s.Cases[1].Error.Message, "no samples") {
 		t.Errorf("suite = %+v, want the unmeasured SLO as an error", s)
+	}
+}
+
+// TestEndpointNetworkErrors covers reports that count network errors per
+// endpoint, as Artillery's metrics-by-endpoint plugin does.
+func TestEndpointNetworkErrors(t *testing.T) {
+	t.Parallel()
+	r := &report.Report{Aggregate: &report.Metrics{Counters: map[string]int64{
+		"http.requests": 10, "errors.ETIMEDOUT": 3,
+		report.EndpointPrefix + "GET /a.codes.200":        6,
+		report.EndpointPrefix + "GET /a.codes.404":        1,
+		report.EndpointPrefix + "GET /a.errors.ETIMEDOUT": 3,
+	}}, Script: report.ScriptInfo{Endpoints: []string{"GET /a"}}}
+	doc := Build(r, nil)
+	if got, want := doc.Suites[0].Cases[0].SystemOut, "4 errors: 0 HTTP 5xx, 1 HTTP 4xx, 3 network errors, in 7 responses"; got != want {
+		t.Errorf("system-out %q, want %q", got, want)
 	}
 }
 

@@ -40,13 +40,21 @@ func Write(w io.Writer, r *report.Report, results []slo.Result) error {
 		fmt.Fprintln(bw)
 	}
 	if eps := view.Endpoints(r); len(eps) > 0 {
+		netCol := view.EndpointErrors(eps)
 		fmt.Fprintln(bw, "<details><summary>Endpoints</summary>")
 		fmt.Fprintln(bw)
-		fmt.Fprintln(bw, "| Endpoint | Responses | 4xx | 5xx | Network errors | p95 | p99 |")
-		fmt.Fprintln(bw, "|---|--:|--:|--:|--:|--:|--:|")
+		head, rule := "| Endpoint | Responses | 4xx | 5xx |", "|---|--:|--:|--:|"
+		if netCol {
+			head, rule = head+" Network errors |", rule+"--:|"
+		}
+		fmt.Fprintln(bw, head+" p95 | p99 |")
+		fmt.Fprintln(bw, rule+"--:|--:|")
 		for _, ep := range eps {
-			fmt.Fprintf(bw, "| %s | %d | %d | %d | %d | %s | %s |\n", code(ep.Name), ep.Responses,
-				ep.Tally.HTTP4xx, ep.Tally.HTTP5xx, ep.Tally.Network, latency(ep.Latency, ep.Latency.P95), latency(ep.Latency, ep.Latency.P99))
+			fmt.Fprintf(bw, "| %s | %d | %d | %d |", code(ep.Name), ep.Responses, ep.Tally.HTTP4xx, ep.Tally.HTTP5xx)
+			if netCol {
+				fmt.Fprintf(bw, " %d |", ep.Tally.Network)
+			}
+			fmt.Fprintf(bw, " %s | %s |\n", latency(ep.Latency, ep.Latency.P95), latency(ep.Latency, ep.Latency.P99))
 		}
 		fmt.Fprintln(bw)
 		fmt.Fprintln(bw, "</details>")

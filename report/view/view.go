@@ -53,6 +53,19 @@ type Endpoint struct {
 	HasLatency bool
 }
 
+// EndpointErrors reports whether any row counts network errors per endpoint.
+// primeload counts them run-wide only (Errors); Artillery's metrics-by-endpoint
+// reports have them per endpoint. Without them a per-endpoint column of
+// zeros would read as "no network errors".
+func EndpointErrors(rows []Endpoint) bool {
+	for _, r := range rows {
+		if r.Tally.Network > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Count is one row of a status code or error table.
 type Count struct {
 	Name  string
