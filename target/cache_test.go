@@ -6,9 +6,12 @@ import (
 	"net"
 	"os/exec"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/primeload/primeload/target"
+	"github.com/primeload/primeload/target/cache"
 	"github.com/primeload/primeload/target/logistics"
 )
 
@@ -172,4 +175,37 @@ func TestRedisKilledMidTest(t *testing.T) {
 		}
 		return e.metric(t, "primepre_cache_hits_total") > hits
 	})
+}
+
+// gatedStore counts Stats calls and holds each until release is closed.
+type gatedStore struct {
+	target.Store
+	calls   atomic.Int32
+	release chan struct{}
+}
+
+func (g *gatedStore) Stats(ctx context.Context, now time.Time) (logistics.Stats, error) {
+	g.calls.Add(1)
+	<-g.release
+	return g.Store.Stats(ctx, now)
+}
+
+func TestConcurrentMissesLoadOnce(t *testing.T) {
+	store := &gatedStore{Store: memoryStore(), release: make(chan struct{})}
+	e := newEnv(t, store, cache.NewMemory(0, nil), nil)
+	const n = 20
+	codes := make(chan int, n)
+	for range n {
+		go func() { codes <- e.do("GET", "/api/dashboard/stats/", "").Code }()
+	}
+	eventually(t, "all requests waiting", func() bool { return e.metric(t, "primepre_http_requests_in_flight") >= n+1 })
+	close(store.release)
+	for range n {
+		if code := <-codes; code != 200 {
+			t.Errorf("status %d", code)
+		}
+	}
+	if got := store.calls.Load(); got != 1 {
+		t.Errorf("store computed stats %d times for %d concurrent misses, want once", got, n)
+	}
 }

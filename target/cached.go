@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/primeload/primeload/target/cache"
 )
 
@@ -34,6 +36,11 @@ type cacheAside struct {
 	c   Cache // nil: caching off
 	m   *metrics
 	log *slog.Logger
+	// loads coalesces concurrent misses of one key into one store call, so
+	// a popular key that expires (or a bumped generation) does not send
+	// every waiting request to the database at once.
+	loads       singleflight.Group
+	loadTimeout time.Duration
 
 	mu        sync.Mutex
 	skipUntil time.Time
@@ -43,8 +50,8 @@ type cacheAside struct {
 	pending map[string]bool
 }
 
-func newCacheAside(c Cache, m *metrics, log *slog.Logger) *cacheAside {
-	return &cacheAside{c: c, m: m, log: log, pending: map[string]bool{}}
+func newCacheAside(c Cache, m *metrics, log *slog.Logger, loadTimeout time.Duration) *cacheAside {
+	return &cacheAside{c: c, m: m, log: log, loadTimeout: loadTimeout, pending: map[string]bool{}}
 }
 
 // usable reports whether the cache may be read now, first retrying any
@@ -108,14 +115,24 @@ func (ca *cacheAside) fetch(ctx context.Context, family, resource, key string, t
 		ca.fail("get", err)
 		return load(ctx)
 	}
-	val, err = load(ctx)
+	shared, err, _ := ca.loads.Do(full, func() (any, error) {
+		// Shared by every caller waiting on this key: one caller leaving
+		// must not fail the others, so only the timeout bounds it.
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ca.loadTimeout)
+		defer cancel()
+		val, err := load(lctx)
+		if err != nil {
+			return nil, err
+		}
+		if err := ca.c.Set(lctx, full, val, ttl); err != nil {
+			ca.fail("set", err)
+		}
+		return val, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	if err := ca.c.Set(ctx, full, val, ttl); err != nil {
-		ca.fail("set", err)
-	}
-	return val, nil
+	return shared.([]byte), nil
 }
 
 // invalidate bumps families after a write. A failed bump is remembered and

@@ -137,7 +137,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	m := newMetrics()
-	s := &Server{cfg: cfg, auth: a, metrics: m, cache: newCacheAside(cfg.Cache, m, cfg.Log)}
+	s := &Server{cfg: cfg, auth: a, metrics: m, cache: newCacheAside(cfg.Cache, m, cfg.Log, cfg.StoreTimeout)}
 	s.handler = s.routes()
 	return s, nil
 }

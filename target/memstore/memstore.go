@@ -66,6 +66,14 @@ func (s *Store) List(_ context.Context, q logistics.ListQuery) (logistics.Page, 
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	page := logistics.Page{Results: make([]logistics.Goods, 0, q.Limit)}
+	if q.Filter == (logistics.Filter{}) {
+		// Unfiltered: the count is known and the page is a slice window.
+		page.Count = len(s.goods)
+		for i := len(s.goods) - 1 - q.Offset; i >= 0 && len(page.Results) < q.Limit; i-- {
+			page.Results = append(page.Results, *s.goods[i])
+		}
+		return page, nil
+	}
 	for i := len(s.goods) - 1; i >= 0; i-- {
 		g := s.goods[i]
 		if !q.Match(g) {
