@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/html"
 	"github.com/primeload/primeload/report/junit"
 	"github.com/primeload/primeload/report/mdsummary"
 	"github.com/primeload/primeload/report/slo"
@@ -415,6 +416,8 @@ func outputsOf(s *State, o *RunOptions) []output {
 		}})
 	}
 	file(o.JUnit, false, junit.Write)
+	file(o.HTML, false, html.Write)
+	file(o.HdrLog, false, func(w io.Writer, r *report.Report, _ []slo.Result) error { return report.WriteHdrLog(w, r) })
 	file(o.SummaryMD, false, mdsummary.Write)
 	if gh := s.Getenv("GITHUB_STEP_SUMMARY"); gh != "" {
 		file(gh, true, mdsummary.Write)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/primeload/primeload/report"
 	"github.com/primeload/primeload/report/slo"
 	"go.yaml.in/yaml/v3"
@@ -150,10 +151,11 @@ func TestRunEndToEnd(t *testing.T) {
 	script := writeScript(t, tinyScript(srv.URL, 5, ""))
 	dir := t.TempDir()
 	junitPath, mdPath, ghPath := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "summary.md"), filepath.Join(dir, "step-summary.md")
+	htmlPath, hdrPath := filepath.Join(dir, "report.html"), filepath.Join(dir, "latency.hlog")
 	mustWrite(t, ghPath, "earlier step\n")
 
 	res := execRun(t, map[string]string{"GITHUB_STEP_SUMMARY": ghPath}, nil, "", script, "--period", "200ms",
-		"--junit", junitPath, "--summary-md", mdPath)
+		"--junit", junitPath, "--summary-md", mdPath, "--html", htmlPath, "--hdr-log", hdrPath)
 	if res.code != wantExit(res, ExitOK) {
 		t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", res.code, res.out, res.errOut)
 	}
@@ -218,6 +220,39 @@ func TestRunEndToEnd(t *testing.T) {
 	}
 	if got := string(mustRead(t, ghPath)); got != "earlier step\n"+md {
 		t.Errorf("GITHUB_STEP_SUMMARY = %q, want the earlier content followed by the summary", got)
+	}
+	if page := string(mustRead(t, htmlPath)); !strings.HasPrefix(strings.ToLower(page), "<!doctype html>") || !strings.Contains(page, "/items") {
+		t.Errorf("html report is not a page about this run: %.200q", page)
+	}
+	// The interval log holds one untagged response-time line per period
+	// with responses; their counts add up to every response.
+	if n := countHdrLogValues(t, hdrPath); n != 10 {
+		t.Errorf("hdr log holds %d response times, want 10", n)
+	}
+}
+
+// countHdrLogValues decodes an HdrHistogram interval log and sums the
+// counts of its untagged (overall response time) histograms.
+func countHdrLogValues(t *testing.T, path string) int64 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	lr := hdrhistogram.NewHistogramLogReader(f)
+	var n int64
+	for {
+		h, err := lr.NextIntervalHistogram()
+		if err != nil {
+			t.Fatalf("read hdr log: %v", err)
+		}
+		if h == nil {
+			return n
+		}
+		if h.Tag() == "" {
+			n += h.TotalCount()
+		}
 	}
 }
 
