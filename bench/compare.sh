@@ -535,6 +535,9 @@ main() {
 	build
 	local started commit
 	started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	# Other work on the machine skews every figure; say how busy it was.
+	local load_before
+	load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 	commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 	[[ -z $(git -C "$ROOT" status --porcelain 2>/dev/null) ]] || commit="$commit (with local changes)"
 
@@ -582,6 +585,7 @@ main() {
 
 	echo
 	echo "primeload $commit, $started, $(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), Linux $(uname -r)"
+	echo "load average (1/5/15 min) $load_before at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 	echo "target core $TARGET_CPU, tool core $TOOL_CPU, ${DURATION}s runs, median of $REPEATS; wrk $(wrk -v 2>&1 | awk 'NR == 1 { print $2 }'), vegeta $VEGETA_VERSION, $(nginx -v 2>&1 | sed 's/.*: //')"
 	echo
 	row " Measure " " wrk " " Vegeta " " primeload " " primeload/Vegeta " " primeload/wrk " " Goal " " Verdict "

@@ -63,7 +63,7 @@ cat >"$WORK/soak.yml" <<EOF
 config:
   target: "http://127.0.0.1"
   phases:
-    - duration: $((MINUTES * 60))
+    - duration: $((MINUTES * 60 + 30))
       arrivalRate: $RATE
       name: soak
   defaults:
@@ -115,9 +115,11 @@ requests() { jq -r '.aggregate.counters["http.requests"] // 0' "$WORK/soak.json"
 echo "| minute | runner RSS MiB | goroutines | requests so far |"
 echo "|---:|---:|---:|---:|"
 rows=()
+# The schedule runs 30 s past the last sample so every minute is measured
+# under load; samples are due on the clock, not after accumulated sleeps.
+start=$SECONDS
 for ((m = 1; m <= MINUTES; m++)); do
-	# Sleep in short steps so an early exit of the runner ends the loop.
-	for _ in $(seq 60); do
+	while ((SECONDS < start + m * 60)); do
 		kill -0 "$RUN" 2>/dev/null || break 2
 		sleep 1
 	done
