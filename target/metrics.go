@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/primeload/primeload/target/logistics"
@@ -87,10 +88,7 @@ func (m *metrics) instrument(next http.Handler) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r)
-		route := r.Pattern
-		if route == "" || route == "/" {
-			route = "unmatched"
-		}
+		route := routeLabel(r.Pattern)
 		status := strconv.Itoa(sw.status)
 		m.requests.WithLabelValues(r.Method, route, status).Inc()
 		m.duration.WithLabelValues(r.Method, route, status).Observe(time.Since(start).Seconds())
@@ -120,3 +118,17 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func isNotFound(err error) bool { return errors.Is(err, logistics.ErrNotFound) }
+
+// routeLabel turns a mux pattern ("GET /api/goods-received/{id}/{$}") into
+// the route template users know ("/api/goods-received/{id}/"); the method
+// is a label of its own.
+func routeLabel(pattern string) string {
+	if _, path, ok := strings.Cut(pattern, " "); ok {
+		pattern = path
+	}
+	pattern = strings.TrimSuffix(pattern, "{$}")
+	if pattern == "" || pattern == "/" {
+		return "unmatched"
+	}
+	return pattern
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/primeload/primeload/target"
+	"github.com/primeload/primeload/target/logistics"
 	"github.com/primeload/primeload/target/pgstore"
 )
 
@@ -193,4 +194,31 @@ func TestPostgresBackendsTerminated(t *testing.T) {
 	eventually(t, "recovery after backends were terminated", func() bool {
 		return e.do("GET", "/api/goods-received/", "").Code == 200
 	})
+}
+
+func TestPostgresMigrateAndSeedOnce(t *testing.T) {
+	ctx := context.Background()
+	first := openPG(t, pgstore.Config{})
+	schema := uniqueName(t) + "_again"
+	t.Cleanup(func() { dropSchema(t, schema) })
+	for i, want := range []int{25, 0} { // the second start keeps what is there
+		s := openPG(t, pgstore.Config{Schema: schema})
+		n, err := s.Seed(ctx, 25, testNow)
+		if err != nil || n != want {
+			t.Errorf("start %d: seeded %d, %v; want %d", i+1, n, err, want)
+		}
+		var migrations int
+		if err := s.Pool().QueryRow(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&migrations); err != nil || migrations != 1 {
+			t.Errorf("start %d: %d migrations recorded, %v; want 1", i+1, migrations, err)
+		}
+	}
+	// Identity sequences moved past the copied ids: a new goods gets id 26.
+	s := openPG(t, pgstore.Config{Schema: schema})
+	g, err := s.Create(ctx, logistics.NewGoods{Customer: "c", Location: "l", Quantity: 1, Status: "pending", ShippingMark: "m"}, testNow)
+	if err != nil || g.ID != 26 {
+		t.Errorf("create after seed: id %d, %v; want 26", g.ID, err)
+	}
+	if err := first.Ping(ctx); err != nil {
+		t.Errorf("ping: %v", err)
+	}
 }

@@ -295,12 +295,14 @@ func TestHealthAndMetrics(t *testing.T) {
 	}
 	e.do("GET", "/api/goods-received/12/", "")
 	e.do("GET", "/api/goods-received/13/", "")
+	e.do("GET", "/no/such/route", "")
 	body := e.do("GET", "/metrics", "", "Authorization", "").Body.String()
 	for _, want := range []string{
-		`primepre_http_requests_total{method="GET",route="GET /api/goods-received/{id}/{$}",status="200"} 2`,
-		`primepre_http_request_duration_seconds_count{method="GET",route="GET /api/goods-received/{id}/{$}",status="200"} 2`,
+		`primepre_http_requests_total{method="GET",route="/api/goods-received/{id}/",status="200"} 2`,
+		`primepre_http_request_duration_seconds_count{method="GET",route="/api/goods-received/{id}/",status="200"} 2`,
 		`primepre_http_requests_in_flight 1`, // the /metrics request itself
 		`primepre_store_query_duration_seconds_count{op="get"} 2`,
+		`primepre_http_requests_total{method="GET",route="unmatched",status="404"} 1`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(body, want) {
