@@ -667,3 +667,118 @@ func TestRunSegmentsAndStartAt(t *testing.T) {
 		})
 	}
 }
+
+func TestRunInsecureAndOutsidePayload(t *testing.T) {
+	t.Parallel()
+	var h hits
+	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.add(r)
+		w.Write([]byte(`{}`))
+	}))
+	t.Cleanup(tlsSrv.Close)
+	// The payload sits beside the script's folder, not in it.
+	root := t.TempDir()
+	scriptDir := filepath.Join(root, "scripts")
+	if err := os.Mkdir(scriptDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, filepath.Join(root, "users.csv"), "alice\nbob\n")
+	script := filepath.Join(scriptDir, "s.yml")
+	mustWrite(t, script, `config:
+  target: "`+tlsSrv.URL+`"
+  phases:
+    - duration: 1
+      arrivalCount: 2
+  payload:
+    path: "../users.csv"
+    fields: ["user"]
+scenarios:
+  - flow:
+      - get:
+          url: "/{{ user }}"
+`)
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		want200  int64
+		wantErrs bool // transport errors for the self-signed certificate
+	}{
+		{name: "payload outside the script folder is refused", args: nil, wantCode: ExitUsage},
+		{name: "self-signed certificate is an error", args: []string{"--allow-outside-payload"}, wantCode: ExitOK, wantErrs: true},
+		{name: "--insecure accepts it", args: []string{"--allow-outside-payload", "--insecure"}, wantCode: ExitOK, want200: 2},
+	}
+	for _, tt := range tests {
+		res := execRun(t, nil, nil, "", append([]string{script}, tt.args...)...)
+		if res.code != wantExit(res, tt.wantCode) {
+			t.Errorf("%s: exit %d, want %d\nstderr:\n%s", tt.name, res.code, tt.wantCode, res.errOut)
+			continue
+		}
+		if tt.wantCode == ExitUsage {
+			if !strings.Contains(res.errOut, "users.csv") || !strings.Contains(res.errOut, "--allow-outside-payload") {
+				t.Errorf("%s: stderr does not name the file and the flag:\n%s", tt.name, res.errOut)
+			}
+			continue
+		}
+		c := res.rep.Aggregate.Counters
+		var errs int64
+		for name, v := range c {
+			if strings.HasPrefix(name, "errors.") {
+				errs += v
+			}
+		}
+		if c["http.codes.200"] != tt.want200 || (errs > 0) != tt.wantErrs {
+			t.Errorf("%s: %d ok responses and %d errors (%v); want %d ok, errors %v", tt.name, c["http.codes.200"], errs, c, tt.want200, tt.wantErrs)
+		}
+	}
+	if h.count("GET /alice")+h.count("GET /bob") != 2 {
+		t.Errorf("the TLS server saw %v, want the payload's users once the certificate was accepted", h.paths)
+	}
+}
+
+func TestRunSecondInterruptStopsAtOnce(t *testing.T) {
+	t.Parallel()
+	// Every request hangs until the client gives up: only the second
+	// Ctrl-C can end this run, since the grace period is an hour.
+	started := make(chan struct{}, 100)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case started <- struct{}{}:
+		default:
+		}
+		<-r.Context().Done()
+	}))
+	t.Cleanup(srv.Close)
+	script := writeScript(t, `config:
+  target: "`+srv.URL+`"
+  http:
+    timeout: 600
+  phases:
+    - duration: 60
+      arrivalRate: 5
+scenarios:
+  - flow:
+      - get:
+          url: "/"
+`)
+	sigs := make(chan os.Signal, 2)
+	go func() {
+		<-started
+		sigs <- os.Interrupt
+		sigs <- os.Interrupt
+	}()
+	res := execRun(t, nil, sigs, "", script, "--grace", "1h")
+	if res.code != ExitInterrupted {
+		t.Fatalf("exit %d, want %d\nstderr:\n%s", res.code, ExitInterrupted, res.errOut)
+	}
+	if res.rep == nil || !res.rep.Aborted {
+		t.Fatal("no report marked aborted after the second interrupt")
+	}
+	c := res.rep.Aggregate.Counters
+	if c["http.requests"] < 1 || c["http.responses"] != 0 {
+		t.Errorf("requests %d, responses %d; want the hanging requests counted and none answered", c["http.requests"], c["http.responses"])
+	}
+	if !strings.Contains(res.errOut, "stopping now") {
+		t.Errorf("stderr does not say the second interrupt stops at once:\n%s", res.errOut)
+	}
+}
