@@ -8,7 +8,11 @@ func suggest(word string, candidates []string) string {
 	lw := strings.ToLower(word)
 	best, bestDist := "", -1
 	for _, c := range candidates {
-		d := editDistance(lw, strings.ToLower(c))
+		if len(lw) > 64 || len(c) > 64 {
+			// Keys that long are never typos of ours; keep the cost bounded.
+			continue
+		}
+		d := EditDistance(lw, strings.ToLower(c))
 		if bestDist < 0 || d < bestDist {
 			best, bestDist = c, d
 		}
@@ -29,12 +33,9 @@ func didYouMean(word string, candidates []string) string {
 	return ""
 }
 
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		// Keys that long are never typos of ours; keep the cost bounded.
-		return max(len(a), len(b))
-	}
+// EditDistance is the Levenshtein distance between a and b, in bytes; the
+// report package's SLO names use it for their suggestions too.
+func EditDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/scenario"
 )
 
 // kind is how a metric behaves when the run never produced it.
@@ -190,7 +191,7 @@ func (c *catalog) suggest(name string) string {
 func closest(s string, cands []string) string {
 	best, bestD := "", -1
 	for _, c := range cands {
-		d := levenshtein(s, c)
+		d := scenario.EditDistance(s, c)
 		if bestD < 0 || d < bestD {
 			best, bestD = c, d
 		}
@@ -199,28 +200,6 @@ func closest(s string, cands []string) string {
 		return ""
 	}
 	return best
-}
-
-// levenshtein is the edit distance between a and b, by bytes: metric names
-// are ASCII apart from endpoint paths, where a byte distance is good enough.
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 func cutLast(name string) (before, after string, ok bool) {
