@@ -29,7 +29,13 @@ const tickEvery = 250 * time.Millisecond
 // runRun loads the script, sends its load and reports. Everything that can
 // be checked before the first request is checked first, so a typo costs no load.
 func runRun(ctx context.Context, s *State, o *RunOptions) error {
-	script, err := scenario.Load(o.Script, scenario.LoadOptions{
+	// Read once: the digest that lets segment reports merge must be of the
+	// very bytes that were run.
+	src, err := os.ReadFile(o.Script)
+	if err != nil {
+		return usageError(s, fmt.Errorf("read script: %w", err))
+	}
+	script, err := scenario.Parse(o.Script, src, scenario.LoadOptions{
 		Environment: o.Environment, Vars: o.Vars, AllowOutsidePayload: o.AllowOutsidePayload,
 	})
 	if err != nil {
@@ -74,7 +80,7 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 	start := later(time.Now(), o.StartAt)
 	col := report.NewCollector(start, report.Info{
 		Target:      targetURL,
-		Script:      scriptInfo(script),
+		Script:      scriptInfo(script, src),
 		Environment: script.Environment,
 		Segment:     segmentLabel(o.Segment),
 		Version:     Version,
@@ -154,8 +160,10 @@ func withEnv(lookup func(string) (string, bool), name, value string) func(string
 }
 
 // scriptInfo records the script in the report so SLOs can be re-checked later.
-func scriptInfo(sc *scenario.Script) report.ScriptInfo {
-	return report.ScriptInfo{Path: sc.Path, Endpoints: sc.Endpoints, Ensure: report.EnsureFrom(sc.Config.Ensure)}
+func scriptInfo(sc *scenario.Script, src []byte) report.ScriptInfo {
+	return report.ScriptInfo{
+		Path: sc.Path, Digest: report.ScriptDigest(src), Endpoints: sc.Endpoints, Ensure: report.EnsureFrom(sc.Config.Ensure),
+	}
 }
 
 // liveRun is one run in progress: the runner in one goroutine, and this one

@@ -189,6 +189,9 @@ func TestRunEndToEnd(t *testing.T) {
 	if rep.Aborted || rep.Target != srv.URL || rep.Script.Path != script || rep.Version != Version {
 		t.Errorf("aborted=%v target=%q script=%q version=%q; want false, %q, %q, %q", rep.Aborted, rep.Target, rep.Script.Path, rep.Version, srv.URL, script, Version)
 	}
+	if want := report.ScriptDigest(mustRead(t, script)); rep.Script.Digest != want {
+		t.Errorf("script digest %q, want %q so segment reports merge", rep.Script.Digest, want)
+	}
 	if rep.Passed == nil || !*rep.Passed {
 		t.Errorf("passed = %v, want true (no SLOs)", rep.Passed)
 	}
@@ -780,5 +783,14 @@ scenarios:
 	}
 	if !strings.Contains(res.errOut, "stopping now") {
 		t.Errorf("stderr does not say the second interrupt stops at once:\n%s", res.errOut)
+	}
+}
+
+func TestRunMissingScript(t *testing.T) {
+	t.Parallel()
+	missing := filepath.Join(t.TempDir(), "nope.yml")
+	res := execRun(t, nil, nil, "", missing)
+	if res.code != ExitUsage || !strings.Contains(res.errOut, missing) {
+		t.Errorf("exit %d, stderr %q; want %d naming %s", res.code, res.errOut, ExitUsage, missing)
 	}
 }
