@@ -51,8 +51,12 @@ const (
 	DefaultReadHeaderTimeout = 5 * time.Second
 	DefaultReadTimeout       = 30 * time.Second
 	DefaultIdleTimeout       = 120 * time.Second
-	MaxHeaderBytes           = 64 << 10
-	MaxBodyBytes             = 1 << 20
+)
+
+// Request size limits: larger headers get 431, larger bodies 413.
+const (
+	MaxHeaderBytes = 64 << 10
+	MaxBodyBytes   = 1 << 20
 )
 
 // Config configures a Server. Store is required; the rest have defaults.
