@@ -6,6 +6,7 @@ import (
 	"net"
 	"os/exec"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -146,6 +147,38 @@ func TestRedisKilledMidTest(t *testing.T) {
 	if e.metric(t, "primepre_cache_hits_total") < 1 {
 		t.Fatal("no cache hit while Redis was up")
 	}
+
+	// Readers keep the API busy through the kill and the return; not one
+	// of their requests may fail.
+	stop := make(chan struct{})
+	var failed, served atomic.Int64
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				w := e.do("GET", "/api/dashboard/stats/", "")
+				served.Add(1)
+				if w.Code != 200 {
+					failed.Add(1)
+				}
+			}
+		}()
+	}
+	defer func() {
+		close(stop)
+		wg.Wait()
+		t.Logf("%d background requests during the outage, %d failed", served.Load(), failed.Load())
+		if failed.Load() > 0 {
+			t.Errorf("%d of %d requests failed while Redis went away and came back", failed.Load(), served.Load())
+		}
+	}()
 
 	rs.kill()
 	for range 20 {
