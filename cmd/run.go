@@ -67,7 +67,7 @@ failed, 130 interrupted.`,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts, err := runOptions(s, c, configPath, args[0], time.Now())
 			if err != nil {
-				return &ExitError{Code: ExitUsage, Err: err}
+				return usageError(s, err)
 			}
 			return runF(c.Context(), opts)
 		},

@@ -3,6 +3,7 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -18,7 +19,8 @@ import (
 func parseRun(t *testing.T, args []string, env map[string]string) (*RunOptions, error) {
 	t.Helper()
 	var got *RunOptions
-	s := TestState(&bytes.Buffer{}, &bytes.Buffer{}, env)
+	var stderr bytes.Buffer
+	s := TestState(&bytes.Buffer{}, &stderr, env)
 	c := newRunCmdF(s, func(_ context.Context, o *RunOptions) error {
 		got = o
 		return nil
@@ -26,8 +28,11 @@ func parseRun(t *testing.T, args []string, env map[string]string) (*RunOptions, 
 	c.SetArgs(args)
 	c.SetOut(&bytes.Buffer{})
 	c.SetErr(&bytes.Buffer{})
-	err := c.ExecuteContext(context.Background())
-	return got, err
+	if err := c.ExecuteContext(context.Background()); err != nil {
+		// Usage errors are printed, one per line, before the exit code.
+		return nil, fmt.Errorf("%w: %s", err, stderr.String())
+	}
+	return got, nil
 }
 
 func TestRunOptions(t *testing.T) {
