@@ -62,7 +62,8 @@ file.
 
 Exit codes: 0 ok, 1 a strict SLO failed, 2 invalid script or usage, 3 the
 generator fell behind its schedule (results untrusted), 21 expectations
-failed, 130 interrupted.`,
+failed, 130 interrupted. When several apply, the first in the order
+130, 3, 1, 21 wins.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts, err := runOptions(s, c, configPath, args[0], time.Now())
@@ -74,7 +75,7 @@ failed, 130 interrupted.`,
 	}
 	f := c.Flags()
 	f.StringVar(&configPath, "config", "", "config file (default ./"+defaultConfigFile+" when present)")
-	f.StringP("target", "t", "", "base URL, overrides config.target")
+	f.StringP("target", "t", "", "base `URL`, overrides config.target")
 	f.StringP("environment", "e", "", "merge config.environments.`NAME` into the config")
 	f.StringP("output", "o", "", "write the JSON report to `FILE`, updated after every period")
 	f.Duration("period", 10*time.Second, "length of an intermediate report period")

@@ -180,3 +180,18 @@ func mustWrite(t testing.TB, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// TestRunOptionsConfigInWorkingDir reads ./primeload.yaml without --config.
+// Not parallel: it changes the working directory.
+func TestRunOptionsConfigInWorkingDir(t *testing.T) {
+	dir := t.TempDir()
+	mustWrite(t, filepath.Join(dir, "primeload.yaml"), "grace: 1s\nwith-target: true\n")
+	t.Chdir(dir)
+	got, err := parseRun(t, []string{"s.yml"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Grace != time.Second || !got.WithTarget {
+		t.Errorf("grace %s, with-target %v; want 1s and true from ./primeload.yaml", got.Grace, got.WithTarget)
+	}
+}
