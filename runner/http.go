@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -30,138 +31,57 @@ const maxRedirects = 10
 // not held per idle connection.
 const readBufferSize = 16 << 10
 
-// idleConnDuration keeps a thinking user's connection warm for reuse. It
-// also bounds how long fasthttp's idle-connection cleaner goroutines, which
-// sleep without a way to stop them, outlive a Run.
-const idleConnDuration = 10 * time.Second
+// writeBufferSize fits a typical request in one write.
+const writeBufferSize = 4 << 10
+
+// userAgent is sent unless the script sets its own User-Agent.
+const userAgent = "primeload"
 
 var (
 	errRedirectLoop = errors.New("too many redirects")
 	errCutOff       = errors.New("connection closed at the end of the grace period")
-	errInvalidURL   = errors.New("request URL has no host")
+	errInvalidURL   = errors.New("request URL has no http or https host")
 )
 
-// httpClient is the client shared by all virtual users of a run.
+// httpClient is what all virtual users of a run share: settings, buffer
+// pools and the set of open connections. The connections themselves belong
+// to users (see userConns).
 //
-// It is fasthttp rather than net/http: on one core, 50 connections against
-// a fasthttp server on another core, net/http's Transport.RoundTrip made
-// 15,900-19,300 req/s and fasthttp's Client 37,300-42,900 req/s, because
-// fasthttp does the exchange in the calling goroutine (net/http hands every
-// request to a read and a write goroutine per connection) and reuses its
-// request and response objects.
+// Requests and responses are fasthttp's rather than net/http's: on one core,
+// 50 connections against a fasthttp server on another core, net/http's
+// Transport.RoundTrip made 15,900-19,300 req/s and fasthttp's Client
+// 37,300-42,900 req/s, because fasthttp does the exchange in the calling
+// goroutine (net/http hands every request to a read and a write goroutine
+// per connection) and reuses its request and response objects. The user
+// writes and reads them over its own connection the same way.
 type httpClient struct {
-	client  *fasthttp.Client
 	timeout time.Duration
+	maxBody int
+	tls     *tls.Config
 	conns   connSet
 	bufs    sync.Pool // *[]byte scratch for URLs and bodies
+	readers sync.Pool // *bufio.Reader
+	writers sync.Pool // *bufio.Writer
 }
 
 func newHTTPClient(cfg scenario.Config, insecure bool, maxBody int64) *httpClient {
-	c := &httpClient{timeout: cfg.HTTP.Timeout}
+	c := &httpClient{
+		timeout: cfg.HTTP.Timeout,
+		maxBody: int(min(maxBody, math.MaxInt32)),
+		// The user asked for it with --insecure or rejectUnauthorized: false.
+		tls: &tls.Config{InsecureSkipVerify: insecure}, //nolint:gosec
+	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
 	}
-	maxConns := cfg.HTTP.MaxSockets
-	if maxConns <= 0 {
-		// Each virtual user holds at most one connection at a time, so
-		// the open model needs no cap of its own.
-		maxConns = math.MaxInt32
-	}
-	c.client = &fasthttp.Client{
-		Name:                      "primeload",
-		DialTimeout:               c.dial,
-		MaxConnsPerHost:           maxConns,
-		MaxConnWaitTimeout:        c.timeout,
-		MaxIdleConnDuration:       idleConnDuration,
-		MaxResponseBodySize:       int(min(maxBody, math.MaxInt32)),
-		ReadBufferSize:            readBufferSize,
-		MaxIdemponentCallAttempts: 2,
-		RetryIfErr:                retryStale,
-		DisablePathNormalizing:    true,
-		// The user asked for it with --insecure or rejectUnauthorized: false.
-		TLSConfig: &tls.Config{InsecureSkipVerify: insecure}, //nolint:gosec
-	}
 	c.bufs.New = func() any { b := make([]byte, 0, 1024); return &b }
+	c.readers.New = func() any { return bufio.NewReaderSize(nil, readBufferSize) }
+	c.writers.New = func() any { return bufio.NewWriterSize(nil, writeBufferSize) }
 	return c
 }
 
-// retryStale sends an idempotent request once more when its connection was
-// closed before any byte of an answer came back: the signature of a
-// kept-alive connection the server closed while it sat idle in the pool
-// (Node closes them after 5 s), which browsers and net/http retry too. Every
-// other failure is measured, never retried; a target that really drops
-// connections fails the second attempt as well and is counted.
-func retryStale(req *fasthttp.Request, attempts int, err error) (resetTimeout, retry bool) {
-	stale := errors.Is(err, fasthttp.ErrConnectionClosed) || errors.Is(err, io.EOF)
-	idempotent := req.Header.IsGet() || req.Header.IsHead() || req.Header.IsPut() || req.Header.IsDelete() || req.Header.IsOptions()
-	return false, attempts == 1 && stale && idempotent
-}
-
-// dial opens a connection and tracks it, so connections of users cut off at
-// the end of the grace period can be closed under them.
-func (c *httpClient) dial(addr string, timeout time.Duration) (net.Conn, error) {
-	conn, err := net.DialTimeout("tcp", addr, timeout)
-	if err != nil {
-		return nil, err
-	}
-	return c.conns.track(conn)
-}
-
 func (c *httpClient) close() {
-	c.client.CloseIdleConnections()
 	c.conns.closeAll()
-}
-
-// connSet holds every open connection of a run.
-type connSet struct {
-	mu     sync.Mutex
-	conns  map[*trackedConn]struct{}
-	closed bool
-}
-
-type trackedConn struct {
-	net.Conn
-	set *connSet
-}
-
-func (s *connSet) track(c net.Conn) (net.Conn, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		c.Close()
-		return nil, errCutOff
-	}
-	if s.conns == nil {
-		s.conns = map[*trackedConn]struct{}{}
-	}
-	t := &trackedConn{Conn: c, set: s}
-	s.conns[t] = struct{}{}
-	return t, nil
-}
-
-func (t *trackedConn) Close() error {
-	t.set.mu.Lock()
-	delete(t.set.conns, t)
-	t.set.mu.Unlock()
-	return t.Conn.Close()
-}
-
-// closeAll closes every connection, in use or idle, and refuses new ones.
-func (s *connSet) closeAll() {
-	s.mu.Lock()
-	conns := s.conns
-	s.conns, s.closed = nil, true
-	s.mu.Unlock()
-	for c := range conns {
-		c.Conn.Close()
-	}
-}
-
-// reopen accepts connections again after closeAll, for the after flow.
-func (s *connSet) reopen() {
-	s.mu.Lock()
-	s.closed = false
-	s.mu.Unlock()
 }
 
 // needsDoc reports whether a capture or expectation reads the JSON body.
@@ -197,11 +117,11 @@ func (v *vu) request(ctx context.Context, r *scenario.Request) flowResult {
 	start := time.Now()
 	deadline := start.Add(e.http.timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		// fasthttp does not watch ctx; a bounded ctx (the after flow of an
-		// aborted run) bounds the exchange instead.
+		// Reads and writes do not watch ctx; a bounded ctx (the after flow
+		// of an aborted run) bounds the exchange instead.
 		deadline = d
 	}
-	n, err := v.send(req, resp, r.FollowRedirect, deadline)
+	n, err := v.send(ctx, req, resp, r.FollowRedirect, deadline)
 	latency := time.Since(start)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -248,11 +168,11 @@ func (v *vu) request(ctx context.Context, r *scenario.Request) flowResult {
 // when asked: 301, 302 and 303 turn into a GET without a body, as browsers
 // do; 307 and 308 repeat the request. Every hop's body bytes count as
 // downloaded. The deadline covers the whole chain.
-func (v *vu) send(req *fasthttp.Request, resp *fasthttp.Response, follow bool, deadline time.Time) (int64, error) {
+func (v *vu) send(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response, follow bool, deadline time.Time) (int64, error) {
 	var n int64
 	for hops := 0; ; hops++ {
 		v.jar.addTo(req)
-		if err := v.e.http.client.DoDeadline(req, resp, deadline); err != nil {
+		if err := v.e.http.do(ctx, v.conns, req, resp, deadline); err != nil {
 			return n, err
 		}
 		n += int64(len(resp.Body()))
@@ -324,9 +244,14 @@ func (v *vu) build(req *fasthttp.Request, r *scenario.Request) error {
 	}
 	req.SetRequestURIBytes(u)
 	req.Header.SetMethod(r.Method)
-	if len(req.URI().Host()) == 0 {
+	uri := req.URI()
+	// The path goes out as the script wrote it: a load test of /a/../b
+	// must send /a/../b.
+	uri.DisablePathNormalizing = true
+	if len(uri.Host()) == 0 {
 		return errInvalidURL
 	}
+	req.Header.SetUserAgent(userAgent)
 
 	switch {
 	case r.JSON != nil:

@@ -210,6 +210,7 @@ func (e *engine) run(ctx context.Context, sink0 Sink) (*Outcome, error) {
 		v := e.newVU(0, false)
 		v.captured = map[string]any{}
 		v.runSteps(ctx, e.script.Before)
+		v.conns.close()
 		// Only captures seed the users: the before user's own variable
 		// picks and payload row must not replace theirs.
 		for k, val := range v.captured {
@@ -253,9 +254,6 @@ func (e *engine) run(ctx context.Context, sink0 Sink) (*Outcome, error) {
 		// ends them now rather than at their timeout.
 		e.http.conns.closeAll()
 		<-done
-		// The pool may still hold connections closed under it; the after
-		// flow must not pick one of those.
-		e.http.client.CloseIdleConnections()
 		e.http.conns.reopen()
 	}
 
@@ -268,6 +266,7 @@ func (e *engine) run(ctx context.Context, sink0 Sink) (*Outcome, error) {
 		}
 		v := e.newVU(0, false)
 		v.runSteps(afterCtx, e.script.After)
+		v.conns.close()
 	}
 
 	for i := range out.Phases {
@@ -377,7 +376,9 @@ func (e *engine) schedule(ctx, vuCtx context.Context, sink0 Sink, start time.Tim
 func (e *engine) arrival(ctx context.Context, a Arrival, wg *sync.WaitGroup) {
 	defer wg.Done()
 	v := e.newVU(a.Index, false)
-	e.finish(v, v.runScenario(ctx))
+	res := v.runScenario(ctx)
+	v.conns.close()
+	e.finish(v, res)
 	e.active[a.Phase].Add(-1)
 }
 
@@ -400,18 +401,23 @@ func (e *engine) finish(v *vu, res flowResult) {
 
 // startClosed starts a closed-model phase: p.VUsers goroutines that each run
 // a fresh virtual user after another until end. An iteration running at end
-// finishes; none starts after it or after ctx is cancelled.
+// finishes; none starts after it or after ctx is cancelled. Variables and
+// cookies are fresh each iteration, but the goroutine's connections carry
+// over, as a k6 VU's do: it is one user repeating its scenario.
 func (e *engine) startClosed(ctx, vuCtx context.Context, p *PhasePlan, end time.Time, wg *sync.WaitGroup) {
 	for range p.VUsers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			conns := &userConns{http: e.http}
+			defer conns.close()
 			for ctx.Err() == nil && time.Now().Before(end) {
 				seq := e.closedSeq.Add(1) - 1
 				e.phaseCreated[p.Index].Add(1)
 				e.progress.active.Add(1)
 				e.progress.created.Add(1)
 				v := e.newVU(seq, true)
+				v.conns = conns
 				v.count(cCreated, 1)
 				res := v.runScenario(vuCtx)
 				e.finish(v, res)

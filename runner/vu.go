@@ -34,6 +34,11 @@ type vu struct {
 	shard *shard
 	jar   lazyJar
 	pcg   rand.PCG // the source of tc.Rand, kept inline to save an allocation
+	// conns are the connections the user holds; own is their home for a
+	// user that lives once (an arrival), a closed-model worker passes its
+	// own to each iteration.
+	conns *userConns
+	own   userConns
 	// captured collects the before flow's captures; nil for other users.
 	captured map[string]any
 }
@@ -47,6 +52,8 @@ func (e *engine) newVU(key int64, closed bool) *vu {
 		seed ^= closedSeedSalt
 	}
 	v := &vu{e: e, shard: &e.shards[int(uint64(key)%uint64(len(e.shards)))]}
+	v.own.http = e.http
+	v.conns = &v.own
 	v.pcg.Seed(seed, uint64(key))
 	r := rand.New(&v.pcg)
 	v.tc = scenario.Context{

@@ -1,0 +1,273 @@
+package runner
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// Each virtual user owns its connections, as Artillery's do: a user dials a
+// host on its first request there, keeps the connection alive between its
+// own requests (think included) and closes it when its flow ends. So 10,000
+// users thinking between two requests hold 10,000 connections at the target,
+// which is the load the script describes; a pool shared by all users would
+// hand the target a few hundred.
+
+// userConn is one connection a virtual user holds to one host.
+type userConn struct {
+	net.Conn          // what requests go over: raw, or TLS on top of it
+	raw      net.Conn // the TCP connection, closed to cut a user off
+	https    bool
+	host     string // host[:port] as the URL names it
+	// read counts the bytes read in the current exchange: a failure with
+	// nothing read on a reused connection is a stale keep-alive.
+	read int64
+	// used is set once the connection carried a whole exchange.
+	used bool
+}
+
+// Read counts what the response parser reads.
+func (c *userConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.read += int64(n)
+	return n, err
+}
+
+// userConns is what one virtual user holds: a connection per host it talks
+// to. Almost every user talks to one host, so the first needs no slice.
+type userConns struct {
+	http  *httpClient
+	first *userConn
+	rest  []*userConn
+}
+
+func (uc *userConns) find(https bool, host []byte) *userConn {
+	if c := uc.first; c != nil && c.https == https && c.host == string(host) {
+		return c
+	}
+	for _, c := range uc.rest {
+		if c.https == https && c.host == string(host) {
+			return c
+		}
+	}
+	return nil
+}
+
+func (uc *userConns) add(c *userConn) {
+	if uc.first == nil {
+		uc.first = c
+		return
+	}
+	uc.rest = append(uc.rest, c)
+}
+
+// drop closes c and forgets it.
+func (uc *userConns) drop(c *userConn) {
+	uc.http.conns.closeConn(c)
+	if uc.first == c {
+		uc.first = nil
+		return
+	}
+	for i, o := range uc.rest {
+		if o == c {
+			uc.rest = append(uc.rest[:i], uc.rest[i+1:]...)
+			return
+		}
+	}
+}
+
+// close closes every connection of the user; it ends the user's flow.
+func (uc *userConns) close() {
+	if uc.first != nil {
+		uc.http.conns.closeConn(uc.first)
+		uc.first = nil
+	}
+	for _, c := range uc.rest {
+		uc.http.conns.closeConn(c)
+	}
+	uc.rest = uc.rest[:0]
+}
+
+// connSet holds every open connection of a run, so the connections of users
+// cut off at the end of the grace period can be closed under them.
+type connSet struct {
+	mu     sync.Mutex
+	conns  map[*userConn]struct{}
+	closed bool
+}
+
+func (s *connSet) track(c *userConn) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errCutOff
+	}
+	if s.conns == nil {
+		s.conns = map[*userConn]struct{}{}
+	}
+	s.conns[c] = struct{}{}
+	return nil
+}
+
+// closeConn closes c's TCP connection and forgets it. A TLS close_notify is
+// not sent: Node's sockets are destroyed the same way, and it could block.
+func (s *connSet) closeConn(c *userConn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	c.raw.Close()
+}
+
+// closeAll closes every connection, in use or idle, and refuses new ones.
+func (s *connSet) closeAll() {
+	s.mu.Lock()
+	conns := s.conns
+	s.conns, s.closed = nil, true
+	s.mu.Unlock()
+	for c := range conns {
+		c.raw.Close()
+	}
+}
+
+// reopen accepts connections again after closeAll, for the after flow.
+func (s *connSet) reopen() {
+	s.mu.Lock()
+	s.closed = false
+	s.mu.Unlock()
+}
+
+// do runs one exchange of req over the user's connection to its host,
+// dialling one when the user has none (the dial is part of the measured
+// latency, as waiting for a connection is). Everything, dial and TLS
+// handshake included, ends by deadline.
+func (c *httpClient) do(ctx context.Context, uc *userConns, req *fasthttp.Request, resp *fasthttp.Response, deadline time.Time) error {
+	uri := req.URI()
+	var https bool
+	switch scheme := uri.Scheme(); {
+	case bytes.Equal(scheme, []byte("https")):
+		https = true
+	case !bytes.Equal(scheme, []byte("http")):
+		return errInvalidURL
+	}
+	host := uri.Host()
+	conn := uc.find(https, host)
+	if conn == nil {
+		var err error
+		if conn, err = c.dial(ctx, https, host, deadline); err != nil {
+			return err
+		}
+		uc.add(conn)
+	}
+	for {
+		reuse, err := c.exchange(conn, req, resp, deadline)
+		if err == nil {
+			conn.used = true
+			if !reuse {
+				uc.drop(conn)
+			}
+			return nil
+		}
+		uc.drop(conn)
+		if !conn.used || conn.read > 0 || !isStale(err) || !isIdempotent(req) {
+			return err
+		}
+		// The connection the user kept alive was closed by the server
+		// while it sat idle (Node closes them after 5 s): send once more
+		// on a fresh one, as browsers and net/http do. A target that
+		// really drops connections fails the fresh one too and is counted.
+		if conn, err = c.dial(ctx, https, host, deadline); err != nil {
+			return err
+		}
+		uc.add(conn)
+	}
+}
+
+// isStale reports whether err is how a kept-alive connection closed by the
+// server fails before any byte of an answer comes back.
+func isStale(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+func isIdempotent(req *fasthttp.Request) bool {
+	h := &req.Header
+	return h.IsGet() || h.IsHead() || h.IsPut() || h.IsDelete() || h.IsOptions()
+}
+
+// dial opens a connection to host for one user and tracks it.
+func (c *httpClient) dial(ctx context.Context, https bool, host []byte, deadline time.Time) (*userConn, error) {
+	d := net.Dialer{Deadline: deadline}
+	raw, err := d.DialContext(ctx, "tcp", fasthttp.AddMissingPort(string(host), https))
+	if err != nil {
+		return nil, err
+	}
+	conn := &userConn{Conn: raw, raw: raw, https: https, host: string(host)}
+	if err := c.conns.track(conn); err != nil {
+		raw.Close()
+		return nil, err
+	}
+	if !https {
+		return conn, nil
+	}
+	cfg := c.tls.Clone()
+	cfg.ServerName, _, err = net.SplitHostPort(fasthttp.AddMissingPort(string(host), true))
+	if err != nil {
+		c.conns.closeConn(conn)
+		return nil, err
+	}
+	tc := tls.Client(raw, cfg)
+	if err := raw.SetDeadline(deadline); err != nil {
+		c.conns.closeConn(conn)
+		return nil, err
+	}
+	if err := tc.HandshakeContext(ctx); err != nil {
+		c.conns.closeConn(conn)
+		return nil, err
+	}
+	conn.Conn = tc
+	return conn, nil
+}
+
+// exchange writes req and reads resp over conn through pooled buffers, so
+// an idle user holds no buffer. reuse is false when the connection must not
+// carry another request.
+func (c *httpClient) exchange(conn *userConn, req *fasthttp.Request, resp *fasthttp.Response, deadline time.Time) (reuse bool, err error) {
+	conn.read = 0
+	if err := conn.SetDeadline(deadline); err != nil {
+		return false, err
+	}
+	bw := c.writers.Get().(*bufio.Writer)
+	bw.Reset(conn.Conn)
+	err = req.Write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	bw.Reset(nil)
+	c.writers.Put(bw)
+	if err != nil {
+		return false, err
+	}
+
+	resp.Reset()
+	resp.SkipBody = req.Header.IsHead()
+	br := c.readers.Get().(*bufio.Reader)
+	br.Reset(conn)
+	err = resp.ReadLimitBody(br, c.maxBody)
+	// Bytes beyond the answer are no answer to anything we sent: the
+	// connection is out of step and must not carry another request.
+	extra := br.Buffered() > 0
+	br.Reset(nil)
+	c.readers.Put(br)
+	if err != nil {
+		return false, err
+	}
+	return !extra && !req.ConnectionClose() && !resp.ConnectionClose(), nil
+}
