@@ -23,7 +23,7 @@ type liveStats struct {
 	PhaseElapsed   time.Duration
 	PhaseTotal     time.Duration
 	ActiveVUs      int64
-	Rate           float64   // requests per second over the last period
+	Rate           float64   // requests per second over about the last second
 	P99            float64   // ms, last period; NaN when it had no responses
 	Errors         int64     // whole run so far: every errors.* counter
 	Start          time.Time // the collector's start, which period lines count from
@@ -129,6 +129,30 @@ func (d *barDisplay) Close(aborted bool) {
 		}
 	}
 	d.p.Wait()
+}
+
+// rateWindow estimates the live request rate from running totals sampled
+// on each tick, over about the last second: a period's rate would update
+// only every --period.
+type rateWindow struct {
+	span time.Duration
+	at   []time.Time
+	n    []int64
+}
+
+// add records the running total at an instant and returns the rate over
+// the window, 0 until two samples are apart.
+func (w *rateWindow) add(at time.Time, total int64) float64 {
+	w.at, w.n = append(w.at, at), append(w.n, total)
+	// Keep one sample at or before the window start, so the rate covers it all.
+	for len(w.at) > 2 && !w.at[1].After(at.Add(-w.span)) {
+		w.at, w.n = w.at[1:], w.n[1:]
+	}
+	dt := at.Sub(w.at[0]).Seconds()
+	if dt <= 0 {
+		return 0
+	}
+	return float64(total-w.n[0]) / dt
 }
 
 // clock formats a duration as mm:ss, or h:mm:ss past an hour.

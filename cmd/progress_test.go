@@ -83,3 +83,28 @@ func TestBarDisplay(t *testing.T) {
 		}
 	}
 }
+
+func TestRateWindow(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
+	w := rateWindow{span: time.Second}
+	tests := []struct {
+		at    time.Duration
+		total int64
+		want  float64
+	}{
+		{at: 0, total: 0, want: 0},                                 // one sample: no rate yet
+		{at: 250 * time.Millisecond, total: 25, want: 100},         // 25 in 0.25 s
+		{at: 500 * time.Millisecond, total: 50, want: 100},         // steady
+		{at: time.Second, total: 100, want: 100},                   // window full
+		{at: 1250 * time.Millisecond, total: 100, want: 75},        // a stall shows within the second: 75 in 1 s
+		{at: 2250 * time.Millisecond, total: 100, want: 0},         // a whole second without requests
+		{at: 2500 * time.Millisecond, total: 150, want: 50 / 1.25}, // burst after the stall, over the kept span
+		{at: 2500 * time.Millisecond, total: 150, want: 50 / 1.25}, // same instant twice changes nothing
+	}
+	for i, tt := range tests {
+		if got := w.add(t0.Add(tt.at), tt.total); math.Abs(got-tt.want) > 1e-9 {
+			t.Errorf("sample %d at %s total %d: rate %v, want %v", i, tt.at, tt.total, got, tt.want)
+		}
+	}
+}

@@ -86,7 +86,7 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 		Version:     Version,
 		Period:      o.Period,
 	})
-	r := &liveRun{s: s, o: o, col: col, sched: sched, start: start}
+	r := &liveRun{s: s, o: o, col: col, sched: sched, start: start, rate: rateWindow{span: time.Second}}
 	rep, out, err := r.run(ctx, script, runner.Options{
 		Target:   targetURL,
 		Vars:     o.Vars,
@@ -179,6 +179,7 @@ type liveRun struct {
 	schedStart time.Time // zero until the first phase starts
 	phase      runner.PhasePlan
 	periods    int
+	rate       rateWindow
 }
 
 // run sends the load until the schedule ends or an interrupt stops it, and
@@ -283,7 +284,7 @@ func (r *liveRun) stats() liveStats {
 		Total:     r.sched.Duration(),
 		Phases:    len(r.sched.Phases),
 		ActiveVUs: live.VUsersActive,
-		Rate:      live.LastRate,
+		Rate:      r.rate.add(time.Now(), live.Requests),
 		P99:       math.NaN(),
 		Errors:    live.Errors,
 		Start:     r.start,
