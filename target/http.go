@@ -122,11 +122,20 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, []byte(`{"status":"ready"}`))
 }
 
+// logServerError logs failures that are not the client's, at most one a
+// second: during a database outage under load every request fails, and the
+// metrics count them all already.
 func (s *Server) logServerError(r *http.Request, err error) {
 	var ae *apiError
-	if !errors.As(err, &ae) && !errors.Is(err, logistics.ErrNotFound) {
-		s.cfg.Log.Warn("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	if errors.As(err, &ae) || errors.Is(err, logistics.ErrNotFound) {
+		return
 	}
+	now := s.cfg.Now().UnixNano()
+	last := s.lastErrorLog.Load()
+	if now-last < int64(time.Second) || !s.lastErrorLog.CompareAndSwap(last, now) {
+		return
+	}
+	s.cfg.Log.Warn("request failed (logged at most once a second)", "method", r.Method, "path", r.URL.Path, "err", err)
 }
 
 func writeJSON(w http.ResponseWriter, status int, body []byte) {

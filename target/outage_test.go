@@ -1,10 +1,14 @@
 package target_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -221,4 +225,36 @@ func TestPostgresMigrateAndSeedOnce(t *testing.T) {
 	if err := first.Ping(ctx); err != nil {
 		t.Errorf("ping: %v", err)
 	}
+}
+
+// TestServerErrorsLoggedSparingly checks that a failing store does not
+// flood the log: one line however many requests fail within a second.
+func TestServerErrorsLoggedSparingly(t *testing.T) {
+	var buf bytes.Buffer
+	e := newEnv(t, failingStore{memoryStore()}, nil, func(c *target.Config) {
+		c.Log = slog.New(slog.NewTextHandler(&buf, nil))
+	})
+	for range 50 {
+		if w := e.do("GET", "/api/dashboard/stats/", ""); w.Code != 503 {
+			t.Fatalf("status %d, want 503", w.Code)
+		}
+	}
+	if n := strings.Count(buf.String(), "request failed"); n != 1 {
+		t.Errorf("%d log lines for 50 failures within a second, want 1:\n%s", n, buf.String())
+	}
+	e.clock.Advance(2 * time.Second)
+	e.do("GET", "/api/dashboard/stats/", "")
+	if n := strings.Count(buf.String(), "request failed"); n != 2 {
+		t.Errorf("%d log lines after a quiet second, want 2", n)
+	}
+	if got := e.metric(t, "primepre_store_errors_total"); got != 51 {
+		t.Errorf("store errors counted %v, want 51", got)
+	}
+}
+
+// failingStore answers every Stats call as an unreachable database would.
+type failingStore struct{ target.Store }
+
+func (failingStore) Stats(context.Context, time.Time) (logistics.Stats, error) {
+	return logistics.Stats{}, fmt.Errorf("dial: %w", logistics.ErrUnavailable)
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/primeload/primeload/target/logistics"
@@ -101,6 +102,8 @@ type Server struct {
 	cache   *cacheAside
 	metrics *metrics
 	handler http.Handler
+	// lastErrorLog is when a server error was last logged (Unix ns).
+	lastErrorLog atomic.Int64
 }
 
 // New checks cfg and builds a Server. It hashes the users' passwords, which
