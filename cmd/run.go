@@ -66,6 +66,9 @@ failed, 130 interrupted. When several apply, the first in the order
 130, 3, 1, 21 wins.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
+			if configPath == "" {
+				configPath = s.Getenv(envName("config"))
+			}
 			opts, err := runOptions(s, c, configPath, args[0], time.Now())
 			if err != nil {
 				return usageError(s, err)
@@ -74,7 +77,7 @@ failed, 130 interrupted. When several apply, the first in the order
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&configPath, "config", "", "config file (default ./"+defaultConfigFile+" when present)")
+	f.StringVar(&configPath, "config", "", "config `FILE` (default $PRIMELOAD_CONFIG, else ./"+defaultConfigFile+" when present)")
 	f.StringP("target", "t", "", "base `URL`, overrides config.target")
 	f.StringP("environment", "e", "", "merge config.environments.`NAME` into the config")
 	f.StringP("output", "o", "", "write the JSON report to `FILE`, updated after every period")

@@ -78,6 +78,9 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 	}
 
 	start := later(time.Now(), o.StartAt)
+	if o.StartAt.After(time.Now()) {
+		fmt.Fprintf(s.Err, "waiting until %s (--start-at) for the first arrival\n", o.StartAt.Format(time.RFC3339))
+	}
 	col := report.NewCollector(start, report.Info{
 		Target:      targetURL,
 		Script:      scriptInfo(script, src),

@@ -92,6 +92,14 @@ func TestRunOptions(t *testing.T) {
 			}),
 		},
 		{
+			name: "config file from PRIMELOAD_CONFIG",
+			args: []string{"s.yml"},
+			env:  map[string]string{"PRIMELOAD_CONFIG": cfg},
+			want: with(func(o *RunOptions) {
+				o.Target, o.Period, o.Quiet, o.Vars = "http://127.0.0.1:9/", 2*time.Second, true, map[string]string{"A": "file", "B": "file"}
+			}),
+		},
+		{
 			name: "kubernetes indexed job",
 			args: []string{"s.yml", "--segments", "4"},
 			env:  map[string]string{"JOB_COMPLETION_INDEX": "3"},
