@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"reflect"
 	"regexp"
@@ -14,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/spf13/cobra"
 )
 
@@ -130,37 +133,72 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 
 func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.b.String() }
 
-// TestServeEndToEnd starts the real command on a free port, logs in as the
-// demo user, uses the fixed token and stops it with SIGTERM.
-func TestServeEndToEnd(t *testing.T) {
-	var out, errOut syncBuffer
-	s := TestState(&out, &errOut, map[string]string{"PRIMELOAD_TOKEN": "fixed-tok"})
+// startServe runs `primeload serve args...` with env until the banner
+// names its URL, and returns the URL, the output and a stop function that
+// sends SIGTERM and returns the exit code.
+func startServe(t *testing.T, env map[string]string, args ...string) (base string, out *syncBuffer, stop func() int) {
+	t.Helper()
+	var errOut syncBuffer
+	out = &syncBuffer{}
+	s := TestState(out, &errOut, env)
 	sigs := make(chan os.Signal, 1)
 	s.Signals = sigs
 	code := make(chan int, 1)
 	go func() {
-		code <- Execute(context.Background(), s, []string{"serve", "--addr", "127.0.0.1:0", "--seed-rows", "100"})
+		code <- Execute(context.Background(), s, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...))
 	}()
-
-	urlRe := regexp.MustCompile(`on (http://127\.0\.0\.1:\d+)`)
-	var base string
-	for range 200 {
-		if m := urlRe.FindStringSubmatch(out.String()); m != nil {
-			base = m[1]
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if base == "" {
+	stop = func() int {
 		sigs <- syscall.SIGTERM
-		t.Fatalf("no start-up banner; out %q err %q exit %d", out.String(), errOut.String(), <-code)
+		select {
+		case c := <-code:
+			return c
+		case <-time.After(30 * time.Second):
+			t.Fatal("serve did not stop on SIGTERM")
+			return -1
+		}
 	}
+	urlRe := regexp.MustCompile(`on (http://127\.0\.0\.1:\d+)`)
+	for range 600 { // the PostgreSQL seed may take a while on a loaded machine
+		if m := urlRe.FindStringSubmatch(out.String()); m != nil {
+			return m[1], out, stop
+		}
+		select {
+		case c := <-code:
+			t.Fatalf("serve exited %d before listening: %s%s", c, out.String(), errOut.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	stop()
+	t.Fatalf("no start-up banner: %s%s", out.String(), errOut.String())
+	return "", nil, nil
+}
+
+// getJSON sends GET path with a bearer token and decodes the answer.
+func getJSON(t *testing.T, url, token string, v any) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if v != nil {
+		json.NewDecoder(resp.Body).Decode(v)
+	}
+	return resp.StatusCode
+}
+
+// TestServeEndToEnd starts the real command on a free port, logs in as the
+// demo user, uses the fixed token and stops it with SIGTERM.
+func TestServeEndToEnd(t *testing.T) {
+	base, out, stop := startServe(t, map[string]string{"PRIMELOAD_TOKEN": "fixed-tok"}, "--seed-rows", "100")
 	for _, want := range []string{"store memory with 100 goods", "/api/auth/login/", `"username":"demo","password":"demo-pass"`, "--token"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("banner lacks %q:\n%s", want, out.String())
 		}
 	}
-	if strings.Contains(out.String()+errOut.String(), "fixed-tok") {
+	if strings.Contains(out.String(), "fixed-tok") {
 		t.Error("the fixed token was printed")
 	}
 
@@ -172,25 +210,65 @@ func TestServeEndToEnd(t *testing.T) {
 	json.NewDecoder(resp.Body).Decode(&tok)
 	resp.Body.Close()
 	for _, bearer := range []string{tok.Token, "fixed-tok"} {
-		req, _ := http.NewRequest("GET", base+"/api/dashboard/stats/", nil)
-		req.Header.Set("Authorization", "Bearer "+bearer)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Errorf("stats with token %.8q...: %d", bearer, resp.StatusCode)
+		if code := getJSON(t, base+"/api/dashboard/stats/", bearer, nil); code != 200 {
+			t.Errorf("stats with token %.8q...: %d", bearer, code)
 		}
 	}
+	if c := stop(); c != ExitOK || !strings.Contains(out.String(), "stopped") {
+		t.Errorf("exit %d, out %q; want 0 and stopped", c, out.String())
+	}
+}
 
-	sigs <- syscall.SIGTERM
-	select {
-	case c := <-code:
-		if c != ExitOK || !strings.Contains(out.String(), "stopped") {
-			t.Errorf("exit %d, out %q, err %q; want 0 and stopped", c, out.String(), errOut.String())
+// TestServePostgresRedis wires serve to the real PostgreSQL and Redis, in a
+// schema of its own (search_path in the URL) so the shared database is not
+// touched. Unset service URLs skip, except under CI.
+func TestServePostgresRedis(t *testing.T) {
+	dbURL, redisURL := os.Getenv("PRIMELOAD_TEST_DATABASE_URL"), os.Getenv("PRIMELOAD_TEST_REDIS_URL")
+	if dbURL == "" || redisURL == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("PRIMELOAD_TEST_DATABASE_URL and PRIMELOAD_TEST_REDIS_URL must be set under CI")
 		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not stop on SIGTERM")
+		t.Skip("PRIMELOAD_TEST_DATABASE_URL or PRIMELOAD_TEST_REDIS_URL is not set")
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	schema := pgx.Identifier{fmt.Sprintf("pl_cmd_serve_%d", time.Now().UnixNano()%1_000_000_000)}
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema.Sanitize()); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Exec(ctx, "DROP SCHEMA "+schema.Sanitize()+" CASCADE")
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema[0])
+	u.RawQuery = q.Encode()
+
+	env := map[string]string{"PRIMELOAD_DATABASE_URL": u.String(), "PRIMELOAD_REDIS_URL": redisURL, "PRIMELOAD_TOKEN": "pg-tok"}
+	base, out, stop := startServe(t, env, "--store", "postgres", "--cache", "redis", "--seed-rows", "60", "--db-max-conns", "3")
+	if want := "store postgres, pool of 3, 60 goods loaded, cache redis"; !strings.Contains(out.String(), want) {
+		t.Errorf("banner lacks %q:\n%s", want, out.String())
+	}
+	var page struct{ Count int }
+	for range 2 { // the second answer comes from Redis
+		if code := getJSON(t, base+"/api/goods-received/?page_size=1", "pg-tok", &page); code != 200 || page.Count != 60 {
+			t.Errorf("list: %d, count %d; want 200 and the 60 seeded goods", code, page.Count)
+		}
+	}
+	var ready struct{ Status string }
+	if code := getJSON(t, base+"/readyz", "", &ready); code != 200 || ready.Status != "ready" {
+		t.Errorf("readyz: %d %+v", code, ready)
+	}
+	if c := stop(); c != ExitOK {
+		t.Errorf("exit %d, want 0", c)
+	}
+	var goods int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+schema.Sanitize()+".goods_received").Scan(&goods); err != nil || goods != 60 {
+		t.Errorf("goods in the schema: %d, %v; want 60", goods, err)
 	}
 }
