@@ -344,21 +344,18 @@ func (w *window) metrics(start, end time.Time) (*Metrics, error) {
 			counters[k] = v
 		}
 	}
-	// Response derives these counters; a runner may also Count them. Both
-	// channels measure the same exchanges, so the larger is kept, not the
-	// sum (a Count of downloaded bytes may also hold bytes of failed requests).
-	keepMax := func(name string, v int64) {
-		if v > counters[name] {
-			counters[name] = v
-		}
-	}
+	// Response is the only channel for these (runner.Sink's contract);
+	// Count adds only the bytes of exchanges that never completed, so the
+	// two add up.
 	if w.responses > 0 {
-		keepMax("http.responses", w.responses)
-		keepMax("http.downloaded_bytes", w.downloaded)
+		counters["http.responses"] += w.responses
+	}
+	if w.downloaded > 0 {
+		counters["http.downloaded_bytes"] += w.downloaded
 	}
 	for code, v := range w.codes {
 		if v != 0 {
-			keepMax("http.codes."+strconv.Itoa(code), v)
+			counters["http.codes."+strconv.Itoa(code)] += v
 		}
 	}
 	for ep, e := range w.ep {

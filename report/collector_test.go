@@ -300,48 +300,48 @@ func TestSinkDoesNotAllocate(t *testing.T) {
 	}
 }
 
-// TestResponseAndCountDoNotDoubleCount: Response derives http.responses,
-// http.codes.* and http.downloaded_bytes, and the runner may Count them too;
-// either channel alone or both together give the same totals.
-func TestResponseAndCountDoNotDoubleCount(t *testing.T) {
+// TestResponseCountersAreExact: http.responses and http.codes.* equal the
+// number of Response calls exactly, in every period and the aggregate, and
+// http.downloaded_bytes adds the bytes of failed exchanges, which only
+// Count carries, to what Response carried.
+func TestResponseCountersAreExact(t *testing.T) {
 	for _, tc := range []struct {
-		name          string
-		response      bool
-		count         bool
-		extraDownload int64 // bytes of a failed request, only Count knows them
-		want          map[string]int64
+		name        string
+		responses   int
+		failedBytes int64 // Count of a failed exchange's bytes
+		want        map[string]int64
 	}{
-		{"response only", true, false, 0, map[string]int64{"http.responses": 3, "http.codes.200": 3, "http.downloaded_bytes": 30}},
-		{"count only", false, true, 0, map[string]int64{"http.responses": 3, "http.codes.200": 3, "http.downloaded_bytes": 30}},
-		{"both", true, true, 0, map[string]int64{"http.responses": 3, "http.codes.200": 3, "http.downloaded_bytes": 30}},
-		{"both, with a failed request's bytes", true, true, 7, map[string]int64{"http.responses": 3, "http.codes.200": 3, "http.downloaded_bytes": 37}},
+		{"responses only", 3, 0, map[string]int64{"http.responses": 3, "http.codes.200": 3, "http.downloaded_bytes": 30}},
+		{"responses and a failed exchange's bytes", 3, 7, map[string]int64{"http.responses": 3, "http.codes.200": 3, "http.downloaded_bytes": 37}},
+		{"a failed exchange's bytes only", 0, 7, map[string]int64{"http.responses": 0, "http.codes.200": 0, "http.downloaded_bytes": 7}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := NewCollector(t0, Info{})
-			sink := c.Sink(0)
-			for range 3 {
-				if tc.response {
-					sink.Response("GET /", time.Millisecond, 200, 10)
-				}
-				if tc.count {
-					sink.Count("http.responses", 1)
-					sink.Count("http.codes.200", 1)
-					sink.Count("http.downloaded_bytes", 10)
-				}
+			for i := range tc.responses {
+				c.Sink(i).Response("GET /", time.Millisecond, 200, 10)
 			}
-			sink.Count("http.downloaded_bytes", tc.extraDownload)
+			c.Sink(1).Count("http.downloaded_bytes", tc.failedBytes)
 			if _, err := c.Flush(t0.Add(time.Second)); err != nil {
 				t.Fatal(err)
 			}
-			// Twice: the aggregate folds windows and must keep the same rule.
+			// A second period records the same again: the aggregate folds
+			// windows and must add them, not keep either.
+			for i := range tc.responses {
+				c.Sink(i).Response("GET /", time.Millisecond, 200, 10)
+			}
+			c.Sink(2).Count("http.downloaded_bytes", tc.failedBytes)
 			if _, err := c.Flush(t0.Add(2 * time.Second)); err != nil {
 				t.Fatal(err)
 			}
 			r := c.Report()
-			for _, m := range []*Metrics{r.Intermediate[0], r.Aggregate} {
+			for i, m := range []*Metrics{r.Intermediate[0], r.Intermediate[1], r.Aggregate} {
+				mult := int64(1)
+				if m == r.Aggregate {
+					mult = 2
+				}
 				for name, want := range tc.want {
-					if got := m.Counters[name]; got != want {
-						t.Errorf("%s = %d, want %d", name, got, want)
+					if got := m.Counters[name]; got != want*mult {
+						t.Errorf("metrics %d: %s = %d, want %d", i, name, got, want*mult)
 					}
 				}
 			}

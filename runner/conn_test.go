@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -104,6 +105,66 @@ func TestRunEachUserHoldsItsConnection(t *testing.T) {
 			}
 			if tt.wantPerConn > 0 && byRequests[tt.wantPerConn] != tt.wantAccepted {
 				t.Errorf("connections by requests carried = %v, want all %d with %d", byRequests, tt.wantAccepted, tt.wantPerConn)
+			}
+		})
+	}
+}
+
+// Response is the one channel for http.responses, http.codes.<code> and a
+// completed exchange's bytes; Count carries only the bytes of exchanges
+// that never completed (a redirect chain that failed on a later hop).
+// Reporting a measure on both channels would count it twice.
+func TestRunCountsEachMeasureOnce(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + l.Addr().String() // nothing listens once closed
+	l.Close()
+	const body = `{"ok":true}`
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/away" {
+			w.Header().Set("Location", dead+"/gone")
+			w.WriteHeader(http.StatusFound)
+			w.Write([]byte("moved"))
+			return
+		}
+		w.Write([]byte(body))
+	})
+	tests := []struct {
+		name        string
+		flow        []scenario.Step
+		wantCounted map[string]int64 // through Count, beyond vusers.* and http.requests
+		wantTotal   map[string]int64 // as a report shows them
+	}{
+		{
+			name:        "completed exchanges",
+			flow:        []scenario.Step{get("/a"), get("/b")},
+			wantCounted: map[string]int64{},
+			wantTotal:   map[string]int64{cResponses: 6, "http.codes.200": 6, cDownloaded: 6 * int64(len(body))},
+		},
+		{
+			name:        "a redirect chain failing on its second hop",
+			flow:        []scenario.Step{get("/away")},
+			wantCounted: map[string]int64{cDownloaded: 3 * int64(len("moved")), eConnRefused: 3},
+			wantTotal:   map[string]int64{cResponses: 0, cDownloaded: 3 * int64(len("moved")), eConnRefused: 3},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, rec := run(t, newScript(srv.URL, []scenario.Phase{count(3, 30*time.Millisecond)}, tt.flow), Options{})
+			got := rec.counted()
+			for _, name := range []string{cRequests, cCreated, cCompleted, cFailed} {
+				delete(got, name)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.wantCounted) {
+				t.Errorf("counted %v, want %v", got, tt.wantCounted)
+			}
+			for name, want := range tt.wantTotal {
+				if got := rec.get(name); got != want {
+					t.Errorf("%s = %d, want %d", name, got, want)
+				}
 			}
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -16,15 +17,16 @@ import (
 // want totals, not speed.
 type countRecorder struct {
 	mu        sync.Mutex
-	counters  map[string]int64
-	endpoints map[string]int // responses per endpoint
+	counters  map[string]int64 // what came through Count
+	derived   map[string]int64 // the counters Response carries, as the collector names them
+	endpoints map[string]int   // responses per endpoint
 	statuses  map[int]int
 	lags      int
 	maxID     int
 }
 
 func newCountRecorder() *countRecorder {
-	return &countRecorder{counters: map[string]int64{}, endpoints: map[string]int{}, statuses: map[int]int{}}
+	return &countRecorder{counters: map[string]int64{}, derived: map[string]int64{}, endpoints: map[string]int{}, statuses: map[int]int{}}
 }
 
 func (r *countRecorder) Sink(id int) Sink {
@@ -39,6 +41,9 @@ func (r *countRecorder) Response(endpoint string, latency time.Duration, status 
 	defer r.mu.Unlock()
 	r.endpoints[endpoint]++
 	r.statuses[status]++
+	r.derived[cResponses]++
+	r.derived["http.codes."+strconv.Itoa(status)]++
+	r.derived[cDownloaded] += downloaded
 }
 
 func (r *countRecorder) Count(name string, delta int64) {
@@ -53,13 +58,27 @@ func (r *countRecorder) Lag(time.Duration) {
 	r.mu.Unlock()
 }
 
+// get is a counter as a report shows it: what Count added plus what
+// Response carried.
 func (r *countRecorder) get(name string) int64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.counters[name]
+	return r.counters[name] + r.derived[name]
 }
 
+// snapshot is every counter as a report shows it.
 func (r *countRecorder) snapshot() map[string]int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m := maps.Clone(r.counters)
+	for k, v := range r.derived {
+		m[k] += v
+	}
+	return m
+}
+
+// counted is what came through Count alone.
+func (r *countRecorder) counted() map[string]int64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return maps.Clone(r.counters)

@@ -130,19 +130,16 @@ func (v *vu) request(ctx context.Context, r *scenario.Request) flowResult {
 		}
 		v.shard.mu.Lock()
 		if n > 0 {
+			// Bytes of hops before the failure; no Response carries them.
 			v.shard.sink.Count(cDownloaded, n)
 		}
 		v.shard.sink.Count(errorCounter(err), 1)
 		v.shard.mu.Unlock()
 		return flowFailed
 	}
-	status := resp.StatusCode()
+	// Response alone carries http.responses, http.codes.* and these bytes.
 	v.shard.mu.Lock()
-	s := v.shard.sink
-	s.Response(r.Endpoint, latency, status, n)
-	s.Count(cResponses, 1)
-	s.Count(codeName(status), 1)
-	s.Count(cDownloaded, n)
+	v.shard.sink.Response(r.Endpoint, latency, resp.StatusCode(), n)
 	v.shard.mu.Unlock()
 
 	if len(r.Capture) == 0 && len(r.Expect) == 0 {

@@ -17,10 +17,16 @@ type Recorder interface {
 type Sink interface {
 	// Response records one completed HTTP exchange: latency from the hand-off
 	// to the transport to the last body byte, the status code and the body
-	// bytes read. endpoint is scenario.Request.Endpoint.
+	// bytes read. endpoint is scenario.Request.Endpoint. It is the only
+	// channel for http.responses, http.codes.<status> and the exchange's
+	// share of http.downloaded_bytes: the runner never Counts those for an
+	// exchange it passes here, so a Sink derives them from Response alone.
 	Response(endpoint string, latency time.Duration, status int, downloaded int64)
 	// Count adds delta to a counter named as Artillery names it
 	// ("http.requests", "vusers.created", "errors.ECONNREFUSED", ...).
+	// http.downloaded_bytes comes through Count only for bytes of exchanges
+	// that never completed (a redirect chain failing on a later hop); a Sink
+	// adds them to what Response carried.
 	Count(name string, delta int64)
 	// Lag records how late an arrival started against its scheduled time.
 	Lag(d time.Duration)

@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,7 +18,7 @@ import (
 // Counter names, as Artillery names them so ensure expressions carry over.
 const (
 	cRequests    = "http.requests"
-	cResponses   = "http.responses"
+	cResponses   = "http.responses" // carried by Sink.Response, never Counted
 	cDownloaded  = "http.downloaded_bytes"
 	cCreated     = "vusers.created"
 	cCompleted   = "vusers.completed"
@@ -427,37 +426,4 @@ func (e *engine) startClosed(ctx, vuCtx context.Context, p *PhasePlan, end time.
 			}
 		}()
 	}
-}
-
-// codeName is the http.codes.<code> counter for a status.
-func codeName(status int) string {
-	switch status {
-	case 200:
-		return "http.codes.200"
-	case 201:
-		return "http.codes.201"
-	case 204:
-		return "http.codes.204"
-	case 301:
-		return "http.codes.301"
-	case 302:
-		return "http.codes.302"
-	case 304:
-		return "http.codes.304"
-	case 400:
-		return "http.codes.400"
-	case 401:
-		return "http.codes.401"
-	case 403:
-		return "http.codes.403"
-	case 404:
-		return "http.codes.404"
-	case 500:
-		return "http.codes.500"
-	case 502:
-		return "http.codes.502"
-	case 503:
-		return "http.codes.503"
-	}
-	return "http.codes." + strconv.Itoa(status)
 }
