@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/primeload/primeload/runner"
 )
 
 var t0 = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
@@ -346,5 +348,25 @@ func TestResponseCountersAreExact(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The scheduler (sink id 0) records schedule lag; a virtual user sharing its
+// shard's lock would make it wait, and the wait would read as lag. So id 0
+// has a shard to itself and user ids spread over all the others.
+func TestSchedulerSinkHasItsOwnShard(t *testing.T) {
+	c := NewCollector(t0, Info{})
+	n := len(c.shards)
+	sched := c.Sink(0)
+	users := map[runner.Sink]bool{}
+	for id := 1; id <= 10*n; id++ {
+		s := c.Sink(id)
+		if s == sched {
+			t.Fatalf("user sink id %d shares the scheduler's shard (%d shards)", id, n)
+		}
+		users[s] = true
+	}
+	if got, want := len(users), n-1; got != want {
+		t.Errorf("user ids use %d shards, want all %d but the scheduler's", got, want)
 	}
 }
