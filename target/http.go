@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -42,15 +43,34 @@ func badField(field, format string, args ...any) *apiError {
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("POST /api/auth/login/{$}", s.api(false, s.login))
-	mux.Handle("GET /api/goods-received/{$}", s.api(true, s.listGoods))
-	mux.Handle("POST /api/goods-received/{$}", s.api(true, s.createGoods))
-	mux.Handle("GET /api/goods-received/{id}/{$}", s.api(true, s.getGoods))
-	mux.Handle("PATCH /api/goods-received/{id}/{$}", s.api(true, s.patchGoods))
-	mux.Handle("DELETE /api/goods-received/{id}/{$}", s.api(true, s.deleteGoods))
-	mux.Handle("POST /api/tracking-updates/{$}", s.api(true, s.addTracking))
-	mux.Handle("GET /api/dashboard/stats/{$}", s.api(true, s.stats))
-	mux.Handle("GET /api/dashboard/charts/{$}", s.api(true, s.charts))
+	api := []struct {
+		method, path string
+		needAuth     bool
+		fn           apiFunc
+	}{
+		{"POST", "/api/auth/login/", false, s.login},
+		{"GET", "/api/goods-received/", true, s.listGoods},
+		{"POST", "/api/goods-received/", true, s.createGoods},
+		{"GET", "/api/goods-received/{id}/", true, s.getGoods},
+		{"PATCH", "/api/goods-received/{id}/", true, s.patchGoods},
+		{"DELETE", "/api/goods-received/{id}/", true, s.deleteGoods},
+		{"POST", "/api/tracking-updates/", true, s.addTracking},
+		{"GET", "/api/dashboard/stats/", true, s.stats},
+		{"GET", "/api/dashboard/charts/", true, s.charts},
+	}
+	allowed := map[string][]string{}
+	for _, r := range api {
+		mux.Handle(r.method+" "+r.path+"{$}", s.api(r.needAuth, r.fn))
+		allowed[r.path] = append(allowed[r.path], r.method)
+	}
+	// A known path with another method: 405 naming the methods it takes.
+	for path, methods := range allowed {
+		allow := strings.Join(methods, ", ")
+		mux.HandleFunc(path+"{$}", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			writeError(w, &apiError{status: http.StatusMethodNotAllowed, msg: r.Method + " not allowed; use " + allow})
+		})
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, []byte(`{"status":"ok"}`))
 	})

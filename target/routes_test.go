@@ -221,6 +221,8 @@ func TestWriteBadInput(t *testing.T) {
 		{"tracking no location", "POST", "/api/tracking-updates/", `{"goods_id":5,"status":"in_transit"}`, 400, "location"},
 		{"delete unknown", "DELETE", "/api/goods-received/999999/", "", 404, ""},
 		{"unknown route", "GET", "/api/shipments/", "", 404, ""},
+		{"wrong method", "PUT", "/api/goods-received/3/", `{}`, 405, ""},
+		{"wrong method on a list", "DELETE", "/api/goods-received/", "", 405, ""},
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
@@ -296,6 +298,9 @@ func TestHealthAndMetrics(t *testing.T) {
 	e.do("GET", "/api/goods-received/12/", "")
 	e.do("GET", "/api/goods-received/13/", "")
 	e.do("GET", "/no/such/route", "")
+	if w := e.do("PUT", "/api/goods-received/3/", "{}"); w.Code != 405 || w.Header().Get("Allow") != "GET, PATCH, DELETE" {
+		t.Errorf("PUT on an item: %d, Allow %q; want 405 and GET, PATCH, DELETE", w.Code, w.Header().Get("Allow"))
+	}
 	body := e.do("GET", "/metrics", "", "Authorization", "").Body.String()
 	for _, want := range []string{
 		`primepre_http_requests_total{method="GET",route="/api/goods-received/{id}/",status="200"} 2`,
