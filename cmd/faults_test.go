@@ -8,10 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/runner"
+	"github.com/primeload/primeload/scenario"
 )
 
 // buildBinary builds the primeload command into a temporary folder, so a
@@ -121,5 +124,54 @@ scenarios:
 	// a killed run's file knows the schedule did not complete.
 	if !rep.Aborted || len(rep.Expected) != 1 || rep.Expected[0].Expected != 600 || rep.Expected[0].Created >= 600 {
 		t.Errorf("aborted %v, expected %+v; want an unfinished report of 600 expected arrivals", rep.Aborted, rep.Expected)
+	}
+}
+
+// thinkTime is how long steps make a user wait, loops included; requests
+// take more on top.
+func thinkTime(steps []scenario.Step) time.Duration {
+	var d time.Duration
+	for _, s := range steps {
+		switch {
+		case s.Loop != nil:
+			d += time.Duration(s.Loop.Count) * thinkTime(s.Loop.Steps)
+		case s.Request != nil:
+			d += s.Request.Think
+		default:
+			d += s.Think
+		}
+	}
+	return d
+}
+
+// TestThousandUsersExample keeps examples/thousand-users.yml what its
+// comment promises: the seed's endpoints, 1000 users, every one of them
+// still there when the last arrives and for a minute after.
+func TestThousandUsersExample(t *testing.T) {
+	t.Parallel()
+	script, err := scenario.Load("../examples/thousand-users.yml", scenario.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, err := scenario.Load("../examples/seed-load-test.yml", scenario.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := script.Endpoints, seed.Endpoints; !slices.Equal(got, want) {
+		t.Errorf("endpoints %q, want the seed's %q", got, want)
+	}
+	var users int
+	var arriving time.Duration
+	for _, p := range script.Config.Phases {
+		users += runner.ExpectedArrivals(p)
+		arriving += p.Duration
+	}
+	if users != 1000 {
+		t.Errorf("%d users arrive, want 1000", users)
+	}
+	for _, sc := range script.Scenarios {
+		if got, want := thinkTime(sc.Flow), arriving+time.Minute; got < want {
+			t.Errorf("scenario %q thinks %v in all, want at least %v: its first users would leave before the minute with all 1000 is over", sc.Name, got, want)
+		}
 	}
 }
