@@ -391,8 +391,13 @@ func TestLoadtestJob(t *testing.T) {
 		t.Errorf("merge args = %q, want every part: %q", got, want)
 	}
 	margs := flagValues(mc.Args)
-	if margs["--output"] != "/reports/merged.json" || margs["--junit"] == "" {
-		t.Errorf("merge flags = %v, want --output=/reports/merged.json and --junit", margs)
+	if margs["--output"] != "/reports/merged.json" || margs["--junit"] == "" || margs["--slo"] == "" {
+		t.Errorf("merge flags = %v, want --output=/reports/merged.json, --junit and --slo", margs)
+	}
+	// The merge gates; a segment that gated on its own share would fail its
+	// pod and the load Job before the merge could run.
+	if strings.Contains(cm.Data["script.yml"], "ensure:") {
+		t.Errorf("the scenario has an ensure section: SLOs belong to the merge Job's --slo")
 	}
 	if v := volumeAt(t, mpod, mc, "/reports"); v.PersistentVolumeClaim == nil || v.PersistentVolumeClaim.ClaimName != pvc.Name {
 		t.Errorf("/reports of the merge pod is not the %s claim", pvc.Name)
