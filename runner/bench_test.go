@@ -58,7 +58,7 @@ func benchFlow(b *testing.B, e *engine) int64 {
 	b.ReportAllocs()
 	var k int64
 	for b.Loop() {
-		v := e.newVU(k, false)
+		v := e.newVU(k, 0)
 		v.conns = conns
 		if v.runScenario(ctx) != flowOK {
 			b.Fatal("flow failed")

@@ -53,7 +53,6 @@ type engine struct {
 
 	progress     *Progress
 	active       []atomic.Int64 // running virtual users per phase
-	closedSeq    atomic.Int64
 	completed    atomic.Int64
 	failed       atomic.Int64
 	cutOff       atomic.Int64
@@ -206,7 +205,7 @@ func (e *engine) run(ctx context.Context, sink0 Sink) (*Outcome, error) {
 		e.fixed[k] = val
 	}
 	if len(e.script.Before) > 0 {
-		v := e.newVU(0, false)
+		v := e.newVU(0, 0)
 		v.captured = map[string]any{}
 		v.runSteps(ctx, e.script.Before)
 		v.conns.close()
@@ -263,7 +262,7 @@ func (e *engine) run(ctx context.Context, sink0 Sink) (*Outcome, error) {
 			afterCtx, cancel = context.WithTimeout(afterCtx, max(e.opts.Grace, 0))
 			defer cancel()
 		}
-		v := e.newVU(0, false)
+		v := e.newVU(0, 0)
 		v.runSteps(afterCtx, e.script.After)
 		v.conns.close()
 	}
@@ -374,7 +373,7 @@ func (e *engine) schedule(ctx, vuCtx context.Context, sink0 Sink, start time.Tim
 // arrival runs one open-model virtual user.
 func (e *engine) arrival(ctx context.Context, a Arrival, wg *sync.WaitGroup) {
 	defer wg.Done()
-	v := e.newVU(a.Index, false)
+	v := e.newVU(a.Index, 0)
 	res := v.runScenario(ctx)
 	v.conns.close()
 	e.finish(v, res)
@@ -398,24 +397,26 @@ func (e *engine) finish(v *vu, res flowResult) {
 	}
 }
 
-// startClosed starts a closed-model phase: p.VUsers goroutines that each run
-// a fresh virtual user after another until end. An iteration running at end
-// finishes; none starts after it or after ctx is cancelled. Variables and
-// cookies are fresh each iteration, but the goroutine's connections carry
-// over, as a k6 VU's do: it is one user repeating its scenario.
+// startClosed starts a closed-model phase: this segment's share of the
+// phase's users (p.VUsers), each a goroutine that runs a fresh virtual user
+// after another until end. An iteration running at end finishes; none
+// starts after it or after ctx is cancelled. Variables and cookies are fresh
+// each iteration, but the goroutine's connections carry over, as a k6 VU's
+// do: it is one user repeating its scenario. Each iteration's key, and so
+// its sequential payload row, is closedKey's.
 func (e *engine) startClosed(ctx, vuCtx context.Context, p *PhasePlan, end time.Time, wg *sync.WaitGroup) {
-	for range p.VUsers {
+	stream := closedStream(p.Index)
+	for slot := range p.VUsers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			conns := &userConns{http: e.http}
 			defer conns.close()
-			for ctx.Err() == nil && time.Now().Before(end) {
-				seq := e.closedSeq.Add(1) - 1
+			for iter := int64(0); ctx.Err() == nil && time.Now().Before(end); iter++ {
 				e.phaseCreated[p.Index].Add(1)
 				e.progress.active.Add(1)
 				e.progress.created.Add(1)
-				v := e.newVU(seq, true)
+				v := e.newVU(closedKey(e.sched.Segment, p.phase.VUsers, slot, iter), stream)
 				v.conns = conns
 				v.count(cCreated, 1)
 				res := v.runScenario(vuCtx)

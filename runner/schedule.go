@@ -122,6 +122,22 @@ func floorCount(x float64) int {
 	return int(math.Floor(x + countEpsilon))
 }
 
+// closedKey numbers iteration iter of a segment's slot-th user in a
+// closed-model phase of n users (the whole run's count). Users are numbered
+// across the whole run, and segment i of N runs users j = i-1, i-1+N, ...
+// (Segment.Share of them; with more segments than users, each runs one, so
+// the whole run has N). With U users in the whole run, user j's iterations
+// take keys j, j+U, j+2U, ..., and a key picks sequential payload row
+// key mod rows as an arrival's index does. So a user reads the same rows
+// whichever process runs it, users never share a row until the rows wrap,
+// and users iterating in step read the rows in order.
+func closedKey(seg Segment, n, slot int, iter int64) int64 {
+	seg = seg.norm()
+	users := int64(max(n, seg.Count))
+	j := int64(seg.Index - 1 + slot*seg.Count)
+	return iter*users + j
+}
+
 // PhasePlan is one phase as scheduled for a segment.
 type PhasePlan struct {
 	Index    int

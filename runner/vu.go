@@ -24,8 +24,13 @@ const (
 )
 
 // closedSeedSalt keeps closed-model iterations' random streams apart from
-// arrivals' streams that share an index.
+// arrivals' streams, and each closed phase's from the others', where keys
+// are the same numbers.
 const closedSeedSalt = 0x9e3779b97f4a7c15
+
+// closedStream is the random stream of closed-model phase i's iterations;
+// arrivals use stream 0.
+func closedStream(phase int) uint64 { return closedSeedSalt * uint64(phase+1) }
 
 // vu is one virtual user: its variables, cookie jar and random stream.
 type vu struct {
@@ -43,14 +48,12 @@ type vu struct {
 	captured map[string]any
 }
 
-// newVU prepares a virtual user. key is the arrival's global index (or the
-// closed-model iteration number): it seeds the random stream and picks the
-// row of sequential payloads, so segments split rows consistently.
-func (e *engine) newVU(key int64, closed bool) *vu {
-	seed := e.seed
-	if closed {
-		seed ^= closedSeedSalt
-	}
+// newVU prepares a virtual user. key is the arrival's global index (or a
+// closed-model iteration's closedKey): it seeds the random stream and picks
+// the row of sequential payloads, so segments split rows consistently.
+// stream is 0 for arrivals and closedStream for a closed phase.
+func (e *engine) newVU(key int64, stream uint64) *vu {
+	seed := e.seed ^ stream
 	v := &vu{e: e, shard: &e.shards[int(uint64(key)%uint64(len(e.shards)))]}
 	v.own.http = e.http
 	v.conns = &v.own
