@@ -104,6 +104,8 @@ API_TOKEN=$TOKEN taskset -c "$TOOL_CPU" "$PRIMELOAD" run "$WORK/soak.yml" -t "$T
 RUN=$!
 PIDS+=("$RUN")
 log "soak: $MINUTES min at $RATE arrivals/s against $TARGET, runner pid $RUN"
+echo "primeload $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown), $(date -u +%Y-%m-%dT%H:%M:%SZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
 
 rss_mib() { awk '/^VmRSS/ { printf "%.1f\n", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo n/a; }
 goroutines() {
