@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 	"go.yaml.in/yaml/v3"
@@ -211,6 +214,34 @@ func (st *settings) Pairs(key string) (map[string]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// checkKeys reports keys of the config file that no command has a flag
+// for. The file is shared by every command, so a key only another command
+// reads is fine; a typo such as "perod" is not, since it would be ignored.
+func (st *settings) checkKeys(root *cobra.Command) error {
+	if st.file == "" {
+		return nil
+	}
+	known := map[string]bool{}
+	for _, c := range append(root.Commands(), root) {
+		c.Flags().VisitAll(func(f *pflag.Flag) { known[f.Name] = true })
+	}
+	delete(known, "help")
+	var doc yaml.Node
+	if yaml.Unmarshal(st.raw, &doc) != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return fmt.Errorf("%s: want a mapping of setting names to values", st.file)
+	}
+	var errs []error
+	m := doc.Content[0]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k := m.Content[i]
+		if !known[k.Value] {
+			errs = append(errs, fmt.Errorf("%s:%d: %s: unknown setting; valid settings are the long flag names of primeload's commands: %s",
+				st.file, k.Line, k.Value, strings.Join(slices.Sorted(maps.Keys(known)), ", ")))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // yamlKeyLine finds the line of a top-level key in a YAML document, 0 if absent.

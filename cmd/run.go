@@ -105,6 +105,9 @@ func runOptions(s *State, c *cobra.Command, configPath, script string, now time.
 	if err != nil {
 		return nil, err
 	}
+	if err := st.checkKeys(c.Root()); err != nil {
+		return nil, err
+	}
 	o := &RunOptions{
 		Script:      script,
 		Target:      st.String("target"),

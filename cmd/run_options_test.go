@@ -40,6 +40,8 @@ func TestRunOptions(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "primeload.yaml")
 	mustWrite(t, cfg, "target: http://127.0.0.1:9/\nperiod: 2s\nquiet: true\nvar:\n  - A=file\n  - B=file\n")
+	typoCfg := filepath.Join(dir, "typo.yaml")
+	mustWrite(t, typoCfg, "quiet: true\nperod: 2s\n")
 	badCfg := filepath.Join(dir, "bad.yaml")
 	mustWrite(t, badCfg, "quiet: true\n\nperiod: soon\n")
 
@@ -110,6 +112,7 @@ func TestRunOptions(t *testing.T) {
 		{name: "no script", args: nil, wantErr: []string{"accepts 1 arg"}},
 		{name: "bad duration from env", args: []string{"s.yml"}, env: map[string]string{"PRIMELOAD_GRACE": "soon"}, wantErr: []string{"PRIMELOAD_GRACE", `"soon" is not a duration`}},
 		{name: "bad duration in file names its line", args: []string{"s.yml", "--config", badCfg}, wantErr: []string{badCfg + ":3: period", "not a duration"}},
+		{name: "unknown key in file", args: []string{"s.yml", "--config", typoCfg}, wantErr: []string{typoCfg + ":2: perod: unknown setting", "period"}},
 		{name: "missing config file", args: []string{"s.yml", "--config", filepath.Join(dir, "nope.yaml")}, wantErr: []string{"nope.yaml"}},
 		{name: "period too short", args: []string{"s.yml", "--period", "1ms"}, wantErr: []string{"--period: 1ms is too short"}},
 		{name: "bad bool from env", args: []string{"s.yml"}, env: map[string]string{"PRIMELOAD_QUIET": "maybe"}, wantErr: []string{"PRIMELOAD_QUIET", "not a boolean"}},
