@@ -114,10 +114,7 @@ func (s *Server) api(needAuth bool, fn apiFunc) http.Handler {
 
 // delay sleeps for the --latency knob; false when the client left meanwhile.
 func (s *Server) delay(ctx context.Context) bool {
-	d := s.cfg.Latency
-	if j := s.cfg.LatencyJitter; j > 0 {
-		d += time.Duration(rand.Int64N(int64(2*j)+1)) - j
-	}
+	d := addedLatency(s.cfg.Latency, s.cfg.LatencyJitter, rand.Float64())
 	if d <= 0 {
 		return true
 	}
@@ -129,6 +126,11 @@ func (s *Server) delay(ctx context.Context) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// addedLatency is base varied uniformly within ± jitter by u in [0, 1).
+func addedLatency(base, jitter time.Duration, u float64) time.Duration {
+	return base - jitter + time.Duration(u*float64(2*jitter))
 }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
