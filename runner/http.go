@@ -333,6 +333,7 @@ func errorCounter(err error) string {
 	var invalidCert x509.CertificateInvalidError
 	var recordErr tls.RecordHeaderError
 	var alertErr tls.AlertError
+	var brokenChunk fasthttp.ErrBrokenChunk
 	switch {
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		return eBodyTooLarge
@@ -362,7 +363,10 @@ func errorCounter(err error) string {
 		// The server closed the connection mid-exchange; Node reports
 		// this "socket hang up" as ECONNRESET.
 		return eConnReset
-	case strings.Contains(err.Error(), "reading response headers"), strings.Contains(err.Error(), "tls:"):
+	case strings.Contains(err.Error(), "reading response headers"), strings.Contains(err.Error(), "tls:"),
+		// A chunked body that breaks its framing; fasthttp returns a bad
+		// chunk size ("empty hex number") unwrapped.
+		errors.As(err, &brokenChunk), strings.Contains(err.Error(), "hex number"):
 		return eProto
 	}
 	return eUnknown
