@@ -239,6 +239,21 @@ func TestFaultsCountedAndReported(t *testing.T) {
 				endless(c.Write)
 			})
 		}, "errors.EBODYTOOLARGE"},
+		{"broken chunk size", func(t *testing.T, hits *atomic.Int64) string {
+			return rawServer(t, hits, func(c *net.TCPConn) {
+				c.Write([]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n"))
+			})
+		}, "errors.EPROTO"},
+		{"broken chunk end", func(t *testing.T, hits *atomic.Int64) string {
+			return rawServer(t, hits, func(c *net.TCPConn) {
+				c.Write([]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello!!\r\n0\r\n\r\n"))
+			})
+		}, "errors.EPROTO"},
+		{"headers past the read buffer", func(t *testing.T, hits *atomic.Int64) string {
+			return rawServer(t, hits, func(c *net.TCPConn) {
+				c.Write([]byte("HTTP/1.1 200 OK\r\nX-Big: " + strings.Repeat("a", 1<<20) + "\r\nContent-Length: 2\r\n\r\n{}"))
+			})
+		}, "errors.EPROTO"},
 		{"redirect loop", func(t *testing.T, hits *atomic.Int64) string {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				hits.Add(1)
