@@ -22,6 +22,11 @@ func (nopRecorder) Lag(time.Duration)                          {}
 // server is fasthttp's, which allocates nothing per request, so the
 // allocations reported are the runner's own.
 func benchEngine(b *testing.B, flow []scenario.Step) *engine {
+	return benchEngineConfig(b, flow, scenario.Config{})
+}
+
+// benchEngineConfig is benchEngine with cfg's http settings.
+func benchEngineConfig(b *testing.B, flow []scenario.Step, cfg scenario.Config) *engine {
 	b.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -39,6 +44,7 @@ func benchEngine(b *testing.B, flow []scenario.Step) *engine {
 		<-served
 	})
 	script := newScript("http://"+ln.Addr().String(), []scenario.Phase{count(1, time.Second)}, flow)
+	script.Config.HTTP = cfg.HTTP
 	e, err := newEngine(script, nopRecorder{}, Options{Seed: 1})
 	if err != nil {
 		b.Fatal(err)
@@ -73,6 +79,34 @@ func benchFlow(b *testing.B, e *engine) int64 {
 // connection, reads the body and records the response.
 func BenchmarkRequest(b *testing.B) {
 	benchFlow(b, benchEngine(b, []scenario.Step{get("/api/goods-received/")}))
+}
+
+// BenchmarkRequestDial is an arrival as the open model runs it by default:
+// a new virtual user dials its own connection, sends one GET and closes.
+func BenchmarkRequestDial(b *testing.B) {
+	e := benchEngine(b, []scenario.Step{get("/api/goods-received/")})
+	ctx := context.Background()
+	b.ReportAllocs()
+	for k := int64(0); b.Loop(); k++ {
+		v := e.newVU(k, 0)
+		if v.runScenario(ctx) != flowOK {
+			b.Fatal("flow failed")
+		}
+		v.conns.close()
+	}
+}
+
+// BenchmarkRequestPool is BenchmarkRequest with config.http.pool: each new
+// virtual user takes the pooled connection and gives it back.
+func BenchmarkRequestPool(b *testing.B) {
+	e := benchEngineConfig(b, []scenario.Step{get("/api/goods-received/")}, scenario.Config{HTTP: scenario.HTTPConfig{Pool: 1}})
+	ctx := context.Background()
+	b.ReportAllocs()
+	for k := int64(0); b.Loop(); k++ {
+		if e.newVU(k, 0).runScenario(ctx) != flowOK {
+			b.Fatal("flow failed")
+		}
+	}
 }
 
 // BenchmarkRequestCapture adds a JSON capture and a templated second request,

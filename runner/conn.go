@@ -33,6 +33,9 @@ type userConn struct {
 	read int64
 	// used is set once the connection carried a whole exchange.
 	used bool
+	// pool is the shared pool the connection belongs to; nil for a
+	// connection a user owns.
+	pool *hostPool
 }
 
 // Read counts what the response parser reads.
@@ -145,10 +148,11 @@ func (s *connSet) reopen() {
 	s.mu.Unlock()
 }
 
-// do runs one exchange of req over the user's connection to its host,
-// dialling one when the user has none (the dial is part of the measured
-// latency, as waiting for a connection is). Everything, dial and TLS
-// handshake included, ends by deadline.
+// do runs one exchange of req over a connection to its host: the user's
+// own, dialled when it has none, or one from config.http.pool. Dialling and
+// waiting for a pooled connection are part of the measured latency, as
+// waiting for a connection is. Everything, TLS handshake included, ends by
+// deadline.
 func (c *httpClient) do(ctx context.Context, uc *userConns, req *fasthttp.Request, resp *fasthttp.Response, deadline time.Time) error {
 	uri := req.URI()
 	var https bool
@@ -159,35 +163,58 @@ func (c *httpClient) do(ctx context.Context, uc *userConns, req *fasthttp.Reques
 		return errInvalidURL
 	}
 	host := uri.Host()
-	conn := uc.find(https, host)
-	if conn == nil {
-		var err error
-		if conn, err = c.dial(ctx, https, host, deadline); err != nil {
-			return err
-		}
-		uc.add(conn)
+	conn, err := c.acquire(ctx, uc, https, false, host, deadline)
+	if err != nil {
+		return err
 	}
 	for {
 		reuse, err := c.exchange(conn, req, resp, deadline)
 		if err == nil {
 			conn.used = true
-			if !reuse {
-				uc.drop(conn)
-			}
+		}
+		c.release(uc, conn, err == nil && reuse)
+		if err == nil {
 			return nil
 		}
-		uc.drop(conn)
 		if !conn.used || conn.read > 0 || !isStale(err) || !isIdempotent(req) {
 			return err
 		}
-		// The connection the user kept alive was closed by the server
-		// while it sat idle (Node closes them after 5 s): send once more
-		// on a fresh one, as browsers and net/http do. A target that
-		// really drops connections fails the fresh one too and is counted.
-		if conn, err = c.dial(ctx, https, host, deadline); err != nil {
+		// The connection was kept alive and the server closed it while it
+		// sat idle (Node closes them after 5 s): send once more on a fresh
+		// one, as browsers and net/http do. A target that really drops
+		// connections fails the fresh one too and is counted.
+		if conn, err = c.acquire(ctx, uc, https, true, host, deadline); err != nil {
 			return err
 		}
-		uc.add(conn)
+	}
+}
+
+// acquire returns a connection to host for the user: an open one unless
+// fresh is set, else a new one.
+func (c *httpClient) acquire(ctx context.Context, uc *userConns, https, fresh bool, host []byte, deadline time.Time) (*userConn, error) {
+	if c.pool != nil {
+		return c.pool.acquire(ctx, c, https, fresh, host, deadline)
+	}
+	if !fresh {
+		if conn := uc.find(https, host); conn != nil {
+			return conn, nil
+		}
+	}
+	conn, err := c.dial(ctx, https, host, deadline)
+	if err != nil {
+		return nil, err
+	}
+	uc.add(conn)
+	return conn, nil
+}
+
+// release keeps conn for the next request when reuse is set, else closes it.
+func (c *httpClient) release(uc *userConns, conn *userConn, reuse bool) {
+	switch {
+	case conn.pool != nil:
+		c.pool.release(c, conn, reuse)
+	case !reuse:
+		uc.drop(conn)
 	}
 }
 

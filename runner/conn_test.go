@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -21,13 +22,15 @@ type connServer struct {
 	perConn  map[string]int // requests by client address
 }
 
-func newConnServer(t *testing.T) *connServer {
+// newConnServer starts a connServer that takes delay to answer.
+func newConnServer(t *testing.T, delay time.Duration) *connServer {
 	t.Helper()
 	s := &connServer{perConn: map[string]int{}}
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.perConn[r.RemoteAddr]++
 		s.mu.Unlock()
+		time.Sleep(delay)
 		ok(w, r)
 	}))
 	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
@@ -65,6 +68,8 @@ func TestRunEachUserHoldsItsConnection(t *testing.T) {
 		name         string
 		phase        scenario.Phase
 		flow         []scenario.Step
+		pool         int           // config.http.pool
+		delay        time.Duration // the server's answer time
 		wantAccepted int
 		wantPerConn  int // requests every connection carried; 0 skips the check
 	}{
@@ -90,14 +95,26 @@ func TestRunEachUserHoldsItsConnection(t *testing.T) {
 			flow:         []scenario.Step{get("/first"), get("/second")},
 			wantAccepted: 3,
 		},
+		{
+			// config.http.pool shares its connections among all users;
+			// a slow server makes more users want one than there are.
+			name:         "a pool of 2 shared by all users",
+			phase:        count(20, 100*time.Millisecond),
+			flow:         []scenario.Step{get("/first"), {Think: 50 * time.Millisecond}, get("/second")},
+			pool:         2,
+			delay:        20 * time.Millisecond,
+			wantAccepted: 2,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newConnServer(t)
-			out, rec := run(t, newScript(srv.URL, []scenario.Phase{tt.phase}, tt.flow), Options{})
-			if out.Failed != 0 {
-				t.Fatalf("%d users failed: %v", out.Failed, rec.snapshot())
+			srv := newConnServer(t, tt.delay)
+			script := newScript(srv.URL, []scenario.Phase{tt.phase}, tt.flow)
+			script.Config.HTTP.Pool = tt.pool
+			out, rec := run(t, script, Options{})
+			if out.Failed != 0 || rec.get(cResponses) != rec.get(cRequests) {
+				t.Fatalf("%d users failed, %d of %d requests answered: %v", out.Failed, rec.get(cResponses), rec.get(cRequests), rec.snapshot())
 			}
 			accepted, byRequests := srv.counts()
 			if accepted != tt.wantAccepted {
@@ -167,5 +184,49 @@ func TestRunCountsEachMeasureOnce(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A pooled connection idle when the grace period ends is closed with the
+// others; the after flow must dial a fresh one, not pick the closed one.
+func TestRunPoolAfterCutOff(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/hold" {
+			cancel()
+			<-r.Context().Done()
+		}
+		ok(w, r)
+	})
+	script := newScript(srv.URL, []scenario.Phase{count(2, 200*time.Millisecond)}, []scenario.Step{get("/{{ path }}")})
+	script.Config.Payloads = []scenario.Payload{{Fields: []string{"path"}, Order: "sequence", Rows: [][]string{{"fast"}, {"hold"}}}}
+	script.Config.HTTP.Pool = 2
+	script.After = []scenario.Step{get("/teardown")}
+	out, rec := runCtx(ctx, t, script, Options{Grace: 50 * time.Millisecond})
+	if !out.Aborted || out.CutOff != 1 || out.Completed != 1 {
+		t.Errorf("aborted %v, cut off %d, completed %d; want true, 1, 1", out.Aborted, out.CutOff, out.Completed)
+	}
+	if got := rec.get("http.codes.200"); got != 2 {
+		t.Errorf("%d answers, want /fast and the after flow's /teardown (counters %v)", got, rec.snapshot())
+	}
+}
+
+// config.http.pool reaches the runner as its own setting, not as maxSockets.
+func TestPoolKeyParses(t *testing.T) {
+	t.Parallel()
+	s, err := scenario.Parse("pool.yml", []byte(`config:
+  target: "http://127.0.0.1:9"
+  phases: [{duration: 1, arrivalRate: 1}]
+  http: {pool: 7, maxSockets: 3}
+scenarios:
+  - flow: [{get: {url: "/"}}]
+`), scenario.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := s.Config.HTTP, (scenario.HTTPConfig{Timeout: s.Config.HTTP.Timeout, Pool: 7, MaxSockets: 3}); got != want {
+		t.Errorf("config.http = %+v, want %+v", got, want)
 	}
 }

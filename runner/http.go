@@ -59,9 +59,10 @@ type httpClient struct {
 	maxBody int
 	tls     *tls.Config
 	conns   connSet
-	bufs    sync.Pool // *[]byte scratch for URLs and bodies
-	readers sync.Pool // *bufio.Reader
-	writers sync.Pool // *bufio.Writer
+	pool    *sharedPool // config.http.pool; nil when each user owns its connections
+	bufs    sync.Pool   // *[]byte scratch for URLs and bodies
+	readers sync.Pool   // *bufio.Reader
+	writers sync.Pool   // *bufio.Writer
 }
 
 func newHTTPClient(cfg scenario.Config, insecure bool, maxBody int64) *httpClient {
@@ -73,6 +74,9 @@ func newHTTPClient(cfg scenario.Config, insecure bool, maxBody int64) *httpClien
 	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
+	}
+	if cfg.HTTP.Pool > 0 {
+		c.pool = newSharedPool(cfg.HTTP.Pool)
 	}
 	c.bufs.New = func() any { b := make([]byte, 0, 1024); return &b }
 	c.readers.New = func() any { return bufio.NewReaderSize(nil, readBufferSize) }
@@ -351,7 +355,7 @@ func errorCounter(err error) string {
 		return eNetUnreach
 	case errors.As(err, &dnsErr):
 		return eNotFound
-	case errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, fasthttp.ErrNoFreeConns), errors.Is(err, fasthttp.ErrDialTimeout),
+	case errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, errPoolWait), errors.Is(err, fasthttp.ErrNoFreeConns), errors.Is(err, fasthttp.ErrDialTimeout),
 		errors.Is(err, context.DeadlineExceeded), errors.Is(err, syscall.ETIMEDOUT),
 		errors.As(err, &netErr) && netErr.Timeout():
 		return eTimedOut

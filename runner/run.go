@@ -96,6 +96,9 @@ func newEngine(script *scenario.Script, rec Recorder, opts Options) (*engine, er
 			return nil, fmt.Errorf("%s:%d: url %q is relative but config.target is empty; set config.target or pass --target", pos.File, pos.Line, raw)
 		}
 	}
+	if p := script.Config.HTTP.Pool; p > scenario.MaxPool {
+		return nil, fmt.Errorf("script %s: config.http.pool %d: want at most %d connections per host", script.Path, p, scenario.MaxPool)
+	}
 	if len(script.Scenarios) == 0 && sched.Expected() > 0 {
 		return nil, fmt.Errorf("script %s: no scenarios to run", script.Path)
 	}
@@ -252,6 +255,9 @@ func (e *engine) run(ctx context.Context, sink0 Sink) (*Outcome, error) {
 		// ends them now rather than at their timeout.
 		e.http.conns.closeAll()
 		<-done
+		if e.http.pool != nil {
+			e.http.pool.reset(e.http)
+		}
 		e.http.conns.reopen()
 	}
 

@@ -386,6 +386,7 @@ func TestErrorCounterClassifies(t *testing.T) {
 		{fasthttp.ErrBodyTooLarge, eBodyTooLarge},
 		{fasthttp.ErrConnectionClosed, eConnReset},
 		{fasthttp.ErrNoFreeConns, eTimedOut},
+		{errPoolWait, eTimedOut},
 		{fmt.Errorf("weird"), eUnknown},
 	}
 	for _, tt := range tests {
@@ -664,6 +665,11 @@ func TestRunRejectsBadInput(t *testing.T) {
 		{"bad segment", newScript("http://127.0.0.1:1", nil, []scenario.Step{get("/")}), Options{Segment: Segment{Index: 3, Count: 2}}, "segment 3/2"},
 		{"no scenarios", newScript("http://127.0.0.1:1", []scenario.Phase{count(1, time.Second)}), Options{}, "no scenarios"},
 		{"bad phase", newScript("http://127.0.0.1:1", []scenario.Phase{constant(-1, time.Second)}, []scenario.Step{get("/")}), Options{}, "arrivalRate -1"},
+		{"pool too big", func() *scenario.Script {
+			s := newScript("http://127.0.0.1:1", nil, []scenario.Step{get("/")})
+			s.Config.HTTP.Pool = 1 << 20
+			return s
+		}(), Options{}, "config.http.pool 1048576: want at most 65535"},
 	}
 	for _, tt := range tests {
 		_, err := Run(context.Background(), tt.script, newCountRecorder(), tt.opts)

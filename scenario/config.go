@@ -88,7 +88,13 @@ func (l *loader) config(n *yaml.Node, path string, inEnv bool) (Config, []templa
 					if d, ok := l.duration(p.v, fp); ok {
 						cfg.HTTP.Timeout = d
 					}
-				default: // maxSockets, and Artillery's older name pool
+				case "pool":
+					if c, ok := l.count(p.v, fp, 1); ok && c > MaxPool {
+						l.errorf(p.v, fp, "must be at most %d connections per host, got %d", MaxPool, c)
+					} else if ok {
+						cfg.HTTP.Pool = c
+					}
+				default: // maxSockets
 					if c, ok := l.count(p.v, fp, 1); ok {
 						cfg.HTTP.MaxSockets = c
 					}

@@ -80,12 +80,21 @@ type Payload struct {
 	Rows       [][]string // the parsed rows (header skipped)
 }
 
+// MaxPool bounds config.http.pool: a host cannot take more connections
+// from one address than there are ports.
+const MaxPool = 65535
+
 // HTTPConfig is config.http.
 type HTTPConfig struct {
 	Timeout time.Duration // per request; default 10s
-	// MaxSockets caps connections per host (config.http.maxSockets); 0 means
-	// sized by the runner for the expected concurrency.
+	// MaxSockets is config.http.maxSockets, Artillery's cap on one virtual
+	// user's connections per host. It is accepted for compatibility: a
+	// primeload user sends one request at a time, so it never holds more
+	// than one connection per host.
 	MaxSockets int
+	// Pool, when > 0, shares that many connections per host among all
+	// virtual users (config.http.pool) instead of each user holding its own.
+	Pool int
 }
 
 // TLSConfig is config.tls.
