@@ -239,6 +239,18 @@ func TestFaultsCountedAndReported(t *testing.T) {
 				endless(c.Write)
 			})
 		}, "errors.EBODYTOOLARGE"},
+		{"chunked body cut by close", func(t *testing.T, hits *atomic.Int64) string {
+			return rawServer(t, hits, func(c *net.TCPConn) {
+				c.Write([]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n10\r\nhal"))
+				c.CloseWrite()
+			})
+		}, "errors.ECONNRESET"},
+		{"chunked body cut between chunks", func(t *testing.T, hits *atomic.Int64) string {
+			return rawServer(t, hits, func(c *net.TCPConn) {
+				c.Write([]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"))
+				c.CloseWrite()
+			})
+		}, "errors.ECONNRESET"},
 		{"broken chunk size", func(t *testing.T, hits *atomic.Int64) string {
 			return rawServer(t, hits, func(c *net.TCPConn) {
 				c.Write([]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n"))
