@@ -21,12 +21,12 @@ func (nopRecorder) Lag(time.Duration)                          {}
 // benchEngine builds an engine for flow against a small JSON server. The
 // server is fasthttp's, which allocates nothing per request, so the
 // allocations reported are the runner's own.
-func benchEngine(b *testing.B, flow []scenario.Step) *engine {
+func benchEngine(b testing.TB, flow []scenario.Step) *engine {
 	return benchEngineConfig(b, flow, scenario.Config{})
 }
 
 // benchEngineConfig is benchEngine with cfg's http settings.
-func benchEngineConfig(b *testing.B, flow []scenario.Step, cfg scenario.Config) *engine {
+func benchEngineConfig(b testing.TB, flow []scenario.Step, cfg scenario.Config) *engine {
 	b.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -230,3 +230,28 @@ scenarios:
 		t.Errorf("config.http = %+v, want %+v", got, want)
 	}
 }
+
+// A request over a connection the user already holds, or one from the
+// pool, allocates nothing: request and response objects, buffers and the
+// connection are all reused. The server is fasthttp's, which allocates
+// nothing per request either, so the count is the runner's own.
+func TestRequestDoesNotAllocate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector makes sync.Pool drop items")
+	}
+	for _, pool := range []int{0, 1} {
+		e := benchEngineConfig(t, nil, scenario.Config{HTTP: scenario.HTTPConfig{Pool: pool}})
+		v := e.newVU(0, 0)
+		defer v.conns.close()
+		req := get("/api/goods-received/").Request
+		send := func() {
+			if v.request(t.Context(), req) != flowOK {
+				t.Fatal("request failed")
+			}
+		}
+		send() // the first dials
+		if got := testing.AllocsPerRun(200, send); got != 0 {
+			t.Errorf("pool %d: a request allocates %v times, want 0", pool, got)
+		}
+	}
+}
