@@ -339,6 +339,8 @@ func errorCounter(err error) string {
 	var alertErr tls.AlertError
 	var brokenChunk fasthttp.ErrBrokenChunk
 	switch {
+	case errors.Is(err, errInvalidURL):
+		return eInvalidURL
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		return eBodyTooLarge
 	case errors.Is(err, errRedirectLoop), errors.Is(err, fasthttp.ErrTooManyRedirects):

@@ -387,6 +387,7 @@ func TestErrorCounterClassifies(t *testing.T) {
 		{fasthttp.ErrConnectionClosed, eConnReset},
 		{fasthttp.ErrNoFreeConns, eTimedOut},
 		{errPoolWait, eTimedOut},
+		{errInvalidURL, eInvalidURL}, // a redirect to a scheme other than http or https
 		{fmt.Errorf("weird"), eUnknown},
 	}
 	for _, tt := range tests {
