@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/spf13/cobra"
 
 	"github.com/primeload/primeload/report"
-	"github.com/primeload/primeload/report/html"
 	"github.com/primeload/primeload/report/slo"
 )
 
@@ -81,7 +79,7 @@ func runReport(_ context.Context, s *State, o *ReportOptions) error {
 	if len(errs) > 0 {
 		return usageError(s, errors.Join(errs...))
 	}
-	outs := append(outputsOf(s, &RunOptions{Output: o.Output, JUnit: o.JUnit, SummaryMD: o.SummaryMD}), htmlOutput(o.HTML)...)
+	outs := outputsOf(s, &RunOptions{Output: o.Output, JUnit: o.JUnit, SummaryMD: o.SummaryMD, HTML: o.HTML})
 	if err := checkOutputs(outs); err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
@@ -115,16 +113,6 @@ func runReport(_ context.Context, s *State, o *ReportOptions) error {
 		return &ExitError{Code: code}
 	}
 	return nil
-}
-
-// htmlOutput is the --html output, none when path is "".
-func htmlOutput(path string) []output {
-	if path == "" {
-		return nil
-	}
-	return []output{{path: path, write: func(rep *report.Report, results []slo.Result) error {
-		return writeFile(path, false, func(w io.Writer) error { return html.Write(w, rep, results) })
-	}}}
 }
 
 // loadReports reads every file and merges them when there are several.
