@@ -810,9 +810,10 @@ func TestRunURLJoin(t *testing.T) {
 	}
 }
 
-// A server may close a kept-alive connection while it sits idle in the pool
-// (Node closes them after 5 s). That is the generator's stale connection, not
-// a target error, so an idempotent request is sent again on a fresh one.
+// A server may close a kept-alive connection while its user thinks, or while
+// it sits idle in config.http.pool (Node closes them after 5 s). That is the
+// generator's stale connection, not a target error, so an idempotent request
+// is sent again on a fresh one.
 func TestRunStaleKeepAliveIsNotAnError(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(ok))
@@ -820,8 +821,12 @@ func TestRunStaleKeepAliveIsNotAnError(t *testing.T) {
 	srv.Start()
 	t.Cleanup(srv.Close)
 	flow := []scenario.Step{get("/first"), {Think: 50 * time.Millisecond}, get("/second")}
-	out, rec := run(t, newScript(srv.URL, []scenario.Phase{count(3, 30*time.Millisecond)}, flow), Options{})
-	if out.Completed != 3 || rec.get(cResponses) != 6 {
-		t.Errorf("completed %d, responses %d; want 3 and 6 (counters %v)", out.Completed, rec.get(cResponses), rec.snapshot())
+	for _, pool := range []int{0, 2} {
+		script := newScript(srv.URL, []scenario.Phase{count(3, 30*time.Millisecond)}, flow)
+		script.Config.HTTP.Pool = pool
+		out, rec := run(t, script, Options{})
+		if out.Completed != 3 || rec.get(cResponses) != 6 {
+			t.Errorf("pool %d: completed %d, responses %d; want 3 and 6 (counters %v)", pool, out.Completed, rec.get(cResponses), rec.snapshot())
+		}
 	}
 }
