@@ -1,0 +1,135 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/primeload/primeload/report"
+)
+
+// segmentedScript has a ramp, a count and a constant phase, so the split is
+// checked where arrival times are not evenly spaced too.
+func segmentedScript(target string) string {
+	return `config:
+  target: "` + target + `"
+  phases:
+    - name: ramp
+      duration: 2
+      arrivalRate: 2
+      rampTo: 9
+    - name: burst
+      duration: 1
+      arrivalCount: 13
+    - name: steady
+      duration: 1
+      arrivalRate: 7
+scenarios:
+  - name: browse
+    flow:
+      - get:
+          url: "/items"
+      - get:
+          url: "/items/7"
+`
+}
+
+// TestFourSegmentsMergeToOneRun is issue 7's contract: four `run --segment
+// i/4` processes (four engines here) against one target, merged with
+// `primeload report`, give exactly the one-process run's arrivals per phase,
+// and the merged latency histogram is the merge of the parts' histograms.
+func TestFourSegmentsMergeToOneRun(t *testing.T) {
+	t.Parallel()
+	var h hits
+	srv := itemsServer(t, &h)
+	script := writeScript(t, segmentedScript(srv.URL))
+
+	single := execRun(t, nil, nil, "", script)
+	if single.code != wantExit(single, ExitOK) {
+		t.Fatalf("single run: exit %d\n%s", single.code, single.errOut)
+	}
+
+	const n = 4
+	dir := t.TempDir()
+	parts := make([]string, n)
+	results := make([]runResult, n)
+	startAt := time.Now().Add(time.Second).UTC().Format(time.RFC3339Nano)
+	var wg sync.WaitGroup
+	for i := range n {
+		parts[i] = filepath.Join(dir, fmt.Sprintf("part-%d.json", i+1))
+		wg.Go(func() {
+			results[i] = execRun(t, nil, nil, parts[i], script, "--segment", fmt.Sprintf("%d/%d", i+1, n), "--start-at", startAt)
+		})
+	}
+	wg.Wait()
+	for i, r := range results {
+		if r.code != wantExit(r, ExitOK) {
+			t.Fatalf("segment %d: exit %d\n%s", i+1, r.code, r.errOut)
+		}
+		if want := fmt.Sprintf("%d/%d", i+1, n); r.rep.Segment != want {
+			t.Errorf("part %d records segment %q, want %q", i+1, r.rep.Segment, want)
+		}
+	}
+
+	mergedPath := filepath.Join(dir, "merged.json")
+	var out, errOut bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	code := Execute(ctx, TestState(&out, &errOut, nil), append([]string{"report", "-o", mergedPath}, parts...))
+	if code != ExitOK && code != ExitUntrusted {
+		t.Fatalf("report: exit %d\n%s", code, errOut.String())
+	}
+	merged, err := report.ReadFile(mergedPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, c := range []string{"vusers.created", "http.requests", "http.codes.200"} {
+		if got, want := merged.Aggregate.Counters[c], single.rep.Aggregate.Counters[c]; got != want {
+			t.Errorf("merged %s = %d, one-process run has %d", c, got, want)
+		}
+	}
+	if len(merged.Expected) != len(single.rep.Expected) {
+		t.Fatalf("merged has %d phases, one-process run %d", len(merged.Expected), len(single.rep.Expected))
+	}
+	for i, want := range single.rep.Expected {
+		got := merged.Expected[i]
+		if got.Name != want.Name || got.Expected != want.Expected || got.Created != want.Created {
+			t.Errorf("phase %d: merged %+v, one-process run %+v", i, got, want)
+		}
+	}
+	// 2+9 over 2 s is 11 arrivals, then 13, then 7.
+	if got := merged.Aggregate.Counters["vusers.created"]; got != 31 {
+		t.Errorf("vusers.created = %d, want 31", got)
+	}
+
+	want, err := results[0].rep.Aggregate.Histogram(report.ResponseTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range results[1:] {
+		part, err := r.rep.Aggregate.Histogram(report.ResponseTime)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dropped := want.Merge(part); dropped != 0 {
+			t.Fatalf("merging parts dropped %d values", dropped)
+		}
+	}
+	got, err := merged.Aggregate.Histogram(report.ResponseTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Equals(want) {
+		t.Errorf("merged histogram (count %d, p99 %d µs) differs from the merge of the parts (count %d, p99 %d µs)",
+			got.TotalCount(), got.ValueAtQuantile(99), want.TotalCount(), want.ValueAtQuantile(99))
+	}
+	if got.TotalCount() != single.rep.Aggregate.Counters["http.responses"] {
+		t.Errorf("merged histogram holds %d samples, the one-process run had %d responses",
+			got.TotalCount(), single.rep.Aggregate.Counters["http.responses"])
+	}
+}
