@@ -1,13 +1,8 @@
 package cmd
 
 import (
-	"bytes"
-	"context"
-	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,21 +13,7 @@ import (
 // options runF received or the error.
 func parseRun(t *testing.T, args []string, env map[string]string) (*RunOptions, error) {
 	t.Helper()
-	var got *RunOptions
-	var stderr bytes.Buffer
-	s := TestState(&bytes.Buffer{}, &stderr, env)
-	c := newRunCmdF(s, func(_ context.Context, o *RunOptions) error {
-		got = o
-		return nil
-	})
-	c.SetArgs(args)
-	c.SetOut(&bytes.Buffer{})
-	c.SetErr(&bytes.Buffer{})
-	if err := c.ExecuteContext(context.Background()); err != nil {
-		// Usage errors are printed, one per line, before the exit code.
-		return nil, fmt.Errorf("%w: %s", err, stderr.String())
-	}
-	return got, nil
+	return parseWith(t, newRunCmdF, args, env)
 }
 
 func TestRunOptions(t *testing.T) {
@@ -135,23 +116,7 @@ func TestRunOptions(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got, err := parseRun(t, tt.args, tt.env)
-			if len(tt.wantErr) > 0 {
-				if err == nil {
-					t.Fatalf("got options %+v, want an error containing %q", got, tt.wantErr)
-				}
-				for _, w := range tt.wantErr {
-					if !strings.Contains(err.Error(), w) {
-						t.Errorf("error %q does not contain %q", err, w)
-					}
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("unexpected error: %v", err)
-			}
-			if !reflect.DeepEqual(*got, tt.want) {
-				t.Errorf("options:\n got %+v\nwant %+v", *got, tt.want)
-			}
+			checkOptions(t, got, err, tt.want, tt.wantErr)
 		})
 	}
 }

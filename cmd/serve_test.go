@@ -21,12 +21,14 @@ import (
 )
 
 // parseWith runs a command's flag handling only, through its runF seam,
-// returning the options runF received or the error. Any command built as
-// newXCmdF(s, runF) fits, e.g. parseWith(t, newRunCmdF, args, env).
+// returning the options runF received or the error, with what the command
+// printed to stderr (usage errors are printed one per line before the exit
+// code). Any command built as newXCmdF(s, runF) fits.
 func parseWith[O any](t *testing.T, newCmdF func(*State, func(context.Context, *O) error) *cobra.Command, args []string, env map[string]string) (*O, error) {
 	t.Helper()
 	var got *O
-	s := TestState(&bytes.Buffer{}, &bytes.Buffer{}, env)
+	var stderr bytes.Buffer
+	s := TestState(&bytes.Buffer{}, &stderr, env)
 	c := newCmdF(s, func(_ context.Context, o *O) error {
 		got = o
 		return nil
@@ -34,7 +36,33 @@ func parseWith[O any](t *testing.T, newCmdF func(*State, func(context.Context, *
 	c.SetArgs(args)
 	c.SetOut(&bytes.Buffer{})
 	c.SetErr(&bytes.Buffer{})
-	return got, c.ExecuteContext(context.Background())
+	if err := c.ExecuteContext(context.Background()); err != nil {
+		return nil, fmt.Errorf("%w: %s", err, stderr.String())
+	}
+	return got, nil
+}
+
+// checkOptions is the shared assertion of the option-parsing tables: either
+// an error naming every wantErr, or exactly the want options.
+func checkOptions[O any](t *testing.T, got *O, err error, want O, wantErr []string) {
+	t.Helper()
+	if len(wantErr) > 0 {
+		if err == nil {
+			t.Fatalf("got options %+v, want an error containing %q", got, wantErr)
+		}
+		for _, w := range wantErr {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("error %q does not contain %q", err, w)
+			}
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("unexpected error: %v", err)
+	}
+	if !reflect.DeepEqual(*got, want) {
+		t.Errorf("options:\n got %+v\nwant %+v", *got, want)
+	}
 }
 
 func TestServeOptions(t *testing.T) {
@@ -98,23 +126,7 @@ func TestServeOptions(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got, err := parseWith(t, newServeCmdF, tt.args, tt.env)
-			if len(tt.wantErr) > 0 {
-				if err == nil {
-					t.Fatalf("got options %+v, want an error containing %q", got, tt.wantErr)
-				}
-				for _, w := range tt.wantErr {
-					if !strings.Contains(err.Error(), w) {
-						t.Errorf("error %q does not contain %q", err, w)
-					}
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("unexpected error: %v", err)
-			}
-			if !reflect.DeepEqual(*got, tt.want) {
-				t.Errorf("options:\n got %+v\nwant %+v", *got, tt.want)
-			}
+			checkOptions(t, got, err, tt.want, tt.wantErr)
 		})
 	}
 }
