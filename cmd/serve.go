@@ -22,7 +22,8 @@ import (
 // ServeOptions is everything `primeload serve` needs, resolved from flags,
 // the PRIMELOAD_* environment and primeload.yaml.
 type ServeOptions struct {
-	Addr          string // loopback host:port to listen on
+	Addr          string // host:port to listen on; loopback unless AllowRemote
+	AllowRemote   bool   // listen on an address other machines can reach (a pod's)
 	Store         string // memory or postgres
 	DatabaseURL   string // for the postgres store
 	Cache         string // none, memory or redis
@@ -67,7 +68,8 @@ in-flight requests and exits 0.`,
 		},
 	}
 	f := c.Flags()
-	f.String("addr", "127.0.0.1:8080", "loopback `HOST:PORT` to listen on")
+	f.String("addr", "127.0.0.1:8080", "`HOST:PORT` to listen on, loopback unless --allow-remote")
+	f.Bool("allow-remote", false, "allow a non-loopback --addr (e.g. 0.0.0.0:8080 in a Kubernetes pod); the demo password is public, so keep such a target private")
 	f.String("store", "memory", "where goods live: memory or postgres")
 	f.String("database-url", "", "PostgreSQL `URL` for --store postgres (postgres://user@127.0.0.1:5432/db)")
 	f.String("cache", "memory", "response cache: none, memory or redis")
@@ -101,6 +103,8 @@ func serveOptions(s *State, c *cobra.Command) (*ServeOptions, error) {
 			errs = append(errs, err)
 		}
 	}
+	o.AllowRemote, err = st.Bool("allow-remote")
+	collect(err)
 	o.SeedRows, err = st.Int("seed-rows")
 	collect(err)
 	if err == nil && (o.SeedRows < 0 || o.SeedRows > 10_000_000) {
@@ -143,21 +147,26 @@ func serveOptions(s *State, c *cobra.Command) (*ServeOptions, error) {
 	default:
 		collect(st.errorf("cache", "%q is not a cache (use none, memory or redis)", o.Cache))
 	}
-	if err := loopbackAddr(o.Addr); err != nil {
+	if err := checkAddr(o.Addr, o.AllowRemote); err != nil {
 		collect(st.errorf("addr", "%v", err))
 	}
 	return o, errors.Join(errs...)
 }
 
-// loopbackAddr refuses addresses other machines could reach: the reference
-// target has a published demo password and exists to be hammered locally.
-func loopbackAddr(addr string) error {
+// checkAddr refuses, unless allowRemote, addresses other machines could
+// reach: the reference target has a published demo password and exists to be
+// hammered locally. A Kubernetes pod must listen on its own address, so the
+// opt-in exists for examples/k8s.
+func checkAddr(addr string, allowRemote bool) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return fmt.Errorf("%q is not HOST:PORT", addr)
 	}
+	if allowRemote {
+		return nil
+	}
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return fmt.Errorf("%q is not a loopback address (use 127.0.0.1:PORT, [::1]:PORT or localhost:PORT)", addr)
+		return fmt.Errorf("%q is not a loopback address (use 127.0.0.1:PORT, [::1]:PORT or localhost:PORT, or --allow-remote)", addr)
 	}
 	return nil
 }

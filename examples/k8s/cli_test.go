@@ -3,6 +3,7 @@ package k8s
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,6 +46,15 @@ func TestArgsParseWithTheRealCLI(t *testing.T) {
 		if err := sub.ParseFlags(rest); err != nil {
 			t.Errorf("container %s: primeload %s %q: %v", c.Name, sub.Name(), rest, err)
 		}
+		if sub.Name() == "serve" {
+			// serve refuses a non-loopback --addr without the opt-in, a
+			// check flag parsing alone does not make.
+			addr, _ := sub.Flags().GetString("addr")
+			remote, _ := sub.Flags().GetBool("allow-remote")
+			if host, _, _ := net.SplitHostPort(addr); !remote && !isLoopback(host) {
+				t.Errorf("container %s: serve --addr %s needs --allow-remote in a pod", c.Name, addr)
+			}
+		}
 		checked[sub.Name()] = true
 	}
 	for _, want := range []string{"serve", "run", "report"} {
@@ -52,6 +62,11 @@ func TestArgsParseWithTheRealCLI(t *testing.T) {
 			t.Errorf("no container runs primeload %s", want)
 		}
 	}
+}
+
+func isLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 // TestScenarioValidates runs `primeload validate` on the ConfigMap's script,
