@@ -5,11 +5,13 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/runner"
 )
 
 // segmentedScript has a ramp, a count and a constant phase, so the split is
@@ -67,7 +69,7 @@ func TestFourSegmentsMergeToOneRun(t *testing.T) {
 	}
 	wg.Wait()
 	for i, r := range results {
-		if r.code != wantExit(r, ExitOK) {
+		if r.code != ExitOK { // a part leaves its verdict to the merge
 			t.Fatalf("segment %d: exit %d\n%s", i+1, r.code, r.errOut)
 		}
 		if want := fmt.Sprintf("%d/%d", i+1, n); r.rep.Segment != want {
@@ -131,5 +133,68 @@ func TestFourSegmentsMergeToOneRun(t *testing.T) {
 	if got.TotalCount() != single.rep.Aggregate.Counters["http.responses"] {
 		t.Errorf("merged histogram holds %d samples, the one-process run had %d responses",
 			got.TotalCount(), single.rep.Aggregate.Counters["http.responses"])
+	}
+}
+
+func TestSegmentDefers(t *testing.T) {
+	t.Parallel()
+	two := runner.Segment{Index: 1, Count: 2}
+	tests := []struct {
+		code int
+		seg  runner.Segment
+		want bool
+	}{
+		{ExitSLO, two, true},
+		{ExitUntrusted, two, true},
+		{ExitExpect, two, true},
+		{ExitOK, two, false},
+		{ExitInterrupted, two, false}, // an interrupt is the operator's, not a verdict
+		{ExitUsage, two, false},
+		{ExitSLO, runner.Segment{}, false},                   // a whole run keeps its verdict
+		{ExitSLO, runner.Segment{Index: 1, Count: 1}, false}, // so does 1/1
+	}
+	for _, tt := range tests {
+		if got := segmentDefers(tt.code, tt.seg); got != tt.want {
+			t.Errorf("segmentDefers(%d, %v) = %v, want %v", tt.code, tt.seg, got, tt.want)
+		}
+	}
+}
+
+// TestSegmentLeavesVerdictToMerge: parts of a run whose SLO fails exit 0,
+// and the merge of the parts is what fails.
+func TestSegmentLeavesVerdictToMerge(t *testing.T) {
+	t.Parallel()
+	var h hits
+	srv := itemsServer(t, &h)
+	// No response is faster than a nanosecond: the SLO fails on any run.
+	script := writeScript(t, tinyScript(srv.URL, 6, `  ensure:
+    thresholds:
+      - http.response_time.p95: 0.000001`))
+	dir := t.TempDir()
+	var parts []string
+	for i := 1; i <= 2; i++ {
+		part := filepath.Join(dir, fmt.Sprintf("part-%d.json", i))
+		res := execRun(t, nil, nil, part, script, "--segment", fmt.Sprintf("%d/2", i))
+		if res.code != ExitOK {
+			t.Fatalf("segment %d/2 exit %d, want 0 (the merge judges)\n%s", i, res.code, res.errOut)
+		}
+		if !strings.Contains(res.out, "belongs to the merged run") {
+			t.Errorf("segment %d/2 does not say why it exits 0:\n%s", i, res.out)
+		}
+		if res.rep.Passed == nil || *res.rep.Passed {
+			t.Errorf("segment %d/2 report passed = %v, want the failed SLO recorded", i, res.rep.Passed)
+		}
+		parts = append(parts, part)
+	}
+	var out, errOut bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	code := Execute(ctx, TestState(&out, &errOut, nil), append([]string{"report"}, parts...))
+	merged, err := loadReports(parts, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := wantExit(runResult{rep: merged}, ExitSLO); code != want {
+		t.Errorf("report over the parts: exit %d, want %d\n%s%s", code, want, out.String(), errOut.String())
 	}
 }

@@ -369,6 +369,10 @@ func (r *liveRun) finish(rep *report.Report, out *runner.Outcome, slos *slo.Set,
 		}
 	}
 	code := exitFor(rep.Aborted, untrusted, !slo.Passed(results), out.ExpectFailed > 0)
+	if segmentDefers(code, r.o.Segment) {
+		fmt.Fprintf(w, "\nsegment %s: the verdict (exit %d) belongs to the merged run; `primeload report` over every part gates it, so this part exits 0\n", r.o.Segment, code)
+		code = ExitOK
+	}
 	if len(errs) > 0 {
 		// A report that could not be written fails the run even when the
 		// load went well: CI must not pass with a missing artefact.
@@ -378,6 +382,19 @@ func (r *liveRun) finish(rep *report.Report, out *runner.Outcome, slos *slo.Set,
 		return &ExitError{Code: code}
 	}
 	return nil
+}
+
+// segmentDefers reports whether one part of a distributed run should leave
+// its verdict to the merge. A part's SLOs, lag and expectations describe a
+// slice of the load: the merged report judges the whole, and a part exiting
+// non-zero would make a Kubernetes Indexed Job retry it, sending its load
+// again. Interrupts and usage errors still count.
+func segmentDefers(code int, seg runner.Segment) bool {
+	switch code {
+	case ExitSLO, ExitUntrusted, ExitExpect:
+		return seg.Count > 1
+	}
+	return false
 }
 
 // exitFor chooses the exit code of a finished run. An interrupted run is

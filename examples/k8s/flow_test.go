@@ -87,8 +87,10 @@ func TestJobFlowOnLoopback(t *testing.T) {
 	for i := range n {
 		rep := readReport(t, filepath.Join(dir, "reports", "part-"+strconv.Itoa(i)+".json"))
 		parts = append(parts, rep)
-		if want := wantCode(rep, cmd.ExitOK); codes[i] != want {
-			t.Errorf("load pod %d exit %d, want %d\n%s", i, codes[i], want, outs[i])
+		// A part leaves its verdict to the merge, so a pod never fails and
+		// the Job never retries it (which would send its load again).
+		if codes[i] != cmd.ExitOK {
+			t.Errorf("load pod %d exit %d, want 0\n%s", i, codes[i], outs[i])
 		}
 		if got, want := rep.Segment, strconv.Itoa(i+1)+"/"+strconv.Itoa(n); got != want {
 			t.Errorf("part %d segment = %q, want %q", i, got, want)
