@@ -63,7 +63,8 @@ file.
 Exit codes: 0 ok, 1 a strict SLO failed, 2 invalid script or usage, 3 the
 generator fell behind its schedule (results untrusted), 21 expectations
 failed, 130 interrupted. When several apply, the first in the order
-130, 3, 1, 21 wins.`,
+130, 3, 1, 21 wins. A part of a distributed run (--segment i/N, N > 1)
+exits 0 instead of 1, 3 or 21: "primeload report" over all parts gates.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			if configPath == "" {
