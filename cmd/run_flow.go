@@ -264,7 +264,7 @@ loop:
 	aborted := res.out.Aborted || wasInterrupted
 	disp.Close(aborted)
 	rep := r.col.Report()
-	fillOutcome(rep, res.out)
+	fillOutcome(rep, res.out, r.sched)
 	rep.Aborted = aborted
 	return rep, res.out, nil
 }
@@ -320,12 +320,16 @@ func (r *liveRun) writeProgress() error {
 }
 
 // fillOutcome copies what only the runner knows into the report.
-func fillOutcome(rep *report.Report, out *runner.Outcome) {
+func fillOutcome(rep *report.Report, out *runner.Outcome, sched *runner.Schedule) {
 	rep.Expected = rep.Expected[:0]
-	for _, p := range out.Phases {
-		rep.Expected = append(rep.Expected, report.PhaseArrivals{
+	for i, p := range out.Phases {
+		pa := report.PhaseArrivals{
 			Name: phaseName(p.Index, p.Name), Expected: int64(p.Expected), Created: int64(p.Created), Skipped: int64(p.Skipped),
-		})
+		}
+		if i < len(sched.Phases) && p.Kind == scenario.PhaseClosed {
+			pa.VUsers = int64(sched.Phases[i].VUsers)
+		}
+		rep.Expected = append(rep.Expected, pa)
 	}
 	rep.MissedArrivals = int64(out.Missed)
 	if !out.Started.IsZero() {

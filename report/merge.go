@@ -70,6 +70,7 @@ func Merge(reports []*Report, force bool) (*Report, error) {
 			out.Expected[j].Expected += p.Expected
 			out.Expected[j].Created += p.Created
 			out.Expected[j].Skipped += p.Skipped
+			out.Expected[j].VUsers += p.VUsers
 		}
 		out.MissedArrivals += r.MissedArrivals
 		out.Aborted = out.Aborted || r.Aborted

@@ -48,10 +48,10 @@ func splitRun(t *testing.T) (whole *Report, parts []*Report) {
 		}
 	}
 	whole = all.Report()
-	whole.Expected = []PhaseArrivals{{Name: "warm up", Expected: 6000, Created: 5990, Skipped: 10}}
+	whole.Expected = []PhaseArrivals{{Name: "warm up", Expected: 6000, Created: 5990, Skipped: 10}, {Name: "crowd", Created: 900, VUsers: 30}}
 	ra, rb := a.Report(), b.Report()
-	ra.Expected = []PhaseArrivals{{Name: "warm up", Expected: 2000, Created: 1995, Skipped: 5}}
-	rb.Expected = []PhaseArrivals{{Name: "warm up", Expected: 4000, Created: 3995, Skipped: 5}}
+	ra.Expected = []PhaseArrivals{{Name: "warm up", Expected: 2000, Created: 1995, Skipped: 5}, {Name: "crowd", Created: 300, VUsers: 10}}
+	rb.Expected = []PhaseArrivals{{Name: "warm up", Expected: 4000, Created: 3995, Skipped: 5}, {Name: "crowd", Created: 600, VUsers: 20}}
 	return whole, []*Report{ra, rb}
 }
 

@@ -71,6 +71,9 @@ type PhaseArrivals struct {
 	Expected int64  `json:"expected"`
 	Created  int64  `json:"created"`
 	Skipped  int64  `json:"skipped"`
+	// VUsers is set for a closed-model phase: its users, which repeat the
+	// flow; Created then counts their iterations and Expected is 0.
+	VUsers int64 `json:"vusers,omitempty"`
 }
 
 // ScriptInfo identifies the script a report came from and keeps its SLOs so

@@ -102,8 +102,13 @@ func WriteSummary(w io.Writer, r *Report) error {
 
 	rows = nil
 	for _, p := range r.Expected {
+		expected := strconv.FormatInt(p.Expected, 10)
+		if p.VUsers > 0 {
+			// A closed phase has no arrivals to expect: its users loop.
+			expected = strconv.FormatInt(p.VUsers, 10) + " users looping"
+		}
 		rows = append(rows, []string{cmp.Or(p.Name, "(unnamed)"),
-			strconv.FormatInt(p.Expected, 10), strconv.FormatInt(p.Created, 10), strconv.FormatInt(p.Skipped, 10)})
+			expected, strconv.FormatInt(p.Created, 10), strconv.FormatInt(p.Skipped, 10)})
 	}
 	table(ew, "Arrivals per phase", []string{"", "expected", "created", "skipped"}, rows)
 	return ew.err

@@ -41,7 +41,8 @@ func TestWriteSummaryGolden(t *testing.T) {
 	behind.Aborted = true
 	behind.Segment = "2/4"
 	behind.MissedArrivals = 3
-	behind.Expected = append(behind.Expected, PhaseArrivals{Name: "peak", Expected: 600, Created: 420, Skipped: 180})
+	behind.Expected = append(behind.Expected, PhaseArrivals{Name: "peak", Expected: 600, Created: 420, Skipped: 180},
+		PhaseArrivals{Name: "crowd", Created: 2400, VUsers: 40})
 
 	empty := NewCollector(t0, Info{Version: "0.1.0"})
 	if _, err := empty.Flush(t0.Add(time.Second)); err != nil {
