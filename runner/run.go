@@ -321,13 +321,24 @@ func sleepUntil(ctx context.Context, t *time.Timer, at time.Time) bool {
 	}
 }
 
+// batchWindow is how early an arrival may start: after a wake-up, every
+// arrival due within it starts in the same pass instead of arming a timer
+// of its own. Go's timers on Linux wake no finer than this under load, so
+// the schedule keeps its shape; lag is still each arrival's own (an early
+// start is on time).
+const batchWindow = 100 * time.Microsecond
+
 // schedule starts virtual users on the clock. Every arrival's due time is
 // start + its offset, so lateness never accumulates; when it wakes late, it
 // starts every arrival already due in one pass (timer batching) and records
-// each one's lag. It returns when the schedule ends or ctx is cancelled.
+// each one's lag. Arrivals go to idle workers (see worker) and a new worker
+// starts only when none is idle. It returns when the schedule ends or ctx
+// is cancelled; the idle workers exit then.
 func (e *engine) schedule(ctx, vuCtx context.Context, sink0 Sink, start time.Time, joinAt time.Duration, out *Outcome, wg *sync.WaitGroup) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	work := make(chan Arrival)
+	defer close(work)
 	for i := range e.sched.Phases {
 		p := &e.sched.Phases[i]
 		po := &out.Phases[i]
@@ -353,7 +364,11 @@ func (e *engine) schedule(ctx, vuCtx context.Context, sink0 Sink, start time.Tim
 				continue
 			}
 			due := start.Add(a.At)
-			if !sleepUntil(ctx, timer, due) {
+			if time.Until(due) > batchWindow {
+				if !sleepUntil(ctx, timer, due) {
+					return
+				}
+			} else if ctx.Err() != nil {
 				return
 			}
 			sink0.Lag(time.Since(due))
@@ -368,22 +383,32 @@ func (e *engine) schedule(ctx, vuCtx context.Context, sink0 Sink, start time.Tim
 			e.progress.active.Add(1)
 			e.progress.created.Add(1)
 			sink0.Count(cCreated, 1)
-			wg.Add(1)
-			go e.arrival(vuCtx, a, wg)
+			select {
+			case work <- a:
+			default:
+				wg.Add(1)
+				go e.worker(vuCtx, a, work, wg)
+			}
 		}
 	}
 	// A trailing pause or closed phase still takes its time.
 	sleepUntil(ctx, timer, start.Add(e.sched.Duration()))
 }
 
-// arrival runs one open-model virtual user.
-func (e *engine) arrival(ctx context.Context, a Arrival, wg *sync.WaitGroup) {
+// worker runs open-model virtual users one after another: a, then each
+// arrival handed to it while idle, until work is closed. Reusing goroutines
+// saves one goroutine start and its stack growth per arrival, and the
+// user's storage is reused through resetVU.
+func (e *engine) worker(ctx context.Context, a Arrival, work <-chan Arrival, wg *sync.WaitGroup) {
 	defer wg.Done()
-	v := e.newVU(a.Index, 0)
-	res := v.runScenario(ctx)
-	v.conns.close()
-	e.finish(v, res)
-	e.active[a.Phase].Add(-1)
+	var v vu
+	for ok := true; ok; a, ok = <-work {
+		e.resetVU(&v, a.Index, 0)
+		res := v.runScenario(ctx)
+		v.conns.close()
+		e.finish(&v, res)
+		e.active[a.Phase].Add(-1)
+	}
 }
 
 // finish counts how a virtual user's flow ended.
@@ -418,15 +443,16 @@ func (e *engine) startClosed(ctx, vuCtx context.Context, p *PhasePlan, end time.
 			defer wg.Done()
 			conns := &userConns{http: e.http}
 			defer conns.close()
+			var v vu
 			for iter := int64(0); ctx.Err() == nil && time.Now().Before(end); iter++ {
 				e.phaseCreated[p.Index].Add(1)
 				e.progress.active.Add(1)
 				e.progress.created.Add(1)
-				v := e.newVU(closedKey(e.sched.Segment, p.phase.VUsers, slot, iter), stream)
+				e.resetVU(&v, closedKey(e.sched.Segment, p.phase.VUsers, slot, iter), stream)
 				v.conns = conns
 				v.count(cCreated, 1)
 				res := v.runScenario(vuCtx)
-				e.finish(v, res)
+				e.finish(&v, res)
 				if res == flowCut {
 					return
 				}

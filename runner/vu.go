@@ -53,28 +53,45 @@ type vu struct {
 // the row of sequential payloads, so segments split rows consistently.
 // stream is 0 for arrivals and closedStream for a closed phase.
 func (e *engine) newVU(key int64, stream uint64) *vu {
-	seed := e.seed ^ stream
-	v := &vu{e: e, shard: &e.shards[int(uint64(key)%uint64(len(e.shards)))]}
-	v.own.http = e.http
+	v := &vu{}
+	e.resetVU(v, key, stream)
+	return v
+}
+
+// resetVU makes v a fresh virtual user for key, as newVU does, keeping its
+// variable map and random source: a goroutine that runs one user after
+// another (a worker, a closed-model slot) allocates them once. v must have
+// finished its flow and hold no connection of its own.
+func (e *engine) resetVU(v *vu, key int64, stream uint64) {
+	vars, r, rest := v.tc.Vars, v.tc.Rand, v.own.rest[:0]
+	if vars == nil {
+		cfg := &e.script.Config
+		vars = make(map[string]any, len(cfg.Variables)+len(e.fixed)+4)
+	} else {
+		clear(vars)
+	}
+	*v = vu{e: e, shard: &e.shards[int(uint64(key)%uint64(len(e.shards)))]}
+	v.own = userConns{http: e.http, rest: rest}
 	v.conns = &v.own
-	v.pcg.Seed(seed, uint64(key))
-	r := rand.New(&v.pcg)
+	v.pcg.Seed(e.seed^stream, uint64(key))
+	if r == nil {
+		r = rand.New(&v.pcg) // v.pcg stays where it is, so r keeps drawing from it
+	}
+	e.initialVars(vars, key, r)
 	v.tc = scenario.Context{
-		Vars:        e.initialVars(key, r),
+		Vars:        vars,
 		Env:         e.opts.Env,
 		Target:      e.target,
 		Environment: e.env,
 		UUID:        newUUID(r),
 		Rand:        r,
 	}
-	return v
 }
 
 // initialVars binds config.variables (one random element of a list),
 // payload rows, then before-flow captures and --var on top.
-func (e *engine) initialVars(key int64, r *rand.Rand) map[string]any {
+func (e *engine) initialVars(vars map[string]any, key int64, r *rand.Rand) {
 	cfg := &e.script.Config
-	vars := make(map[string]any, len(cfg.Variables)+len(e.fixed)+4)
 	for _, v := range cfg.Variables {
 		if len(v.Values) > 0 {
 			vars[v.Name] = v.Values[r.IntN(len(v.Values))]
@@ -96,7 +113,6 @@ func (e *engine) initialVars(key int64, r *rand.Rand) map[string]any {
 	for k, val := range e.fixed {
 		vars[k] = val
 	}
-	return vars
 }
 
 func bindRow(vars map[string]any, p *scenario.Payload, row []string) {
