@@ -173,6 +173,10 @@ func (e *env) do(method, path, body string, headers ...string) *httptest.Respons
 	req := httptest.NewRequest(method, path, r)
 	req.Header.Set("Authorization", "Bearer "+testToken)
 	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i] == "Host" {
+			req.Host = headers[i+1] // the server reads r.Host, not the header map
+			continue
+		}
 		if headers[i+1] == "" {
 			req.Header.Del(headers[i])
 		} else {

@@ -162,8 +162,10 @@ func (s *Server) logServerError(r *http.Request, err error) {
 
 func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	// Both values share one allocation; Header.Set would make one each.
+	vals := []string{"application/json", strconv.Itoa(len(body))}
+	h["Content-Type"] = vals[0:1:1]
+	h["Content-Length"] = vals[1:2:2]
 	w.WriteHeader(status)
 	if status != http.StatusNoContent {
 		w.Write(body)

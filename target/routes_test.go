@@ -315,3 +315,55 @@ func TestHealthAndMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestListRepeated checks that a list answer served again (the server keeps
+// the last one rendered) follows each request's host, query and scheme and
+// never outlives a write.
+func TestListRepeated(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			e := b.env(t, nil)
+			steps := []struct {
+				name, method, path, host, body string
+				wantCount                      int
+				wantNext                       string
+			}{
+				{"first", "GET", "/api/goods-received/", "example.com", "", seedRows, "http://example.com/api/goods-received/?page=2"},
+				{"same again", "GET", "/api/goods-received/", "example.com", "", seedRows, "http://example.com/api/goods-received/?page=2"},
+				{"other host", "GET", "/api/goods-received/", "127.0.0.1:9", "", seedRows, "http://127.0.0.1:9/api/goods-received/?page=2"},
+				{"other query", "GET", "/api/goods-received/?page_size=7", "127.0.0.1:9", "", seedRows, "http://127.0.0.1:9/api/goods-received/?page=2&page_size=7"},
+				{"write", "POST", "/api/goods-received/", "127.0.0.1:9", `{"customer":"Repeat Buyer","location":"Tema port"}`, 0, ""},
+				{"after the write", "GET", "/api/goods-received/?page_size=7", "127.0.0.1:9", "", seedRows + 1, "http://127.0.0.1:9/api/goods-received/?page=2&page_size=7"},
+			}
+			for _, st := range steps {
+				w := e.do(st.method, st.path, st.body, "Host", st.host)
+				if st.method != "GET" {
+					if w.Code != http.StatusCreated {
+						t.Fatalf("%s: status %d, want 201: %s", st.name, w.Code, w.Body)
+					}
+					continue
+				}
+				if w.Code != http.StatusOK {
+					t.Fatalf("%s: status %d, want 200: %s", st.name, w.Code, w.Body)
+				}
+				if got, want := w.Header().Get("Content-Length"), fmt.Sprint(w.Body.Len()); got != want {
+					t.Errorf("%s: Content-Length %s, body has %s bytes", st.name, got, want)
+				}
+				got := decode[listBody](t, w)
+				if got.Count != st.wantCount {
+					t.Errorf("%s: count = %d, want %d", st.name, got.Count, st.wantCount)
+				}
+				if got.Next == nil || *got.Next != st.wantNext {
+					t.Errorf("%s: next = %s, want %s", st.name, deref(got.Next), st.wantNext)
+				}
+			}
+		})
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return "null"
+	}
+	return *s
+}

@@ -104,6 +104,8 @@ type Server struct {
 	handler http.Handler
 	// lastErrorLog is when a server error was last logged (Unix ns).
 	lastErrorLog atomic.Int64
+	// lastList is the last list answer rendered (see renderedList).
+	lastList atomic.Pointer[renderedList]
 }
 
 // New checks cfg and builds a Server. It hashes the users' passwords, which
