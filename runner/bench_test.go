@@ -131,3 +131,24 @@ func BenchmarkArrival(b *testing.B) {
 		b.Fatalf("Run: %v, %d of %d completed", err, out.Completed, b.N)
 	}
 }
+
+// BenchmarkRequestPoolWait has more users than pooled connections, so most
+// requests wait for one, as they do when a generator runs at its limit.
+// Each goroutine is a worker reusing its user, as open-model arrivals do.
+func BenchmarkRequestPoolWait(b *testing.B) {
+	e := benchEngineConfig(b, []scenario.Step{get("/api/goods-received/")}, scenario.Config{HTTP: scenario.HTTPConfig{Pool: 1}})
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.SetParallelism(4)
+	b.RunParallel(func(pb *testing.PB) {
+		var v vu
+		for k := int64(0); pb.Next(); k++ {
+			e.resetVU(&v, k, 0)
+			if v.runScenario(ctx) != flowOK {
+				b.Error("flow failed")
+				return
+			}
+			v.conns.close()
+		}
+	})
+}

@@ -51,6 +51,18 @@ type userConns struct {
 	http  *httpClient
 	first *userConn
 	rest  []*userConn
+	wait  *time.Timer // for config.http.pool waits; made on the first
+}
+
+// waitTimer returns the user's timer armed for d. Since Go 1.23 a stopped
+// timer's channel holds no stale tick, so it is reused as it is.
+func (uc *userConns) waitTimer(d time.Duration) *time.Timer {
+	if uc.wait == nil {
+		uc.wait = time.NewTimer(d)
+	} else {
+		uc.wait.Reset(d)
+	}
+	return uc.wait
 }
 
 func (uc *userConns) find(https bool, host []byte) *userConn {
@@ -193,7 +205,7 @@ func (c *httpClient) do(ctx context.Context, uc *userConns, req *fasthttp.Reques
 // fresh is set, else a new one.
 func (c *httpClient) acquire(ctx context.Context, uc *userConns, https, fresh bool, host []byte, deadline time.Time) (*userConn, error) {
 	if c.pool != nil {
-		return c.pool.acquire(ctx, c, https, fresh, host, deadline)
+		return c.pool.acquire(ctx, c, uc, https, fresh, host, deadline)
 	}
 	if !fresh {
 		if conn := uc.find(https, host); conn != nil {

@@ -49,7 +49,10 @@ func (p *sharedPool) host(https bool, host []byte) *hostPool {
 
 // acquire returns a connection to host: an idle one unless fresh is set,
 // else a new one once the host has a free slot. It waits until deadline.
-func (p *sharedPool) acquire(ctx context.Context, c *httpClient, https, fresh bool, host []byte, deadline time.Time) (*userConn, error) {
+// The wait reuses the user's timer: when every connection is busy, as it is
+// at a generator's limit, each request waits, and a timer each would be an
+// allocation per request.
+func (p *sharedPool) acquire(ctx context.Context, c *httpClient, uc *userConns, https, fresh bool, host []byte, deadline time.Time) (*userConn, error) {
 	hp := p.host(https, host)
 	idle := hp.idle
 	if fresh {
@@ -62,7 +65,7 @@ func (p *sharedPool) acquire(ctx context.Context, c *httpClient, https, fresh bo
 		return p.dial(ctx, c, hp, https, host, deadline)
 	default:
 	}
-	t := time.NewTimer(time.Until(deadline))
+	t := uc.waitTimer(time.Until(deadline))
 	defer t.Stop()
 	select {
 	case conn := <-idle:
