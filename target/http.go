@@ -108,7 +108,7 @@ func (s *Server) api(needAuth bool, fn apiFunc) http.Handler {
 			writeError(w, err)
 			return
 		}
-		writeJSON(w, status, body)
+		writeBatched(r.Context(), w, status, body)
 	})
 }
 
