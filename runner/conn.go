@@ -51,7 +51,7 @@ type userConns struct {
 	http  *httpClient
 	first *userConn
 	rest  []*userConn
-	wait  *time.Timer // for config.http.pool waits; made on the first
+	wait  *time.Timer // for think and config.http.pool waits; made on the first
 }
 
 // waitTimer returns the user's timer armed for d. Since Go 1.23 a stopped

@@ -168,7 +168,7 @@ func (v *vu) runSteps(ctx context.Context, steps []scenario.Step) flowResult {
 		case s.Request != nil:
 			res = v.request(ctx, s.Request)
 			if res == flowOK && s.Request.Think > 0 {
-				res = think(ctx, s.Request.Think)
+				res = v.think(ctx, s.Request.Think)
 			}
 		case s.Loop != nil:
 			res = v.loop(ctx, s.Loop)
@@ -179,7 +179,7 @@ func (v *vu) runSteps(ctx context.Context, steps []scenario.Step) flowResult {
 			_, _ = v.e.log.Write(line) // a broken log writer must not fail the load
 			v.e.logMu.Unlock()
 		case s.Think > 0:
-			res = think(ctx, s.Think)
+			res = v.think(ctx, s.Think)
 		}
 		if res != flowOK {
 			return res
@@ -216,9 +216,11 @@ func (v *vu) loop(ctx context.Context, l *scenario.Loop) flowResult {
 	return flowOK
 }
 
-// think sleeps d, or until ctx ends the user.
-func think(ctx context.Context, d time.Duration) flowResult {
-	t := time.NewTimer(d)
+// think sleeps d, or until ctx ends the user. The timer is the user's
+// waitTimer, which a worker keeps from user to user, so a think allocates
+// nothing once the worker has made it.
+func (v *vu) think(ctx context.Context, d time.Duration) flowResult {
+	t := v.conns.waitTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
