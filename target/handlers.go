@@ -28,7 +28,7 @@ const (
 	maxLogin = 150
 )
 
-func (s *Server) login(w http.ResponseWriter, r *http.Request) (int, []byte, error) {
+func (s *Server) login(_ context.Context, w http.ResponseWriter, r *http.Request) (int, []byte, error) {
 	var in struct {
 		Username *string `json:"username"`
 		Password *string `json:"password"`
@@ -52,12 +52,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) (int, []byte, err
 	return http.StatusOK, body, err
 }
 
-func (s *Server) listGoods(_ http.ResponseWriter, r *http.Request) (int, []byte, error) {
+func (s *Server) listGoods(ctx context.Context, _ http.ResponseWriter, r *http.Request) (int, []byte, error) {
 	q, key, err := parseListQuery(r.URL.RawQuery)
 	if err != nil {
 		return 0, nil, err
 	}
-	val, err := s.cache.fetch(r.Context(), familyGoods, "list", key, ttlList, func(ctx context.Context) ([]byte, error) {
+	val, err := s.cache.fetch(ctx, familyGoods, "list", key, ttlList, func(ctx context.Context) ([]byte, error) {
 		done := s.metrics.store("list")
 		page, err := s.cfg.Store.List(ctx, q)
 		done(err)
@@ -314,7 +314,7 @@ func text(field string, v *string, required bool, max int) (string, error) {
 	return *v, nil
 }
 
-func (s *Server) createGoods(w http.ResponseWriter, r *http.Request) (int, []byte, error) {
+func (s *Server) createGoods(ctx context.Context, w http.ResponseWriter, r *http.Request) (int, []byte, error) {
 	var in goodsInput
 	if err := decodeBody(w, r, &in); err != nil {
 		return 0, nil, err
@@ -342,12 +342,12 @@ func (s *Server) createGoods(w http.ResponseWriter, r *http.Request) (int, []byt
 		n.Status = *p.Status
 	}
 	done := s.metrics.store("create")
-	created, err := s.cfg.Store.Create(r.Context(), n, now)
+	created, err := s.cfg.Store.Create(ctx, n, now)
 	done(err)
 	if err != nil {
 		return 0, nil, fmt.Errorf("create goods: %w", err)
 	}
-	s.cache.invalidate(r.Context(), familyGoods, familyDashboard)
+	s.cache.invalidate(ctx, familyGoods, familyDashboard)
 	w.Header().Set("Location", fmt.Sprintf("/api/goods-received/%d/", created.ID))
 	body, err := marshal(created)
 	return http.StatusCreated, body, err
@@ -362,12 +362,12 @@ func pathID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
-func (s *Server) getGoods(_ http.ResponseWriter, r *http.Request) (int, []byte, error) {
+func (s *Server) getGoods(ctx context.Context, _ http.ResponseWriter, r *http.Request) (int, []byte, error) {
 	id, err := pathID(r)
 	if err != nil {
 		return 0, nil, err
 	}
-	body, err := s.cache.fetch(r.Context(), familyGoods, "detail", "detail:"+strconv.FormatInt(id, 10), ttlList, func(ctx context.Context) ([]byte, error) {
+	body, err := s.cache.fetch(ctx, familyGoods, "detail", "detail:"+strconv.FormatInt(id, 10), ttlList, func(ctx context.Context) ([]byte, error) {
 		done := s.metrics.store("get")
 		d, err := s.cfg.Store.Get(ctx, id)
 		done(err)
@@ -379,7 +379,7 @@ func (s *Server) getGoods(_ http.ResponseWriter, r *http.Request) (int, []byte, 
 	return http.StatusOK, body, err
 }
 
-func (s *Server) patchGoods(w http.ResponseWriter, r *http.Request) (int, []byte, error) {
+func (s *Server) patchGoods(ctx context.Context, w http.ResponseWriter, r *http.Request) (int, []byte, error) {
 	id, err := pathID(r)
 	if err != nil {
 		return 0, nil, err
@@ -399,32 +399,32 @@ func (s *Server) patchGoods(w http.ResponseWriter, r *http.Request) (int, []byte
 		return 0, nil, badField("body", "no field to change; want some of customer, description, quantity, cbm, weight_kg, location, status")
 	}
 	done := s.metrics.store("update")
-	g, err := s.cfg.Store.Update(r.Context(), id, p, s.cfg.Now())
+	g, err := s.cfg.Store.Update(ctx, id, p, s.cfg.Now())
 	done(err)
 	if err != nil {
 		return 0, nil, fmt.Errorf("update goods %d: %w", id, err)
 	}
-	s.cache.invalidate(r.Context(), familyGoods, familyDashboard)
+	s.cache.invalidate(ctx, familyGoods, familyDashboard)
 	body, err := marshal(g)
 	return http.StatusOK, body, err
 }
 
-func (s *Server) deleteGoods(_ http.ResponseWriter, r *http.Request) (int, []byte, error) {
+func (s *Server) deleteGoods(ctx context.Context, _ http.ResponseWriter, r *http.Request) (int, []byte, error) {
 	id, err := pathID(r)
 	if err != nil {
 		return 0, nil, err
 	}
 	done := s.metrics.store("delete")
-	err = s.cfg.Store.Delete(r.Context(), id)
+	err = s.cfg.Store.Delete(ctx, id)
 	done(err)
 	if err != nil {
 		return 0, nil, fmt.Errorf("delete goods %d: %w", id, err)
 	}
-	s.cache.invalidate(r.Context(), familyGoods, familyDashboard)
+	s.cache.invalidate(ctx, familyGoods, familyDashboard)
 	return http.StatusNoContent, nil, nil
 }
 
-func (s *Server) addTracking(w http.ResponseWriter, r *http.Request) (int, []byte, error) {
+func (s *Server) addTracking(ctx context.Context, w http.ResponseWriter, r *http.Request) (int, []byte, error) {
 	var in struct {
 		GoodsID  *int64  `json:"goods_id"`
 		Status   *string `json:"status"`
@@ -453,7 +453,7 @@ func (s *Server) addTracking(w http.ResponseWriter, r *http.Request) (int, []byt
 		return 0, nil, err
 	}
 	done := s.metrics.store("add_tracking")
-	u, err := s.cfg.Store.AddTracking(r.Context(), n, s.cfg.Now())
+	u, err := s.cfg.Store.AddTracking(ctx, n, s.cfg.Now())
 	done(err)
 	if errors.Is(err, logistics.ErrNotFound) {
 		return 0, nil, badField("goods_id", "no goods with id %d", n.GoodsID)
@@ -461,25 +461,25 @@ func (s *Server) addTracking(w http.ResponseWriter, r *http.Request) (int, []byt
 	if err != nil {
 		return 0, nil, fmt.Errorf("add tracking update: %w", err)
 	}
-	s.cache.invalidate(r.Context(), familyGoods, familyDashboard)
+	s.cache.invalidate(ctx, familyGoods, familyDashboard)
 	body, err := marshal(u)
 	return http.StatusCreated, body, err
 }
 
-func (s *Server) stats(_ http.ResponseWriter, r *http.Request) (int, []byte, error) {
-	return s.dashboard(r, "stats", func(ctx context.Context, now time.Time) (any, error) { return s.cfg.Store.Stats(ctx, now) })
+func (s *Server) stats(ctx context.Context, _ http.ResponseWriter, _ *http.Request) (int, []byte, error) {
+	return s.dashboard(ctx, "stats", func(ctx context.Context, now time.Time) (any, error) { return s.cfg.Store.Stats(ctx, now) })
 }
 
-func (s *Server) charts(_ http.ResponseWriter, r *http.Request) (int, []byte, error) {
-	return s.dashboard(r, "charts", func(ctx context.Context, now time.Time) (any, error) { return s.cfg.Store.Charts(ctx, now) })
+func (s *Server) charts(ctx context.Context, _ http.ResponseWriter, _ *http.Request) (int, []byte, error) {
+	return s.dashboard(ctx, "charts", func(ctx context.Context, now time.Time) (any, error) { return s.cfg.Store.Charts(ctx, now) })
 }
 
 // dashboard serves one dashboard resource through the cache.
-func (s *Server) dashboard(r *http.Request, resource string, load func(context.Context, time.Time) (any, error)) (int, []byte, error) {
+func (s *Server) dashboard(ctx context.Context, resource string, load func(context.Context, time.Time) (any, error)) (int, []byte, error) {
 	now := s.cfg.Now()
 	// The day is in the key so a cached answer never outlives its window.
 	key := resource + ":" + now.UTC().Format(time.DateOnly)
-	body, err := s.cache.fetch(r.Context(), familyDashboard, resource, key, ttlStats, func(ctx context.Context) ([]byte, error) {
+	body, err := s.cache.fetch(ctx, familyDashboard, resource, key, ttlStats, func(ctx context.Context) ([]byte, error) {
 		done := s.metrics.store(resource)
 		v, err := load(ctx, now)
 		done(err)

@@ -20,7 +20,9 @@ import (
 
 // apiFunc answers one API request with a status and a JSON body, or an error
 // that writeError turns into the right status.
-type apiFunc func(w http.ResponseWriter, r *http.Request) (int, []byte, error)
+// ctx carries the store deadline; it is passed rather than set on r, which
+// would copy the request for every answer.
+type apiFunc func(ctx context.Context, w http.ResponseWriter, r *http.Request) (int, []byte, error)
 
 // apiError is a client's mistake: a status and a message naming the field.
 type apiError struct {
@@ -102,7 +104,7 @@ func (s *Server) api(needAuth bool, fn apiFunc) http.Handler {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.StoreTimeout)
 		defer cancel()
-		status, body, err := fn(w, r.WithContext(ctx))
+		status, body, err := fn(ctx, w, r)
 		if err != nil {
 			s.logServerError(r, err)
 			writeError(w, err)
