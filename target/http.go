@@ -62,7 +62,9 @@ func (s *Server) routes() http.Handler {
 	}
 	allowed := map[string][]string{}
 	for _, r := range api {
-		mux.Handle(r.method+" "+r.path+"{$}", s.api(r.needAuth, r.fn))
+		pattern := r.method + " " + r.path + "{$}"
+		mux.Handle(pattern, s.api(r.needAuth, r.fn))
+		s.metrics.route(pattern)
 		allowed[r.path] = append(allowed[r.path], r.method)
 	}
 	// A known path with another method: 405 naming the methods it takes.

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/primeload/primeload/target/logistics"
@@ -25,6 +26,54 @@ type metrics struct {
 	cacheErrors   *prometheus.CounterVec
 	storeDuration *prometheus.HistogramVec
 	storeErrors   *prometheus.CounterVec
+	// routes holds the series of each method-bound mux pattern, filled
+	// while the routes are registered and only read once serving.
+	routes map[string]*routeMetrics
+}
+
+// routeMetrics caches one route's series by status, so answering a request
+// hashes no label values (WithLabelValues did, twice per request).
+type routeMetrics struct {
+	method, route string
+	byStatus      [500]atomic.Pointer[routeSeries] // statuses 100 to 599
+}
+
+// routeSeries are a route's request counter and duration for one status.
+type routeSeries struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
+}
+
+// route registers a mux pattern of the form "METHOD /path"; call it before
+// serving.
+func (m *metrics) route(pattern string) {
+	method, _, ok := strings.Cut(pattern, " ")
+	if !ok || strings.HasPrefix(method, "/") {
+		return // any method: labelled per request
+	}
+	m.routes[pattern] = &routeMetrics{method: method, route: routeLabel(pattern)}
+}
+
+// series returns the request's counter and histogram.
+func (m *metrics) series(r *http.Request, status int) routeSeries {
+	rm := m.routes[r.Pattern]
+	if rm == nil || rm.method != r.Method || status < 100 || status > 599 {
+		// HEAD on a GET route, 405s, unmatched paths: rare, so looked up.
+		return m.lookup(r.Method, routeLabel(r.Pattern), status)
+	}
+	slot := &rm.byStatus[status-100]
+	if rs := slot.Load(); rs != nil {
+		return *rs
+	}
+	// Two requests may both get here; they store equal series.
+	rs := m.lookup(rm.method, rm.route, status)
+	slot.Store(&rs)
+	return rs
+}
+
+func (m *metrics) lookup(method, route string, status int) routeSeries {
+	code := strconv.Itoa(status)
+	return routeSeries{requests: m.requests.WithLabelValues(method, route, code), duration: m.duration.WithLabelValues(method, route, code)}
 }
 
 func newMetrics() *metrics {
@@ -57,6 +106,7 @@ func newMetrics() *metrics {
 		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: ns, Name: "store_errors_total", Help: "Store calls that failed other than not found, by operation.",
 		}, []string{"op"}),
+		routes: map[string]*routeMetrics{},
 	}
 	m.reg.MustRegister(m.requests, m.duration, m.inFlight, m.cacheHits, m.cacheMisses, m.cacheErrors,
 		m.storeDuration, m.storeErrors,
@@ -88,10 +138,9 @@ func (m *metrics) instrument(next http.Handler) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r)
-		route := routeLabel(r.Pattern)
-		status := strconv.Itoa(sw.status)
-		m.requests.WithLabelValues(r.Method, route, status).Inc()
-		m.duration.WithLabelValues(r.Method, route, status).Observe(time.Since(start).Seconds())
+		rs := m.series(r, sw.status)
+		rs.requests.Inc()
+		rs.duration.Observe(time.Since(start).Seconds())
 	})
 }
 

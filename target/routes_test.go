@@ -297,6 +297,8 @@ func TestHealthAndMetrics(t *testing.T) {
 	}
 	e.do("GET", "/api/goods-received/12/", "")
 	e.do("GET", "/api/goods-received/13/", "")
+	e.do("GET", "/api/goods-received/999999/", "") // same route, another status
+	e.do("HEAD", "/api/goods-received/12/", "")    // a GET route answering HEAD: its own method label
 	e.do("GET", "/no/such/route", "")
 	if w := e.do("PUT", "/api/goods-received/3/", "{}"); w.Code != 405 || w.Header().Get("Allow") != "GET, PATCH, DELETE" {
 		t.Errorf("PUT on an item: %d, Allow %q; want 405 and GET, PATCH, DELETE", w.Code, w.Header().Get("Allow"))
@@ -305,8 +307,11 @@ func TestHealthAndMetrics(t *testing.T) {
 	for _, want := range []string{
 		`primepre_http_requests_total{method="GET",route="/api/goods-received/{id}/",status="200"} 2`,
 		`primepre_http_request_duration_seconds_count{method="GET",route="/api/goods-received/{id}/",status="200"} 2`,
+		`primepre_http_requests_total{method="GET",route="/api/goods-received/{id}/",status="404"} 1`,
+		`primepre_http_requests_total{method="HEAD",route="/api/goods-received/{id}/",status="200"} 1`,
+		`primepre_http_requests_total{method="PUT",route="/api/goods-received/{id}/",status="405"} 1`,
 		`primepre_http_requests_in_flight 1`, // the /metrics request itself
-		`primepre_store_query_duration_seconds_count{op="get"} 2`,
+		`primepre_store_query_duration_seconds_count{op="get"} 4`,
 		`primepre_http_requests_total{method="GET",route="unmatched",status="404"} 1`,
 		`go_goroutines`,
 	} {
