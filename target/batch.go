@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"sync"
 )
 
 // net/http buffers a connection's output in 4 KB. A larger answer, such as
@@ -18,14 +19,24 @@ import (
 const batchThreshold = 3 << 10
 
 // batchListener hands out connections that can batch writes.
-type batchListener struct{ net.Listener }
+type batchListener struct {
+	net.Listener
+	// bufs lends batch buffers for the time of one answer: a buffer kept
+	// per connection would cost thousands of idle keep-alive connections
+	// a few KB each.
+	bufs *sync.Pool
+}
+
+func newBatchListener(ln net.Listener) batchListener {
+	return batchListener{Listener: ln, bufs: &sync.Pool{New: func() any { return new([]byte) }}}
+}
 
 func (l batchListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
 	}
-	return &batchConn{Conn: c}, nil
+	return &batchConn{Conn: c, bufs: l.bufs}, nil
 }
 
 // batchConn holds writes between hold and release. Only the goroutine
@@ -33,13 +44,13 @@ func (l batchListener) Accept() (net.Conn, error) {
 // no lock.
 type batchConn struct {
 	net.Conn
-	holding bool
-	buf     []byte
+	bufs *sync.Pool
+	buf  *[]byte // borrowed from bufs while holding, else nil
 }
 
 func (c *batchConn) Write(p []byte) (int, error) {
-	if c.holding {
-		c.buf = append(c.buf, p...)
+	if c.buf != nil {
+		*c.buf = append(*c.buf, p...)
 		return len(p), nil
 	}
 	return c.Conn.Write(p)
@@ -54,19 +65,19 @@ func (c *batchConn) CloseWrite() error {
 	return nil
 }
 
-func (c *batchConn) hold() { c.holding = true }
+func (c *batchConn) hold() { c.buf = c.bufs.Get().(*[]byte) }
 
-// release sends what was held in one write.
+// release sends what was held in one write and returns the buffer.
 func (c *batchConn) release() error {
-	c.holding = false
-	if len(c.buf) == 0 {
-		return nil
+	buf := c.buf
+	c.buf = nil
+	var err error
+	if len(*buf) > 0 {
+		_, err = c.Conn.Write(*buf)
 	}
-	_, err := c.Conn.Write(c.buf)
-	if cap(c.buf) > 64<<10 {
-		c.buf = nil // one huge answer should not pin its buffer to a keep-alive connection
-	} else {
-		c.buf = c.buf[:0]
+	if cap(*buf) <= 64<<10 { // one huge answer should not stay pooled
+		*buf = (*buf)[:0]
+		c.bufs.Put(buf)
 	}
 	return err
 }

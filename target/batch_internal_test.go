@@ -56,7 +56,7 @@ func TestBatchedWrites(t *testing.T) {
 	var writes atomic.Int64
 	hs := srv.HTTPServer()
 	done := make(chan error, 1)
-	go func() { done <- hs.Serve(batchListener{countingListener{Listener: ln, writes: &writes}}) }()
+	go func() { done <- hs.Serve(newBatchListener(countingListener{Listener: ln, writes: &writes})) }()
 	t.Cleanup(func() {
 		hs.Close()
 		<-done

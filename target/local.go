@@ -67,7 +67,7 @@ func StartLocal(ctx context.Context, opts LocalOptions) (baseURL string, stop fu
 	}
 	hs := srv.HTTPServer()
 	done := make(chan error, 1)
-	go func() { done <- hs.Serve(batchListener{ln}) }()
+	go func() { done <- hs.Serve(newBatchListener(ln)) }()
 	stop = func(ctx context.Context) error {
 		err := hs.Shutdown(ctx)
 		if err != nil {

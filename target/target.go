@@ -175,7 +175,7 @@ func (s *Server) HTTPServer() *http.Server {
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := s.HTTPServer()
 	done := make(chan error, 1)
-	go func() { done <- hs.Serve(batchListener{ln}) }()
+	go func() { done <- hs.Serve(newBatchListener(ln)) }()
 	select {
 	case err := <-done:
 		return fmt.Errorf("serve %s: %w", ln.Addr(), err)
