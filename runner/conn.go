@@ -241,8 +241,28 @@ func isIdempotent(req *fasthttp.Request) bool {
 	return h.IsGet() || h.IsHead() || h.IsPut() || h.IsDelete() || h.IsOptions()
 }
 
-// dial opens a connection to host for one user and tracks it.
+// dial opens a connection to host for one user and tracks it. The dial
+// runs on a goroutine of its own, which has exited when dial returns: the
+// path through net (and crypto/tls) needs an 8 KiB stack, and a user's
+// goroutine that grew one keeps it through its think times, where the
+// rest of a user's flow fits in 4 KiB (10,000 users holding connections
+// had 66 MiB of stacks, now 40 MiB).
 func (c *httpClient) dial(ctx context.Context, https bool, host []byte, deadline time.Time) (*userConn, error) {
+	type dialed struct {
+		conn *userConn
+		err  error
+	}
+	done := make(chan dialed, 1)
+	go func() {
+		conn, err := c.dialNow(ctx, https, host, deadline)
+		done <- dialed{conn, err}
+	}()
+	d := <-done
+	return d.conn, d.err
+}
+
+// dialNow is dial on the calling goroutine.
+func (c *httpClient) dialNow(ctx context.Context, https bool, host []byte, deadline time.Time) (*userConn, error) {
 	d := net.Dialer{Deadline: deadline}
 	raw, err := d.DialContext(ctx, "tcp", fasthttp.AddMissingPort(string(host), https))
 	if err != nil {
