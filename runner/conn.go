@@ -26,8 +26,11 @@ import (
 type userConn struct {
 	net.Conn          // what requests go over: raw, or TLS on top of it
 	raw      net.Conn // the TCP connection, closed to cut a user off
-	https    bool
-	host     string // host[:port] as the URL names it
+	// rc waits for an answer without a buffer (see exchange); nil for TLS,
+	// whose records may already sit decrypted in the tls.Conn.
+	rc    syscall.RawConn
+	https bool
+	host  string // host[:port] as the URL names it
 	// read counts the bytes read in the current exchange: a failure with
 	// nothing read on a reused connection is a stale keep-alive.
 	read int64
@@ -274,6 +277,9 @@ func (c *httpClient) dialNow(ctx context.Context, https bool, host []byte, deadl
 		return nil, err
 	}
 	if !https {
+		if sc, ok := raw.(syscall.Conn); ok && canAwait {
+			conn.rc, _ = sc.SyscallConn() // a TCPConn's never fails
+		}
 		return conn, nil
 	}
 	cfg := c.tls.Clone()
@@ -315,6 +321,14 @@ func (c *httpClient) exchange(conn *userConn, req *fasthttp.Request, resp *fasth
 		return false, err
 	}
 
+	if conn.rc != nil && conn.pool == nil {
+		// A user's own connection waits for the answer before taking a
+		// read buffer, so 10,000 users waiting on a slow target do not
+		// hold 16 KiB each; a pool has at most its size in flight.
+		if err := conn.rc.Read(answered); err != nil {
+			return false, err
+		}
+	}
 	resp.Reset()
 	resp.SkipBody = req.Header.IsHead()
 	br := c.readers.Get().(*bufio.Reader)
