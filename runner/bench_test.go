@@ -63,8 +63,9 @@ func benchFlow(b *testing.B, e *engine) int64 {
 	defer conns.close()
 	b.ReportAllocs()
 	var k int64
+	var v vu // reused from user to user, as workers and closed-model slots do
 	for b.Loop() {
-		v := e.newVU(k, 0)
+		e.resetVU(&v, k, 0)
 		v.conns = conns
 		if v.runScenario(ctx) != flowOK {
 			b.Fatal("flow failed")
