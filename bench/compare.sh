@@ -465,7 +465,8 @@ EOF
 # ---------------------------------------------------------------- (d), (e)
 
 d_prime() {
-	cat >"$WORK/d-seed.yml" <<EOF
+	{
+		cat <<EOF
 config:
   target: "http://127.0.0.1"
   phases:
@@ -475,32 +476,10 @@ config:
     headers:
       Authorization: "Bearer {{ \$processEnvironment.API_TOKEN }}"
       Content-Type: "application/json"
-scenarios:
-  - name: "Logistics Operations"
-    weight: 70
-    flow:
-      - get:
-          url: "/api/goods-received/"
-          capture:
-            - json: "\$.results[0].id"
-              as: "goodsId"
-      - get:
-          url: "/api/goods-received/{{ goodsId }}/"
-      - post:
-          url: "/api/tracking-updates/"
-          json:
-            goods_id: "{{ goodsId }}"
-            status: "in_transit"
-            location: "Port of Shanghai"
-            notes: "Load testing update"
-  - name: "Dashboard Analytics"
-    weight: 20
-    flow:
-      - get:
-          url: "/api/dashboard/stats/"
-      - get:
-          url: "/api/dashboard/charts/"
 EOF
+		# The seed's journey without its login, shared with bench/soak.sh.
+		sed -n '/^scenarios:/,$p' "$ROOT/examples/seed-no-login.yml"
+	} >"$WORK/d-seed.yml"
 	prime_run d-seed "$WORK/d-seed.yml" "$SERVE" || { echo "n/a n/a n/a"; return; }
 	local n cpu
 	n=$(prime_get d-seed '.aggregate.counters["http.responses"]')

@@ -59,7 +59,8 @@ for _ in $(seq 150); do
 done
 curl -fsS -o /dev/null "$TARGET/readyz" || die "the target did not start: $(tail -3 "$WORK/serve.log")"
 
-cat >"$WORK/soak.yml" <<EOF
+{
+	cat <<EOF
 config:
   target: "http://127.0.0.1"
   phases:
@@ -70,32 +71,10 @@ config:
     headers:
       Authorization: "Bearer {{ \$processEnvironment.API_TOKEN }}"
       Content-Type: "application/json"
-scenarios:
-  - name: "Logistics Operations"
-    weight: 70
-    flow:
-      - get:
-          url: "/api/goods-received/"
-          capture:
-            - json: "\$.results[0].id"
-              as: "goodsId"
-      - get:
-          url: "/api/goods-received/{{ goodsId }}/"
-      - post:
-          url: "/api/tracking-updates/"
-          json:
-            goods_id: "{{ goodsId }}"
-            status: "in_transit"
-            location: "Port of Shanghai"
-            notes: "Soak test update"
-  - name: "Dashboard Analytics"
-    weight: 20
-    flow:
-      - get:
-          url: "/api/dashboard/stats/"
-      - get:
-          url: "/api/dashboard/charts/"
 EOF
+	# The seed's journey without its login, shared with bench/compare.sh.
+	sed -n '/^scenarios:/,$p' "$ROOT/examples/seed-no-login.yml"
+} >"$WORK/soak.yml"
 
 # The runner itself is started directly (no timeout wrapper) so its pid is
 # the one whose /proc and pprof we read; the minute loop below bounds it.

@@ -52,7 +52,8 @@ if [[ -z $SCRIPT ]]; then
 	SCRIPT=$WORK/script.yml
 	# The seed's scenario (module 08, part 6) at a tenth of its length and
 	# rate, without the login that would only measure 401s.
-	cat >"$SCRIPT" <<'EOF'
+	{
+		cat <<'EOF'
 config:
   target: "http://127.0.0.1"
   phases:
@@ -73,32 +74,10 @@ config:
   ensure:
     thresholds:
       - http.response_time.p95: 500
-scenarios:
-  - name: "Logistics Operations"
-    weight: 70
-    flow:
-      - get:
-          url: "/api/goods-received/"
-          capture:
-            - json: "$.results[0].id"
-              as: "goodsId"
-      - get:
-          url: "/api/goods-received/{{ goodsId }}/"
-      - post:
-          url: "/api/tracking-updates/"
-          json:
-            goods_id: "{{ goodsId }}"
-            status: "in_transit"
-            location: "Port of Shanghai"
-            notes: "Load testing update"
-  - name: "Dashboard Analytics"
-    weight: 20
-    flow:
-      - get:
-          url: "/api/dashboard/stats/"
-      - get:
-          url: "/api/dashboard/charts/"
 EOF
+		# The journey itself is examples/seed-no-login.yml's.
+		sed -n '/^scenarios:/,$p' "$ROOT/examples/seed-no-login.yml"
+	} >"$SCRIPT"
 fi
 "$PRIMELOAD" validate "$SCRIPT" >&2
 
