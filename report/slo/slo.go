@@ -164,9 +164,17 @@ func label(sp Spec) string {
 	return sp.Expression
 }
 
+// maxExpression is the longest SLO expression accepted, in bytes.
+const maxExpression = 4096
+
 func compileOne(sp Spec, cat *catalog) (check, error) {
 	if sp.Expression == "" {
 		return check{}, fmt.Errorf("unknown ensure key %q (valid: thresholds, conditions, min, max, median, p50, p95, p99, maxErrorRate)", sp.Name)
+	}
+	if len(sp.Expression) > maxExpression {
+		// Real SLOs are a line or two; a bound keeps compiling and the
+		// "did you mean" search cheap whatever a script or --slo holds.
+		return check{}, fmt.Errorf("expression is %d bytes long; at most %d", len(sp.Expression), maxExpression)
 	}
 	b, err := bindNames(sp.Expression)
 	if err != nil {

@@ -401,6 +401,19 @@ func TestPrintGolden(t *testing.T) {
 	reporttest.Golden(t, filepath.Join("testdata", "print.golden"), buf.Bytes(), *update)
 }
 
+func TestCompileRejectsHugeExpression(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("http.requests + ", maxExpression/16) + "0 > 0"
+	_, errs := CompileSpecs([]Spec{{Name: "f", Expression: long, Strict: true}}, endpoints)
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "at most 4096") {
+		t.Fatalf("errors = %v, want one saying the expression is too long", errs)
+	}
+	fits := strings.Repeat("http.requests + ", maxExpression/32) + "0 > 0"
+	if _, errs := CompileSpecs([]Spec{{Name: "f", Expression: fits, Strict: true}}, endpoints); len(errs) != 0 {
+		t.Fatalf("a %d-byte expression: %v", len(fits), errs)
+	}
+}
+
 func FuzzCompile(f *testing.F) {
 	f.Add("http.response_time.p99 < 250 and http.codes.500 / http.requests < 0.01")
 	f.Add(`metric("plugins.metrics-by-endpoint.response_time.login.p95") < 1`)
