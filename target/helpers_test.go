@@ -216,7 +216,7 @@ func (e *env) metric(t testing.TB, name string) float64 {
 	w := e.do("GET", "/metrics", "")
 	var sum float64
 	for _, line := range strings.Split(w.Body.String(), "\n") {
-		if strings.HasPrefix(line, name+" ") || strings.HasPrefix(line, name+"{") {
+		if strings.HasPrefix(line, name+" ") || strings.HasPrefix(line, name+"{") || (strings.HasSuffix(name, `"`) && strings.HasPrefix(line, name)) {
 			f, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
 			if err != nil {
 				t.Fatalf("metric line %q: %v", line, err)
