@@ -458,13 +458,16 @@ func outputsOf(s *State, o *RunOptions) []output {
 	return outs
 }
 
-// writeFile creates (or appends to) path and fills it with write.
+// writeFile replaces path atomically with what write produces, or appends
+// to it (GitHub's step summary, which other steps also write).
 func writeFile(path string, appendTo bool, write func(io.Writer) error) error {
-	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-	if appendTo {
-		flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+	if !appendTo {
+		if err := report.WriteAtomic(path, write); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		return nil
 	}
-	f, err := os.OpenFile(path, flags, 0o644)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}

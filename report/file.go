@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -30,14 +32,34 @@ func Encode(w io.Writer, r *Report) error {
 	return nil
 }
 
-// WriteFile writes r to path atomically: a temporary file in the same
-// directory is written, synced and renamed over path, so a crash at any
-// moment leaves either the previous complete report or the new one.
-func WriteFile(path string, r *Report) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
+// WriteFile writes r to path atomically, as WriteAtomic does.
+func WriteFile(path string, r *Report) error {
+	if err := WriteAtomic(path, func(w io.Writer) error { return Encode(w, r) }); err != nil {
 		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	return nil
+}
+
+// WriteAtomic fills path through write without ever exposing a partial
+// file: write fills a temporary file in path's directory, which is synced
+// and renamed over path. Whatever fails, or wherever the process dies, path
+// holds the previous complete file (or nothing) or the new complete one.
+// Every report writer goes through it, so no artefact a CI job archives is
+// ever truncated.
+//
+// The temporary file is hidden (a leading dot), unique, and named after the
+// writing process; it is removed when anything fails. A process killed with
+// SIGKILL cannot clean up, so each write first removes the temporary files
+// of path left by processes that no longer exist.
+func WriteAtomic(path string, write func(io.Writer) error) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	removeStaleTemps(dir, base)
+	f, err := os.CreateTemp(dir, tempPrefix(base)+strconv.Itoa(os.Getpid())+"-*"+tempSuffix)
+	if err != nil {
+		return fmt.Errorf("create temporary file: %w", err)
 	}
 	defer func() {
 		if err != nil {
@@ -45,21 +67,25 @@ func WriteFile(path string, r *Report) (err error) {
 			os.Remove(f.Name())
 		}
 	}()
-	if err := Encode(f, r); err != nil {
-		return fmt.Errorf("write report %s: %w", path, err)
+	bw := bufio.NewWriterSize(f, 64<<10)
+	if err := write(bw); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write %s: %w", f.Name(), err)
 	}
 	if err := f.Sync(); err != nil {
-		return fmt.Errorf("write report %s: sync: %w", path, err)
+		return fmt.Errorf("sync %s: %w", f.Name(), err)
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("write report %s: close: %w", path, err)
+		return fmt.Errorf("close %s: %w", f.Name(), err)
 	}
 	// CreateTemp makes the file 0600; a report is not secret.
 	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		return fmt.Errorf("write report %s: %w", path, err)
+		return err
 	}
 	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("write report %s: %w", path, err)
+		return err
 	}
 	// Sync the directory so the rename itself survives a power cut.
 	if d, derr := os.Open(dir); derr == nil {
@@ -67,6 +93,47 @@ func WriteFile(path string, r *Report) (err error) {
 		d.Close()
 	}
 	return nil
+}
+
+// tempSuffix ends every temporary file name WriteAtomic makes.
+const tempSuffix = ".tmp"
+
+// tempPrefix starts the temporary file names for base:
+// ".<base>.<pid>-<random>.tmp".
+func tempPrefix(base string) string { return "." + base + "." }
+
+// removeStaleTemps removes the temporary files for base in dir whose writer
+// process is gone. A file whose process is alive, or is this one, or whose
+// name carries no process id, is left alone: it may be a write in progress.
+func removeStaleTemps(dir, base string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return // CreateTemp reports the folder's problem
+	}
+	prefix := tempPrefix(base)
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok || !strings.HasSuffix(rest, tempSuffix) || !e.Type().IsRegular() {
+			continue
+		}
+		pidText, _, ok := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if !ok || err != nil || pid <= 0 || pid == os.Getpid() || processAlive(pid) {
+			continue
+		}
+		os.Remove(filepath.Join(dir, e.Name()))
+	}
+}
+
+// processAlive reports whether process pid exists. When the platform cannot
+// tell, it says yes, so a live writer's file is never removed.
+func processAlive(pid int) bool {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false // Windows: no such process
+	}
+	defer p.Release()
+	return !errors.Is(p.Signal(syscall.Signal(0)), os.ErrProcessDone)
 }
 
 // ReadFile reads and validates the report at path.

@@ -3,9 +3,15 @@ package report
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +78,103 @@ func TestWriteFileFailsWithoutDirectory(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), path) {
 		t.Fatalf("WriteFile = %v, want an error naming %s", err, path)
 	}
+}
+
+// TestWriteAtomicFailureKeepsPrevious: a writer failing halfway leaves the
+// previous file whole, or no file, and never its temporary file.
+func TestWriteAtomicFailureKeepsPrevious(t *testing.T) {
+	t.Parallel()
+	errHalfway := errors.New("halfway")
+	halfThenFail := func(w io.Writer) error {
+		io.WriteString(w, strings.Repeat("new ", 50000)) // beyond one buffer: bytes reach the file
+		return errHalfway
+	}
+	tests := []struct {
+		name     string
+		previous string // "" for no file
+		write    func(io.Writer) error
+		wantErr  error
+		want     string // "" for no file
+	}{
+		{"replaces previous", "previous", func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }, nil, "new"},
+		{"creates", "", func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }, nil, "new"},
+		{"failure keeps previous", "previous", halfThenFail, errHalfway, "previous"},
+		{"failure creates nothing", "", halfThenFail, errHalfway, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			path := filepath.Join(dir, "junit.xml")
+			if tt.previous != "" {
+				if err := os.WriteFile(path, []byte(tt.previous), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := WriteAtomic(path, tt.write); !errors.Is(err, tt.wantErr) {
+				t.Fatalf("WriteAtomic = %v, want %v", err, tt.wantErr)
+			}
+			got, err := os.ReadFile(path)
+			switch {
+			case tt.want == "" && !errors.Is(err, fs.ErrNotExist):
+				t.Errorf("file holds %.20q (err %v), want no file", got, err)
+			case tt.want != "" && string(got) != tt.want:
+				t.Errorf("file holds %.20q (err %v), want %q", got, err, tt.want)
+			}
+			if names := dirNames(t, dir); len(names) > 1 || len(names) == 1 && names[0] != "junit.xml" {
+				t.Errorf("directory holds %v, want at most junit.xml", names)
+			}
+		})
+	}
+}
+
+// TestWriteAtomicRemovesStaleTemps: temporary files of the same output left
+// by a dead process go; a live process's, this process's and other
+// outputs' files stay.
+func TestWriteAtomicRemovesStaleTemps(t *testing.T) {
+	t.Parallel()
+	dead := exec.Command(os.Args[0], "-test.run=^$")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	tmp := func(base string, pid int) string { return fmt.Sprintf(".%s.%d-123456.tmp", base, pid) }
+	stale := tmp("out.json", dead.Process.Pid)
+	keep := []string{
+		tmp("out.json", os.Getppid()),       // a live writer
+		tmp("out.json", os.Getpid()),        // ourselves
+		tmp("other.json", dead.Process.Pid), // another output's
+		".out.json.123456.tmp",              // no process id: not ours to judge
+		"out.json.1-2.tmp",                  // not hidden: the user's file
+	}
+	for _, name := range append([]string{stale}, keep...) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := WriteFile(filepath.Join(dir, "out.json"), smallReport(t)); err != nil {
+		t.Fatal(err)
+	}
+	got := dirNames(t, dir)
+	want := append([]string{"out.json"}, keep...)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("directory holds\n %v\nwant\n %v", got, want)
+	}
+}
+
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	slices.Sort(names)
+	return names
 }
 
 func TestDecodeRejects(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -79,5 +80,13 @@ func TestWriteFileSurvivesSIGKILL(t *testing.T) {
 	}
 	if got := r.Aggregate.Counters["http.responses"]; got != int64(len(r.Intermediate)) {
 		t.Errorf("aggregate counts %d responses over %d periods: not one consistent report", got, len(r.Intermediate))
+	}
+	// The killed writer may have left its temporary file; the next write
+	// of the same output removes it.
+	if err := WriteFile(path, r); err != nil {
+		t.Fatal(err)
+	}
+	if names := dirNames(t, filepath.Dir(path)); !slices.Equal(names, []string{"out.json"}) {
+		t.Errorf("after the next write the folder holds %v, want only out.json", names)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"image/png"
 	"math"
 	"os"
 	"os/exec"
@@ -183,9 +184,18 @@ func TestBrowser(t *testing.T) {
 			if err := os.WriteFile(path, render(t, tt.opts), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			png := openInBrowser(t, dir, path)
-			if tt.screenshot != "" {
-				if err := os.WriteFile(filepath.Join("testdata", tt.screenshot), png, 0o644); err != nil {
+			shot := openInBrowser(t, dir, path)
+			img, err := png.DecodeConfig(bytes.NewReader(shot))
+			if err != nil {
+				t.Fatalf("screenshot: %v", err)
+			}
+			if img.Width != 1200 || img.Height < 900 {
+				t.Errorf("screenshot is %dx%d, want 1200 wide and at least the 900-pixel window tall", img.Width, img.Height)
+			}
+			// The tracked screenshot (README shows it) changes only when asked,
+			// so a test run leaves the work tree clean.
+			if tt.screenshot != "" && *update {
+				if err := os.WriteFile(filepath.Join("testdata", tt.screenshot), shot, 0o644); err != nil {
 					t.Fatal(err)
 				}
 			}
