@@ -31,6 +31,7 @@ func FuzzHandlers(f *testing.F) {
 	f.Add(uint8(5), "", []byte(`{"goods_id":7,"status":"in_transit","location":"Port of Shanghai","notes":"Load testing update"}`))
 	f.Add(uint8(5), "", []byte("{\"goods_id\":\"7\",\"status\":\"\xff\"}"))
 	f.Add(uint8(1), "page=%zz&customer=%ff", []byte(nil))
+	f.Add(uint8(2), "customer=%00", []byte(`{"customer":"a\u0000b","location":"b"}`))
 	e := newEnv(f, memoryStore(), nil, nil)
 	f.Fuzz(func(t *testing.T, route uint8, query string, body []byte) {
 		r := fuzzRoutes[int(route)%len(fuzzRoutes)]

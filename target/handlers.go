@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -167,8 +168,12 @@ func parseListQuery(raw string) (logistics.ListQuery, string, error) {
 		return q, "", badField("query", "malformed query string: %v", err)
 	}
 	for _, name := range []string{"page", "page_size", "status", "customer", "location", "start_date", "end_date"} {
-		if v := vals.Get(name); !utf8.ValidString(v) || len(v) > maxName {
+		v := vals.Get(name)
+		if !utf8.ValidString(v) || len(v) > maxName {
 			return q, "", badField(name, "want valid UTF-8 of at most %d bytes", maxName)
+		}
+		if strings.IndexByte(v, 0) >= 0 {
+			return q, "", badField(name, errNUL)
 		}
 	}
 	page, err := intParam(vals, "page", 1, 1, 1_000_000)
@@ -298,7 +303,8 @@ func (in goodsInput) patch(required bool) (logistics.GoodsPatch, error) {
 	return p, nil
 }
 
-// text validates a string field: present when required, at most max bytes.
+// text validates a string field: present when required, at most max bytes,
+// no NUL.
 // The body was already checked to be UTF-8.
 func text(field string, v *string, required bool, max int) (string, error) {
 	switch {
@@ -310,9 +316,15 @@ func text(field string, v *string, required bool, max int) (string, error) {
 		return "", badField(field, "must not be empty")
 	case len(*v) > max:
 		return "", badField(field, "at most %d bytes", max)
+	case strings.IndexByte(*v, 0) >= 0:
+		return "", badField(field, errNUL)
 	}
 	return *v, nil
 }
+
+// errNUL refuses U+0000 in text on every store alike: PostgreSQL cannot
+// store it in a text column (it answered 500) while the memory store took it.
+const errNUL = "must not contain a NUL character (U+0000)"
 
 func (s *Server) createGoods(ctx context.Context, w http.ResponseWriter, r *http.Request) (int, []byte, error) {
 	var in goodsInput

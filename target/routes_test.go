@@ -195,12 +195,27 @@ func TestGoodsLifecycle(t *testing.T) {
 	}
 }
 
+// badRequest is one request that must be refused with a status and an
+// error naming a field.
+type badRequest struct {
+	name, method, path, body string
+	wantStatus               int
+	wantField                string
+}
+
+// check sends the request and returns the error message.
+func (tt badRequest) check(t *testing.T, e *env) string {
+	t.Helper()
+	w := e.do(tt.method, tt.path, tt.body)
+	got := decode[errBody](t, w)
+	if w.Code != tt.wantStatus || got.Field != tt.wantField || got.Error == "" {
+		t.Errorf("got %d %+v, want %d naming field %q", w.Code, got, tt.wantStatus, tt.wantField)
+	}
+	return got.Error
+}
+
 func TestWriteBadInput(t *testing.T) {
-	tests := []struct {
-		name, method, path, body string
-		wantStatus               int
-		wantField                string
-	}{
+	tests := []badRequest{
 		{"detail id not a number", "GET", "/api/goods-received/abc/", "", 400, "id"},
 		{"detail id zero", "GET", "/api/goods-received/0/", "", 400, "id"},
 		{"detail unknown", "GET", "/api/goods-received/999999/", "", 404, ""},
@@ -228,13 +243,7 @@ func TestWriteBadInput(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			e := b.env(t, nil)
 			for _, tt := range tests {
-				t.Run(tt.name, func(t *testing.T) {
-					w := e.do(tt.method, tt.path, tt.body)
-					got := decode[errBody](t, w)
-					if w.Code != tt.wantStatus || got.Field != tt.wantField || got.Error == "" {
-						t.Errorf("got %d %+v, want %d naming field %q", w.Code, got, tt.wantStatus, tt.wantField)
-					}
-				})
+				t.Run(tt.name, func(t *testing.T) { tt.check(t, e) })
 			}
 		})
 	}
@@ -412,5 +421,64 @@ func TestMetricLabelsBounded(t *testing.T) {
 	}
 	if got := e.metric(t, `primepre_http_requests_total{method="other"`); got != n+float64(len(paths)) {
 		t.Errorf("requests counted under method other: %v, want %d", got, n+len(paths))
+	}
+}
+
+// TestNULRejected puts a NUL character in every free-text field and filter.
+// PostgreSQL cannot store one in text and answered 500 while the memory
+// store took it; every store must answer the same 400 naming the field.
+func TestNULRejected(t *testing.T) {
+	nul := string(rune(0))
+	jsonNUL := `a\u0000b` // how JSON spells it
+	// A raw NUL byte is not valid JSON at all; encoding/json names it "\x00".
+	req := func(name, method, path, body, field string) badRequest {
+		return badRequest{name, method, path, body, 400, field}
+	}
+	var tests []badRequest
+	for _, f := range []string{"customer", "location"} {
+		for _, v := range []string{"%00", "a%00b"} {
+			tests = append(tests, req("list "+f+"="+v, "GET", "/api/goods-received/?"+f+"="+v, "", f))
+		}
+	}
+	create := map[string]string{"customer": "c", "location": "l", "description": "d", "shipping_mark": "m"}
+	for f := range create {
+		body := map[string]string{}
+		for k, v := range create {
+			body[k] = v
+		}
+		body[f] = "__NUL__"
+		js := strings.Replace(jsonBody(body), "__NUL__", jsonNUL, 1)
+		tests = append(tests,
+			req("create "+f, "POST", "/api/goods-received/", js, f),
+			req("create "+f+" raw", "POST", "/api/goods-received/", strings.Replace(jsonBody(body), "__NUL__", "x"+nul, 1), "body"))
+		if f != "shipping_mark" {
+			tests = append(tests, req("patch "+f, "PATCH", "/api/goods-received/3/", `{"`+f+`":"`+jsonNUL+`"}`, f))
+		}
+	}
+	for _, f := range []string{"location", "notes"} {
+		body := map[string]any{"goods_id": 5, "status": "in_transit", "location": "x"}
+		body[f] = "__NUL__"
+		tests = append(tests, req("tracking "+f, "POST", "/api/tracking-updates/", strings.Replace(jsonBody(body), "__NUL__", jsonNUL, 1), f))
+	}
+	for _, f := range []string{"username", "password"} {
+		body := map[string]string{"username": "demo", "password": "demo-pass"}
+		body[f] = "__NUL__"
+		tests = append(tests, req("login "+f, "POST", "/api/auth/login/", strings.Replace(jsonBody(body), "__NUL__", jsonNUL, 1), f))
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			e := b.env(t, nil)
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					if msg := tt.check(t, e); !strings.Contains(msg, "NUL") && !strings.Contains(msg, `'\x00'`) {
+						t.Errorf("error %q does not say a NUL is the problem", msg)
+					}
+				})
+			}
+			// Nothing half-written: the list is as seeded.
+			if n := decode[listBody](t, e.do("GET", "/api/goods-received/", "")).Count; n != seedRows {
+				t.Errorf("%d goods after the rejected writes, want %d", n, seedRows)
+			}
+		})
 	}
 }
