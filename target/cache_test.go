@@ -242,3 +242,33 @@ func TestConcurrentMissesLoadOnce(t *testing.T) {
 		t.Errorf("store computed stats %d times for %d concurrent misses, want once", got, n)
 	}
 }
+
+// TestMemoryCacheBoundedByBytes replays the attack that took a server to
+// 2.55 GB: full pages under ever new start_date values, each a new cache
+// key. The cache must hold no more than its byte cap however many keys come.
+func TestMemoryCacheBoundedByBytes(t *testing.T) {
+	const capBytes = 1 << 20
+	c := cache.NewMemory(capBytes, nil)
+	e := newEnv(t, memoryStore(), c, nil)
+	day := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	var sent int64
+	const n = 300
+	for i := range n {
+		q := "/api/goods-received/?page_size=100&start_date=" + day.AddDate(0, 0, -i).Format(time.DateOnly)
+		w := e.do("GET", q, "")
+		if w.Code != 200 {
+			t.Fatalf("%s: %d %s", q, w.Code, w.Body)
+		}
+		sent += int64(w.Body.Len())
+		if b := c.Bytes(); b > capBytes {
+			t.Fatalf("after %d distinct pages the cache holds %d bytes, cap %d", i+1, b, capBytes)
+		}
+	}
+	t.Logf("%d pages, %d bytes answered; cache holds %d entries, %d bytes", n, sent, c.Len(), c.Bytes())
+	if sent < 4*capBytes {
+		t.Fatalf("only %d bytes answered: the test does not go past the cap", sent)
+	}
+	if c.Len() >= n || c.Len() == 0 {
+		t.Errorf("%d entries for %d distinct pages: want some, not all, kept", c.Len(), n)
+	}
+}
