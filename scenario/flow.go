@@ -29,7 +29,6 @@ var (
 		"beforeRequest":  "beforeRequest " + noHooks,
 		"afterResponse":  "afterResponse " + noHooks,
 	}
-	requestKeys        = []string{"url", "name", "headers", "qs", "json", "body", "form", "auth", "cookie", "followRedirect", "gzip", "capture", "expect", "think"}
 	requestUnsupported = map[string]string{
 		"beforeRequest": "beforeRequest " + noHooks,
 		"afterResponse": "afterResponse " + noHooks,
@@ -224,130 +223,6 @@ func (l *loader) loop(n *yaml.Node, path string, keys map[string]pair, stepPath 
 	lp.Steps = l.flow(n, path, sc)
 	sc.loops--
 	return lp
-}
-
-func (l *loader) request(n *yaml.Node, path, method string, sc *scope) *Request {
-	n = l.deref(n)
-	r := &Request{Method: method, FollowRedirect: true}
-	var urlN, nameN, expectN *yaml.Node
-	var expectPath string
-	var bodies []string
-	var captures []*yaml.Node
-	var captureList bool
-	l.object(n, path, requestKeys, requestUnsupported, func(p pair, fp string) {
-		switch p.key {
-		case "url":
-			urlN = l.deref(p.v)
-			r.URL = l.template(p.v, fp, sc)
-		case "name":
-			nameN = p.v
-			if name, ok := l.str(p.v, fp); ok && strings.TrimSpace(name) == "" {
-				l.errorf(l.deref(p.v), fp, "must not be empty: it labels the endpoint in metrics")
-			} else {
-				r.Endpoint = name
-			}
-		case "headers":
-			r.Headers = l.headers(p.v, fp, sc)
-		case "qs":
-			r.QS = l.params(p.v, fp, sc)
-		case "form":
-			bodies = append(bodies, p.key)
-			r.Form = l.params(p.v, fp, sc)
-		case "cookie":
-			r.Cookie = l.params(p.v, fp, sc)
-		case "json":
-			bodies = append(bodies, p.key)
-			v, err := CompileValue(l.value(p.v, true, 0))
-			if err != nil {
-				l.errorf(l.deref(p.v), fp, "%v", err)
-				return
-			}
-			for _, ref := range v.Refs() {
-				if !sc.has(ref) {
-					// Point at the string that reads the name.
-					rn, rp := l.findRef(p.v, ref, fp)
-					l.checkRefs(MustCompile("{{ "+ref+" }}"), rn, rp, sc)
-				}
-			}
-			if sc.loops == 0 {
-				reported := false
-				v.Templates(func(t *Template) {
-					if _, ok := t.loopOffset(); ok && !reported {
-						reported = true
-						l.errorf(l.deref(p.v), fp, "$loopCount and $loopElement only have a value inside a loop's steps")
-					}
-				})
-			}
-			r.JSON = v
-		case "body":
-			bodies = append(bodies, p.key)
-			r.Body = l.template(p.v, fp, sc)
-		case "auth":
-			r.Auth = &Auth{}
-			l.object(p.v, fp, []string{"user", "pass"}, nil, func(p pair, fp string) {
-				t := l.template(p.v, fp, sc)
-				if p.key == "user" {
-					r.Auth.User = t
-				} else {
-					r.Auth.Pass = t
-				}
-			})
-			if r.Auth.User == nil {
-				r.Auth.User = MustCompile("")
-			}
-			if r.Auth.Pass == nil {
-				r.Auth.Pass = MustCompile("")
-			}
-		case "followRedirect":
-			r.FollowRedirect, _ = l.boolean(p.v, fp)
-		case "gzip":
-			r.Gzip, _ = l.boolean(p.v, fp)
-		case "think":
-			r.Think, _ = l.duration(p.v, fp)
-		case "capture":
-			captureList = l.deref(p.v).Kind == yaml.SequenceNode
-			captures = l.list(p.v, fp, true)
-		case "expect":
-			// Read after the captures: expectations see this response's captures.
-			expectN, expectPath = p.v, fp
-		}
-	})
-	if n.Kind != yaml.MappingNode {
-		return r
-	}
-	if urlN == nil {
-		l.required(n, join(path, "url"), "is required: a path relative to config.target, or an absolute URL")
-	}
-	if len(bodies) > 1 {
-		l.errorf(n, path, "a request has one body; this one has %s", strings.Join(bodies, " and "))
-	}
-	if r.Endpoint == "" && nameN == nil && urlN != nil {
-		r.Endpoint = method + " " + urlN.Value
-	}
-	if r.Endpoint != "" && !containsString(l.endpoints, r.Endpoint) {
-		l.endpoints = append(l.endpoints, r.Endpoint)
-	}
-	// Captures are defined after the request, so its own templates cannot read them.
-	for i, cn := range captures {
-		cp := join(path, "capture")
-		if captureList {
-			cp = index(cp, i)
-		}
-		c, ok := l.capture(cn, cp)
-		if ok {
-			r.Capture = append(r.Capture, c)
-		}
-		if c.As != "" {
-			// Defined even when the capture is wrong, so its one mistake
-			// is not reported again at every use.
-			sc.define(c.As)
-			l.captures = append(l.captures, c.As)
-		}
-	}
-	if expectN != nil {
-		r.Expect = l.expects(expectN, expectPath, sc)
-	}
-	return r
 }
 
 // findRef returns the scalar under n whose template reads name, and its

@@ -400,3 +400,20 @@ func TestTemplateConcurrent(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+// TestBuiltinsListsTheTable keeps the Builtins message equal to the table
+// the parser uses, so a new template function shows up in every message.
+func TestBuiltinsListsTheTable(t *testing.T) {
+	var usages []string
+	for _, b := range builtinTable {
+		usages = append(usages, b.usage)
+		for _, name := range b.names {
+			if lookupBuiltin(name) != b {
+				t.Errorf("lookupBuiltin(%q) does not find its entry", name)
+			}
+		}
+	}
+	if got := strings.Join(usages, ", "); got != Builtins {
+		t.Errorf("builtin usages = %q, Builtins = %q", got, Builtins)
+	}
+}

@@ -1,0 +1,202 @@
+package scenario
+
+import (
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// requestField is one key of a request step and how to read it. Adding a
+// request key is one entry in requestFields and its read function.
+type requestField struct {
+	key string
+	// body marks json, body and form: a request has at most one of them.
+	body bool
+	read func(l *loader, b *requestBuild, v *yaml.Node, path string)
+}
+
+// requestFields is every key a request step may have, in the order
+// messages list them.
+var requestFields = []requestField{
+	{key: "url", read: (*loader).requestURL},
+	{key: "name", read: (*loader).requestName},
+	{key: "headers", read: func(l *loader, b *requestBuild, v *yaml.Node, path string) {
+		b.r.Headers = l.headers(v, path, b.sc)
+	}},
+	{key: "qs", read: func(l *loader, b *requestBuild, v *yaml.Node, path string) {
+		b.r.QS = l.params(v, path, b.sc)
+	}},
+	{key: "json", body: true, read: (*loader).requestJSON},
+	{key: "body", body: true, read: func(l *loader, b *requestBuild, v *yaml.Node, path string) {
+		b.r.Body = l.template(v, path, b.sc)
+	}},
+	{key: "form", body: true, read: func(l *loader, b *requestBuild, v *yaml.Node, path string) {
+		b.r.Form = l.params(v, path, b.sc)
+	}},
+	{key: "auth", read: (*loader).requestAuth},
+	{key: "cookie", read: func(l *loader, b *requestBuild, v *yaml.Node, path string) {
+		b.r.Cookie = l.params(v, path, b.sc)
+	}},
+	{key: "followRedirect", read: func(l *loader, b *requestBuild, v *yaml.Node, path string) {
+		b.r.FollowRedirect, _ = l.boolean(v, path)
+	}},
+	{key: "gzip", read: func(l *loader, b *requestBuild, v *yaml.Node, path string) {
+		b.r.Gzip, _ = l.boolean(v, path)
+	}},
+	{key: "capture", read: func(l *loader, b *requestBuild, v *yaml.Node, path string) {
+		// Read in finish: captures are defined after the request, so its
+		// own templates cannot read them.
+		b.captureList = l.deref(v).Kind == yaml.SequenceNode
+		b.captures = l.list(v, path, true)
+	}},
+	{key: "expect", read: func(_ *loader, b *requestBuild, v *yaml.Node, path string) {
+		// Read in finish, after the captures: expectations see this
+		// response's captures.
+		b.expectN, b.expectPath = v, path
+	}},
+	{key: "think", read: func(l *loader, b *requestBuild, v *yaml.Node, path string) {
+		b.r.Think, _ = l.duration(v, path)
+	}},
+}
+
+// requestKeys are the keys of requestFields, for l.object.
+var requestKeys = fieldKeys(requestFields)
+
+func fieldKeys(fields []requestField) []string {
+	keys := make([]string, len(fields))
+	for i, f := range fields {
+		keys[i] = f.key
+	}
+	return keys
+}
+
+// requestBuild is one request step while its keys are read; what depends on
+// several keys is settled in finish.
+type requestBuild struct {
+	r           *Request
+	sc          *scope
+	urlN        *yaml.Node // the url scalar, for the default endpoint label
+	named       bool       // a name key was written, even an invalid one
+	bodies      []string   // the body keys written, in order
+	captures    []*yaml.Node
+	captureList bool
+	expectN     *yaml.Node
+	expectPath  string
+}
+
+// request parses one get/post/... step. sc gains the step's captures.
+func (l *loader) request(n *yaml.Node, path, method string, sc *scope) *Request {
+	n = l.deref(n)
+	b := &requestBuild{r: &Request{Method: method, FollowRedirect: true}, sc: sc}
+	l.object(n, path, requestKeys, requestUnsupported, func(p pair, fp string) {
+		for _, f := range requestFields {
+			if f.key == p.key {
+				if f.body {
+					b.bodies = append(b.bodies, p.key)
+				}
+				f.read(l, b, p.v, fp)
+				return
+			}
+		}
+	})
+	if n.Kind == yaml.MappingNode {
+		l.finishRequest(n, path, b)
+	}
+	return b.r
+}
+
+// finishRequest checks what involves several keys, labels the endpoint and
+// reads the captures and expectations.
+func (l *loader) finishRequest(n *yaml.Node, path string, b *requestBuild) {
+	r := b.r
+	if b.urlN == nil {
+		l.required(n, join(path, "url"), "is required: a path relative to config.target, or an absolute URL")
+	}
+	if len(b.bodies) > 1 {
+		l.errorf(n, path, "a request has one body; this one has %s", strings.Join(b.bodies, " and "))
+	}
+	if r.Endpoint == "" && !b.named && b.urlN != nil {
+		r.Endpoint = r.Method + " " + b.urlN.Value
+	}
+	if r.Endpoint != "" && !containsString(l.endpoints, r.Endpoint) {
+		l.endpoints = append(l.endpoints, r.Endpoint)
+	}
+	for i, cn := range b.captures {
+		cp := join(path, "capture")
+		if b.captureList {
+			cp = index(cp, i)
+		}
+		c, ok := l.capture(cn, cp)
+		if ok {
+			r.Capture = append(r.Capture, c)
+		}
+		if c.As != "" {
+			// Defined even when the capture is wrong, so its one mistake
+			// is not reported again at every use.
+			b.sc.define(c.As)
+			l.captures = append(l.captures, c.As)
+		}
+	}
+	if b.expectN != nil {
+		r.Expect = l.expects(b.expectN, b.expectPath, b.sc)
+	}
+}
+
+func (l *loader) requestURL(b *requestBuild, v *yaml.Node, path string) {
+	b.urlN = l.deref(v)
+	b.r.URL = l.template(v, path, b.sc)
+}
+
+func (l *loader) requestName(b *requestBuild, v *yaml.Node, path string) {
+	b.named = true
+	if name, ok := l.str(v, path); ok && strings.TrimSpace(name) == "" {
+		l.errorf(l.deref(v), path, "must not be empty: it labels the endpoint in metrics")
+	} else {
+		b.r.Endpoint = name
+	}
+}
+
+// requestJSON compiles a json body, pointing an undefined name at the
+// string that reads it.
+func (l *loader) requestJSON(b *requestBuild, v *yaml.Node, path string) {
+	body, err := CompileValue(l.value(v, true, 0))
+	if err != nil {
+		l.errorf(l.deref(v), path, "%v", err)
+		return
+	}
+	for _, ref := range body.Refs() {
+		if !b.sc.has(ref) {
+			rn, rp := l.findRef(v, ref, path)
+			l.checkRefs(MustCompile("{{ "+ref+" }}"), rn, rp, b.sc)
+		}
+	}
+	if b.sc.loops == 0 {
+		reported := false
+		body.Templates(func(t *Template) {
+			if _, ok := t.loopOffset(); ok && !reported {
+				reported = true
+				l.errorf(l.deref(v), path, "$loopCount and $loopElement only have a value inside a loop's steps")
+			}
+		})
+	}
+	b.r.JSON = body
+}
+
+func (l *loader) requestAuth(b *requestBuild, v *yaml.Node, path string) {
+	auth := &Auth{}
+	b.r.Auth = auth
+	l.object(v, path, []string{"user", "pass"}, nil, func(p pair, fp string) {
+		t := l.template(p.v, fp, b.sc)
+		if p.key == "user" {
+			auth.User = t
+		} else {
+			auth.Pass = t
+		}
+	})
+	if auth.User == nil {
+		auth.User = MustCompile("")
+	}
+	if auth.Pass == nil {
+		auth.Pass = MustCompile("")
+	}
+}
