@@ -6,12 +6,14 @@ import (
 )
 
 // canAwait is true where answered is written: an exchange over a user's
-// own connection waits for the answer before taking its read buffer.
+// own connection waits for the answer before taking its read buffer, and
+// an idle connection is looked at for a close before it is reused.
 const canAwait = true
 
 // answered is a syscall.RawConn Read callback that reads nothing: it is
 // done once the socket has a byte to read, or EOF or an error for the read
-// that follows to report, and asks to wait for readability otherwise.
+// that follows to report, and asks to wait for readability otherwise. It
+// never blocks, so it also tells whether a socket is readable now.
 func answered(fd uintptr) bool {
 	var b byte
 	for {

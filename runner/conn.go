@@ -26,19 +26,57 @@ import (
 type userConn struct {
 	net.Conn          // what requests go over: raw, or TLS on top of it
 	raw      net.Conn // the TCP connection, closed to cut a user off
-	// rc waits for an answer without a buffer (see exchange); nil for TLS,
-	// whose records may already sit decrypted in the tls.Conn.
-	rc    syscall.RawConn
-	https bool
-	host  string // host[:port] as the URL names it
+	// rc is the TCP socket's, to look at it without reading: whether a
+	// plain connection's answer has come (see exchange; not TLS, whose
+	// records may already sit decrypted in the tls.Conn) and whether an
+	// idle connection was closed by the server (see stale). nil where
+	// canAwait is false.
+	rc syscall.RawConn
+	// peekIdle is rc's callback for stale, made on the connection's first
+	// reuse: a closure made per check would be an allocation per request.
+	peekIdle func(fd uintptr) bool
+	// peerSent is what peekIdle found: the idle socket has bytes, an EOF
+	// or an error to read.
+	peerSent bool
+	https    bool
+	host     string // host[:port] as the URL names it
 	// read counts the bytes read in the current exchange: a failure with
 	// nothing read on a reused connection is a stale keep-alive.
 	read int64
 	// used is set once the connection carried a whole exchange.
 	used bool
+	// reuseBy is when the server's Keep-Alive timeout, less keepAliveSlack,
+	// runs out for the idle connection; zero when it named none.
+	reuseBy time.Time
 	// pool is the shared pool the connection belongs to; nil for a
 	// connection a user owns.
 	pool *hostPool
+}
+
+// stale reports whether c, idle since its last exchange, must not carry
+// another request: its Keep-Alive timeout has run out, or the server
+// closed it or sent something nobody asked for (which leaves it out of
+// step). Both are known before anything is written, so the request goes
+// over a fresh connection whatever its method: a request written to a
+// connection the server is closing may or may not have reached it, and a
+// POST must then not be sent again.
+func (c *userConn) stale() bool {
+	if !c.reuseBy.IsZero() && time.Now().After(c.reuseBy) {
+		return true
+	}
+	if c.rc == nil {
+		return false
+	}
+	if c.peekIdle == nil {
+		c.peekIdle = func(fd uintptr) bool {
+			c.peerSent = answered(fd)
+			return true // a look, never a wait
+		}
+	}
+	if err := c.rc.Read(c.peekIdle); err != nil {
+		return true // closed under us
+	}
+	return c.peerSent
 }
 
 // Read counts what the response parser reads.
@@ -194,10 +232,12 @@ func (c *httpClient) do(ctx context.Context, uc *userConns, req *fasthttp.Reques
 		if !conn.used || conn.read > 0 || !isStale(err) || !isIdempotent(req) {
 			return err
 		}
-		// The connection was kept alive and the server closed it while it
-		// sat idle (Node closes them after 5 s): send once more on a fresh
-		// one, as browsers and net/http do. A target that really drops
-		// connections fails the fresh one too and is counted.
+		// The server closed the kept-alive connection while the request was
+		// on its way (a close before it is seen by acquire): an idempotent
+		// request is sent once more on a fresh one, as browsers and
+		// net/http do; any other may have reached the server and fails. A
+		// target that really drops connections fails the fresh one too and
+		// is counted.
 		if conn, err = c.acquire(ctx, uc, https, true, host, deadline); err != nil {
 			return err
 		}
@@ -205,8 +245,20 @@ func (c *httpClient) do(ctx context.Context, uc *userConns, req *fasthttp.Reques
 }
 
 // acquire returns a connection to host for the user: an open one unless
-// fresh is set, else a new one.
+// fresh is set or the open one is stale, else a new one.
 func (c *httpClient) acquire(ctx context.Context, uc *userConns, https, fresh bool, host []byte, deadline time.Time) (*userConn, error) {
+	for {
+		conn, err := c.acquireAny(ctx, uc, https, fresh, host, deadline)
+		if err != nil || !conn.used || !conn.stale() {
+			return conn, err
+		}
+		c.release(uc, conn, false)
+		fresh = true
+	}
+}
+
+// acquireAny is acquire without the look at an open connection.
+func (c *httpClient) acquireAny(ctx context.Context, uc *userConns, https, fresh bool, host []byte, deadline time.Time) (*userConn, error) {
 	if c.pool != nil {
 		return c.pool.acquire(ctx, c, uc, https, fresh, host, deadline)
 	}
@@ -276,10 +328,10 @@ func (c *httpClient) dialNow(ctx context.Context, https bool, host []byte, deadl
 		raw.Close()
 		return nil, err
 	}
+	if sc, ok := raw.(syscall.Conn); ok && canAwait {
+		conn.rc, _ = sc.SyscallConn() // a TCPConn's never fails
+	}
 	if !https {
-		if sc, ok := raw.(syscall.Conn); ok && canAwait {
-			conn.rc, _ = sc.SyscallConn() // a TCPConn's never fails
-		}
 		return conn, nil
 	}
 	cfg := c.tls.Clone()
@@ -321,7 +373,7 @@ func (c *httpClient) exchange(conn *userConn, req *fasthttp.Request, resp *fasth
 		return false, err
 	}
 
-	if conn.rc != nil && conn.pool == nil {
+	if conn.rc != nil && !conn.https && conn.pool == nil {
 		// A user's own connection waits for the answer before taking a
 		// read buffer, so 10,000 users waiting on a slow target do not
 		// hold 16 KiB each; a pool has at most its size in flight.
@@ -342,5 +394,54 @@ func (c *httpClient) exchange(conn *userConn, req *fasthttp.Request, resp *fasth
 	if err != nil {
 		return false, err
 	}
-	return !extra && !req.ConnectionClose() && !resp.ConnectionClose(), nil
+	reuse = !extra && !req.ConnectionClose() && !resp.ConnectionClose()
+	conn.reuseBy = time.Time{}
+	if ka := resp.Header.Peek("Keep-Alive"); reuse && len(ka) > 0 {
+		if idle, ok := keepAliveIdle(ka); ok {
+			conn.reuseBy = time.Now().Add(idle)
+		}
+	}
+	return reuse, nil
+}
+
+// keepAliveSlack is taken off a server's Keep-Alive timeout before an idle
+// connection is reused, at most half of it: the server counts its idle time
+// from when it sent its answer, which is before the answer was read here,
+// and a request must reach it before it closes the connection. Node's own
+// HTTP client (undici) takes one second off the same way.
+const keepAliveSlack = time.Second
+
+// maxKeepAliveTimeout is the largest timeout=N honoured; a bigger N is as
+// good as none (and cannot overflow a Duration).
+const maxKeepAliveTimeout = 24 * 60 * 60
+
+// keepAliveIdle returns how long a connection may stay idle before its next
+// request, from a Keep-Alive header ("timeout=5, max=1000"); ok is false
+// when it names no timeout or one that is not a number of seconds.
+func keepAliveIdle(h []byte) (idle time.Duration, ok bool) {
+	for len(h) > 0 {
+		var param []byte
+		param, h, _ = bytes.Cut(h, []byte(","))
+		param = bytes.TrimSpace(param)
+		name, val, found := bytes.Cut(param, []byte("="))
+		if !found || !bytes.EqualFold(bytes.TrimSpace(name), []byte("timeout")) {
+			continue
+		}
+		val = bytes.Trim(bytes.TrimSpace(val), `"`)
+		if len(val) == 0 {
+			return 0, false
+		}
+		n := 0
+		for _, d := range val {
+			if d < '0' || d > '9' {
+				return 0, false
+			}
+			if n = n*10 + int(d-'0'); n > maxKeepAliveTimeout {
+				return 0, false
+			}
+		}
+		timeout := time.Duration(n) * time.Second
+		return timeout - min(keepAliveSlack, timeout/2), true
+	}
+	return 0, false
 }

@@ -446,3 +446,49 @@ scenarios:
 	}
 	checkCounts(t, counts, "")
 }
+
+// A server that received a request on a kept-alive connection and closed
+// it without answering may have acted on it: a POST is counted as failed
+// and never sent again; a GET, which may be repeated, is sent once more on
+// a fresh connection. The server answers the first request of each
+// connection and drops the connection on its second.
+func TestUnansweredReuseResendsOnlyIdempotent(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		method       string
+		wantRequests int64 // received by the server
+		wantErrors   map[string]int64
+	}{
+		{"post", 2, map[string]int64{"errors.ECONNRESET": 1}},
+		{"get", 3, map[string]int64{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method, func(t *testing.T) {
+			t.Parallel()
+			var hits atomic.Int64
+			target := rawServer(t, &hits, func(c *net.TCPConn) {
+				c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"))
+				if _, err := http.ReadRequest(bufio.NewReader(c)); err == nil {
+					hits.Add(1)
+				}
+			})
+			script := parseScript(t, `config:
+  target: "http://127.0.0.1:9"
+  phases:
+    - duration: 0.01
+      arrivalCount: 1
+scenarios:
+  - flow:
+      - `+tt.method+`: {url: "/x", body: "a"}
+      - `+tt.method+`: {url: "/y", body: "b"}
+`)
+			_, rep := faultRun(t, script, target, runner.Options{})
+			if got := errorCounters(rep.Aggregate); fmt.Sprint(got) != fmt.Sprint(tt.wantErrors) {
+				t.Errorf("errors %v, want %v", got, tt.wantErrors)
+			}
+			if got := hits.Load(); got != tt.wantRequests {
+				t.Errorf("the server received %d requests, want %d", got, tt.wantRequests)
+			}
+		})
+	}
+}

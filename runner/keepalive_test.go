@@ -1,0 +1,172 @@
+package runner
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/primeload/primeload/scenario"
+)
+
+// post is a POST step with a small JSON-ish body: not idempotent, so the
+// runner may never send it twice.
+func post(url string) scenario.Step {
+	return scenario.Step{Request: &scenario.Request{
+		Method: "POST", URL: scenario.MustCompile(url), Endpoint: "POST " + url,
+		Body: scenario.MustCompile(`{"sku":"A1","qty":1}`), FollowRedirect: true,
+	}}
+}
+
+// idleServer is a target that closes a kept-alive connection once it has
+// been idle for idle, as Node (5 s by default) and Go's http.Server with an
+// IdleTimeout do. hint, when set, is the Keep-Alive header it answers with
+// ("timeout=1"), as Node does. It counts the requests it received and the
+// connections it accepted.
+type idleServer struct {
+	*httptest.Server
+	requests atomic.Int64
+	accepted atomic.Int64
+}
+
+func newIdleServer(t *testing.T, idle time.Duration, hint string) *idleServer {
+	t.Helper()
+	s := &idleServer{}
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		s.requests.Add(1)
+		if hint != "" {
+			w.Header().Set("Keep-Alive", hint)
+		}
+		w.Write([]byte(`{"ok":true}`))
+	}))
+	s.Config.IdleTimeout = idle
+	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.accepted.Add(1)
+		}
+	}
+	s.Start()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// errorCounts is every errors.* counter of rec.
+func errorCounts(rec *countRecorder) map[string]int64 {
+	errs := map[string]int64{}
+	for name, n := range rec.snapshot() {
+		if strings.HasPrefix(name, "errors.") {
+			errs[name] = n
+		}
+	}
+	return errs
+}
+
+// Issue 13 item 6: a server closes a connection its user kept alive while
+// the user thinks; the user's next POST must go over a fresh connection,
+// not fail with ECONNRESET, and must reach the server exactly once.
+func TestRunIdleClosedConnectionIsNotReused(t *testing.T) {
+	t.Parallel()
+	const users = 10
+	tests := []struct {
+		name  string
+		hint  string // the server's Keep-Alive header
+		pool  int    // config.http.pool
+		peek  bool   // only the peek at the idle connection can see the close
+		think time.Duration
+	}{
+		{name: "closed after 1 s, no hint", think: 1500 * time.Millisecond, peek: true},
+		{name: "closed after 1 s, Keep-Alive: timeout=1 (Node)", hint: "timeout=1", think: 1500 * time.Millisecond},
+		{name: "pooled, closed after 1 s, no hint", pool: 2, think: 1500 * time.Millisecond, peek: true},
+		{name: "pooled, closed after 1 s, Keep-Alive: timeout=1", hint: "timeout=1", pool: 2, think: 1500 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if tt.peek && !canAwait {
+				t.Skip("no peek at idle sockets on this platform")
+			}
+			srv := newIdleServer(t, time.Second, tt.hint)
+			script := newScript(srv.URL, []scenario.Phase{count(users, 500*time.Millisecond)},
+				[]scenario.Step{post("/orders"), {Think: tt.think}, post("/orders")})
+			script.Config.HTTP.Pool = tt.pool
+			out, rec := run(t, script, Options{})
+			if errs := errorCounts(rec); len(errs) != 0 {
+				t.Errorf("errors %v, want none", errs)
+			}
+			if out.Completed != users {
+				t.Errorf("%d of %d users completed", out.Completed, users)
+			}
+			if got, want := srv.requests.Load(), rec.get(cRequests); got != want || got != 2*users {
+				t.Errorf("the server received %d requests, http.requests = %d, want both %d", got, want, 2*users)
+			}
+		})
+	}
+}
+
+// Keep-Alive: timeout=N is a promise the server makes: a connection idle
+// longer than N (less a slack for the trip, see keepAliveSlack) is not
+// reused even when it still looks open, and one idle for less is.
+func TestRunHonoursKeepAliveTimeout(t *testing.T) {
+	t.Parallel()
+	const users = 4
+	tests := []struct {
+		name         string
+		hint         string
+		think        time.Duration
+		wantAccepted int64
+	}{
+		{"idle past timeout=2 less slack", "timeout=2", 1500 * time.Millisecond, 2 * users},
+		{"idle well within timeout=2", "timeout=2", 100 * time.Millisecond, users},
+		{"max given too", "timeout=2, max=100", 1500 * time.Millisecond, 2 * users},
+		{"no hint", "", 1500 * time.Millisecond, users},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			// The server itself keeps connections far longer than it says.
+			srv := newIdleServer(t, time.Minute, tt.hint)
+			script := newScript(srv.URL, []scenario.Phase{count(users, 200*time.Millisecond)},
+				[]scenario.Step{post("/a"), {Think: tt.think}, post("/b")})
+			out, rec := run(t, script, Options{})
+			if errs := errorCounts(rec); len(errs) != 0 || out.Completed != users {
+				t.Fatalf("errors %v, %d of %d users completed", errs, out.Completed, users)
+			}
+			if got := srv.accepted.Load(); got != tt.wantAccepted {
+				t.Errorf("the server accepted %d connections, want %d", got, tt.wantAccepted)
+			}
+		})
+	}
+}
+
+func TestKeepAliveIdle(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		header string
+		want   time.Duration
+		ok     bool
+	}{
+		{"timeout=5", 4 * time.Second, true}, // Node's default, less the slack
+		{"timeout=5, max=1000", 4 * time.Second, true},
+		{"max=1000, Timeout = 10", 9 * time.Second, true},
+		{"timeout=1", 500 * time.Millisecond, true}, // never more than half off
+		{`timeout="2"`, time.Second, true},
+		{"timeout=0", 0, true}, // reuse nothing after any idle time
+		{"max=100", 0, false},
+		{"timeout=", 0, false},
+		{"timeout=1.5", 0, false},
+		{"timeout=-1", 0, false},
+		{"timeout=99999999999999999999", 0, false}, // no overflow
+		{"", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := keepAliveIdle([]byte(tt.header))
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("keepAliveIdle(%q) = %v, %v; want %v, %v", tt.header, got, ok, tt.want, tt.ok)
+		}
+	}
+}
