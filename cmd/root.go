@@ -89,6 +89,7 @@ func NewRootCmd(s *State) *cobra.Command {
 		newRunCmd(s),
 		newServeCmd(s),
 		newReportCmd(s),
+		newCompareCmd(s),
 	)
 	return root
 }
