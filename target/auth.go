@@ -1,6 +1,7 @@
 package target
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -18,6 +19,11 @@ import (
 // auth checks passwords with bcrypt and issues stateless signed tokens, so
 // a load test that logs in a million times grows no server-side table.
 type auth struct {
+	// slots bounds the bcrypt comparisons running at once: each is tens of
+	// milliseconds of CPU, and 60 wrong-password logins a second made every
+	// route wait up to 10 s behind them. A login that finds no slot within
+	// LoginWait is refused at once.
+	slots  chan struct{}
 	hashes map[string][]byte
 	dummy  []byte // compared for unknown users so timing does not reveal who exists
 	secret []byte // per process: tokens die with the server
@@ -26,11 +32,11 @@ type auth struct {
 	now    func() time.Time
 }
 
-func newAuth(users map[string]string, cost int, fixed string, ttl time.Duration, now func() time.Time) (*auth, error) {
+func newAuth(users map[string]string, cost, slots int, fixed string, ttl time.Duration, now func() time.Time) (*auth, error) {
 	if cost == 0 {
 		cost = bcrypt.DefaultCost
 	}
-	a := &auth{hashes: make(map[string][]byte, len(users)), secret: make([]byte, 32), fixed: fixed, ttl: ttl, now: now}
+	a := &auth{slots: make(chan struct{}, slots), hashes: make(map[string][]byte, len(users)), secret: make([]byte, 32), fixed: fixed, ttl: ttl, now: now}
 	if _, err := rand.Read(a.secret); err != nil {
 		return nil, fmt.Errorf("token secret: %w", err)
 	}
@@ -49,17 +55,48 @@ func newAuth(users map[string]string, cost int, fixed string, ttl time.Duration,
 	return a, nil
 }
 
-// login returns a token for valid credentials.
-func (a *auth) login(user, password string) (token string, expires time.Time, ok bool) {
+// errLoginsBusy refuses a login when every bcrypt slot stayed taken for
+// LoginWait; the client should retry.
+var errLoginsBusy = errors.New("too many logins in progress")
+
+// login returns a token for valid credentials, errLoginsBusy when no slot
+// to check the password freed up in time, and ok false for wrong ones.
+func (a *auth) login(ctx context.Context, user, password string) (token string, expires time.Time, ok bool, err error) {
+	if err := a.acquire(ctx); err != nil {
+		return "", time.Time{}, false, err
+	}
 	h, known := a.hashes[user]
 	if !known {
 		h = a.dummy
 	}
-	if bcrypt.CompareHashAndPassword(h, []byte(password)) != nil || !known {
-		return "", time.Time{}, false
+	wrong := bcrypt.CompareHashAndPassword(h, []byte(password)) != nil
+	<-a.slots
+	if wrong || !known {
+		return "", time.Time{}, false, nil
 	}
 	expires = a.now().Add(a.ttl).UTC().Truncate(time.Second)
-	return a.issue(user, expires), expires, true
+	return a.issue(user, expires), expires, true, nil
+}
+
+// acquire takes a bcrypt slot, waiting at most LoginWait: waiting costs no
+// CPU, but a queue that grows with the arrival rate would only turn the
+// refusal into a timeout.
+func (a *auth) acquire(ctx context.Context) error {
+	select {
+	case a.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	t := time.NewTimer(LoginWait)
+	defer t.Stop()
+	select {
+	case a.slots <- struct{}{}:
+		return nil
+	case <-t.C:
+		return errLoginsBusy
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 var b64 = base64.RawURLEncoding

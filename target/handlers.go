@@ -29,7 +29,7 @@ const (
 	maxLogin = 150
 )
 
-func (s *Server) login(_ context.Context, w http.ResponseWriter, r *http.Request) (int, []byte, error) {
+func (s *Server) login(ctx context.Context, w http.ResponseWriter, r *http.Request) (int, []byte, error) {
 	var in struct {
 		Username *string `json:"username"`
 		Password *string `json:"password"`
@@ -45,7 +45,15 @@ func (s *Server) login(_ context.Context, w http.ResponseWriter, r *http.Request
 	if err != nil {
 		return 0, nil, err
 	}
-	token, expires, ok := s.auth.login(user, pass)
+	token, expires, ok, err := s.auth.login(ctx, user, pass)
+	if errors.Is(err, errLoginsBusy) {
+		s.metrics.loginsRefused.Inc()
+		w.Header().Set("Retry-After", "1")
+		return 0, nil, &apiError{status: http.StatusServiceUnavailable, msg: fmt.Sprintf("%v (at most %d at once), retry later", err, cap(s.auth.slots))}
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("login: %w", err)
+	}
 	if !ok {
 		return 0, nil, &apiError{status: http.StatusUnauthorized, msg: "invalid username or password"}
 	}

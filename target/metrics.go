@@ -26,6 +26,7 @@ type metrics struct {
 	cacheErrors   *prometheus.CounterVec
 	storeDuration *prometheus.HistogramVec
 	storeErrors   *prometheus.CounterVec
+	loginsRefused prometheus.Counter
 	// routes holds the series of each method-bound mux pattern, filled
 	// while the routes are registered and only read once serving.
 	routes map[string]*routeMetrics
@@ -109,10 +110,13 @@ func newMetrics() *metrics {
 		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: ns, Name: "store_errors_total", Help: "Store calls that failed other than not found, by operation.",
 		}, []string{"op"}),
+		loginsRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: ns, Name: "logins_refused_total", Help: "Logins answered 503 because every password-check slot was busy.",
+		}),
 		routes: map[string]*routeMetrics{},
 	}
 	m.reg.MustRegister(m.requests, m.duration, m.inFlight, m.cacheHits, m.cacheMisses, m.cacheErrors,
-		m.storeDuration, m.storeErrors,
+		m.storeDuration, m.storeErrors, m.loginsRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

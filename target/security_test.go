@@ -2,12 +2,17 @@ package target_test
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/primeload/primeload/target"
 	"github.com/primeload/primeload/target/logistics"
@@ -279,5 +284,114 @@ func TestKnobs(t *testing.T) {
 	slow.srv.Handler().ServeHTTP(w, req.WithContext(ctx))
 	if w.Body.Len() != 0 {
 		t.Errorf("wrote %q to a client that left", w.Body)
+	}
+}
+
+// TestLoginFloodLeavesAPIResponsive hammers login with wrong passwords at
+// bcrypt's real cost while one client reads the API. Unbounded, every
+// login's bcrypt ran at once and the reads queued behind them. The test
+// measures the wait in bcrypt's own unit: how many password checks
+// finished while one read was in flight, which stays meaningful on a busy
+// machine because both slow down together.
+func TestLoginFloodLeavesAPIResponsive(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		slots int
+	}{{"one slot", 1}, {"default slots", 0}} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, memoryStore(), nil, func(c *target.Config) {
+				c.BcryptCost = bcrypt.DefaultCost
+				c.LoginSlots = tt.slots
+			})
+			srv := httptest.NewServer(e.srv.Handler())
+			defer srv.Close()
+			client := &http.Client{Timeout: 20 * time.Second}
+			slots := tt.slots
+			if slots == 0 {
+				slots = target.DefaultLoginSlots()
+			}
+
+			var checked, refused, other atomic.Int64 // login answers: 401, 503, anything else
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			const attackers, perAttacker = 32, 60
+			for range attackers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for range perAttacker {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						resp, err := client.Post(srv.URL+"/api/auth/login/", "application/json", strings.NewReader(`{"username":"demo","password":"wrong"}`))
+						if err != nil {
+							other.Add(1)
+							continue
+						}
+						io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+						switch {
+						case resp.StatusCode == 401:
+							checked.Add(1)
+						case resp.StatusCode == 503 && resp.Header.Get("Retry-After") != "":
+							refused.Add(1)
+						default:
+							other.Add(1)
+						}
+					}
+				}()
+			}
+			// Let the flood build up before reading.
+			for checked.Load() < 2 {
+				time.Sleep(10 * time.Millisecond)
+			}
+			const reads = 40
+			var worst, during int64
+			for i := range reads {
+				path := "/api/dashboard/stats/"
+				if i%2 == 1 {
+					path = "/api/goods-received/?page_size=5"
+				}
+				req, _ := http.NewRequest("GET", srv.URL+path, nil)
+				req.Header.Set("Authorization", "Bearer "+testToken)
+				before := checked.Load()
+				resp, err := client.Do(req)
+				if err != nil {
+					t.Fatalf("read %d during the login flood: %v", i, err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					t.Errorf("read %d during the login flood: %d", i, resp.StatusCode)
+				}
+				n := checked.Load() - before
+				worst, during = max(worst, n), during+n
+			}
+			close(stop)
+			wg.Wait()
+			t.Logf("%d slots: %d logins checked, %d refused, %d other; %d checks finished during the %d reads, at most %d during one",
+				slots, checked.Load(), refused.Load(), other.Load(), during, reads, worst)
+			// Unbounded (measured with 1000 slots on 2 cores): 296 checks
+			// finished during the 40 reads, 15 during one, and the reads
+			// took 43 s. A read should wait for at most the checks already
+			// running, with a generous margin for a noisy machine.
+			if bound := int64(4*slots + 4); worst > bound {
+				t.Errorf("%d password checks finished while one read waited, want at most %d", worst, bound)
+			}
+			if bound := int64(reads/2 + 4*slots); during > bound {
+				t.Errorf("%d password checks finished while the %d reads waited, want at most %d", during, reads, bound)
+			}
+			if other.Load() != 0 {
+				t.Errorf("%d logins were answered neither 401 nor 503 with Retry-After", other.Load())
+			}
+			if refused.Load() == 0 {
+				t.Error("no login was refused: the flood did not fill the slots")
+			}
+			if got := e.metric(t, "primepre_logins_refused_total"); got != float64(refused.Load()) {
+				t.Errorf("refused logins counted %v, want %d", got, refused.Load())
+			}
+		})
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -54,6 +55,15 @@ const (
 	DefaultIdleTimeout       = 120 * time.Second
 )
 
+// DefaultLoginSlots is half the CPUs Go may use (at least one): bcrypt is
+// pure CPU, so the other half stays free for every other route however
+// many logins arrive.
+func DefaultLoginSlots() int { return max(1, runtime.GOMAXPROCS(0)/2) }
+
+// LoginWait is how long a login waits for a free password-check slot
+// before it is refused with 503 and Retry-After.
+const LoginWait = 100 * time.Millisecond
+
 // Request size limits: larger headers get 431, larger bodies 413.
 const (
 	MaxHeaderBytes = 64 << 10
@@ -71,6 +81,9 @@ type Config struct {
 	// Users maps username to password; nil means DemoUsers.
 	Users      map[string]string
 	BcryptCost int // 0 means bcrypt.DefaultCost; tests use bcrypt.MinCost
+	// LoginSlots is how many password checks may run at once; 0 means
+	// DefaultLoginSlots. More are refused with 503 after LoginWait.
+	LoginSlots int
 
 	Latency       time.Duration // added to every /api/ response
 	LatencyJitter time.Duration // Latency varies uniformly by ± this much
@@ -141,7 +154,13 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Users == nil {
 		cfg.Users = DemoUsers()
 	}
-	a, err := newAuth(cfg.Users, cfg.BcryptCost, cfg.Token, cfg.TokenTTL, cfg.Now)
+	if cfg.LoginSlots < 0 {
+		return nil, fmt.Errorf("target: login slots %d: want 1 or more (0 for the default)", cfg.LoginSlots)
+	}
+	if cfg.LoginSlots == 0 {
+		cfg.LoginSlots = DefaultLoginSlots()
+	}
+	a, err := newAuth(cfg.Users, cfg.BcryptCost, cfg.LoginSlots, cfg.Token, cfg.TokenTTL, cfg.Now)
 	if err != nil {
 		return nil, err
 	}
