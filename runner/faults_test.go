@@ -10,6 +10,7 @@ package runner_test
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"net"
@@ -490,5 +491,98 @@ scenarios:
 				t.Errorf("the server received %d requests, want %d", got, tt.wantRequests)
 			}
 		})
+	}
+}
+
+// gzipBomb is a gzip body that inflates to decoded bytes of zeros, about a
+// thousand times its size: copies of one member, which a gzip reader reads
+// one after another as one body.
+func gzipBomb(t *testing.T, decoded int) []byte {
+	t.Helper()
+	const member = 16 << 20
+	var one bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&one, gzip.BestCompression)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zeros := make([]byte, 1<<20)
+	for range member / len(zeros) {
+		zw.Write(zeros)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Repeat(one.Bytes(), decoded/member)
+}
+
+// Issue 13 item 2: a hostile server answers a step that captures with a
+// gzip bomb. The step fails under its own code once the body inflates past
+// (10 << 20), the other users and the report carry on,
+// and the run allocates a few times the bound, not what the bomb holds.
+// Not parallel, so the allocation measured is this run's.
+func TestGzipBombIsBounded(t *testing.T) {
+	const (
+		users   = 3
+		decoded = 256 << 20
+	)
+	bomb := gzipBomb(t, decoded)
+	var items atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		// The first and third users get the bomb.
+		if r.URL.Path == "/item" && items.Add(1)%2 == 1 {
+			w.Header().Set("Content-Encoding", "gzip")
+			w.Write(bomb)
+			return
+		}
+		w.Write([]byte(`{"id":1}`))
+	}))
+	t.Cleanup(srv.Close)
+	script := parseScript(t, `config:
+  target: "http://127.0.0.1:9"
+  phases:
+    - duration: 0.3
+      arrivalCount: `+strconv.Itoa(users)+`
+scenarios:
+  - flow:
+      - get:
+          url: "/item"
+          capture:
+            - json: "$.id"
+              as: "id"
+      - get:
+          url: "/after"
+`)
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	out, rep := faultRun(t, script, srv.URL, runner.Options{})
+	runtime.ReadMemStats(&after)
+
+	agg := rep.Aggregate
+	if got, want := errorCounters(agg), map[string]int64{"errors.EDECODEDTOOLARGE": 2}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("error counters %v, want %v", got, want)
+	}
+	counts := []countCheck{
+		{"http.codes.200", agg.Counters["http.codes.200"], 4}, // the bombs are answers, timed and counted
+		{"vusers.failed", agg.Counters["vusers.failed"], 2},
+		{"vusers.completed", agg.Counters["vusers.completed"], 1},
+		{"Outcome.Failed", out.Failed, 2},
+	}
+	checkCounts(t, counts, "")
+	var summary bytes.Buffer
+	if err := report.WriteSummary(&summary, rep); err != nil {
+		t.Fatalf("WriteSummary: %v", err)
+	}
+	if !strings.Contains(summary.String(), "errors.EDECODEDTOOLARGE") {
+		t.Errorf("the printed summary does not name errors.EDECODEDTOOLARGE:\n%s", summary.String())
+	}
+	// Inflating to the bound grows a buffer a few times over, and the
+	// collector's histograms take a fixed ~11 MiB; inflating the whole
+	// bomb would take over 256 MiB a user.
+	alloc, limit := after.TotalAlloc-before.TotalAlloc, uint64(users*4*runner.DefaultMaxDecodedBytes+32<<20)
+	t.Logf("the run allocated %d MiB", alloc>>20)
+	if alloc > limit {
+		t.Errorf("the run allocated %d MiB, want under %d MiB: a body was inflated past its bound", alloc>>20, limit>>20)
 	}
 }

@@ -55,20 +55,22 @@ var (
 // per connection) and reuses its request and response objects. The user
 // writes and reads them over its own connection the same way.
 type httpClient struct {
-	timeout time.Duration
-	maxBody int
-	tls     *tls.Config
-	conns   connSet
-	pool    *sharedPool // config.http.pool; nil when each user owns its connections
-	bufs    sync.Pool   // *[]byte scratch for URLs and bodies
-	readers sync.Pool   // *bufio.Reader
-	writers sync.Pool   // *bufio.Writer
+	timeout    time.Duration
+	maxBody    int
+	maxDecoded int
+	tls        *tls.Config
+	conns      connSet
+	pool       *sharedPool // config.http.pool; nil when each user owns its connections
+	bufs       sync.Pool   // *[]byte scratch for URLs and bodies
+	readers    sync.Pool   // *bufio.Reader
+	writers    sync.Pool   // *bufio.Writer
 }
 
-func newHTTPClient(cfg scenario.Config, insecure bool, maxBody int64) *httpClient {
+func newHTTPClient(cfg scenario.Config, insecure bool, maxBody, maxDecoded int64) *httpClient {
 	c := &httpClient{
-		timeout: cfg.HTTP.Timeout,
-		maxBody: int(min(maxBody, math.MaxInt32)),
+		timeout:    cfg.HTTP.Timeout,
+		maxBody:    int(min(maxBody, math.MaxInt32)),
+		maxDecoded: int(min(maxDecoded, math.MaxInt32)),
 		// The user asked for it with --insecure or rejectUnauthorized: false.
 		tls: &tls.Config{InsecureSkipVerify: insecure}, //nolint:gosec
 	}
@@ -151,9 +153,15 @@ func (v *vu) request(ctx context.Context, r *scenario.Request) flowResult {
 	}
 	body := resp.Body()
 	if bytes.Equal(resp.Header.ContentEncoding(), []byte("gzip")) {
-		if plain, err := resp.BodyGunzip(); err == nil {
+		plain, err := resp.BodyGunzipWithLimit(e.http.maxDecoded)
+		switch {
+		case errors.Is(err, fasthttp.ErrBodyTooLarge):
+			v.count(eDecodedTooLarge, 1)
+			return flowFailed
+		case err == nil:
 			body = plain
 		}
+		// A body that is not gzip after all is read as it came.
 	}
 	var doc any
 	if needsDoc(r) {
@@ -323,8 +331,10 @@ const (
 	eCert         = "errors.ECERT"
 	eRedirectLoop = "errors.ETOOMANYREDIRECTS"
 	eBodyTooLarge = "errors.EBODYTOOLARGE"
-	eInvalidURL   = "errors.EINVALIDURL" // rendered without a host: nothing was sent
-	eUnknown      = "errors.EUNKNOWN"
+	// A gzip body past Options.MaxDecodedBytes once decompressed.
+	eDecodedTooLarge = "errors.EDECODEDTOOLARGE"
+	eInvalidURL      = "errors.EINVALIDURL" // rendered without a host: nothing was sent
+	eUnknown         = "errors.EUNKNOWN"
 )
 
 // errorCounter classifies a transport error into a stable code.

@@ -16,6 +16,13 @@ const DefaultGrace = 5 * time.Second
 // Options.MaxBodyBytes is 0. A bigger body counts errors.EBODYTOOLARGE.
 const DefaultMaxBodyBytes = 10 << 20
 
+// DefaultMaxDecodedBytes bounds a gzip response body once decompressed,
+// when Options.MaxDecodedBytes is 0. Only a step with a capture or an
+// expectation decompresses; a body that grows past the bound (a gzip bomb
+// inflates about a thousandfold) fails the step with
+// errors.EDECODEDTOOLARGE and is never held whole.
+const DefaultMaxDecodedBytes = 10 << 20
+
 // DefaultTimeout is the per-request timeout when config.http.timeout is unset.
 const DefaultTimeout = 10 * time.Second
 
@@ -52,6 +59,9 @@ type Options struct {
 	// MaxBodyBytes bounds the bytes read of one response body; 0 means
 	// DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// MaxDecodedBytes bounds a gzip response body once decompressed for a
+	// capture or an expectation; 0 means DefaultMaxDecodedBytes.
+	MaxDecodedBytes int64
 	// Progress, when set, is updated live so a caller can poll it (progress bars).
 	Progress *Progress
 	// OnPhase is called from the scheduling goroutine when a phase starts; it

@@ -133,6 +133,9 @@ func newEngine(script *scenario.Script, rec Recorder, opts Options) (*engine, er
 	if e.opts.MaxBodyBytes <= 0 {
 		e.opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if e.opts.MaxDecodedBytes <= 0 {
+		e.opts.MaxDecodedBytes = DefaultMaxDecodedBytes
+	}
 	n := opts.Shards
 	if n <= 0 {
 		n = 4 * runtime.GOMAXPROCS(0)
@@ -149,7 +152,7 @@ func newEngine(script *scenario.Script, rec Recorder, opts Options) (*engine, er
 	if total == 0 && len(script.Scenarios) > 0 {
 		return nil, fmt.Errorf("script %s: scenario weights add up to 0; give at least one a weight >= 1", script.Path)
 	}
-	e.http = newHTTPClient(script.Config, opts.Insecure || !script.Config.TLS.RejectUnauthorized, e.opts.MaxBodyBytes)
+	e.http = newHTTPClient(script.Config, opts.Insecure || !script.Config.TLS.RejectUnauthorized, e.opts.MaxBodyBytes, e.opts.MaxDecodedBytes)
 	return e, nil
 }
 
