@@ -265,15 +265,11 @@ func (e *engine) run(ctx context.Context, sink0 Sink) (*Outcome, error) {
 	}
 
 	if len(e.script.After) > 0 {
-		afterCtx := context.WithoutCancel(ctx)
-		if out.Aborted {
-			var cancel context.CancelFunc
-			afterCtx, cancel = context.WithTimeout(afterCtx, max(e.opts.Grace, 0))
-			defer cancel()
-		}
+		afterCtx, stop := e.afterFlowCtx(ctx)
 		v := e.newVU(0, 0)
 		v.runSteps(afterCtx, e.script.After)
 		v.conns.close()
+		stop()
 	}
 
 	for i := range out.Phases {
@@ -290,6 +286,30 @@ func (e *engine) run(ctx context.Context, sink0 Sink) (*Outcome, error) {
 	out.ExpectFailed = e.expectFailed.Load()
 	out.Ended = time.Now()
 	return out, nil
+}
+
+// afterFlowCtx is the after flow's context. The after flow runs even once
+// ctx is cancelled, for the grace period counted from the cancel (from now
+// for an aborted run); Stop, a second Ctrl-C, ends it at once. Its
+// connections are closed then, since reads and writes do not watch a
+// context. stop returns once the goroutine watching ctx has exited.
+func (e *engine) afterFlowCtx(ctx context.Context) (afterCtx context.Context, stop func()) {
+	afterCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		select {
+		case <-afterCtx.Done():
+			return
+		case <-ctx.Done():
+		}
+		e.graceWait(afterCtx.Done())
+		if afterCtx.Err() == nil {
+			cancel()
+			e.http.conns.closeAll()
+		}
+	}()
+	return afterCtx, func() { cancel(); <-exited }
 }
 
 // graceWait lets in-flight virtual users finish until the grace period ends

@@ -189,7 +189,8 @@ func (v *vu) runSteps(ctx context.Context, steps []scenario.Step) flowResult {
 }
 
 // loop runs l.Steps Count times or once per element, with $loopCount and
-// $loopElement set; the outer loop's values come back afterwards.
+// $loopElement set; the outer loop's values come back afterwards. Each
+// iteration starts only while ctx is live.
 func (v *vu) loop(ctx context.Context, l *scenario.Loop) flowResult {
 	saveCount, saveElem := v.tc.LoopCount, v.tc.LoopElement
 	defer func() { v.tc.LoopCount, v.tc.LoopElement = saveCount, saveElem }()
@@ -204,6 +205,11 @@ func (v *vu) loop(ctx context.Context, l *scenario.Loop) flowResult {
 		n = len(items)
 	}
 	for i := range n {
+		// Steps that never wait (log, an empty body) would not see the
+		// run end; a count may be 10^12.
+		if ctx.Err() != nil {
+			return flowCut
+		}
 		v.tc.LoopCount = i
 		v.tc.LoopElement = nil
 		if i < len(items) {
