@@ -36,7 +36,7 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 		return usageError(s, fmt.Errorf("read script: %w", err))
 	}
 	script, err := scenario.Parse(o.Script, src, scenario.LoadOptions{
-		Environment: o.Environment, Vars: o.Vars, AllowOutsidePayload: o.AllowOutsidePayload,
+		Environment: o.Environment, Vars: o.Vars, AllowOutsidePayload: o.AllowOutsidePayload, Env: s.LookupEnv,
 	})
 	if err != nil {
 		return usageError(s, err)

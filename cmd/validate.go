@@ -72,7 +72,7 @@ and primeload.yaml, as for run.`,
 // runValidate checks every file, printing every problem to stderr and one
 // summary line per valid file to stdout.
 func runValidate(_ context.Context, s *State, o *ValidateOptions) error {
-	opts := scenario.LoadOptions{Environment: o.Environment, Vars: o.Vars, AllowOutsidePayload: o.AllowOutsidePayload}
+	opts := scenario.LoadOptions{Environment: o.Environment, Vars: o.Vars, AllowOutsidePayload: o.AllowOutsidePayload, Env: s.LookupEnv}
 	bad := 0
 	for _, file := range o.Files {
 		line, errs := validateFile(file, opts)

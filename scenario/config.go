@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -422,7 +424,7 @@ func (l *loader) ensure(n *yaml.Node, path string, e *Ensure) {
 					}
 					continue
 				}
-				if f, ok := l.nonNegative(ps[0].v, join(ip, ps[0].key)); ok {
+				if f, ok := l.limit(ps[0].v, join(ip, ps[0].key)); ok {
 					e.Thresholds = append(e.Thresholds, Threshold{Metric: ps[0].key, Limit: f, Pos: l.pos(ps[0].k)})
 				}
 			}
@@ -435,6 +437,7 @@ func (l *loader) ensure(n *yaml.Node, path string, e *Ensure) {
 					case "expression":
 						expr = p.v
 						c.Expression, _ = l.str(p.v, fp)
+						c.Expression = l.renderConfig(c.Expression)
 					case "strict":
 						c.Strict, _ = l.boolean(p.v, fp)
 					}
@@ -449,10 +452,62 @@ func (l *loader) ensure(n *yaml.Node, path string, e *Ensure) {
 				e.Conditions = append(e.Conditions, c)
 			}
 		default: // legacy p95, p99, max, min, median, maxErrorRate
-			if f, ok := l.nonNegative(p.v, fp); ok {
+			if f, ok := l.limit(p.v, fp); ok {
 				e.Legacy = append(e.Legacy, Threshold{Metric: p.key, Limit: f, Pos: l.pos(p.k)})
 			}
 		}
+	})
+}
+
+// limit reads an ensure limit: a number >= 0, or a template that renders
+// to one when the script loads, as Artillery renders config from
+// --variables and the environment ("{{ $env.P95_MS }}").
+func (l *loader) limit(n *yaml.Node, path string) (float64, bool) {
+	v := l.deref(n)
+	if v.Kind != yaml.ScalarNode || !strings.Contains(v.Value, "{{") {
+		return l.nonNegative(n, path)
+	}
+	r := l.renderConfig(v.Value)
+	f, err := strconv.ParseFloat(strings.TrimSpace(r), 64)
+	switch {
+	case strings.Contains(r, "{{"):
+		l.errorf(v, path, "%s is not set: a limit can use --var names, $environment, $env.NAME and $processEnvironment.NAME", strings.TrimSpace(v.Value))
+	case err != nil || f < 0 || f-f != 0:
+		l.errorf(v, path, "must be a number >= 0, got %q from %s", r, strings.TrimSpace(v.Value))
+	default:
+		return f, true
+	}
+	return 0, false
+}
+
+// configTemplateRE is a template in config that names one value.
+var configTemplateRE = regexp.MustCompile(`\{\{\s*([$\w.-]+)\s*\}\}`)
+
+// renderConfig renders the templates of an ensure value that name what is
+// known when the script loads (--var names, $environment, $env.NAME and
+// $processEnvironment.NAME), as Artillery renders its config before a run.
+// Any other template is kept as written: it may be part of a metric name
+// (an endpoint such as /goods/{{ id }}).
+func (l *loader) renderConfig(s string) string {
+	if !strings.Contains(s, "{{") {
+		return s
+	}
+	return configTemplateRE.ReplaceAllStringFunc(s, func(t string) string {
+		name := configTemplateRE.FindStringSubmatch(t)[1]
+		if v, ok := l.opts.Vars[name]; ok {
+			return v
+		}
+		if name == "$environment" && l.opts.Environment != "" {
+			return l.opts.Environment
+		}
+		for _, p := range []string{"$env.", "$processEnvironment."} {
+			if env, ok := strings.CutPrefix(name, p); ok && l.opts.Env != nil {
+				if v, ok := l.opts.Env(env); ok {
+					return v
+				}
+			}
+		}
+		return t
 	})
 }
 

@@ -25,6 +25,9 @@ type LoadOptions struct {
 	// AllowOutsidePayload lets payload.path resolve outside the script's
 	// folder; off by default so a shared script cannot read arbitrary files.
 	AllowOutsidePayload bool
+	// Env looks up $env.NAME and $processEnvironment.NAME where config is
+	// rendered when the script loads (ensure limits); nil sees no variables.
+	Env func(string) (string, bool)
 }
 
 // maxVisits bounds the YAML nodes one load may walk, so a small file whose

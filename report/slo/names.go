@@ -27,7 +27,14 @@ const (
 const endpointResponseTime = report.EndpointResponseTime
 
 // summaries are the run-wide summary metrics the collector records.
-func summaries() []string { return []string{report.ResponseTime, report.ScheduleLag} }
+// Artillery's vusers.session_length and http.response_time.<class>xx are
+// known before primeload records them, so its scripts compile.
+func summaries() []string {
+	return []string{
+		report.ResponseTime, report.ScheduleLag, "vusers.session_length",
+		"http.response_time.2xx", "http.response_time.3xx", "http.response_time.4xx", "http.response_time.5xx",
+	}
+}
 
 // counters are the fixed counter and rate names; families with a variable
 // last part (http.codes.NNN, errors.X, ...) are matched in classify.
@@ -74,8 +81,9 @@ func (c *catalog) classify(name string) (kind, error) {
 	if rest, ok := strings.CutPrefix(name, "errors."); ok && rest != "" {
 		return counter, nil
 	}
-	if rest, ok := strings.CutPrefix(name, "vusers.created_by_name."); ok && rest != "" {
-		return counter, nil
+	if strings.HasPrefix(name, "vusers.created_by_name.") {
+		// Reading it as 0 would give a wrong verdict.
+		return 0, fmt.Errorf("unknown metric %q: primeload does not record vusers.created_by_name.<scenario> yet", name)
 	}
 	if rest, ok := strings.CutPrefix(name, "plugins.expect."); ok && rest != "" {
 		return counter, nil

@@ -5,17 +5,10 @@
 package slo
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
-
-	"github.com/expr-lang/expr"
-	"github.com/expr-lang/expr/ast"
-	"github.com/expr-lang/expr/file"
-	"github.com/expr-lang/expr/parser"
-	"github.com/expr-lang/expr/vm"
 
 	"github.com/primeload/primeload/scenario"
 )
@@ -47,6 +40,10 @@ type Spec struct {
 	Strict     bool   // a failing strict SLO fails the run; others only warn
 	Pos        scenario.Pos
 	field      string // where in the script it came from, for messages
+	// threshold is the metric of a threshold, which is compiled from the
+	// name itself rather than from the expression text.
+	threshold string
+	limit     float64
 }
 
 // Specs lists a script's SLOs in the order Artillery prints them: thresholds,
@@ -56,10 +53,12 @@ func Specs(e scenario.Ensure) []Spec {
 	for _, t := range e.Thresholds {
 		specs = append(specs, Spec{
 			Name:       t.Metric,
-			Expression: quoteName(t.Metric) + " < " + exact(t.Limit),
+			Expression: t.Metric + " < " + exact(t.Limit), // as Artillery writes it
 			Strict:     true,
 			Pos:        t.Pos,
 			field:      "ensure.thresholds",
+			threshold:  t.Metric,
+			limit:      t.Limit,
 		})
 	}
 	for _, c := range e.Conditions {
@@ -97,12 +96,12 @@ type Set struct {
 // check is one compiled SLO.
 type check struct {
 	Spec
-	names []string // metric names, bound to variables _m0, _m1, ...
+	names []string // metric names; refNode(i) reads names[i]
 	kinds []kind
-	prog  *vm.Program
+	root  node
 	// For "lhs op constant" expressions, lhs alone, to print the measured
 	// value against the limit; nil for compound conditions.
-	lhs   *vm.Program
+	lhs   node
 	limit float64
 }
 
@@ -171,92 +170,73 @@ func compileOne(sp Spec, cat *catalog) (check, error) {
 	if sp.Expression == "" {
 		return check{}, fmt.Errorf("unknown ensure key %q (valid: thresholds, conditions, min, max, median, p50, p95, p99, maxErrorRate)", sp.Name)
 	}
+	if sp.threshold != "" {
+		if _, err := cat.classify(sp.threshold); err != nil {
+			return check{}, err
+		}
+		c := check{Spec: sp, names: []string{sp.threshold}, lhs: refNode(0), limit: sp.limit}
+		c.root = binNode{"<", refNode(0), numNode(sp.limit)}
+		c.kinds = []kind{mustKind(cat, sp.threshold)}
+		return c, nil
+	}
 	if len(sp.Expression) > maxExpression {
 		// Real SLOs are a line or two; a bound keeps compiling and the
 		// "did you mean" search cheap whatever a script or --slo holds.
 		return check{}, fmt.Errorf("expression is %d bytes long; at most %d", len(sp.Expression), maxExpression)
 	}
-	b, err := bindNames(sp.Expression)
+	l, err := lex(sp.Expression, cat)
 	if err != nil {
-		return check{}, err
+		return check{}, invalid(err)
 	}
-	c := check{Spec: sp, names: b.names, kinds: make([]kind, len(b.names))}
-	var nameErrs []error
-	env := make(map[string]any, len(b.names))
-	for i, n := range b.names {
-		k, err := cat.classify(n)
-		if err != nil {
-			nameErrs = append(nameErrs, err)
-		}
-		c.kinds[i] = k
-		env[varName(i)] = 0.0
-	}
-	switch len(nameErrs) {
+	switch len(l.names) {
 	case 0:
 	case 1:
-		return check{}, nameErrs[0]
+		return check{}, l.names[0]
 	default:
-		// One unquoted name with spaces splits into several unknown
-		// words; the first message explains it, the rest would be noise.
-		return check{}, fmt.Errorf("%w (and %d more unknown names)", nameErrs[0], len(nameErrs)-1)
+		return check{}, fmt.Errorf("%w (and %d more unknown names)", l.names[0], len(l.names)-1)
 	}
-	c.prog, err = expr.Compile(b.src, expr.Env(env), expr.AsBool())
+	root, names, err := parse(l.toks)
 	if err != nil {
-		return check{}, exprError(err, b)
+		return check{}, invalid(err)
 	}
-	if lhs, limit, ok := splitComparison(b.src); ok {
-		if p, err := expr.Compile(lhs, expr.Env(env), expr.AsFloat64()); err == nil {
-			c.lhs, c.limit = p, limit
+	c := check{Spec: sp, names: names, root: root, kinds: make([]kind, len(names))}
+	for i, n := range names {
+		c.kinds[i] = mustKind(cat, n)
+	}
+	if b, ok := root.(binNode); ok && isComparison(b.op) {
+		if v, ok := constant(b.r); ok {
+			c.lhs, c.limit = b.l, v
 		}
 	}
 	return c, nil
 }
 
-// exprError turns expr's message, which shows the rewritten source, back into
-// one about the expression as written.
-func exprError(err error, b binding) error {
-	msg := err.Error()
-	var fe *file.Error
-	if errors.As(err, &fe) {
-		msg = fe.Message
-	}
-	for i := len(b.names) - 1; i >= 0; i-- {
-		msg = strings.ReplaceAll(msg, varName(i), quoteName(b.names[i]))
-	}
-	return fmt.Errorf("invalid expression: %s (conditions use and, or, not, comparisons and + - * / on metric names)", msg)
+// mustKind is the kind of a name the lexer has already checked.
+func mustKind(cat *catalog, name string) kind {
+	k, _ := cat.classify(name)
+	return k
 }
 
-// splitComparison recognises "lhs op number" so that the measured lhs can be
-// shown against the number.
-func splitComparison(src string) (lhs string, limit float64, ok bool) {
-	tree, err := parser.Parse(src)
-	if err != nil {
-		return "", 0, false
-	}
-	bin, isBin := tree.Node.(*ast.BinaryNode)
-	if !isBin {
-		return "", 0, false
-	}
-	switch bin.Operator {
+func invalid(err error) error {
+	return fmt.Errorf("invalid expression: %w (ensure expressions are filtrex: metric names, numbers, and, or, not, in (a, b), not in, == != < <= > >=, + - * / %% ^, c ? a : b, and %s())",
+		err, strings.Join(functionNames(), "(), "))
+}
+
+func isComparison(op string) bool {
+	switch op {
 	case "<", "<=", ">", ">=", "==", "!=":
-	default:
-		return "", 0, false
+		return true
 	}
-	limit, ok = constant(bin.Right)
-	if !ok {
-		return "", 0, false
-	}
-	return bin.Left.String(), limit, true
+	return false
 }
 
-func constant(n ast.Node) (float64, bool) {
+// constant is the value of a number or a negated number.
+func constant(n node) (float64, bool) {
 	switch n := n.(type) {
-	case *ast.IntegerNode:
-		return float64(n.Value), true
-	case *ast.FloatNode:
-		return n.Value, true
-	case *ast.UnaryNode:
-		if v, ok := constant(n.Node); ok && n.Operator == "-" {
+	case numNode:
+		return float64(n), true
+	case unNode:
+		if v, ok := constant(n.x); ok && n.op == "-" {
 			return -v, true
 		}
 	}
@@ -313,42 +293,38 @@ func (s *Set) Evaluate(m Metrics) []Result {
 
 func (c check) evaluate(m Metrics) Result {
 	r := Result{Name: c.Name, Expression: c.Expression, Strict: c.Strict}
-	env := make(map[string]any, len(c.names))
-	var detail, missing []string
+	e := evaluation{vals: make([]float64, len(c.names)), have: make([]bool, len(c.names))}
+	var detail []string
 	for i, n := range c.names {
 		v, ok := m.Lookup(n)
 		if !ok && c.kinds[i] == counter {
 			v, ok = 0, true
 		}
-		if !ok {
-			missing = append(missing, n)
-			continue
+		e.vals[i], e.have[i] = v, ok
+		if ok {
+			detail = append(detail, n+"="+formatNumber(v))
 		}
-		env[varName(i)] = v
-		detail = append(detail, n+"="+formatNumber(v))
 	}
 	if c.lhs != nil {
 		limit := c.limit
 		r.Limit = &limit
 	}
-	if len(missing) > 0 {
+	out := e.eval(c.root)
+	if len(e.missing) > 0 {
+		missing := make([]string, len(e.missing))
+		for i, m := range e.missing {
+			missing[i] = c.names[m]
+		}
 		r.Detail = noSamples + strings.Join(missing, ", ")
 		return r
 	}
 	r.Detail = strings.Join(detail, ", ")
 	if c.lhs != nil {
-		if v, err := expr.Run(c.lhs, env); err == nil {
-			if f, ok := v.(float64); ok && !math.IsNaN(f) && !math.IsInf(f, 0) {
-				r.Value = &f
-			}
+		if f := (&evaluation{vals: e.vals, have: e.have}).eval(c.lhs); !math.IsNaN(f) && !math.IsInf(f, 0) {
+			r.Value = &f
 		}
 	}
-	out, err := expr.Run(c.prog, env)
-	if err != nil {
-		r.Detail = evalFailed + err.Error()
-		return r
-	}
-	r.OK, _ = out.(bool)
+	r.OK = out == 1
 	return r
 }
 

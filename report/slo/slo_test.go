@@ -65,13 +65,13 @@ func TestEvaluate(t *testing.T) {
 			want:   Result{Name: "http.response_time.p99", Expression: "http.response_time.p99 < 212.5", Value: f(212.5), Limit: f(212.5), Strict: true},
 		},
 		{
-			name: "per-endpoint threshold with spaces is quoted in its expression",
+			name: "per-endpoint threshold with spaces is written bare, as Artillery writes it",
 			ensure: scenario.Ensure{Thresholds: []scenario.Threshold{
 				{Metric: "plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p95", Limit: 500},
 			}},
 			want: Result{
 				Name:       "plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p95",
-				Expression: `metric("plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p95") < 500`,
+				Expression: `plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p95 < 500`,
 				Value:      f(180), Limit: f(500), OK: true, Strict: true,
 			},
 		},
@@ -258,14 +258,14 @@ func TestCompileErrors(t *testing.T) {
 			want:   []string{"bf.yml:15:7:", `never calls endpoint "logout"`},
 		},
 		{
-			name:   "unquoted endpoint with spaces",
-			ensure: scenario.Ensure{Conditions: []scenario.Condition{{Expression: "plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p95 < 500", Pos: pos(16)}}},
-			want:   []string{"bf.yml:16:7:", `unknown metric "plugins.metrics-by-endpoint.response_time.GET"`, `quoted: metric("plugins.metrics-by-endpoint.response_time.<endpoint>.p95")`, "(and 2 more unknown names)"},
+			name:   "bare endpoint the script never calls",
+			ensure: scenario.Ensure{Conditions: []scenario.Condition{{Expression: "plugins.metrics-by-endpoint.response_time.GET /api/goods-recieved/.p95 < 500", Pos: pos(16)}}},
+			want:   []string{"bf.yml:16:7:", `never calls endpoint "GET /api/goods-recieved/"`, `did you mean "plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p95"?`},
 		},
 		{
-			name:   "subtraction without spaces",
-			ensure: scenario.Ensure{Conditions: []scenario.Condition{{Expression: "vusers.created-vusers.completed < 5", Pos: pos(17)}}},
-			want:   []string{"bf.yml:17:7:", "to subtract write spaces around the minus: vusers.created - vusers.completed"},
+			name:   "a known name with text glued to it",
+			ensure: scenario.Ensure{Conditions: []scenario.Condition{{Expression: "http.codes.5000 < 1", Pos: pos(17)}}},
+			want:   []string{"bf.yml:17:7:", `unknown metric "http.codes.5000"`, "3-digit code"},
 		},
 		{
 			name:   "bad status code",
@@ -278,14 +278,14 @@ func TestCompileErrors(t *testing.T) {
 			want:   []string{"bf.yml:19:7:", "invalid expression"},
 		},
 		{
-			name:   "not a boolean",
-			ensure: scenario.Ensure{Conditions: []scenario.Condition{{Expression: "http.response_time.p99 + 1", Pos: pos(22)}}},
-			want:   []string{"bf.yml:22:7:", "invalid expression", "http.response_time.p99"},
+			name:   "a list outside in",
+			ensure: scenario.Ensure{Conditions: []scenario.Condition{{Expression: "http.response_time.p99 < (1, 2)", Pos: pos(22)}}},
+			want:   []string{"bf.yml:22:7:", "invalid expression", "only used after in or not in"},
 		},
 		{
 			name:   "unterminated string",
 			ensure: scenario.Ensure{Conditions: []scenario.Condition{{Expression: `metric("http.codes.500) < 1`, Pos: pos(23)}}},
-			want:   []string{"bf.yml:23:7:", "unterminated string"},
+			want:   []string{"bf.yml:23:7:", "unterminated quote"},
 		},
 		{
 			name:   "unknown legacy key",
@@ -332,29 +332,98 @@ func TestCompileCollectsEveryError(t *testing.T) {
 	}
 }
 
-func TestBindNames(t *testing.T) {
+func TestLexNames(t *testing.T) {
 	t.Parallel()
+	cat := newCatalog(endpoints)
 	tests := []struct {
-		in, src string
-		names   []string
+		in    string
+		names []string
 	}{
-		{"http.response_time.p99 < 250", "_m0 < 250", []string{"http.response_time.p99"}},
-		{"http.codes.500 / http.requests < 0.01", "_m0 / _m1 < 0.01", []string{"http.codes.500", "http.requests"}},
-		{"http.codes.500/http.requests<1e-2", "_m0/_m1<1e-2", []string{"http.codes.500", "http.requests"}},
-		{"a.b - a.b", "_m0 - _m0", []string{"a.b"}},
-		{"plugins.metrics-by-endpoint.login.codes.200 > 0", "_m0 > 0", []string{"plugins.metrics-by-endpoint.login.codes.200"}},
-		{`metric( "GET /x" ) > 1 and not metric('a\'b') == 2`, "_m0 > 1 and not _m1 == 2", []string{"GET /x", "a'b"}},
-		{`max(http.requests, 1) > 0 or "x.y" == 'z.w'`, `max(_m0, 1) > 0 or "x.y" == 'z.w'`, []string{"http.requests"}},
-		{"p95 < 1 && true", "_m0 < 1 && true", []string{"p95"}},
+		{"http.response_time.p99 < 250", []string{"http.response_time.p99"}},
+		{"http.response_time.p999 < 250", []string{"http.response_time.p999"}},
+		{"http.codes.500/http.requests<1e-2", []string{"http.codes.500", "http.requests"}},
+		{"vusers.created-vusers.completed < 5", []string{"vusers.created", "vusers.completed"}},
+		{"http.requests - http.requests > 0", []string{"http.requests"}},
+		{"plugins.metrics-by-endpoint.login.codes.200 > 0", []string{"plugins.metrics-by-endpoint.login.codes.200"}},
+		{"plugins.metrics-by-endpoint.response_time.GET /api/goods-received/{{ goodsId }}/.p95<1 or plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p99 > 1",
+			[]string{"plugins.metrics-by-endpoint.response_time.GET /api/goods-received/{{ goodsId }}/.p95", "plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p99"}},
+		{`metric( "http.codes.200" ) > 1 and not 'errors.ETIMEDOUT' == 2`, []string{"http.codes.200", "errors.ETIMEDOUT"}},
+		{`'plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p95' > 1`, []string{"plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p95"}},
+		{"errors.Failed capture or match == 0", []string{"errors.Failed capture or match"}},
+		{"max(http.requests, 1) > 0 and exists(http.response_time.p50)", []string{"http.requests", "http.response_time.p50"}},
 	}
 	for _, tt := range tests {
-		b, err := bindNames(tt.in)
-		if err != nil {
-			t.Errorf("bindNames(%q): %v", tt.in, err)
+		l, err := lex(tt.in, cat)
+		if err != nil || len(l.names) > 0 {
+			t.Errorf("lex(%q): %v %v", tt.in, err, l.names)
 			continue
 		}
-		if b.src != tt.src || strings.Join(b.names, "|") != strings.Join(tt.names, "|") {
-			t.Errorf("bindNames(%q) = %q %q, want %q %q", tt.in, b.src, b.names, tt.src, tt.names)
+		_, names, err := parse(l.toks)
+		if err != nil {
+			t.Errorf("parse(%q): %v", tt.in, err)
+			continue
+		}
+		if got, want := strings.Join(names, " | "), strings.Join(tt.names, " | "); got != want {
+			t.Errorf("names of %q\n got  %s\n want %s", tt.in, got, want)
+		}
+	}
+}
+
+// TestFiltrexSemantics pins operator precedence, associativity and
+// JavaScript arithmetic; each want is what filtrex 2.2.3 returns for the
+// same text (node -e 'require("filtrex").compileExpression(E)({})').
+func TestFiltrexSemantics(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   string
+		want float64
+	}{
+		{"2^3^2", 64},
+		{"-2^2", 4},
+		{"not 0 == 1", 1},
+		{"not 1 in (0)", 1},
+		{"1 < 2 < 3", 1},
+		{"3 > 2 > 1", 0},
+		{"5 > 3 == 1", 1},
+		{"2 and 3", 3},
+		{"0 and 5", 0},
+		{"0 or 5", 5},
+		{"1 or 0 and 0", 1},
+		{"7 % -3", 1},
+		{"-7 % 3", -1},
+		{"round(-2.5)", -2},
+		{"round(2.5)", 3},
+		{"1 ? 2 : 3 ? 4 : 5", 4},
+		{"0 ? 1 : 0 ? 2 : 3", 3},
+		{"1 ? 0 ? 7 : 8 : 9", 8},
+		{"0 ? 1 : 2 or 3", 2},
+		{"(1, 2) in (1, 2, 3)", 1},
+		{"2 in 2", 1},
+		{"3 not in (1, 2)", 1},
+		{"1 == 1 in (1)", 1},
+		{"1 / 0 > 100000", 1},
+		{"max(1, 5, 3)", 5},
+		{"1 + not 0", 2},
+		{"2 * 3 + 4 * 5", 26},
+		{"10 - 2 - 3", 5},
+		{"abs(-3) + ceil(1.2) + floor(1.8)", 6},
+		{"sqrt(16) == 4 and log(1) == 0", 1},
+		{"-(2 + 3)", -5},
+	}
+	cat := newCatalog(nil)
+	for _, tt := range tests {
+		l, err := lex(tt.in, cat)
+		if err != nil {
+			t.Errorf("lex(%q): %v", tt.in, err)
+			continue
+		}
+		root, _, err := parse(l.toks)
+		if err != nil {
+			t.Errorf("parse(%q): %v", tt.in, err)
+			continue
+		}
+		if got := (&evaluation{}).eval(root); got != tt.want {
+			t.Errorf("%s = %v, want %v", tt.in, got, tt.want)
 		}
 	}
 }
@@ -417,23 +486,19 @@ func TestCompileRejectsHugeExpression(t *testing.T) {
 func FuzzCompile(f *testing.F) {
 	f.Add("http.response_time.p99 < 250 and http.codes.500 / http.requests < 0.01")
 	f.Add(`metric("plugins.metrics-by-endpoint.response_time.login.p95") < 1`)
-	f.Add(`metric('a\'b') > "x"`)
-	f.Add("not (errors.X == 0) or 1e-3 > 0x1f")
+	f.Add(`'errors.ETIMEDOUT' > 1 ? 2 : 3 ^ -1`)
+	f.Add("not (errors.ETIMEDOUT == 0) or 1e-3 > 0 and http.codes.200 not in (1, 2)")
+	f.Add("plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p95 < 500")
 	f.Fuzz(func(t *testing.T, expression string) {
 		set, errs := CompileSpecs([]Spec{{Name: "f", Expression: expression, Strict: true}}, endpoints)
-		if len(errs) == 0 {
-			// Whatever compiles evaluates without panicking and round-trips its names.
-			set.Evaluate(run)
-			b, err := bindNames(expression)
-			if err != nil {
-				t.Fatalf("compiled but does not bind: %v", err)
-			}
-			for _, n := range b.names {
-				rb, err := bindNames(quoteName(n))
-				if err != nil || len(rb.names) != 1 || rb.names[0] != n {
-					t.Fatalf("quoteName(%q) = %q reads back as %q, %v", n, quoteName(n), rb.names, err)
-				}
-			}
+		if len(errs) > 0 {
+			return
+		}
+		// Whatever compiles evaluates without panicking, to the same
+		// verdict each time unless it draws random().
+		a, b := set.Evaluate(run), set.Evaluate(run)
+		if a[0].OK != b[0].OK && !strings.Contains(expression, "random") {
+			t.Fatalf("%q: verdict %v then %v", expression, a[0].OK, b[0].OK)
 		}
 	})
 }

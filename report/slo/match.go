@@ -1,0 +1,131 @@
+package slo
+
+import (
+	"strings"
+
+	"github.com/primeload/primeload/report"
+)
+
+// knownErrorCodes are error codes that are not one word, so that a bare
+// errors.<code> finds its end: Artillery's capture failure has spaces.
+func knownErrorCodes() []string { return []string{"Failed capture or match"} }
+
+// matchName returns the end of the longest metric name the catalogue knows
+// that starts at s[i], or -1. A name must end where a word ends, so that
+// http.codes.5000 or http.response_time.p95x is not taken for a shorter name.
+func (c *catalog) matchName(s string, i int) int {
+	best := -1
+	try := func(end int) {
+		if end > best && endsWord(s, end) {
+			best = end
+		}
+	}
+	rest := s[i:]
+	for _, n := range c.fixedNames() {
+		if strings.HasPrefix(rest, n) {
+			try(i + len(n))
+		}
+	}
+	for _, base := range summaries() {
+		if t, ok := strings.CutPrefix(rest, base+"."); ok {
+			try(c.statEnd(s, len(s)-len(t)))
+		}
+	}
+	if t, ok := strings.CutPrefix(rest, "http.codes."); ok {
+		try(codeEnd(s, len(s)-len(t)))
+	}
+	if t, ok := strings.CutPrefix(rest, "errors."); ok {
+		try(errorEnd(s, len(s)-len(t)))
+	}
+	if t, ok := strings.CutPrefix(rest, "plugins.expect."); ok {
+		try(wordTailEnd(s, len(s)-len(t)))
+	}
+	if t, ok := strings.CutPrefix(rest, report.EndpointPrefix); ok {
+		try(c.endpointEnd(s, len(s)-len(t)))
+	}
+	return best
+}
+
+// fixedNames are the whole names of counters and rates.
+func (c *catalog) fixedNames() []string { return counters() }
+
+// endpointEnd matches what follows the per-endpoint prefix at s[i]:
+// response_time.<endpoint>.<stat>, <endpoint>.codes.<code> or
+// <endpoint>.errors.<code>.
+func (c *catalog) endpointEnd(s string, i int) int {
+	best := -1
+	rt := strings.TrimPrefix(endpointResponseTime, report.EndpointPrefix)
+	for _, ep := range c.endpoints {
+		if strings.HasPrefix(s[i:], rt+ep+".") {
+			best = max(best, c.statEnd(s, i+len(rt)+len(ep)+1))
+		}
+		if t, ok := strings.CutPrefix(s[i:], ep+".codes."); ok {
+			best = max(best, codeEnd(s, len(s)-len(t)))
+		}
+		if t, ok := strings.CutPrefix(s[i:], ep+".errors."); ok {
+			best = max(best, errorEnd(s, len(s)-len(t)))
+		}
+	}
+	return best
+}
+
+// isEndpointName reports whether a word starts a per-endpoint name.
+func (c *catalog) isEndpointName(w string) bool {
+	return strings.HasPrefix(w+".", report.EndpointPrefix)
+}
+
+// statEnd matches the longest summary statistic at s[i] (p999 before p99).
+func (c *catalog) statEnd(s string, i int) int {
+	best := -1
+	for _, st := range report.SummaryStats() {
+		if strings.HasPrefix(s[i:], st) && endsWord(s, i+len(st)) {
+			best = max(best, i+len(st))
+		}
+	}
+	return best
+}
+
+// codeEnd matches a three-digit status code at s[i].
+func codeEnd(s string, i int) int {
+	if i+3 <= len(s) && isStatusCode(s[i:i+3]) {
+		return i + 3
+	}
+	return -1
+}
+
+// errorEnd matches an error code at s[i]: a known code with spaces, or one word.
+func errorEnd(s string, i int) int {
+	for _, code := range knownErrorCodes() {
+		if strings.HasPrefix(s[i:], code) && endsWord(s, i+len(code)) {
+			return i + len(code)
+		}
+	}
+	return wordTailEnd(s, i)
+}
+
+// wordTailEnd matches [A-Za-z0-9_]+ at s[i].
+func wordTailEnd(s string, i int) int {
+	j := i
+	for j < len(s) && (isLetter(s[j]) || isDigit(s[j]) || s[j] == '_') {
+		j++
+	}
+	if j == i {
+		return -1
+	}
+	return j
+}
+
+// endsWord reports whether a name may end at s[end]: not inside a word, and
+// not before a dot that continues it.
+func endsWord(s string, end int) bool {
+	if end < 0 {
+		return false
+	}
+	if end == len(s) {
+		return true
+	}
+	if isNameByte(s[end]) {
+		return false
+	}
+	return !(s[end] == '.' && end+1 < len(s) && isNameByte(s[end+1]))
+}
