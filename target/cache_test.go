@@ -186,12 +186,13 @@ func TestRedisKilledMidTest(t *testing.T) {
 			t.Fatalf("count with Redis down = %d, want %d", got, seedRows)
 		}
 	}
-	// A write while Redis is away must not leave stale answers behind.
-	if w := e.do("POST", "/api/goods-received/", `{"customer":"During outage","location":"Tema port"}`); w.Code != 201 {
-		t.Fatalf("create with Redis down: %d", w.Code)
+	// A write while Redis is away could not tell other replicas sharing it:
+	// refused, and nothing written.
+	if w := e.do("POST", "/api/goods-received/", `{"customer":"During outage","location":"Tema port"}`); w.Code != 503 || w.Header().Get("Retry-After") == "" {
+		t.Fatalf("create with Redis down: %d %s, want 503 with Retry-After", w.Code, w.Body)
 	}
-	if got := read(); got != seedRows+1 {
-		t.Errorf("count after write with Redis down = %d, want %d", got, seedRows+1)
+	if got := read(); got != seedRows {
+		t.Errorf("count after a refused write with Redis down = %d, want %d", got, seedRows)
 	}
 	if e.metric(t, "primepre_cache_errors_total") < 1 {
 		t.Error("cache errors not counted")
@@ -201,6 +202,9 @@ func TestRedisKilledMidTest(t *testing.T) {
 	}
 
 	rs.start()
+	eventually(t, "a write accepted after Redis returned", func() bool {
+		return e.do("POST", "/api/goods-received/", `{"customer":"After outage","location":"Tema port"}`).Code == 201
+	})
 	hits := e.metric(t, "primepre_cache_hits_total")
 	eventually(t, "cache hits after Redis returned", func() bool {
 		if got := read(); got != seedRows+1 {

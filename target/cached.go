@@ -3,6 +3,7 @@ package target
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -44,14 +45,15 @@ type cacheAside struct {
 
 	mu        sync.Mutex
 	skipUntil time.Time
-	// pending holds families whose Bump failed. Until a Bump gets through,
-	// the cache may hold answers older than the store, so nothing is read
-	// from it.
-	pending map[string]bool
+	// pending holds families whose Bump failed, each with the value of
+	// marks when it was marked. Until a Bump gets through, the cache may
+	// hold answers older than the store, so nothing is read from it.
+	pending map[string]int64
+	marks   int64 // counts pending marks, so a bump clears only older ones
 }
 
 func newCacheAside(c Cache, m *metrics, log *slog.Logger, loadTimeout time.Duration) *cacheAside {
-	return &cacheAside{c: c, m: m, log: log, loadTimeout: loadTimeout, pending: map[string]bool{}}
+	return &cacheAside{c: c, m: m, log: log, loadTimeout: loadTimeout, pending: map[string]int64{}}
 }
 
 // usable reports whether the cache may be read now, first retrying any
@@ -90,7 +92,8 @@ func (ca *cacheAside) failLocked(op string, err error) {
 }
 
 // fetch returns the cached answer for key in family, or loads, stores and
-// returns it. Cache failures are counted and never reach the client.
+// returns it. Cache failures are counted and never fail a read (writes: see
+// write).
 func (ca *cacheAside) fetch(ctx context.Context, family, resource, key string, ttl time.Duration, load func(context.Context) ([]byte, error)) ([]byte, error) {
 	if !ca.usable(ctx) {
 		return load(ctx)
@@ -135,27 +138,89 @@ func (ca *cacheAside) fetch(ctx context.Context, family, resource, key string, t
 	return shared.([]byte), nil
 }
 
-// invalidate bumps families after a write. A failed bump is remembered and
-// retried before the cache is read again.
-func (ca *cacheAside) invalidate(ctx context.Context, families ...string) {
+// errInvalidationDown refuses a write whose invalidation could not be
+// published to the cache: other replicas sharing it would go on serving
+// the old answer (a replica whose Redis link was down acknowledged a write
+// and another served the old value for 20 s and more).
+var errInvalidationDown = errors.New("cache unreachable, so other replicas could not be told of the write")
+
+// invalidationRetry is how often a bump that failed after the store write
+// is retried while the request's deadline lasts.
+const invalidationRetry = 50 * time.Millisecond
+
+// write runs do, one store write, so that no replica sharing the cache
+// serves an answer older than a write this one acknowledged:
+//
+//   - Before the store is touched, families are bumped. If the cache cannot
+//     be reached (or failed within the last cacheBackoff), write returns
+//     errInvalidationDown and nothing is written; the client gets 503 with
+//     Retry-After.
+//   - After do succeeds, families are bumped again, since a replica may
+//     have cached what it read from the store meanwhile. That bump is
+//     retried until the request's deadline; if the cache stays unreachable
+//     the write is still acknowledged (it is stored: a retried POST would
+//     store it twice), the families are left pending, and this replica
+//     reads nothing from the cache until they are bumped. Only answers
+//     another replica loaded from the store during this write's own few
+//     milliseconds can then outlive it, until this replica reaches the
+//     cache again or their TTL ends.
+//
+// With no cache configured, do simply runs.
+func (ca *cacheAside) write(ctx context.Context, do func() error, families ...string) error {
 	if ca.c == nil {
-		return
+		return do()
+	}
+	if err := ca.bumpNow(ctx, families, true); err != nil {
+		ca.m.writesRefused.Inc()
+		return fmt.Errorf("%w: %v", errInvalidationDown, err)
+	}
+	if err := do(); err != nil {
+		return err
+	}
+	// Pending until bumped, so this replica's own reads skip the cache.
+	ca.mu.Lock()
+	ca.marks++
+	for _, fam := range families {
+		ca.pending[fam] = ca.marks
+	}
+	ca.mu.Unlock()
+	for ctx.Err() == nil {
+		if ca.bumpNow(ctx, families, false) == nil {
+			return nil
+		}
+		t := time.NewTimer(invalidationRetry)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+	}
+	return nil // acknowledged, families left pending: see above
+}
+
+// bumpNow bumps families; with backoff, it fails at once while the cache is
+// in its backoff. Families it bumps are no longer pending when they were
+// marked before it started: this bump is later than the write that marked
+// them. A mark made meanwhile may be for a write its INCR preceded.
+func (ca *cacheAside) bumpNow(ctx context.Context, families []string, backoff bool) error {
+	ca.mu.Lock()
+	skipping := backoff && time.Now().Before(ca.skipUntil)
+	started := ca.marks
+	ca.mu.Unlock()
+	if skipping {
+		return errors.New("it failed within the last second")
 	}
 	for _, fam := range families {
+		// Not under mu: readers take it for every request.
+		if err := ca.c.Bump(ctx, fam); err != nil {
+			ca.fail("bump", err)
+			return err
+		}
 		ca.mu.Lock()
-		skipping := time.Now().Before(ca.skipUntil)
+		if mark, ok := ca.pending[fam]; ok && mark <= started {
+			delete(ca.pending, fam)
+		}
 		ca.mu.Unlock()
-		var err error
-		if !skipping {
-			err = ca.c.Bump(ctx, fam)
-		}
-		if skipping || err != nil {
-			ca.mu.Lock()
-			ca.pending[fam] = true
-			if err != nil {
-				ca.failLocked("bump", err)
-			}
-			ca.mu.Unlock()
-		}
 	}
+	return nil
 }

@@ -361,13 +361,14 @@ func (s *Server) createGoods(ctx context.Context, w http.ResponseWriter, r *http
 	if p.Status != nil {
 		n.Status = *p.Status
 	}
-	done := s.metrics.store("create")
-	created, err := s.cfg.Store.Create(ctx, n, now)
-	done(err)
+	var created logistics.Goods
+	err = s.storeWrite(ctx, "create", func() (err error) {
+		created, err = s.cfg.Store.Create(ctx, n, now)
+		return err
+	})
 	if err != nil {
 		return 0, nil, fmt.Errorf("create goods: %w", err)
 	}
-	s.cache.invalidate(ctx, familyGoods, familyDashboard)
 	w.Header().Set("Location", fmt.Sprintf("/api/goods-received/%d/", created.ID))
 	body, err := marshal(created)
 	return http.StatusCreated, body, err
@@ -418,13 +419,14 @@ func (s *Server) patchGoods(ctx context.Context, w http.ResponseWriter, r *http.
 	if p == (logistics.GoodsPatch{}) {
 		return 0, nil, badField("body", "no field to change; want some of customer, description, quantity, cbm, weight_kg, location, status")
 	}
-	done := s.metrics.store("update")
-	g, err := s.cfg.Store.Update(ctx, id, p, s.cfg.Now())
-	done(err)
+	var g logistics.Goods
+	err = s.storeWrite(ctx, "update", func() (err error) {
+		g, err = s.cfg.Store.Update(ctx, id, p, s.cfg.Now())
+		return err
+	})
 	if err != nil {
 		return 0, nil, fmt.Errorf("update goods %d: %w", id, err)
 	}
-	s.cache.invalidate(ctx, familyGoods, familyDashboard)
 	body, err := marshal(g)
 	return http.StatusOK, body, err
 }
@@ -434,13 +436,10 @@ func (s *Server) deleteGoods(ctx context.Context, _ http.ResponseWriter, r *http
 	if err != nil {
 		return 0, nil, err
 	}
-	done := s.metrics.store("delete")
-	err = s.cfg.Store.Delete(ctx, id)
-	done(err)
+	err = s.storeWrite(ctx, "delete", func() error { return s.cfg.Store.Delete(ctx, id) })
 	if err != nil {
 		return 0, nil, fmt.Errorf("delete goods %d: %w", id, err)
 	}
-	s.cache.invalidate(ctx, familyGoods, familyDashboard)
 	return http.StatusNoContent, nil, nil
 }
 
@@ -472,18 +471,31 @@ func (s *Server) addTracking(ctx context.Context, w http.ResponseWriter, r *http
 	if n.Notes, err = text("notes", in.Notes, false, maxNotes); err != nil {
 		return 0, nil, err
 	}
-	done := s.metrics.store("add_tracking")
-	u, err := s.cfg.Store.AddTracking(ctx, n, s.cfg.Now())
-	done(err)
+	var u logistics.TrackingUpdate
+	err = s.storeWrite(ctx, "add_tracking", func() (err error) {
+		u, err = s.cfg.Store.AddTracking(ctx, n, s.cfg.Now())
+		return err
+	})
 	if errors.Is(err, logistics.ErrNotFound) {
 		return 0, nil, badField("goods_id", "no goods with id %d", n.GoodsID)
 	}
 	if err != nil {
 		return 0, nil, fmt.Errorf("add tracking update: %w", err)
 	}
-	s.cache.invalidate(ctx, familyGoods, familyDashboard)
 	body, err := marshal(u)
 	return http.StatusCreated, body, err
+}
+
+// storeWrite runs one store write, timed as op, between the invalidations
+// every write needs (cacheAside.write): every write changes goods and the
+// dashboard.
+func (s *Server) storeWrite(ctx context.Context, op string, do func() error) error {
+	return s.cache.write(ctx, func() error {
+		done := s.metrics.store(op)
+		err := do()
+		done(err)
+		return err
+	}, familyGoods, familyDashboard)
 }
 
 func (s *Server) stats(ctx context.Context, _ http.ResponseWriter, _ *http.Request) (int, []byte, error) {

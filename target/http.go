@@ -184,6 +184,9 @@ func writeError(w http.ResponseWriter, err error) {
 	case errors.As(err, &ae):
 	case errors.Is(err, logistics.ErrNotFound):
 		ae = &apiError{status: http.StatusNotFound, msg: "not found"}
+	case errors.Is(err, errInvalidationDown):
+		w.Header().Set("Retry-After", "1")
+		ae = &apiError{status: http.StatusServiceUnavailable, msg: errInvalidationDown.Error() + "; nothing was written, retry later"}
 	case errors.Is(err, logistics.ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		w.Header().Set("Retry-After", "1")
 		ae = &apiError{status: http.StatusServiceUnavailable, msg: "store unavailable, retry later"}

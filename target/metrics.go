@@ -27,6 +27,7 @@ type metrics struct {
 	storeDuration *prometheus.HistogramVec
 	storeErrors   *prometheus.CounterVec
 	loginsRefused prometheus.Counter
+	writesRefused prometheus.Counter
 	// routes holds the series of each method-bound mux pattern, filled
 	// while the routes are registered and only read once serving.
 	routes map[string]*routeMetrics
@@ -113,10 +114,13 @@ func newMetrics() *metrics {
 		loginsRefused: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: ns, Name: "logins_refused_total", Help: "Logins answered 503 because every password-check slot was busy.",
 		}),
+		writesRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: ns, Name: "writes_refused_total", Help: "Writes answered 503 because their cache invalidation could not be published.",
+		}),
 		routes: map[string]*routeMetrics{},
 	}
 	m.reg.MustRegister(m.requests, m.duration, m.inFlight, m.cacheHits, m.cacheMisses, m.cacheErrors,
-		m.storeDuration, m.storeErrors, m.loginsRefused,
+		m.storeDuration, m.storeErrors, m.loginsRefused, m.writesRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
