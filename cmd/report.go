@@ -9,6 +9,7 @@ import (
 
 	"github.com/primeload/primeload/report"
 	"github.com/primeload/primeload/report/slo"
+	"github.com/primeload/primeload/runner/loadtest"
 )
 
 // ReportOptions is everything `primeload report` needs.
@@ -68,8 +69,8 @@ expectations failed.`,
 	return c
 }
 
-// runReport reads (and merges) the reports, evaluates the SLOs, prints the
-// summary, writes the outputs and chooses the exit code as run does.
+// runReport reads (and merges) the reports and judges them as a live run
+// is judged, prints the summary, writes the outputs and exits as run does.
 func runReport(_ context.Context, s *State, o *ReportOptions) error {
 	rep, err := loadReports(o.Files, o.Force)
 	if err != nil {
@@ -83,36 +84,14 @@ func runReport(_ context.Context, s *State, o *ReportOptions) error {
 	if err := checkOutputs(outs); err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
-
-	results := set.Evaluate(rep.Aggregate)
-	slo.Record(rep, results)
-	if err := report.WriteSummary(s.Out, rep); err != nil {
-		return &ExitError{Code: ExitUsage, Err: err}
+	// An aborted report (interrupted, killed, or a merge with such a part)
+	// did not send its schedule: it is judged interrupted, so an incomplete
+	// distributed run cannot pass the gate.
+	loadtest.Judge(rep, set)
+	if err := printJudged(s.Out, rep); err != nil {
+		return &ExitError{Code: ExitRuntime, Err: err}
 	}
-	if len(results) > 0 {
-		fmt.Fprintln(s.Out)
-		if err := slo.Print(s.Out, results); err != nil {
-			return &ExitError{Code: ExitUsage, Err: err}
-		}
-	}
-	var werrs []error
-	for _, out := range outs {
-		if err := out.write(rep, results); err != nil {
-			werrs = append(werrs, err)
-		}
-	}
-	if len(werrs) > 0 {
-		return &ExitError{Code: ExitUsage, Err: errors.Join(werrs...)}
-	}
-
-	untrusted, _ := slo.Untrusted(rep.Aggregate) // the summary says why
-	expectFailed := rep.Aggregate.Counters["plugins.expect.failed"] > 0
-	// A report of an interrupted run is still checked on what it holds: the
-	// interrupt was then, exit 130 belongs to the run that was stopped.
-	if code := exitFor(false, untrusted, !slo.Passed(results), expectFailed); code != ExitOK {
-		return &ExitError{Code: code}
-	}
-	return nil
+	return exitError(verdictCode(rep.Verdict), writeOutputs(outs, rep))
 }
 
 // loadReports reads every file and merges them when there are several.

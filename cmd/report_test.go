@@ -13,6 +13,7 @@ import (
 
 	"github.com/primeload/primeload/report"
 	"github.com/primeload/primeload/report/reporttest"
+	"github.com/primeload/primeload/scenario"
 )
 
 func TestReportOptions(t *testing.T) {
@@ -75,8 +76,8 @@ func execReport(t *testing.T, env map[string]string, args ...string) (code int, 
 	return code, stdout.String(), stderr.String()
 }
 
-func strictP99(limit float64) report.Ensure {
-	return report.Ensure{Thresholds: []report.Threshold{{Metric: "http.response_time.p99", Limit: limit}}}
+func strictP99(limit float64) scenario.Ensure {
+	return scenario.Ensure{Thresholds: []scenario.Threshold{{Metric: "http.response_time.p99", Limit: limit}}}
 }
 
 func TestReportExitCodes(t *testing.T) {
@@ -95,9 +96,9 @@ func TestReportExitCodes(t *testing.T) {
 			out: []string{"http.requests", "SLOs:", "ok    http.response_time.p99 < 1000"}},
 		{name: "recorded SLO fails", opts: reporttest.Options{Ensure: strictP99(5)}, code: ExitSLO,
 			out: []string{"fail  http.response_time.p99 < 5"}},
-		{name: "non-strict failure only warns", opts: reporttest.Options{Ensure: report.Ensure{Conditions: []report.Condition{{Expression: "http.response_time.p99 < 5"}}}},
+		{name: "non-strict failure only warns", opts: reporttest.Options{Ensure: scenario.Ensure{Conditions: []scenario.Condition{{Expression: "http.response_time.p99 < 5"}}}},
 			code: ExitOK, out: []string{"warn  http.response_time.p99 < 5"}},
-		{name: "legacy maxErrorRate fails", opts: reporttest.Options{Failures: true, Ensure: report.Ensure{Legacy: []report.Threshold{{Metric: "maxErrorRate", Limit: 0.1}}}},
+		{name: "legacy maxErrorRate fails", opts: reporttest.Options{Failures: true, Ensure: scenario.Ensure{Legacy: []scenario.Threshold{{Metric: "maxErrorRate", Limit: 0.1}}}},
 			code: ExitSLO, out: []string{"fail  maxErrorRate: (vusers.created - vusers.completed) / vusers.created * 100 <= 0.1  0.5 (limit 0.1)"}},
 		{name: "--slo replaces the recorded SLOs", opts: reporttest.Options{Ensure: strictP99(5)},
 			args: []string{"--slo", "http.codes.500 == 0", "--slo", `metric("plugins.metrics-by-endpoint.response_time.POST /api/tracking-updates/.p99") < 1000`},
@@ -203,9 +204,9 @@ func TestReportMerge(t *testing.T) {
 func TestReportOutputs(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	run := reportFile(t, dir, "run.json", reporttest.Options{Ensure: report.Ensure{
-		Thresholds: []report.Threshold{{Metric: "http.response_time.p99", Limit: 1000}},
-		Conditions: []report.Condition{{Expression: "http.codes.500 / http.requests < 0.001", Strict: true}},
+	run := reportFile(t, dir, "run.json", reporttest.Options{Ensure: scenario.Ensure{
+		Thresholds: []scenario.Threshold{{Metric: "http.response_time.p99", Limit: 1000}},
+		Conditions: []scenario.Condition{{Expression: "http.codes.500 / http.requests < 0.001", Strict: true}},
 	}, Failures: true}, nil)
 	html, junitPath, md := filepath.Join(dir, "r.html"), filepath.Join(dir, "j.xml"), filepath.Join(dir, "s.md")
 	step := filepath.Join(dir, "step-summary.md")
@@ -247,5 +248,39 @@ func TestReportOutputs(t *testing.T) {
 	}
 	if want := append([]byte("earlier step\n"), summary...); !bytes.Equal(appended, want) {
 		t.Errorf("$GITHUB_STEP_SUMMARY = %q, want the earlier content then the summary", appended)
+	}
+}
+
+// TestReportMergeWithKilledPart: a distributed run whose part was killed
+// (its last checkpoint says aborted) is incomplete and must not pass the
+// gate, whatever its SLOs say; a finished merge passes.
+func TestReportMergeWithKilledPart(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	done := reportFile(t, dir, "part-1.json", reporttest.Options{Seed: 1, Ensure: strictP99(1000)}, nil)
+	killed := reportFile(t, dir, "part-2.json", reporttest.Options{Seed: 2, Ensure: strictP99(1000)}, func(r *report.Report) { r.Aborted = true })
+	other := reportFile(t, dir, "part-3.json", reporttest.Options{Seed: 3, Ensure: strictP99(1000)}, nil)
+	merged := filepath.Join(dir, "merged.json")
+	tests := []struct {
+		files   []string
+		code    int
+		verdict report.Verdict
+	}{
+		{[]string{done, other}, ExitOK, report.Pass},
+		{[]string{done, killed}, ExitInterrupted, report.Interrupted},
+		{[]string{killed}, ExitInterrupted, report.Interrupted},
+	}
+	for _, tt := range tests {
+		code, out, errOut := execReport(t, nil, append(tt.files, "-o", merged)...)
+		if code != tt.code {
+			t.Errorf("report %v: exit %d, want %d\n%s\n%s", tt.files, code, tt.code, out, errOut)
+		}
+		m, err := report.ReadFile(merged)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Verdict != tt.verdict || m.Passed == nil || !*m.Passed {
+			t.Errorf("report %v: verdict %q passed %v, want %q with the SLO itself passing", tt.files, m.Verdict, m.Passed, tt.verdict)
+		}
 	}
 }

@@ -9,20 +9,60 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/runner/loadtest"
 )
 
-// Exit codes. They are part of the CLI contract and documented in README.md.
+// Exit codes. They are part of the CLI contract and documented in README.md;
+// this file is the only place that chooses one.
 const (
-	ExitOK          = 0   // finished, all strict SLOs passed
-	ExitSLO         = 1   // finished, a strict SLO failed
-	ExitUsage       = 2   // invalid script, flags or arguments
-	ExitUntrusted   = 3   // the generator fell behind its schedule: latencies understate the truth
+	ExitOK        = 0 // finished, all strict SLOs passed
+	ExitSLO       = 1 // finished, a strict SLO failed
+	ExitUsage     = 2 // invalid script, flags or arguments: nothing was sent
+	ExitUntrusted = 3 // the generator fell behind its schedule: latencies understate the truth
+	// ExitRuntime: the input was valid but the command failed while doing its
+	// work: a report could not be written after the load was sent, serve's
+	// database is unreachable.
+	ExitRuntime     = 4
 	ExitExpect      = 21  // expectations failed (as Artillery)
-	ExitInterrupted = 130 // stopped by Ctrl-C or SIGTERM
+	ExitInterrupted = 130 // stopped by Ctrl-C or SIGTERM, or a report of a run that was
 )
+
+// verdictCode is the exit code of a judged run.
+func verdictCode(v report.Verdict) int {
+	switch v {
+	case report.Interrupted:
+		return ExitInterrupted
+	case report.Untrusted:
+		return ExitUntrusted
+	case report.SLOFailed:
+		return ExitSLO
+	case report.ExpectFailed:
+		return ExitExpect
+	}
+	return ExitOK
+}
+
+// exitError ends a command whose work is done with code, unless outputs
+// could not be written (failed != nil): a missing artefact must fail CI even
+// when the load went well, so ExitRuntime replaces every code but an
+// interrupt's.
+func exitError(code int, failed error) error {
+	if failed != nil {
+		if code != ExitInterrupted {
+			code = ExitRuntime
+		}
+		return &ExitError{Code: code, Err: failed}
+	}
+	if code == ExitOK {
+		return nil
+	}
+	return &ExitError{Code: code}
+}
 
 // Version is the primeload version, stamped into reports.
-const Version = "0.1.0"
+const Version = loadtest.Version
 
 // ExitError carries an exit code out of a command. Main maps errors to codes
 // in exactly one place.

@@ -18,6 +18,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/primeload/primeload/report"
 	"github.com/primeload/primeload/report/slo"
+	"github.com/primeload/primeload/runner/loadtest"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -561,8 +562,13 @@ func waitForReport(t *testing.T, path string, ok func(*report.Report) bool) *rep
 	return nil
 }
 
+// TestExitFor: the judge's verdict order and the exit code each maps to.
 func TestExitFor(t *testing.T) {
 	t.Parallel()
+	failing, errs := slo.CompileExpressions([]string{"http.requests < 0"}, nil)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
 	tests := []struct {
 		aborted, untrusted, slo, expect bool
 		want                            int
@@ -577,8 +583,20 @@ func TestExitFor(t *testing.T) {
 		{aborted: true, want: ExitInterrupted},
 	}
 	for _, tt := range tests {
-		if got := exitFor(tt.aborted, tt.untrusted, tt.slo, tt.expect); got != tt.want {
-			t.Errorf("exitFor(aborted=%v, untrusted=%v, slo=%v, expect=%v) = %d, want %d", tt.aborted, tt.untrusted, tt.slo, tt.expect, got, tt.want)
+		agg := &report.Metrics{Counters: map[string]int64{"http.requests": 1}, Summaries: map[string]report.Summary{}}
+		if tt.expect {
+			agg.Counters["plugins.expect.failed"] = 1
+		}
+		if tt.untrusted {
+			agg.Summaries[report.ScheduleLag] = report.Summary{Count: 1, P99: 2 * slo.MaxLagP99}
+		}
+		var set *slo.Set
+		if tt.slo {
+			set = failing
+		}
+		rep := &report.Report{Aggregate: agg, Aborted: tt.aborted}
+		if got := verdictCode(loadtest.Judge(rep, set)); got != tt.want {
+			t.Errorf("aborted=%v, untrusted=%v, slo=%v, expect=%v: exit %d (verdict %s), want %d", tt.aborted, tt.untrusted, tt.slo, tt.expect, got, rep.Verdict, tt.want)
 		}
 	}
 }

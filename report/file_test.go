@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/primeload/primeload/scenario"
 )
 
 // smallReport is a two-period report with known contents.
@@ -30,7 +32,7 @@ func laggingReport(t testing.TB, lagStep time.Duration) *Report {
 	t.Helper()
 	c := NewCollector(t0, Info{Period: 10 * time.Second, Target: "http://127.0.0.1:8080", Version: "0.1.0",
 		Script: ScriptInfo{Path: "examples/black-friday.yml", Endpoints: []string{"GET /api/goods-received/"},
-			Ensure: Ensure{Thresholds: []Threshold{{Metric: "http.response_time.p99", Limit: 500}}}}})
+			Ensure: scenario.Ensure{Thresholds: []scenario.Threshold{{Metric: "http.response_time.p99", Limit: 500}}}}})
 	for p := 1; p <= 2; p++ {
 		for i := range 50 {
 			record(c, []sample{{sink: i, endpoint: "GET /api/goods-received/", latency: time.Duration(i*p+1) * time.Millisecond, status: 200, bytes: 100, lag: time.Duration(i) * lagStep}})

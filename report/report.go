@@ -63,6 +63,8 @@ type Report struct {
 	SLO []SLO `json:"slo,omitempty"`
 	// Passed is nil until SLOs were evaluated, then whether all strict ones held.
 	Passed *bool `json:"passed,omitempty"`
+	// Verdict is "" until the run was judged, then what its exit code says.
+	Verdict Verdict `json:"verdict,omitempty"`
 }
 
 // PhaseArrivals is one phase's expected versus actual arrivals.
@@ -84,7 +86,8 @@ type ScriptInfo struct {
 	// are merged only when their digests (or, lacking them, paths) agree.
 	Digest    string   `json:"digest,omitempty"`
 	Endpoints []string `json:"endpoints,omitempty"`
-	Ensure    Ensure   `json:"ensure"`
+	// Ensure is the script's ensure section, the SLOs a re-check evaluates.
+	Ensure scenario.Ensure `json:"ensure"`
 }
 
 // ScriptDigest is the Digest of a script with the given content. Merge
@@ -92,54 +95,6 @@ type ScriptInfo struct {
 // different paths on each machine still merge, and edited scripts do not.
 func ScriptDigest(content []byte) string {
 	return fmt.Sprintf("sha256:%x", sha256.Sum256(content))
-}
-
-// Ensure is the script's ensure section as data.
-type Ensure struct {
-	Thresholds []Threshold `json:"thresholds,omitempty"`
-	Conditions []Condition `json:"conditions,omitempty"`
-	// Legacy holds the old keys (p95: 200, maxErrorRate: 1) as written.
-	Legacy []Threshold `json:"legacy,omitempty"`
-}
-
-// Threshold means metric < limit.
-type Threshold struct {
-	Metric string  `json:"metric"`
-	Limit  float64 `json:"limit"`
-}
-
-// Condition is an ensure expression over metric names.
-type Condition struct {
-	Expression string `json:"expression"`
-	Strict     bool   `json:"strict"`
-}
-
-// EnsureFrom copies a script's ensure section into the report's form.
-func EnsureFrom(e scenario.Ensure) Ensure {
-	conv := func(ts []scenario.Threshold) []Threshold {
-		var out []Threshold
-		for _, t := range ts {
-			out = append(out, Threshold{Metric: t.Metric, Limit: t.Limit})
-		}
-		return out
-	}
-	var conds []Condition
-	for _, c := range e.Conditions {
-		conds = append(conds, Condition{Expression: c.Expression, Strict: c.Strict})
-	}
-	return Ensure{Thresholds: conv(e.Thresholds), Conditions: conds, Legacy: conv(e.Legacy)}
-}
-
-// SLO is one evaluated objective.
-type SLO struct {
-	// Name is the threshold's metric or a condition's expression, as shown to users.
-	Name       string  `json:"name"`
-	Expression string  `json:"expression"`
-	Value      float64 `json:"value"`
-	// Limit is nil for conditions, which have no single limit.
-	Limit  *float64 `json:"limit,omitempty"`
-	OK     bool     `json:"ok"`
-	Strict bool     `json:"strict"`
 }
 
 // Metrics is one period (or the whole run) in Artillery's shape: counters,

@@ -105,24 +105,24 @@ type TLSConfig struct {
 // Ensure holds SLOs from config.ensure and config.plugins.ensure, kept with
 // their positions so the report package can compile and check them.
 type Ensure struct {
-	Thresholds []Threshold
-	Conditions []Condition
+	Thresholds []Threshold `json:"thresholds,omitempty"`
+	Conditions []Condition `json:"conditions,omitempty"`
 	// Legacy keys: p95: 200, maxErrorRate: 1 ...
-	Legacy []Threshold
+	Legacy []Threshold `json:"legacy,omitempty"`
 }
 
 // Threshold is "metric: limit", meaning metric < limit.
 type Threshold struct {
-	Metric string
-	Limit  float64
-	Pos    Pos
+	Metric string  `json:"metric"`
+	Limit  float64 `json:"limit"`
+	Pos    Pos     `json:"-"`
 }
 
 // Condition is an ensure expression.
 type Condition struct {
-	Expression string
-	Strict     bool // default true; false only warns
-	Pos        Pos
+	Expression string `json:"expression"`
+	Strict     bool   `json:"strict"` // default true; false only warns
+	Pos        Pos    `json:"-"`
 }
 
 // Plugins records which of the accepted plugins were configured.

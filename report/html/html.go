@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/primeload/primeload/report"
-	"github.com/primeload/primeload/report/slo"
 	"github.com/primeload/primeload/report/view"
 )
 
@@ -52,9 +51,9 @@ type sloRow struct {
 	Strict   bool
 }
 
-// Write writes the HTML page for r and its evaluated SLOs to w.
-func Write(w io.Writer, r *report.Report, results []slo.Result) error {
-	p, err := build(r, results)
+// Write writes the HTML page for r, with the SLO results it holds, to w.
+func Write(w io.Writer, r *report.Report) error {
+	p, err := build(r)
 	if err != nil {
 		return fmt.Errorf("write html report: %w", err)
 	}
@@ -75,7 +74,7 @@ func Write(w io.Writer, r *report.Report, results []slo.Result) error {
 	return nil
 }
 
-func build(r *report.Report, results []slo.Result) (*page, error) {
+func build(r *report.Report) (*page, error) {
 	o := view.Summarize(r)
 	p := &page{
 		Overview:  o,
@@ -91,15 +90,15 @@ func build(r *report.Report, results []slo.Result) (*page, error) {
 	switch {
 	case o.Untrusted:
 		p.Verdict = "untrusted: the load generator fell behind its schedule"
-	case !slo.Passed(results):
+	case !r.SLOsPassed():
 		p.Verdict = "SLO failed"
-	case len(results) > 0:
+	case len(r.SLO) > 0:
 		p.Verdict, p.VerdictOK = "SLOs passed", true
 	default:
 		p.Verdict, p.VerdictOK = "finished", true
 	}
-	for _, res := range results {
-		p.SLOs = append(p.SLOs, sloRow{Status: slo.Status(res), Title: slo.Title(res), Measured: slo.Measured(res), Strict: res.Strict})
+	for _, res := range r.SLO {
+		p.SLOs = append(p.SLOs, sloRow{Status: res.Status(), Title: res.Title(), Measured: res.Measured(), Strict: res.Strict})
 	}
 	p.EndpointErrors = view.EndpointErrors(p.Endpoints)
 	sp, err := percentileSpectrum(r, p.Endpoints)

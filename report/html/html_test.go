@@ -19,18 +19,19 @@ import (
 	"github.com/primeload/primeload/report"
 	"github.com/primeload/primeload/report/reporttest"
 	"github.com/primeload/primeload/report/slo"
+	"github.com/primeload/primeload/scenario"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-func ensure() report.Ensure {
-	return report.Ensure{
-		Thresholds: []report.Threshold{{Metric: "http.response_time.p99", Limit: 250}},
-		Conditions: []report.Condition{
+func ensure() scenario.Ensure {
+	return scenario.Ensure{
+		Thresholds: []scenario.Threshold{{Metric: "http.response_time.p99", Limit: 250}},
+		Conditions: []scenario.Condition{
 			{Expression: "http.codes.500 / http.requests < 0.001", Strict: true},
 			{Expression: `metric("plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p95") < 20`},
 		},
-		Legacy: []report.Threshold{{Metric: "maxErrorRate", Limit: 1}},
+		Legacy: []scenario.Threshold{{Metric: "maxErrorRate", Limit: 1}},
 	}
 }
 
@@ -43,7 +44,7 @@ func render(t *testing.T, o reporttest.Options) []byte {
 		t.Fatal(errs)
 	}
 	var buf bytes.Buffer
-	if err := Write(&buf, r, results); err != nil {
+	if err := Write(&buf, withSLOs(r, results)); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
@@ -97,7 +98,7 @@ func TestEscapesScriptText(t *testing.T) {
 	t.Parallel()
 	r := reporttest.Run(t, reporttest.Options{Periods: 1, Script: `</script><script>alert(1)</script>.yml`})
 	var buf bytes.Buffer
-	if err := Write(&buf, r, nil); err != nil {
+	if err := Write(&buf, r); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(buf.String(), "<script>alert(1)") {
@@ -269,8 +270,14 @@ func BenchmarkWrite(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := Write(&bytes.Buffer{}, r, results); err != nil {
+		if err := Write(&bytes.Buffer{}, withSLOs(r, results)); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// withSLOs stores results in r, where the writers read them.
+func withSLOs(r *report.Report, results []report.SLO) *report.Report {
+	r.SLO = results
+	return r
 }

@@ -74,8 +74,8 @@ type Problem struct {
 // value and the limit. A run without SLOs gets one test case per endpoint
 // stating its error count, so CI always shows something. A run whose load
 // generator fell behind its schedule gets a failing case saying so.
-func Write(w io.Writer, r *report.Report, results []slo.Result) error {
-	doc := Build(r, results)
+func Write(w io.Writer, r *report.Report) error {
+	doc := Build(r)
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return fmt.Errorf("write junit: %w", err)
 	}
@@ -91,7 +91,7 @@ func Write(w io.Writer, r *report.Report, results []slo.Result) error {
 }
 
 // Build assembles the document Write encodes.
-func Build(r *report.Report, results []slo.Result) Suites {
+func Build(r *report.Report) Suites {
 	agg := r.Aggregate
 	if agg == nil {
 		agg = &report.Metrics{}
@@ -104,10 +104,10 @@ func Build(r *report.Report, results []slo.Result) Suites {
 	if !r.StartedAt.IsZero() {
 		s.Timestamp = r.StartedAt.UTC().Format("2006-01-02T15:04:05")
 	}
-	for _, res := range results {
+	for _, res := range r.SLO {
 		s.Cases = append(s.Cases, sloCase(res))
 	}
-	if len(results) == 0 {
+	if len(r.SLO) == 0 {
 		eps := view.Endpoints(r)
 		withNetwork := view.EndpointErrors(eps)
 		runErrors := view.Summarize(r).Tally.Network
@@ -162,15 +162,15 @@ func properties(r *report.Report) []Property {
 	return ps
 }
 
-func sloCase(res slo.Result) Case {
-	c := Case{Name: slo.Title(res), Classname: ClassSLO, Time: "0", SystemOut: res.Detail}
-	measured := slo.Measured(res)
+func sloCase(res report.SLO) Case {
+	c := Case{Name: res.Title(), Classname: ClassSLO, Time: "0", SystemOut: res.Detail}
+	measured := res.Measured()
 	switch {
 	case res.OK:
 	case !res.Strict:
 		// A warning: the case passes and says what nearly failed.
 		c.SystemOut = "warning: " + measured
-	case res.Unmeasured():
+	case res.Unmeasured:
 		c.Error = &Problem{Message: res.Detail, Type: "unmeasured", Text: res.Expression}
 	case res.Value != nil && res.Limit != nil:
 		c.Failure = &Problem{Message: "measured " + measured, Type: "slo", Text: res.Expression + "\n" + res.Detail}

@@ -13,6 +13,7 @@ import (
 	"github.com/primeload/primeload/report"
 	"github.com/primeload/primeload/report/reporttest"
 	"github.com/primeload/primeload/report/slo"
+	"github.com/primeload/primeload/scenario"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -46,15 +47,15 @@ type parsed struct {
 	} `xml:"testsuite"`
 }
 
-func ensure() report.Ensure {
-	return report.Ensure{
-		Thresholds: []report.Threshold{{Metric: "http.response_time.p99", Limit: 10}},
-		Conditions: []report.Condition{
+func ensure() scenario.Ensure {
+	return scenario.Ensure{
+		Thresholds: []scenario.Threshold{{Metric: "http.response_time.p99", Limit: 10}},
+		Conditions: []scenario.Condition{
 			{Expression: "http.codes.500 / http.requests < 0.001", Strict: true},
 			{Expression: "http.response_time.p95 < 1"},
 			{Expression: "http.requests > 100", Strict: true},
 		},
-		Legacy: []report.Threshold{{Metric: "maxErrorRate", Limit: 0.25}},
+		Legacy: []scenario.Threshold{{Metric: "maxErrorRate", Limit: 0.25}},
 	}
 }
 
@@ -78,7 +79,7 @@ func firstEndpointErrors() string {
 	return fmt.Sprintf("%d HTTP errors: %d 5xx, 0 4xx, in %d responses (network errors of the whole run: %d)", errs, errs, responses, network)
 }
 
-func evaluate(t *testing.T, r *report.Report) []slo.Result {
+func evaluate(t *testing.T, r *report.Report) []report.SLO {
 	t.Helper()
 	results, errs := slo.Check(r)
 	if len(errs) > 0 {
@@ -125,7 +126,7 @@ func TestWriteParsesBack(t *testing.T) {
 		},
 		{
 			name:  "an untrusted run fails a run case",
-			opts:  reporttest.Options{Ensure: report.Ensure{Conditions: []report.Condition{{Expression: "http.requests > 100", Strict: true}}}, Lag: 50 * time.Millisecond},
+			opts:  reporttest.Options{Ensure: scenario.Ensure{Conditions: []scenario.Condition{{Expression: "http.requests > 100", Strict: true}}}, Lag: 50 * time.Millisecond},
 			tests: 2, failures: 1,
 			cases: []wantCase{
 				{"http.requests > 100", ClassSLO, ""},
@@ -137,12 +138,12 @@ func TestWriteParsesBack(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			r := reporttest.Run(t, tt.opts)
-			var results []slo.Result
+			var results []report.SLO
 			if !tt.noSLO {
 				results = evaluate(t, r)
 			}
 			var buf bytes.Buffer
-			if err := Write(&buf, r, results); err != nil {
+			if err := Write(&buf, withSLOs(r, results)); err != nil {
 				t.Fatal(err)
 			}
 			if !strings.HasPrefix(buf.String(), `<?xml version="1.0" encoding="UTF-8"?>`) {
@@ -210,7 +211,7 @@ func TestUnmeasuredIsAnError(t *testing.T) {
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	doc := Build(r, set.Evaluate(r.Aggregate))
+	doc := Build(withSLOs(r, set.Evaluate(r.Aggregate)))
 	s := doc.Suites[0]
 	if s.Tests != 2 || s.Errors != 1 || s.Failures != 0 || s.Cases[1].Error == nil || !strings.Contains(s.Cases[1].Error.Message, "no samples") {
 		t.Errorf("suite = %+v, want the unmeasured SLO as an error", s)
@@ -227,7 +228,7 @@ func TestEndpointNetworkErrors(t *testing.T) {
 		report.EndpointPrefix + "GET /a.codes.404":        1,
 		report.EndpointPrefix + "GET /a.errors.ETIMEDOUT": 3,
 	}}, Script: report.ScriptInfo{Endpoints: []string{"GET /a"}}}
-	doc := Build(r, nil)
+	doc := Build(r)
 	if got, want := doc.Suites[0].Cases[0].SystemOut, "4 errors: 0 HTTP 5xx, 1 HTTP 4xx, 3 network errors, in 7 responses"; got != want {
 		t.Errorf("system-out %q, want %q", got, want)
 	}
@@ -237,8 +238,14 @@ func TestGolden(t *testing.T) {
 	t.Parallel()
 	r := reporttest.Run(t, reporttest.Options{Ensure: ensure(), Failures: true})
 	var buf bytes.Buffer
-	if err := Write(&buf, r, evaluate(t, r)); err != nil {
+	if err := Write(&buf, withSLOs(r, evaluate(t, r))); err != nil {
 		t.Fatal(err)
 	}
 	reporttest.Golden(t, filepath.Join("testdata", "report.xml"), buf.Bytes(), *update)
+}
+
+// withSLOs stores results in r, where the writers read them.
+func withSLOs(r *report.Report, results []report.SLO) *report.Report {
+	r.SLO = results
+	return r
 }

@@ -11,15 +11,15 @@ import (
 	"time"
 
 	"github.com/primeload/primeload/report"
-	"github.com/primeload/primeload/report/slo"
 	"github.com/primeload/primeload/report/view"
 )
 
-// Write writes the markdown summary of r and its evaluated SLOs to w.
-func Write(w io.Writer, r *report.Report, results []slo.Result) error {
+// Write writes the markdown summary of r, with the SLO results it holds, to w.
+func Write(w io.Writer, r *report.Report) error {
+	results := r.SLO
 	bw := bufio.NewWriter(w)
 	o := view.Summarize(r)
-	fmt.Fprintf(bw, "## primeload: %s %s\n\n", cell(o.Title), verdict(o, results))
+	fmt.Fprintf(bw, "## primeload: %s %s\n\n", cell(o.Title), verdict(o, r))
 	if o.Untrusted {
 		fmt.Fprintf(bw, "> [!WARNING]\n> Untrusted run: %s.\n\n", o.UntrustedBy)
 	}
@@ -35,7 +35,7 @@ func Write(w io.Writer, r *report.Report, results []slo.Result) error {
 		fmt.Fprintln(bw, "| | SLO | Measured |")
 		fmt.Fprintln(bw, "|---|---|---|")
 		for _, res := range results {
-			fmt.Fprintf(bw, "| %s | %s | %s |\n", mark(res), code(slo.Title(res)), cell(slo.Measured(res)))
+			fmt.Fprintf(bw, "| %s | %s | %s |\n", mark(res), code(res.Title()), cell(res.Measured()))
 		}
 		fmt.Fprintln(bw)
 	}
@@ -75,20 +75,20 @@ func latency(s report.Summary, v float64) string {
 }
 
 // verdict is the headline: what CI's exit code will say.
-func verdict(o view.Overview, results []slo.Result) string {
+func verdict(o view.Overview, r *report.Report) string {
 	switch {
 	case o.Untrusted:
 		return "⚠️ untrusted"
-	case !slo.Passed(results):
+	case !r.SLOsPassed():
 		return "❌ SLO failed"
-	case len(results) > 0:
+	case len(r.SLO) > 0:
 		return "✅ SLOs passed"
 	}
 	return "✅ finished"
 }
 
-func mark(r slo.Result) string {
-	switch slo.Status(r) {
+func mark(r report.SLO) string {
+	switch r.Status() {
 	case "ok":
 		return "✅ ok"
 	case "warn":

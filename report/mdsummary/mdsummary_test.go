@@ -11,6 +11,7 @@ import (
 	"github.com/primeload/primeload/report"
 	"github.com/primeload/primeload/report/reporttest"
 	"github.com/primeload/primeload/report/slo"
+	"github.com/primeload/primeload/scenario"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -22,16 +23,16 @@ func TestGolden(t *testing.T) {
 		opts   reporttest.Options
 		want   string // the headline's verdict
 	}{
-		{"failed.md", reporttest.Options{Failures: true, Ensure: report.Ensure{
-			Thresholds: []report.Threshold{{Metric: "http.response_time.p99", Limit: 500}},
-			Conditions: []report.Condition{
+		{"failed.md", reporttest.Options{Failures: true, Ensure: scenario.Ensure{
+			Thresholds: []scenario.Threshold{{Metric: "http.response_time.p99", Limit: 500}},
+			Conditions: []scenario.Condition{
 				{Expression: "http.codes.500 / http.requests < 0.001 || http.requests < 10", Strict: true},
 				{Expression: `metric("plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p95") < 20`},
 			},
 		}}, "❌ SLO failed"},
-		{"passed.md", reporttest.Options{Ensure: report.Ensure{Legacy: []report.Threshold{{Metric: "p99", Limit: 500}}}}, "✅ SLOs passed"},
+		{"passed.md", reporttest.Options{Ensure: scenario.Ensure{Legacy: []scenario.Threshold{{Metric: "p99", Limit: 500}}}}, "✅ SLOs passed"},
 		{"untrusted.md", reporttest.Options{Lag: 40 * time.Millisecond, Periods: 2}, "⚠️ untrusted"},
-		{"down.md", reporttest.Options{Down: true, Periods: 1, Ensure: report.Ensure{Legacy: []report.Threshold{{Metric: "p95", Limit: 500}}}}, "❌ SLO failed"},
+		{"down.md", reporttest.Options{Down: true, Periods: 1, Ensure: scenario.Ensure{Legacy: []scenario.Threshold{{Metric: "p95", Limit: 500}}}}, "❌ SLO failed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
@@ -42,7 +43,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(errs)
 			}
 			var buf bytes.Buffer
-			if err := Write(&buf, r, results); err != nil {
+			if err := Write(&buf, withSLOs(r, results)); err != nil {
 				t.Fatal(err)
 			}
 			head, _, _ := strings.Cut(buf.String(), "\n")
@@ -66,4 +67,10 @@ func TestCode(t *testing.T) {
 			t.Errorf("code(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
+}
+
+// withSLOs stores results in r, where the writers read them.
+func withSLOs(r *report.Report, results []report.SLO) *report.Report {
+	r.SLO = results
+	return r
 }

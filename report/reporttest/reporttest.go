@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/scenario"
 )
 
 // Start is when every built run starts: fixed, so golden files are stable.
@@ -27,14 +28,14 @@ func Endpoints() []string {
 
 // Options shape a built run.
 type Options struct {
-	Periods  int           // 10 s periods; 0 means 6
-	PerSec   int           // requests per second; 0 means 20
-	Lag      time.Duration // added to every arrival's lag: > 10 ms makes the run untrusted
-	Seed     uint64        // varies the samples; runs with equal options are equal
-	Ensure   report.Ensure // recorded as the script's SLOs
-	Script   string        // the script path; "" means "black-friday.yml"
-	Failures bool          // every 50th request gets a 500 and every 200th times out
-	Down     bool          // the target refuses every connection: no responses at all
+	Periods  int             // 10 s periods; 0 means 6
+	PerSec   int             // requests per second; 0 means 20
+	Lag      time.Duration   // added to every arrival's lag: > 10 ms makes the run untrusted
+	Seed     uint64          // varies the samples; runs with equal options are equal
+	Ensure   scenario.Ensure // recorded as the script's SLOs
+	Script   string          // the script path; "" means "black-friday.yml"
+	Failures bool            // every 50th request gets a 500 and every 200th times out
+	Down     bool            // the target refuses every connection: no responses at all
 }
 
 // Run plays a deterministic run through a real Collector and returns its

@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/primeload/primeload/report"
-	"github.com/primeload/primeload/scenario"
 )
 
 var _ Metrics = (*report.Metrics)(nil)
@@ -13,22 +12,11 @@ var _ Metrics = (*report.Metrics)(nil)
 // FromReport compiles the SLOs a report recorded from its script, so a report
 // is checked again without the script file. Positions are unknown there.
 func FromReport(r *report.Report) (*Set, []error) {
-	e := r.Script.Ensure
-	var se scenario.Ensure
-	for _, t := range e.Thresholds {
-		se.Thresholds = append(se.Thresholds, scenario.Threshold{Metric: t.Metric, Limit: t.Limit})
-	}
-	for _, c := range e.Conditions {
-		se.Conditions = append(se.Conditions, scenario.Condition{Expression: c.Expression, Strict: c.Strict})
-	}
-	for _, t := range e.Legacy {
-		se.Legacy = append(se.Legacy, scenario.Threshold{Metric: t.Metric, Limit: t.Limit})
-	}
-	return Compile(se, Endpoints(r))
+	return Compile(r.Script.Ensure, Endpoints(r))
 }
 
 // Check evaluates the SLOs a report recorded against its aggregate metrics.
-func Check(r *report.Report) ([]Result, []error) {
+func Check(r *report.Report) ([]report.SLO, []error) {
 	set, errs := FromReport(r)
 	if r.Aggregate == nil {
 		return nil, append(errs, errors.New("report has no aggregate metrics"))
@@ -60,17 +48,9 @@ func Endpoints(r *report.Report) []string {
 	return eps
 }
 
-// Record stores results in the report's slo[] and passed fields. A value
-// that could not be measured is written as 0: JSON has no NaN.
-func Record(r *report.Report, results []Result) {
-	r.SLO = make([]report.SLO, len(results))
-	for i, res := range results {
-		s := report.SLO{Name: res.Name, Expression: res.Expression, Limit: res.Limit, OK: res.OK, Strict: res.Strict}
-		if res.Value != nil {
-			s.Value = *res.Value
-		}
-		r.SLO[i] = s
-	}
+// Record stores results in the report's slo[] and passed fields.
+func Record(r *report.Report, results []report.SLO) {
+	r.SLO = results
 	passed := Passed(results)
 	r.Passed = &passed
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/primeload/primeload/report"
 	"github.com/primeload/primeload/report/reporttest"
+	"github.com/primeload/primeload/scenario"
 )
 
 func TestFromReportEvaluateRecord(t *testing.T) {
@@ -19,10 +20,10 @@ func TestFromReportEvaluateRecord(t *testing.T) {
 				report.EndpointResponseTime + "GET /": {P95: 80, Count: 200},
 			},
 		},
-		Script: report.ScriptInfo{Ensure: report.Ensure{
-			Thresholds: []report.Threshold{{Metric: "http.response_time.p99", Limit: 250}},
-			Conditions: []report.Condition{{Expression: `metric("plugins.metrics-by-endpoint.response_time.GET /.p95") < 100`, Strict: true}},
-			Legacy:     []report.Threshold{{Metric: "p95", Limit: 200}},
+		Script: report.ScriptInfo{Ensure: scenario.Ensure{
+			Thresholds: []scenario.Threshold{{Metric: "http.response_time.p99", Limit: 250}},
+			Conditions: []scenario.Condition{{Expression: `metric("plugins.metrics-by-endpoint.response_time.GET /.p95") < 100`, Strict: true}},
+			Legacy:     []scenario.Threshold{{Metric: "p95", Limit: 200}},
 		}},
 	}
 	set, errs := FromReport(r)
@@ -32,7 +33,7 @@ func TestFromReportEvaluateRecord(t *testing.T) {
 	Record(r, set.Evaluate(r.Aggregate))
 	var got []string
 	for _, s := range r.SLO {
-		got = append(got, s.Expression+"="+boolStr(s.OK)+"@"+formatNumber(s.Value))
+		got = append(got, s.Expression+"="+boolStr(s.OK)+"@"+report.FormatNumber(*s.Value))
 	}
 	want := []string{
 		"http.response_time.p99 < 250=false@300",

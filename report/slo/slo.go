@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/primeload/primeload/report"
 	"github.com/primeload/primeload/scenario"
 )
 
@@ -263,36 +264,22 @@ func (s *Set) Specs() []Spec {
 	return specs
 }
 
-// Result is one evaluated SLO, as the JSON report's slo[] records it.
-type Result struct {
-	Name       string `json:"name"`
-	Expression string `json:"expression"`
-	// Value is the measured left-hand side of "expression < limit"; nil for
-	// compound conditions, or when the metric had no samples.
-	Value  *float64 `json:"value"`
-	Limit  *float64 `json:"limit"`
-	OK     bool     `json:"ok"`
-	Strict bool     `json:"strict"`
-	// Detail lists the metrics a check read, or says why it had no value.
-	Detail string `json:"detail,omitempty"`
-}
-
 // Evaluate runs every SLO against the metrics of a finished run. A counter
 // the run never incremented counts as 0; a summary without samples makes
 // its check fail.
-func (s *Set) Evaluate(m Metrics) []Result {
+func (s *Set) Evaluate(m Metrics) []report.SLO {
 	if s == nil {
 		return nil
 	}
-	results := make([]Result, 0, len(s.checks))
+	results := make([]report.SLO, 0, len(s.checks))
 	for _, c := range s.checks {
 		results = append(results, c.evaluate(m))
 	}
 	return results
 }
 
-func (c check) evaluate(m Metrics) Result {
-	r := Result{Name: c.Name, Expression: c.Expression, Strict: c.Strict}
+func (c check) evaluate(m Metrics) report.SLO {
+	r := report.SLO{Name: c.Name, Expression: c.Expression, Strict: c.Strict}
 	e := evaluation{vals: make([]float64, len(c.names)), have: make([]bool, len(c.names))}
 	var detail []string
 	for i, n := range c.names {
@@ -302,7 +289,7 @@ func (c check) evaluate(m Metrics) Result {
 		}
 		e.vals[i], e.have[i] = v, ok
 		if ok {
-			detail = append(detail, n+"="+formatNumber(v))
+			detail = append(detail, n+"="+report.FormatNumber(v))
 		}
 	}
 	if c.lhs != nil {
@@ -316,6 +303,7 @@ func (c check) evaluate(m Metrics) Result {
 			missing[i] = c.names[m]
 		}
 		r.Detail = noSamples + strings.Join(missing, ", ")
+		r.Unmeasured = true
 		return r
 	}
 	r.Detail = strings.Join(detail, ", ")
@@ -328,41 +316,13 @@ func (c check) evaluate(m Metrics) Result {
 	return r
 }
 
-// Detail prefixes of results that could not be measured.
-const (
-	noSamples  = "no samples: "
-	evalFailed = "evaluation failed: "
-)
-
-// Unmeasured reports whether the check could not be measured at all (a
-// summary without samples), as opposed to measured and false.
-func (r Result) Unmeasured() bool {
-	return strings.HasPrefix(r.Detail, noSamples) || strings.HasPrefix(r.Detail, evalFailed)
-}
-
 // Passed reports whether every strict SLO passed.
-func Passed(results []Result) bool {
-	for _, r := range results {
-		if r.Strict && !r.OK {
-			return false
-		}
-	}
-	return true
+func Passed(results []report.SLO) bool {
+	return (&report.Report{SLO: results}).SLOsPassed()
 }
 
-// formatNumber prints a measurement compactly: integers as integers, others
-// with at most four significant digits below 1000.
-func formatNumber(v float64) string {
-	switch {
-	case math.IsNaN(v) || math.IsInf(v, 0):
-		return strconv.FormatFloat(v, 'f', -1, 64)
-	case v == math.Trunc(v) && math.Abs(v) < 1e15:
-		return strconv.FormatFloat(v, 'f', 0, 64)
-	case math.Abs(v) >= 1000:
-		return strconv.FormatFloat(v, 'f', 1, 64)
-	}
-	return strconv.FormatFloat(v, 'g', 4, 64)
-}
+// noSamples prefixes the detail of a check a summary without samples left unmeasured.
+const noSamples = "no samples: "
 
 // exact prints a limit from the script without losing digits.
 func exact(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }

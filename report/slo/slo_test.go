@@ -47,29 +47,29 @@ func TestEvaluate(t *testing.T) {
 	tests := []struct {
 		name   string
 		ensure scenario.Ensure
-		want   Result
+		want   report.SLO
 	}{
 		{
 			name:   "threshold passes",
 			ensure: scenario.Ensure{Thresholds: []scenario.Threshold{{Metric: "http.response_time.p99", Limit: 250}}},
-			want:   Result{Name: "http.response_time.p99", Expression: "http.response_time.p99 < 250", Value: f(212.5), Limit: f(250), OK: true, Strict: true},
+			want:   report.SLO{Name: "http.response_time.p99", Expression: "http.response_time.p99 < 250", Value: f(212.5), Limit: f(250), OK: true, Strict: true},
 		},
 		{
 			name:   "threshold fails",
 			ensure: scenario.Ensure{Thresholds: []scenario.Threshold{{Metric: "http.response_time.p99", Limit: 200}}},
-			want:   Result{Name: "http.response_time.p99", Expression: "http.response_time.p99 < 200", Value: f(212.5), Limit: f(200), Strict: true},
+			want:   report.SLO{Name: "http.response_time.p99", Expression: "http.response_time.p99 < 200", Value: f(212.5), Limit: f(200), Strict: true},
 		},
 		{
 			name:   "threshold is strictly less than",
 			ensure: scenario.Ensure{Thresholds: []scenario.Threshold{{Metric: "http.response_time.p99", Limit: 212.5}}},
-			want:   Result{Name: "http.response_time.p99", Expression: "http.response_time.p99 < 212.5", Value: f(212.5), Limit: f(212.5), Strict: true},
+			want:   report.SLO{Name: "http.response_time.p99", Expression: "http.response_time.p99 < 212.5", Value: f(212.5), Limit: f(212.5), Strict: true},
 		},
 		{
 			name: "per-endpoint threshold with spaces is written bare, as Artillery writes it",
 			ensure: scenario.Ensure{Thresholds: []scenario.Threshold{
 				{Metric: "plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p95", Limit: 500},
 			}},
-			want: Result{
+			want: report.SLO{
 				Name:       "plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p95",
 				Expression: `plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p95 < 500`,
 				Value:      f(180), Limit: f(500), OK: true, Strict: true,
@@ -78,17 +78,17 @@ func TestEvaluate(t *testing.T) {
 		{
 			name:   "a counter that never happened is 0",
 			ensure: scenario.Ensure{Thresholds: []scenario.Threshold{{Metric: "http.codes.503", Limit: 1}}},
-			want:   Result{Name: "http.codes.503", Expression: "http.codes.503 < 1", Value: f(0), Limit: f(1), OK: true, Strict: true},
+			want:   report.SLO{Name: "http.codes.503", Expression: "http.codes.503 < 1", Value: f(0), Limit: f(1), OK: true, Strict: true},
 		},
 		{
 			name:   "a summary without samples fails",
 			ensure: scenario.Ensure{Thresholds: []scenario.Threshold{{Metric: "primeload.schedule_lag.p95", Limit: 1000}}},
-			want:   Result{Name: "primeload.schedule_lag.p95", Expression: "primeload.schedule_lag.p95 < 1000", Limit: f(1000), Strict: true, Detail: "no samples: primeload.schedule_lag.p95"},
+			want:   report.SLO{Name: "primeload.schedule_lag.p95", Expression: "primeload.schedule_lag.p95 < 1000", Limit: f(1000), Strict: true, Detail: "no samples: primeload.schedule_lag.p95"},
 		},
 		{
 			name:   "condition with and and arithmetic passes",
 			ensure: scenario.Ensure{Conditions: []scenario.Condition{{Expression: "http.response_time.p99 < 250 and http.codes.500 / http.requests < 0.01", Strict: true}}},
-			want: Result{
+			want: report.SLO{
 				Name: "http.response_time.p99 < 250 and http.codes.500 / http.requests < 0.01", Expression: "http.response_time.p99 < 250 and http.codes.500 / http.requests < 0.01",
 				OK: true, Strict: true, Detail: "http.response_time.p99=212.5, http.codes.500=5, http.requests=1000",
 			},
@@ -96,7 +96,7 @@ func TestEvaluate(t *testing.T) {
 		{
 			name:   "condition with or and not fails",
 			ensure: scenario.Ensure{Conditions: []scenario.Condition{{Expression: "not (http.codes.500 == 0) and (errors.ETIMEDOUT > 10 or http.request_rate < 10)", Strict: true}}},
-			want: Result{
+			want: report.SLO{
 				Name: "not (http.codes.500 == 0) and (errors.ETIMEDOUT > 10 or http.request_rate < 10)", Expression: "not (http.codes.500 == 0) and (errors.ETIMEDOUT > 10 or http.request_rate < 10)",
 				Strict: true, Detail: "http.codes.500=5, errors.ETIMEDOUT=5, http.request_rate=50",
 			},
@@ -104,7 +104,7 @@ func TestEvaluate(t *testing.T) {
 		{
 			name:   "comparison condition shows its value and limit",
 			ensure: scenario.Ensure{Conditions: []scenario.Condition{{Expression: "http.codes.500 / http.requests * 100 < 0.1", Strict: true}}},
-			want: Result{
+			want: report.SLO{
 				Name: "http.codes.500 / http.requests * 100 < 0.1", Expression: "http.codes.500 / http.requests * 100 < 0.1",
 				Value: f(0.5), Limit: f(0.1), Strict: true, Detail: "http.codes.500=5, http.requests=1000",
 			},
@@ -112,12 +112,12 @@ func TestEvaluate(t *testing.T) {
 		{
 			name:   "non-strict condition fails as a warning",
 			ensure: scenario.Ensure{Conditions: []scenario.Condition{{Expression: "http.response_time.max < 100"}}},
-			want:   Result{Name: "http.response_time.max < 100", Expression: "http.response_time.max < 100", Value: f(480), Limit: f(100), Detail: "http.response_time.max=480"},
+			want:   report.SLO{Name: "http.response_time.max < 100", Expression: "http.response_time.max < 100", Value: f(480), Limit: f(100), Detail: "http.response_time.max=480"},
 		},
 		{
 			name:   "quoted per-endpoint metric in a condition",
 			ensure: scenario.Ensure{Conditions: []scenario.Condition{{Expression: `metric('plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p95') < 200 and plugins.metrics-by-endpoint.response_time.login.p99 < 100`, Strict: true}}},
-			want: Result{
+			want: report.SLO{
 				Name:       `metric('plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p95') < 200 and plugins.metrics-by-endpoint.response_time.login.p99 < 100`,
 				Expression: `metric('plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p95') < 200 and plugins.metrics-by-endpoint.response_time.login.p99 < 100`,
 				OK:         true, Strict: true,
@@ -127,32 +127,32 @@ func TestEvaluate(t *testing.T) {
 		{
 			name:   "per-endpoint counter",
 			ensure: scenario.Ensure{Conditions: []scenario.Condition{{Expression: "plugins.metrics-by-endpoint.login.codes.200 >= 100", Strict: true}}},
-			want:   Result{Name: "plugins.metrics-by-endpoint.login.codes.200 >= 100", Expression: "plugins.metrics-by-endpoint.login.codes.200 >= 100", Value: f(100), Limit: f(100), OK: true, Strict: true, Detail: "plugins.metrics-by-endpoint.login.codes.200=100"},
+			want:   report.SLO{Name: "plugins.metrics-by-endpoint.login.codes.200 >= 100", Expression: "plugins.metrics-by-endpoint.login.codes.200 >= 100", Value: f(100), Limit: f(100), OK: true, Strict: true, Detail: "plugins.metrics-by-endpoint.login.codes.200=100"},
 		},
 		{
 			name:   "legacy p95 passes",
 			ensure: scenario.Ensure{Legacy: []scenario.Threshold{{Metric: "p95", Limit: 200}}},
-			want:   Result{Name: "p95", Expression: "http.response_time.p95 < 200", Value: f(150), Limit: f(200), OK: true, Strict: true, Detail: "http.response_time.p95=150"},
+			want:   report.SLO{Name: "p95", Expression: "http.response_time.p95 < 200", Value: f(150), Limit: f(200), OK: true, Strict: true, Detail: "http.response_time.p95=150"},
 		},
 		{
 			name:   "legacy p99 fails",
 			ensure: scenario.Ensure{Legacy: []scenario.Threshold{{Metric: "p99", Limit: 200}}},
-			want:   Result{Name: "p99", Expression: "http.response_time.p99 < 200", Value: f(212.5), Limit: f(200), Strict: true, Detail: "http.response_time.p99=212.5"},
+			want:   report.SLO{Name: "p99", Expression: "http.response_time.p99 < 200", Value: f(212.5), Limit: f(200), Strict: true, Detail: "http.response_time.p99=212.5"},
 		},
 		{
 			name:   "legacy median",
 			ensure: scenario.Ensure{Legacy: []scenario.Threshold{{Metric: "median", Limit: 20}}},
-			want:   Result{Name: "median", Expression: "http.response_time.median < 20", Value: f(20), Limit: f(20), Strict: true, Detail: "http.response_time.median=20"},
+			want:   report.SLO{Name: "median", Expression: "http.response_time.median < 20", Value: f(20), Limit: f(20), Strict: true, Detail: "http.response_time.median=20"},
 		},
 		{
 			name:   "legacy min and max",
 			ensure: scenario.Ensure{Legacy: []scenario.Threshold{{Metric: "max", Limit: 500}}},
-			want:   Result{Name: "max", Expression: "http.response_time.max < 500", Value: f(480), Limit: f(500), OK: true, Strict: true, Detail: "http.response_time.max=480"},
+			want:   report.SLO{Name: "max", Expression: "http.response_time.max < 500", Value: f(480), Limit: f(500), OK: true, Strict: true, Detail: "http.response_time.max=480"},
 		},
 		{
 			name:   "legacy maxErrorRate passes inclusively",
 			ensure: scenario.Ensure{Legacy: []scenario.Threshold{{Metric: "maxErrorRate", Limit: 0.5}}},
-			want: Result{
+			want: report.SLO{
 				Name: "maxErrorRate", Expression: "(vusers.created - vusers.completed) / vusers.created * 100 <= 0.5",
 				Value: f(0.5), Limit: f(0.5), OK: true, Strict: true, Detail: "vusers.created=400, vusers.completed=398",
 			},
@@ -160,7 +160,7 @@ func TestEvaluate(t *testing.T) {
 		{
 			name:   "legacy maxErrorRate fails",
 			ensure: scenario.Ensure{Legacy: []scenario.Threshold{{Metric: "maxErrorRate", Limit: 0.1}}},
-			want: Result{
+			want: report.SLO{
 				Name: "maxErrorRate", Expression: "(vusers.created - vusers.completed) / vusers.created * 100 <= 0.1",
 				Value: f(0.5), Limit: f(0.1), Strict: true, Detail: "vusers.created=400, vusers.completed=398",
 			},
@@ -168,7 +168,7 @@ func TestEvaluate(t *testing.T) {
 		{
 			name:   "division by zero fails without a value",
 			ensure: scenario.Ensure{Conditions: []scenario.Condition{{Expression: "http.codes.404 / vusers.skipped < 0.01", Strict: true}}},
-			want:   Result{Name: "http.codes.404 / vusers.skipped < 0.01", Expression: "http.codes.404 / vusers.skipped < 0.01", Limit: f(0.01), Strict: true, Detail: "http.codes.404=0, vusers.skipped=0"},
+			want:   report.SLO{Name: "http.codes.404 / vusers.skipped < 0.01", Expression: "http.codes.404 / vusers.skipped < 0.01", Limit: f(0.01), Strict: true, Detail: "http.codes.404=0, vusers.skipped=0"},
 		},
 	}
 	for _, tt := range tests {
@@ -192,7 +192,7 @@ func TestEvaluate(t *testing.T) {
 	}
 }
 
-func equalResult(a, b Result) bool {
+func equalResult(a, b report.SLO) bool {
 	eq := func(x, y *float64) bool { return x == nil && y == nil || x != nil && y != nil && *x == *y }
 	if b.Detail == "" && a.Value != nil {
 		// Cases that do not spell out the detail check the rest.
@@ -202,12 +202,12 @@ func equalResult(a, b Result) bool {
 		a.OK == b.OK && a.Strict == b.Strict && a.Detail == b.Detail
 }
 
-func show(r Result) string {
+func show(r report.SLO) string {
 	p := func(f *float64) string {
 		if f == nil {
 			return "nil"
 		}
-		return formatNumber(*f)
+		return report.FormatNumber(*f)
 	}
 	return "{" + strings.Join([]string{r.Name, r.Expression, "value=" + p(r.Value), "limit=" + p(r.Limit),
 		"ok=" + boolStr(r.OK), "strict=" + boolStr(r.Strict), "detail=" + r.Detail}, " | ") + "}"

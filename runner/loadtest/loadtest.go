@@ -1,0 +1,410 @@
+// Package loadtest runs a compiled script end to end and judges it: the
+// runner sends the load into a report collector, periods are flushed on
+// wall-clock boundaries, and the finished report carries the phases'
+// arrivals, the SLO results and the verdict. The CLI is one caller; any Go
+// program that embeds primeload gets the same report from the same call.
+package loadtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/slo"
+	"github.com/primeload/primeload/runner"
+	"github.com/primeload/primeload/scenario"
+)
+
+// Version is primeload's version, stamped into every report.
+const Version = "0.1.0"
+
+// DefaultPeriod is the length of an intermediate period when Options.Period is 0.
+const DefaultPeriod = 10 * time.Second
+
+// DefaultTickEvery is how often Hooks.Tick is called when Hooks.TickEvery is 0.
+const DefaultTickEvery = 250 * time.Millisecond
+
+// Options shape one run. The zero value runs the script as written.
+type Options struct {
+	// Target overrides config.target; "" keeps the script's.
+	Target string
+	// Vars set script variables; they win over config.variables, payload
+	// rows and before-flow captures.
+	Vars map[string]string
+	// Env looks up $env.NAME and $processEnvironment.NAME; nil sees none.
+	Env func(string) (string, bool)
+	// Segment is this process's share of a distributed run; zero for all.
+	Segment runner.Segment
+	// StartAt is the wall-clock instant of the schedule start; zero starts now.
+	StartAt time.Time
+	// Grace is how long virtual users in flight may finish once ctx is
+	// cancelled: 0 means runner.DefaultGrace, negative none.
+	Grace time.Duration
+	// Stop, when closed, ends the grace period at once (a second Ctrl-C).
+	Stop <-chan struct{}
+	// Insecure skips TLS certificate checks.
+	Insecure bool
+	// Period is the length of an intermediate period; 0 means DefaultPeriod.
+	Period time.Duration
+	// Log receives the script's log steps and, once each, problems that do
+	// not stop the run (a period that could not be flushed); nil discards.
+	Log io.Writer
+	// Source is the script's content as read. Its digest is recorded so the
+	// parts of a distributed run merge only with parts of the same script;
+	// nil records none and merging falls back to the path.
+	Source []byte
+	// Seed makes scenario picks and $random* values repeatable; 0 picks one.
+	Seed uint64
+}
+
+// Hooks let a caller watch a run. Every hook may be nil. They are called
+// from the goroutine that called Run, except Phase, and must return quickly:
+// the run's period flushes wait for them.
+type Hooks struct {
+	// Phase is called from the scheduler when a phase starts.
+	Phase func(runner.PhasePlan)
+	// Tick is called every TickEvery with a sample of the run, for live
+	// progress.
+	Tick      func(Sample)
+	TickEvery time.Duration
+	// Period is called after each intermediate period is flushed.
+	Period func(period *report.Metrics, s Sample)
+	// Checkpoint is called after each period with the report as it stands,
+	// marked aborted (which is what it is if the process dies now), so a
+	// caller can keep the last complete period on disk.
+	Checkpoint func(*report.Report)
+}
+
+// Sample is one look at a run in progress.
+type Sample struct {
+	Live report.Live
+	// Start is the collector's start, which period lines count from.
+	Start time.Time
+	// ScheduleStart is zero until the first phase starts.
+	ScheduleStart time.Time
+	// Phase is the current phase, valid once ScheduleStart is set.
+	Phase runner.PhasePlan
+	// Phases and Duration describe this segment's whole schedule.
+	Phases   int
+	Duration time.Duration
+	// Periods is how many intermediate periods were flushed so far.
+	Periods int
+}
+
+// Validate reports every problem that would stop script from running under
+// opts, before anything is sent: its SLOs and its schedule.
+func Validate(script *scenario.Script, seg runner.Segment) error {
+	_, _, err := prepare(script, seg)
+	return err
+}
+
+func prepare(script *scenario.Script, seg runner.Segment) (*slo.Set, *runner.Schedule, error) {
+	slos, errs := slo.Compile(script.Config.Ensure, script.Endpoints)
+	sched, err := runner.NewSchedule(script.Config.Phases, seg)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", script.Path, err))
+	}
+	return slos, sched, errors.Join(errs...)
+}
+
+// ErrInvalid marks an error returned before any load was sent: the script,
+// its SLOs or the options cannot run.
+var ErrInvalid = errors.New("invalid input")
+
+// invalidError is an error before any load: errors.Is(err, ErrInvalid)
+// holds and its text is the problem's own.
+type invalidError struct{ err error }
+
+func (e invalidError) Error() string   { return e.err.Error() }
+func (e invalidError) Unwrap() []error { return []error{e.err, ErrInvalid} }
+
+func invalid(err error) error { return invalidError{err} }
+
+// Run sends the load script describes and returns the finished, judged
+// report. Cancelling ctx is an interrupt: no new arrivals start, virtual
+// users in flight get Options.Grace, and the report comes back marked
+// aborted. The error is non-nil only when the run could not be done: before
+// any load (errors.Is(err, ErrInvalid)), or when the measurements could
+// not be folded into a report.
+func Run(ctx context.Context, script *scenario.Script, opts Options, hooks Hooks) (*report.Report, error) {
+	slos, sched, err := prepare(script, opts.Segment)
+	if err != nil {
+		return nil, invalid(err)
+	}
+	target := opts.Target
+	if target == "" {
+		target = script.Config.Target
+	}
+	period := opts.Period
+	if period <= 0 {
+		period = DefaultPeriod
+	}
+	start := time.Now()
+	if opts.StartAt.After(start) {
+		start = opts.StartAt
+	}
+	col := report.NewCollector(start, report.Info{
+		Target:      target,
+		Script:      scriptInfo(script, opts.Source),
+		Environment: script.Environment,
+		Segment:     segmentLabel(opts.Segment),
+		Version:     Version,
+		Period:      period,
+	})
+	l := &live{col: col, sched: sched, start: start, hooks: hooks, log: opts.Log, progress: &runner.Progress{}}
+	l.phaseBase = make([]arrivals, len(sched.Phases))
+	out, err := l.run(ctx, script, runner.Options{
+		Target:   opts.Target,
+		Vars:     opts.Vars,
+		Env:      opts.Env,
+		Segment:  opts.Segment,
+		StartAt:  opts.StartAt,
+		Grace:    opts.Grace,
+		Stop:     opts.Stop,
+		Insecure: opts.Insecure,
+		Log:      opts.Log,
+		Seed:     opts.Seed,
+		Progress: l.progress,
+		OnPhase:  l.onPhase,
+	})
+	if err != nil {
+		return nil, err
+	}
+	rep := col.Report()
+	fillOutcome(rep, out, sched)
+	rep.Aborted = out.Aborted || ctx.Err() != nil
+	Judge(rep, slos)
+	return rep, nil
+}
+
+// live is a run in progress: the runner in one goroutine, and the caller's
+// goroutine flushing periods and calling the hooks.
+type live struct {
+	col      *report.Collector
+	sched    *runner.Schedule
+	start    time.Time
+	hooks    Hooks
+	log      io.Writer
+	progress *runner.Progress
+
+	mu            sync.Mutex
+	scheduleStart time.Time
+	phase         runner.PhasePlan
+	// phaseBase[i] is how many virtual users had been created and skipped
+	// when phase i started, so a checkpoint can tell each phase's arrivals.
+	phaseBase []arrivals
+	started   int // phases started so far
+	periods   int
+}
+
+func (l *live) run(ctx context.Context, script *scenario.Script, ropts runner.Options) (*runner.Outcome, error) {
+	type result struct {
+		out *runner.Outcome
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, err := runner.Run(ctx, script, l.col, ropts)
+		done <- result{out, err}
+	}()
+
+	every := l.hooks.TickEvery
+	if every <= 0 {
+		every = DefaultTickEvery
+	}
+	var tickC <-chan time.Time
+	if l.hooks.Tick != nil {
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		tickC = tick.C
+	}
+	flush := time.NewTimer(time.Until(l.col.NextFlush(l.start)))
+	defer flush.Stop()
+	// A failing flush is reported once; the load goes on and the final
+	// flush decides.
+	var flushFailed bool
+	for {
+		select {
+		case res := <-done:
+			if res.err != nil {
+				return nil, invalid(res.err)
+			}
+			if _, err := l.col.Flush(time.Now()); err != nil {
+				return nil, fmt.Errorf("flush the last period: %w", err)
+			}
+			return res.out, nil
+		case <-tickC:
+			l.hooks.Tick(l.sample())
+		case now := <-flush.C:
+			flush.Reset(time.Until(l.col.NextFlush(now)))
+			m, err := l.col.Flush(now)
+			if err != nil {
+				if !flushFailed && l.log != nil {
+					fmt.Fprintln(l.log, "primeload:", err)
+				}
+				flushFailed = true
+				continue
+			}
+			l.mu.Lock()
+			l.periods++
+			l.mu.Unlock()
+			if l.hooks.Period != nil {
+				l.hooks.Period(m, l.sample())
+			}
+			if l.hooks.Checkpoint != nil {
+				l.hooks.Checkpoint(l.checkpoint())
+			}
+		}
+	}
+}
+
+// arrivals are running totals of the runner's progress.
+type arrivals struct{ created, skipped int64 }
+
+func (l *live) arrivals() arrivals {
+	return arrivals{created: l.progress.Created(), skipped: l.progress.Skipped()}
+}
+
+func (l *live) onPhase(p runner.PhasePlan) {
+	now := l.arrivals()
+	l.mu.Lock()
+	if l.scheduleStart.IsZero() {
+		l.scheduleStart = time.Now().Add(-p.Start)
+	}
+	l.phase = p
+	if p.Index < len(l.phaseBase) {
+		l.phaseBase[p.Index] = now
+		l.started = p.Index + 1
+	}
+	l.mu.Unlock()
+	if l.hooks.Phase != nil {
+		l.hooks.Phase(p)
+	}
+}
+
+func (l *live) sample() Sample {
+	lv := l.col.Live()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return Sample{
+		Live:          lv,
+		Start:         l.start,
+		ScheduleStart: l.scheduleStart,
+		Phase:         l.phase,
+		Phases:        len(l.sched.Phases),
+		Duration:      l.sched.Duration(),
+		Periods:       l.periods,
+	}
+}
+
+// checkpoint is the report so far. Each started phase's arrivals are those
+// counted between its start and the next phase's; the runner's exact
+// per-phase counts replace them in the final report.
+func (l *live) checkpoint() *report.Report {
+	now := l.arrivals()
+	rep := l.col.Report()
+	rep.Aborted = true
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, p := range l.sched.Phases {
+		pa := report.PhaseArrivals{Name: phaseName(p.Index, p.Name), Expected: int64(p.Expected)}
+		if i < l.started {
+			end := now
+			if i+1 < l.started {
+				end = l.phaseBase[i+1]
+			}
+			pa.Created = end.created - l.phaseBase[i].created
+			pa.Skipped = end.skipped - l.phaseBase[i].skipped
+			if p.Kind == scenario.PhaseClosed {
+				pa.VUsers = int64(p.VUsers)
+			}
+		}
+		rep.Expected = append(rep.Expected, pa)
+	}
+	return rep
+}
+
+// fillOutcome copies what only the runner knows into the report.
+func fillOutcome(rep *report.Report, out *runner.Outcome, sched *runner.Schedule) {
+	rep.Expected = rep.Expected[:0]
+	for i, p := range out.Phases {
+		pa := report.PhaseArrivals{
+			Name: phaseName(p.Index, p.Name), Expected: int64(p.Expected), Created: int64(p.Created), Skipped: int64(p.Skipped),
+		}
+		if i < len(sched.Phases) && p.Kind == scenario.PhaseClosed {
+			pa.VUsers = int64(sched.Phases[i].VUsers)
+		}
+		rep.Expected = append(rep.Expected, pa)
+	}
+	rep.MissedArrivals = int64(out.Missed)
+	if !out.Started.IsZero() {
+		rep.StartedAt = out.Started
+	}
+	if !out.Ended.IsZero() {
+		rep.EndedAt = out.Ended
+	}
+}
+
+// phaseName is the phase's name, or "phase N" for an unnamed one.
+func phaseName(i int, name string) string {
+	if name != "" {
+		return name
+	}
+	return fmt.Sprintf("phase %d", i+1)
+}
+
+// segmentLabel is the report's segment field: empty for a whole run.
+func segmentLabel(seg runner.Segment) string {
+	if seg == (runner.Segment{}) {
+		return ""
+	}
+	return seg.String()
+}
+
+// scriptInfo records the script in the report so SLOs can be re-checked later.
+func scriptInfo(sc *scenario.Script, src []byte) report.ScriptInfo {
+	info := report.ScriptInfo{Path: sc.Path, Endpoints: sc.Endpoints, Ensure: sc.Config.Ensure}
+	if src != nil {
+		info.Digest = report.ScriptDigest(src)
+	}
+	return info
+}
+
+// expectFailedCounter counts failed expectations in a report's aggregate.
+const expectFailedCounter = "plugins.expect.failed"
+
+// Judge evaluates slos over the report's aggregate, stores the results and
+// the verdict in it and returns the verdict. It is the one judge of a run:
+// Run calls it on a live run, `primeload report` on a report read back or
+// merged, so both say the same of the same measurements. The verdicts win
+// in the order report.Interrupted, Untrusted, SLOFailed, ExpectFailed: an
+// aborted run (interrupted, killed, or merged with such a part) did not send
+// its schedule, so nothing else it says can pass a gate; an untrusted run's
+// latencies are wrong in either direction, so neither a pass nor a failure
+// says anything about the target; then strict SLOs, then expectations, as
+// Artillery orders them.
+func Judge(rep *report.Report, slos *slo.Set) report.Verdict {
+	agg := rep.Aggregate
+	if agg == nil {
+		agg = &report.Metrics{}
+	}
+	slo.Record(rep, slos.Evaluate(agg))
+	untrusted, _ := slo.Untrusted(agg) // the summary says why in plain words
+	switch {
+	case rep.Aborted:
+		rep.Verdict = report.Interrupted
+	case untrusted:
+		rep.Verdict = report.Untrusted
+	case !rep.SLOsPassed():
+		rep.Verdict = report.SLOFailed
+	case agg.Counters[expectFailedCounter] > 0:
+		rep.Verdict = report.ExpectFailed
+	default:
+		rep.Verdict = report.Pass
+	}
+	return rep.Verdict
+}

@@ -1,0 +1,86 @@
+package loadtest
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/scenario"
+)
+
+// TestCheckpointCountsArrivals: the report a killed run leaves behind (the
+// last checkpoint) counts each phase's arrivals so far, not 0.
+func TestCheckpointCountsArrivals(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(srv.Close)
+	src := []byte(`config:
+  target: "` + srv.URL + `"
+  phases:
+    - duration: 1
+      arrivalCount: 5
+      name: first
+    - duration: 2
+      arrivalRate: 4
+      name: second
+    - duration: 1
+      arrivalCount: 3
+      name: third
+scenarios:
+  - flow:
+      - get:
+          url: "/"
+`)
+	script, err := scenario.Parse("two.yml", src, scenario.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var checkpoints []*report.Report
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, script, Options{Period: 200 * time.Millisecond}, Hooks{
+		Checkpoint: func(r *report.Report) { checkpoints = append(checkpoints, r) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(checkpoints) < 5 {
+		t.Fatalf("%d checkpoints in a 4 s run with 200 ms periods, want at least 5", len(checkpoints))
+	}
+	var sawSecond bool
+	for i, c := range checkpoints {
+		if !c.Aborted {
+			t.Errorf("checkpoint %d not marked aborted", i)
+		}
+		if len(c.Expected) != 3 {
+			t.Fatalf("checkpoint %d has %d phases, want 3", i, len(c.Expected))
+		}
+		var sum int64
+		for j, p := range c.Expected {
+			if p.Created > p.Expected || p.Created > rep.Expected[j].Created {
+				t.Errorf("checkpoint %d phase %s created %d, more than expected %d or finally created %d", i, p.Name, p.Created, p.Expected, rep.Expected[j].Created)
+			}
+			sum += p.Created
+		}
+		if got := c.Aggregate.Counters["vusers.created"]; sum > got+1 || sum < got-1 {
+			// The checkpoint's phases and its counters are read a moment
+			// apart: at most the arrival in between differs.
+			t.Errorf("checkpoint %d: phases created %d, counter vusers.created %d", i, sum, got)
+		}
+		if c.Expected[1].Created > 0 {
+			sawSecond = true
+			if c.Expected[0].Created != 5 {
+				t.Errorf("checkpoint %d: second phase started but first phase created %d, want all 5", i, c.Expected[0].Created)
+			}
+		}
+	}
+	if !sawSecond {
+		t.Errorf("no checkpoint saw the second phase's arrivals: %+v", checkpoints[len(checkpoints)-1].Expected)
+	}
+	if rep.Aborted || rep.Expected[0].Created != 5 || rep.Expected[1].Created != 8 || rep.Expected[2].Created != 3 {
+		t.Errorf("final report: aborted %v, phases %+v", rep.Aborted, rep.Expected)
+	}
+}
