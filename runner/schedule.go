@@ -103,14 +103,23 @@ func (s Segment) owned(x int64) int64 {
 // (unsegmented) run: floor(r·d) for a constant rate, floor((r0+r1)/2·d) for a
 // ramp, arrivalCount for a count phase, 0 for a pause or a closed-model phase.
 func ExpectedArrivals(p scenario.Phase) int {
+	if p.Kind == scenario.PhaseCount {
+		return max(p.ArrivalCount, 0)
+	}
+	return floorCount(expectedBound(p))
+}
+
+// expectedBound is ExpectedArrivals before rounding and conversion, for
+// checking a phase built in Go against the limits.
+func expectedBound(p scenario.Phase) float64 {
 	d := p.Duration.Seconds()
 	switch p.Kind {
 	case scenario.PhaseConstant:
-		return floorCount(p.ArrivalRate * d)
+		return p.ArrivalRate * d
 	case scenario.PhaseRamp:
-		return floorCount((p.ArrivalRate + p.RampTo) / 2 * d)
+		return (p.ArrivalRate + p.RampTo) / 2 * d
 	case scenario.PhaseCount:
-		return max(p.ArrivalCount, 0)
+		return float64(p.ArrivalCount)
 	}
 	return 0
 }
@@ -193,8 +202,17 @@ func NewSchedule(phases []scenario.Phase, seg Segment) (*Schedule, error) {
 		}
 		if p.Kind == scenario.PhaseClosed {
 			plan.VUsers = seg.Share(p.VUsers)
+			if plan.VUsers > scenario.MaxProcessVUsers {
+				return nil, fmt.Errorf("phase %d (line %d): vusers %d would put %d virtual users in this process, more than %d (about 10 KiB each); spread them over processes with --segment i/N, N >= %d",
+					i+1, p.Line, p.VUsers, plan.VUsers, scenario.MaxProcessVUsers, (p.VUsers+scenario.MaxProcessVUsers-1)/scenario.MaxProcessVUsers)
+			}
 		}
 		s.Phases = append(s.Phases, plan)
+		// Each phase is at most MaxDuration (checkPhase), so the sum is
+		// checked before it could overflow.
+		if start+p.Duration > scenario.MaxDuration {
+			return nil, fmt.Errorf("phase %d (line %d): the phases up to here last %v, more than %v", i+1, p.Line, start+p.Duration, scenario.MaxDuration)
+		}
 		start += p.Duration
 		first += int64(total)
 	}
@@ -219,6 +237,12 @@ func checkPhase(p scenario.Phase) error {
 		return fmt.Errorf("unknown phase kind %d", p.Kind)
 	case p.Kind == scenario.PhaseCount && p.ArrivalCount > 0 && p.Duration == 0:
 		return fmt.Errorf("arrivalCount %d needs a duration > 0", p.ArrivalCount)
+	case p.Duration > scenario.MaxDuration:
+		return fmt.Errorf("duration %v is more than %v", p.Duration, scenario.MaxDuration)
+	case expectedBound(p) > scenario.MaxPhaseArrivals:
+		// Bounding the float before floorCount converts it keeps the
+		// conversion and the running totals exact.
+		return fmt.Errorf("%.0f arrivals is more than %d per phase", expectedBound(p), scenario.MaxPhaseArrivals)
 	}
 	return nil
 }

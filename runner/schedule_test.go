@@ -108,6 +108,40 @@ func TestScheduleTimes(t *testing.T) {
 	}
 }
 
+// TestScheduleLimits: the totals over many phases at the loader's limits
+// stay exact, and a closed phase beyond one process is fine when
+// segments share it.
+func TestScheduleLimits(t *testing.T) {
+	t.Parallel()
+	long := constant(1, scenario.MaxDuration/2)
+	if _, err := NewSchedule([]scenario.Phase{long, long, {Kind: scenario.PhasePause, Duration: time.Hour, Line: 9}}, Segment{}); err == nil || !strings.Contains(err.Error(), "phase 3 (line 9): the phases up to here last") {
+		t.Errorf("phases longer than MaxDuration together: err = %v", err)
+	}
+	full := count(scenario.MaxPhaseArrivals, time.Hour)
+	phases := make([]scenario.Phase, 500)
+	for i := range phases {
+		phases[i] = full
+	}
+	s, err := NewSchedule(phases, Segment{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := s.Expected(), 500*scenario.MaxPhaseArrivals; got != want {
+		t.Errorf("Expected() = %d, want %d", got, want)
+	}
+	if got, want := s.Duration(), 500*time.Hour; got != want {
+		t.Errorf("Duration() = %v, want %v", got, want)
+	}
+	many := closed(scenario.MaxProcessVUsers*3, time.Second)
+	if _, err := NewSchedule([]scenario.Phase{many}, Segment{}); err == nil {
+		t.Error("300000 users in one process accepted")
+	}
+	s, err = NewSchedule([]scenario.Phase{many}, Segment{Index: 1, Count: 3})
+	if err != nil || s.Phases[0].VUsers != scenario.MaxProcessVUsers {
+		t.Errorf("segment 1/3 of %d users: %v, %+v", many.VUsers, err, s)
+	}
+}
+
 func TestScheduleInvalid(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -126,6 +160,12 @@ func TestScheduleInvalid(t *testing.T) {
 		{"closed without users", closed(0, time.Second), Segment{}, "vusers 0: want >= 1"},
 		{"negative maxVusers", scenario.Phase{Kind: scenario.PhaseConstant, ArrivalRate: 1, Duration: time.Second, MaxVusers: -1}, Segment{}, "maxVusers -1"},
 		{"unknown kind", scenario.Phase{Kind: 42, Duration: time.Second}, Segment{}, "unknown phase kind 42"},
+		// Issue 13 item 7: phases built in Go past the loader's limits are
+		// refused here instead of overflowing the counts and times.
+		{"too long", constant(1, scenario.MaxDuration+time.Hour), Segment{}, "duration 8761h0m0s is more than 8760h0m0s"},
+		{"too many arrivals", constant(scenario.MaxArrivalRate, 2*time.Hour), Segment{}, "7200000000 arrivals is more than 1000000000 per phase"},
+		{"too many arrivals in a ramp", ramp(0, 2*scenario.MaxArrivalRate, time.Hour), Segment{}, "3600000000 arrivals"},
+		{"too many users in one process", closed(scenario.MaxProcessVUsers+1, time.Second), Segment{}, "--segment i/N, N >= 2"},
 		{"segment index 0", constant(1, time.Second), Segment{Index: 0, Count: 3}, "segment 0/3"},
 		{"segment index past count", constant(1, time.Second), Segment{Index: 4, Count: 3}, "segment 4/3"},
 	}

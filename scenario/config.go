@@ -1,7 +1,7 @@
 package scenario
 
 import (
-	"bytes"
+	"bufio"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -53,14 +53,7 @@ func (l *loader) config(n *yaml.Node, path string, inEnv bool) (Config, []templa
 		case "target":
 			cfg.Target = l.target(p.v, fp)
 		case "phases":
-			for i, ph := range l.list(p.v, fp, false) {
-				if phase, ok := l.phase(ph, index(fp, i)); ok {
-					cfg.Phases = append(cfg.Phases, phase)
-				}
-			}
-			if v := l.deref(p.v); v.Kind == yaml.SequenceNode && len(v.Content) == 0 {
-				l.errorf(v, fp, "must hold at least one phase")
-			}
+			cfg.Phases = l.phases(p.v, fp)
 		case "defaults":
 			l.object(p.v, fp, []string{"headers"}, nil, func(p pair, fp string) {
 				for _, hp := range l.pairs(p.v, fp) {
@@ -138,6 +131,40 @@ func (l *loader) target(n *yaml.Node, path string) string {
 	return strings.TrimSuffix(s, "/")
 }
 
+// phases reads config.phases and checks what spans phases: their number
+// and their total length, so the schedule's sums cannot overflow.
+func (l *loader) phases(n *yaml.Node, path string) []Phase {
+	items := l.list(n, path, false)
+	v := l.deref(n)
+	switch {
+	case v.Kind == yaml.SequenceNode && len(items) == 0:
+		l.errorf(v, path, "must hold at least one phase")
+		return nil
+	case len(items) > MaxPhases:
+		l.errorf(v, path, "must hold at most %d phases (MaxPhases), got %d", MaxPhases, len(items))
+		return nil
+	}
+	var out []Phase
+	var total time.Duration // each phase is at most MaxDuration, so this cannot overflow
+	for i, ph := range items {
+		phase, ok := l.phase(ph, index(path, i))
+		if !ok {
+			continue
+		}
+		out = append(out, phase)
+		total += phase.Duration
+	}
+	if total > MaxDuration {
+		l.errorf(v, path, "the phases together last %s, more than %s (MaxDuration); shorten them", formatHours(total), formatLimitDuration(MaxDuration))
+	}
+	return out
+}
+
+// formatHours writes a long duration in whole hours, as people plan soaks.
+func formatHours(d time.Duration) string {
+	return fmt.Sprintf("%dh", int64(d/time.Hour))
+}
+
 func (l *loader) phase(n *yaml.Node, path string) (Phase, bool) {
 	n = l.deref(n)
 	ph := Phase{Line: n.Line}
@@ -161,18 +188,18 @@ func (l *loader) phase(n *yaml.Node, path string) (Phase, bool) {
 			} else {
 				ph.ArrivalRate, ok = l.positive(p.v, fp)
 			}
-			l.atMost(p.v, fp, ok, ph.ArrivalRate, maxRate, "arrivals per second")
+			l.atMost(p.v, fp, ok, ph.ArrivalRate, MaxArrivalRate, "arrivals per second")
 		case "rampTo":
 			var ok bool
 			ph.RampTo, ok = l.nonNegative(p.v, fp)
-			l.atMost(p.v, fp, ok, ph.RampTo, maxRate, "arrivals per second")
+			l.atMost(p.v, fp, ok, ph.RampTo, MaxArrivalRate, "arrivals per second")
 		case "arrivalCount":
 			var ok bool
 			ph.ArrivalCount, ok = l.count(p.v, fp, 1)
-			l.atMost(p.v, fp, ok, float64(ph.ArrivalCount), maxArrivals, "arrivals")
+			l.atMost(p.v, fp, ok, float64(ph.ArrivalCount), MaxPhaseArrivals, "arrivals")
 		case "maxVusers", "vusers":
 			c, ok := l.count(p.v, fp, 1)
-			l.atMost(p.v, fp, ok, float64(c), maxVUsers, "virtual users")
+			l.atMost(p.v, fp, ok, float64(c), MaxVUsers, "virtual users")
 			if p.key == "vusers" {
 				ph.VUsers = c
 			} else {
@@ -222,16 +249,34 @@ func (l *loader) phase(n *yaml.Node, path string) (Phase, bool) {
 	case len(l.errs) == before:
 		l.errorf(n, path, "a phase needs one of arrivalRate (with duration), arrivalCount, pause or vusers")
 	}
+	if len(l.errs) == before {
+		l.phaseArrivals(n, path, ph)
+	}
 	return ph, len(l.errs) == before
 }
 
-// Limits far beyond what one machine can send: they catch a typo such as
-// an extra zero before it turns into an overflowing schedule.
-const (
-	maxRate     = 1e6 // arrivals per second
-	maxArrivals = 1e9 // per phase
-	maxVUsers   = 1e6
-)
+// phaseArrivals checks the limits that depend on several keys: the
+// arrivals a rate phase schedules, and the average rate of a count phase.
+// Each key alone was checked where it was read.
+func (l *loader) phaseArrivals(n *yaml.Node, path string, ph Phase) {
+	secs := ph.Duration.Seconds()
+	switch ph.Kind {
+	case PhaseConstant, PhaseRamp:
+		// The mean rate over the phase times its length (exact for a ramp).
+		arrivals := (ph.ArrivalRate + ph.RampTo) / 2 * secs
+		if ph.Kind == PhaseConstant {
+			arrivals = ph.ArrivalRate * secs
+		}
+		if arrivals > MaxPhaseArrivals {
+			l.errorf(n, path, "schedules %.0f arrivals, more than %d (MaxPhaseArrivals); split it into several phases", arrivals, MaxPhaseArrivals)
+		}
+	case PhaseCount:
+		if rate := float64(ph.ArrivalCount) / secs; secs > 0 && rate > MaxArrivalRate {
+			l.errorf(n, join(path, "arrivalCount"), "%d arrivals in %v is %.0f per second, more than %d (MaxArrivalRate); lengthen the duration",
+				ph.ArrivalCount, ph.Duration, rate, MaxArrivalRate)
+		}
+	}
+}
 
 // atMost reports v above limit, when v was read (ok).
 func (l *loader) atMost(n *yaml.Node, path string, ok bool, v, limit float64, unit string) {
@@ -331,7 +376,7 @@ func (l *loader) payload(n *yaml.Node, path string) (Payload, bool) {
 		return pl, false
 	}
 	pl.Path = resolved
-	rows, err := readCSV(resolved, pl.Delimiter, pl.SkipHeader)
+	rows, err := readCSV(resolved, pl.Delimiter, pl.SkipHeader, csvLimits{bytes: MaxPayloadBytes, rows: MaxPayloadRows})
 	if err != nil {
 		l.errorf(pathN, join(path, "path"), "%v", err)
 		return pl, false
@@ -371,34 +416,61 @@ func (l *loader) payloadPath(p string) (string, error) {
 	return full, nil
 }
 
-// maxPayloadBytes keeps a mistaken path (a disk image, a log) from being
-// read into memory whole.
-const maxPayloadBytes = 256 << 20
+// errPayloadTooLarge is returned by capReader past its limit.
+var errPayloadTooLarge = errors.New("payload too large")
 
-func readCSV(path string, delim rune, skipHeader bool) ([][]string, error) {
+// capReader fails once more than n bytes were read, so the CSV reader
+// stops at the limit instead of seeing a silently cut-off last row.
+type capReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n -= int64(n)
+	if c.n < 0 {
+		return n, errPayloadTooLarge
+	}
+	return n, err
+}
+
+// csvLimits are the bounds readCSV enforces: MaxPayloadBytes and
+// MaxPayloadRows, smaller in tests.
+type csvLimits struct {
+	bytes int64
+	rows  int
+}
+
+// readCSV streams the file, so memory holds the rows and not the file as
+// well, and stops at the limits.
+func readCSV(path string, delim rune, skipHeader bool, lim csvLimits) ([][]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open payload: %w", err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxPayloadBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("read payload %s: %w", path, err)
-	}
-	if len(data) > maxPayloadBytes {
-		return nil, fmt.Errorf("payload %s is larger than %d MiB", path, maxPayloadBytes>>20)
-	}
-	r := csv.NewReader(bytes.NewReader(data))
+	r := csv.NewReader(bufio.NewReader(&capReader{r: f, n: lim.bytes}))
 	r.Comma = delim
 	r.FieldsPerRecord = -1
 	var rows [][]string
+	limit := lim.rows
+	if skipHeader {
+		limit++
+	}
 	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
+		if errors.Is(err, errPayloadTooLarge) {
+			return nil, fmt.Errorf("payload %s is larger than %d MiB (MaxPayloadBytes)", path, lim.bytes>>20)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("payload %s: %w", path, err)
+		}
+		if len(rows) == limit {
+			return nil, fmt.Errorf("payload %s has more than %d rows (MaxPayloadRows)", path, lim.rows)
 		}
 		rows = append(rows, rec)
 	}

@@ -208,6 +208,9 @@ func (l *loader) loop(n *yaml.Node, path string, keys map[string]pair, stepPath 
 			// Artillery names the variable bare: over: productIds.
 			src = "{{ " + name + " }}"
 		}
+		if !l.chargeTemplate(v, src) {
+			break
+		}
 		t, err := Compile(src)
 		if err != nil || t.single() == nil {
 			l.errorf(v, op, "must name a variable holding a list (over: productIds) or be a literal list, got %s", describe(v))
@@ -238,6 +241,9 @@ func (l *loader) searchRef(n *yaml.Node, name, path string) (*yaml.Node, string)
 	n = l.deref(n)
 	switch n.Kind {
 	case yaml.ScalarNode:
+		if !strings.Contains(n.Value, "{{") || !l.chargeTemplate(n, n.Value) {
+			return nil, ""
+		}
 		if t, err := Compile(n.Value); err == nil && containsString(t.Refs(), name) {
 			return n, path
 		}

@@ -1,8 +1,10 @@
 package scenario
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -30,14 +32,17 @@ type LoadOptions struct {
 	Env func(string) (string, bool)
 }
 
-// maxVisits bounds the YAML nodes one load may walk, so a small file whose
-// aliases expand exponentially (a "billion laughs") is refused, not walked.
-const maxVisits = 250_000
-
 // Load reads, validates and compiles the script at path. Script problems
 // come back as an ErrorList holding all of them.
 func Load(path string, opts LoadOptions) (*Script, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read script %s: %w", path, err)
+	}
+	defer f.Close()
+	// One byte past the limit tells a file at the limit from a larger one
+	// without reading a device such as /dev/zero forever.
+	data, err := io.ReadAll(io.LimitReader(f, MaxScriptBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read script %s: %w", path, err)
 	}
@@ -47,10 +52,15 @@ func Load(path string, opts LoadOptions) (*Script, error) {
 // Parse is Load for a script already in memory; name is used in messages
 // and payload paths are resolved relative to its folder.
 func Parse(name string, data []byte, opts LoadOptions) (*Script, error) {
+	if len(data) > MaxScriptBytes {
+		return nil, ErrorList{{Pos: Pos{File: name}, Message: fmt.Sprintf(
+			"script too large: more than %d MiB (MaxScriptBytes); a script is YAML text, is this the right file?", MaxScriptBytes>>20)}}
+	}
 	l := &loader{file: name, dir: filepath.Dir(name), opts: opts}
 	s := l.script(data)
-	if l.tooBig {
-		return nil, ErrorList{{Pos: Pos{File: name, Line: 1, Column: 1}, Message: fmt.Sprintf("script too large: its aliases expand to more than %d nodes", maxVisits)}}
+	if l.overErr != nil {
+		// Whatever else was found may be an artefact of the cut-short walk.
+		return nil, ErrorList{l.overErr}
 	}
 	if len(l.errs) > 0 {
 		l.errs.sort()
@@ -59,14 +69,20 @@ func Parse(name string, data []byte, opts LoadOptions) (*Script, error) {
 	return s, nil
 }
 
-// loader carries the state of one Parse: where errors go and the walk budget.
+// loader carries the state of one Parse: where errors go and the budgets
+// of work (see limits.go).
 type loader struct {
 	file   string
 	dir    string
 	opts   LoadOptions
 	errs   ErrorList
-	visits int
-	tooBig bool
+	visits int // YAML nodes walked, against MaxYAMLNodes
+	// tmplBytes and tmplExprs are the template text and expressions
+	// compiled, against MaxTemplateBytes and MaxTemplateExpressions.
+	tmplBytes int
+	tmplExprs int
+	// overErr is the first budget exceeded; once set, the walk stops.
+	overErr *Error
 
 	endpoints []string
 	captures  []string // every capture name anywhere, for defaults.headers
@@ -78,9 +94,13 @@ type loader struct {
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 func (l *loader) script(data []byte) *Script {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
 		l.yamlError(err)
+		return nil
+	}
+	if !l.oneDocument(dec) {
 		return nil
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
@@ -150,6 +170,29 @@ func (l *loader) script(data []byte) *Script {
 	}
 	s.Endpoints = l.endpoints
 	return s
+}
+
+// oneDocument reads what follows the first document: Artillery ignores
+// later documents silently, but one is most likely a second script pasted
+// in, so it is an error at its ---. An empty one (a trailing ---) is not.
+func (l *loader) oneDocument(dec *yaml.Decoder) bool {
+	for {
+		var next yaml.Node
+		err := dec.Decode(&next)
+		switch {
+		case errors.Is(err, io.EOF):
+			return true
+		case err != nil:
+			l.yamlError(err)
+			return false
+		}
+		if len(next.Content) == 1 && next.Content[0].Kind == yaml.ScalarNode && next.Content[0].Tag == "!!null" && next.Content[0].Value == "" {
+			continue
+		}
+		l.errs = append(l.errs, &Error{Pos: Pos{File: l.file, Line: next.Line, Column: next.Column},
+			Message: "a script is one YAML document; a second one starts here (---): remove it or move it to its own file"})
+		return false
+	}
 }
 
 func (l *loader) yamlError(err error) {
@@ -308,19 +351,61 @@ type pair struct {
 	k, v *yaml.Node
 }
 
-// deref follows aliases and counts the walk against the budget.
+// deref follows aliases and counts the walk against MaxYAMLNodes.
 func (l *loader) deref(n *yaml.Node) *yaml.Node {
 	l.visits++
-	if l.visits > maxVisits {
-		l.tooBig = true
+	if l.visits > MaxYAMLNodes && l.overErr == nil {
+		l.overLimit(n, fmt.Sprintf("script too large: more than %d YAML nodes to walk (MaxYAMLNodes), each use of an alias counting its nodes again", MaxYAMLNodes))
 	}
 	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 100; i++ {
 		n = n.Alias
 	}
-	if l.tooBig || n.Kind == yaml.AliasNode {
+	if l.overErr != nil || n.Kind == yaml.AliasNode {
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: n.Line, Column: n.Column}
 	}
 	return n
+}
+
+// overLimit records the first exceeded budget at n; the walk then stops.
+func (l *loader) overLimit(n *yaml.Node, msg string) {
+	if l.overErr == nil {
+		l.overErr = &Error{Pos: l.pos(n), Message: msg}
+	}
+}
+
+// chargeTemplate counts src against the template budgets before it is
+// compiled; false once the load has compiled too much. Aliases make one
+// string compile again at each use, so this, not the file size, bounds
+// the work.
+func (l *loader) chargeTemplate(n *yaml.Node, src string) bool {
+	l.tmplBytes += len(src)
+	l.tmplExprs += strings.Count(src, "{{")
+	if l.overErr == nil && (l.tmplBytes > MaxTemplateBytes || l.tmplExprs > MaxTemplateExpressions) {
+		l.overLimit(n, fmt.Sprintf("script too large: more than %d MiB of templates or %d {{ }} expressions to compile "+
+			"(MaxTemplateBytes, MaxTemplateExpressions), each use of an alias counting its text again", MaxTemplateBytes>>20, MaxTemplateExpressions))
+	}
+	return l.overErr == nil
+}
+
+// chargeValue is chargeTemplate for every string in a decoded value.
+func (l *loader) chargeValue(n *yaml.Node, v any) bool {
+	switch x := v.(type) {
+	case string:
+		return l.chargeTemplate(n, x)
+	case []any:
+		for _, e := range x {
+			if !l.chargeValue(n, e) {
+				return false
+			}
+		}
+	case Pairs:
+		for _, kv := range x {
+			if !l.chargeValue(n, kv.Value) {
+				return false
+			}
+		}
+	}
+	return l.overErr == nil
 }
 
 func (l *loader) pos(n *yaml.Node) Pos {
@@ -543,20 +628,44 @@ func (l *loader) duration(n *yaml.Node, path string) (time.Duration, bool) {
 	s := strings.TrimSpace(n.Value)
 	var d time.Duration
 	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		if f <= 0 || f > 1e9 || f != f {
+		if f <= 0 || f != f {
 			l.errorf(n, path, "%s, got %s", want, describe(n))
+			return 0, false
+		}
+		if f > MaxDuration.Seconds() {
+			l.errorf(n, path, "must be at most %s (MaxDuration), got %s", formatLimitDuration(MaxDuration), describe(n))
 			return 0, false
 		}
 		d = time.Duration(f * float64(time.Second))
 	} else {
 		var perr error
 		d, perr = time.ParseDuration(s)
+		if perr != nil && strings.Contains(perr.Error(), "invalid duration") && isDurationShaped(s) {
+			// time.ParseDuration says "invalid" for an overflow too.
+			d, perr = MaxDuration+1, nil
+		}
 		if perr != nil || d <= 0 {
 			l.errorf(n, path, "%s, got %s", want, describe(n))
 			return 0, false
 		}
+		if d > MaxDuration {
+			l.errorf(n, path, "must be at most %s (MaxDuration), got %s", formatLimitDuration(MaxDuration), describe(n))
+			return 0, false
+		}
 	}
 	return d, true
+}
+
+// isDurationShaped reports whether s is digits, dots and unit letters, as
+// a Go duration too large for time.Duration is.
+func isDurationShaped(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789.hmsuµn") == "" && s[0] >= '0' && s[0] <= '9'
+}
+
+// formatLimitDuration writes a limit in hours and days: 8760h (365 days).
+func formatLimitDuration(d time.Duration) string {
+	h := int64(d / time.Hour)
+	return fmt.Sprintf("%dh (%d days)", h, h/24)
 }
 
 // list returns a sequence's items; a single item counts as a list of one
@@ -577,11 +686,11 @@ func (l *loader) list(n *yaml.Node, path string, one bool) []*yaml.Node {
 // become Pairs so JSON bodies keep the key order written.
 func (l *loader) value(n *yaml.Node, ordered bool, depth int) any {
 	n = l.deref(n)
-	if l.tooBig {
+	if l.overErr != nil {
 		return nil
 	}
-	if depth > 100 {
-		l.errorf(n, "", "nested more than 100 levels deep")
+	if depth > MaxNesting {
+		l.errorf(n, "", "nested more than %d levels deep (MaxNesting)", MaxNesting)
 		return nil
 	}
 	switch n.Kind {
@@ -636,7 +745,7 @@ type templateUse struct {
 func (l *loader) template(n *yaml.Node, path string, sc *scope) *Template {
 	n = l.deref(n)
 	s, ok := l.str(n, path)
-	if !ok {
+	if !ok || !l.chargeTemplate(n, s) {
 		return nil
 	}
 	t, err := Compile(s)

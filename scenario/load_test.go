@@ -256,6 +256,17 @@ func FuzzLoad(f *testing.F) {
 			f.Add(data)
 		}
 	}
+	// Integer limits and template expansion (issue 13 items 3, 7, 8).
+	for _, s := range []string{
+		"config: {target: http://127.0.0.1:8080, phases: [{duration: \"1ns\", arrivalCount: 1000000000}]}\nscenarios: [{flow: [{get: {url: /}}]}]\n",
+		"config: {target: http://127.0.0.1:8080, phases: [{duration: \"2562047h\", arrivalRate: 1}]}\nscenarios: [{flow: [{get: {url: /}}]}]\n",
+		"config: {target: http://127.0.0.1:8080, phases: [{duration: 1e308, arrivalRate: 1e6}, {duration: 31536000, rampTo: 1e6, arrivalRate: 0}]}\nscenarios: [{flow: [{get: {url: /}}]}]\n",
+		"config: {target: http://127.0.0.1:8080, phases: [{duration: 60, vusers: 1000000}, {pause: 9223372036}]}\nscenarios: [{flow: [{get: {url: /}}]}]\n",
+		"config: {target: http://127.0.0.1:8080, phases: [{duration: 1, arrivalRate: 1}], variables: {a: 1, t: &t \"{{ a }}{{ a }}{{ a }}\"}}\nscenarios: [{flow: [{get: {url: *t, headers: {x: *t, y: *t}, qs: {q: *t}}}, {post: {url: /, json: [*t, *t, {k: *t}]}}]}]\n",
+		"config: {target: http://127.0.0.1:8080, phases: [{duration: 1, arrivalRate: 1}]}\nscenarios: [{flow: [{get: {url: \"/{{ $randomNumber(0, 9223372036854775807) }}\"}}]}]\n---\nconfig: {}\n",
+	} {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// Payload paths resolve inside testdata/valid, so a fuzzed script
 		// can only read the fixtures there. The environments are those of

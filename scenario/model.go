@@ -80,10 +80,6 @@ type Payload struct {
 	Rows       [][]string // the parsed rows (header skipped)
 }
 
-// MaxPool bounds config.http.pool: a host cannot take more connections
-// from one address than there are ports.
-const MaxPool = 65535
-
 // HTTPConfig is config.http.
 type HTTPConfig struct {
 	Timeout time.Duration // per request; default 10s

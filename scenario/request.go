@@ -159,7 +159,11 @@ func (l *loader) requestName(b *requestBuild, v *yaml.Node, path string) {
 // requestJSON compiles a json body, pointing an undefined name at the
 // string that reads it.
 func (l *loader) requestJSON(b *requestBuild, v *yaml.Node, path string) {
-	body, err := CompileValue(l.value(v, true, 0))
+	plain := l.value(v, true, 0)
+	if !l.chargeValue(l.deref(v), plain) {
+		return
+	}
+	body, err := CompileValue(plain)
 	if err != nil {
 		l.errorf(l.deref(v), path, "%v", err)
 		return

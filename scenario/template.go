@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -162,9 +163,13 @@ func parseArgs(s string) ([]int, error) {
 	}
 	var out []int
 	for _, a := range strings.Split(s, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(a))
+		a = strings.TrimSpace(a)
+		n, err := strconv.Atoi(a)
+		if errors.Is(err, strconv.ErrRange) {
+			return nil, fmt.Errorf("argument %s is out of range", a)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("arguments must be whole numbers, got %q", strings.TrimSpace(a))
+			return nil, fmt.Errorf("arguments must be whole numbers, got %q", a)
 		}
 		out = append(out, n)
 	}

@@ -167,19 +167,15 @@ func envValue(e *expr, c *Context) string {
 	return v
 }
 
-// maxRandomString bounds $randomString(len) so one expression cannot
-// render megabytes per request.
-const maxRandomString = 1 << 16
-
 func parseRandomString(e *expr, args []int) error {
 	e.a = 10
 	switch {
-	case len(args) == 1 && args[0] >= 0 && args[0] <= maxRandomString:
+	case len(args) == 1 && args[0] >= 0 && args[0] <= MaxRandomStringLength:
 		e.a = args[0]
 	case len(args) > 1:
 		return fmt.Errorf("$randomString takes one length, got %d arguments", len(args))
 	case len(args) == 1:
-		return fmt.Errorf("$randomString length must be between 0 and %d, got %d", maxRandomString, args[0])
+		return fmt.Errorf("$randomString length must be between 0 and %d, got %d", MaxRandomStringLength, args[0])
 	}
 	return noFields(e, nil)
 }
@@ -187,6 +183,11 @@ func parseRandomString(e *expr, args []int) error {
 func parseRandomNumber(e *expr, args []int) error {
 	if len(args) != 2 {
 		return fmt.Errorf("$randomNumber needs two arguments (min, max), got %d", len(args))
+	}
+	for _, a := range args {
+		if a < -MaxTemplateInteger || a > MaxTemplateInteger {
+			return fmt.Errorf("$randomNumber arguments must be whole numbers from %d to %d, got %d", -MaxTemplateInteger, MaxTemplateInteger, a)
+		}
 	}
 	if args[0] > args[1] {
 		return fmt.Errorf("$randomNumber min %d is greater than max %d", args[0], args[1])

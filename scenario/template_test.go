@@ -283,6 +283,17 @@ func FuzzTemplate(f *testing.F) {
 		"{{ $loopElement['a'][1] }}",
 		"{{ x",
 		"}}{{",
+		// Integer limits (issue 13 item 1): the panicking range, the
+		// widest accepted one, int64's ends, lengths at and past the cap.
+		"{{ $randomNumber(0, 9223372036854775807) }}",
+		"{{ $randomNumber(-9223372036854775808, 9223372036854775807) }}",
+		"{{ $randomNumber(-9007199254740991, 9007199254740991) }}",
+		"{{ $randomNumber(9007199254740991, 9007199254740991) }}",
+		"{{ $randomNumber(0, 99999999999999999999) }}",
+		"{{ $randomString(65536) }}",
+		"{{ $randomString(65537) }}",
+		"{{ $randomString(-1) }}",
+		"{{ $loopElement[9223372036854775807] }}",
 	} {
 		f.Add(s)
 	}
