@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/runner"
 )
 
@@ -109,12 +110,12 @@ func TestFourSegmentsMergeToOneRun(t *testing.T) {
 		t.Errorf("vusers.created = %d, want 31", got)
 	}
 
-	want, err := results[0].rep.Aggregate.Histogram(report.ResponseTime)
+	want, err := results[0].rep.Aggregate.Histogram(metric.ResponseTime)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range results[1:] {
-		part, err := r.rep.Aggregate.Histogram(report.ResponseTime)
+		part, err := r.rep.Aggregate.Histogram(metric.ResponseTime)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,7 +123,7 @@ func TestFourSegmentsMergeToOneRun(t *testing.T) {
 			t.Fatalf("merging parts dropped %d values", dropped)
 		}
 	}
-	got, err := merged.Aggregate.Histogram(report.ResponseTime)
+	got, err := merged.Aggregate.Histogram(metric.ResponseTime)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/metric"
 )
 
 func TestPlainDisplay(t *testing.T) {
@@ -15,8 +16,8 @@ func TestPlainDisplay(t *testing.T) {
 	start := time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
 	m := &report.Metrics{
 		Counters:  map[string]int64{"http.requests": 488, "http.responses": 487, "errors.ECONNRESET": 1},
-		Rates:     map[string]float64{report.RequestRate: 48.8},
-		Summaries: map[string]report.Summary{report.ResponseTime: {P50: 0.68, P99: 12}},
+		Rates:     map[string]float64{metric.RequestRate: 48.8},
+		Summaries: map[string]report.Summary{metric.ResponseTime: {P50: 0.68, P99: 12}},
 		Period:    start.Add(10 * time.Second).UnixMilli(),
 		PeriodEnd: start.Add(20 * time.Second).UnixMilli(),
 	}

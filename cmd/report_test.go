@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/report/reporttest"
 	"github.com/primeload/primeload/scenario"
 )
@@ -183,7 +184,7 @@ func TestReportMerge(t *testing.T) {
 			t.Errorf("merged %s = %d, want %d", name, got, want)
 		}
 	}
-	if got, want := m.Aggregate.Summaries[report.ResponseTime].Count, ra.Aggregate.Summaries[report.ResponseTime].Count+rb.Aggregate.Summaries[report.ResponseTime].Count; got != want {
+	if got, want := m.Aggregate.Summaries[metric.ResponseTime].Count, ra.Aggregate.Summaries[metric.ResponseTime].Count+rb.Aggregate.Summaries[metric.ResponseTime].Count; got != want {
 		t.Errorf("merged latency count = %d, want %d", got, want)
 	}
 	if len(m.SLO) != 1 || !m.SLO[0].OK || m.Passed == nil || !*m.Passed {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/report/slo"
 	"github.com/primeload/primeload/runner/loadtest"
 	"go.yaml.in/yaml/v3"
@@ -181,7 +182,7 @@ func TestRunEndToEnd(t *testing.T) {
 			t.Errorf("aggregate %s = %d, want none", name, v)
 		}
 	}
-	if got := rep.Aggregate.Summaries[report.ResponseTime].Count; got != 10 {
+	if got := rep.Aggregate.Summaries[metric.ResponseTime].Count; got != 10 {
 		t.Errorf("response_time count = %d, want 10", got)
 	}
 	if len(rep.Expected) != 1 || rep.Expected[0] != (report.PhaseArrivals{Name: "tiny", Expected: 5, Created: 5}) {

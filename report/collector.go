@@ -6,13 +6,13 @@ import (
 	"math"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/runner"
 )
 
@@ -130,8 +130,8 @@ func (c *Collector) Flush(now time.Time) (*Metrics, error) {
 	c.lastFlush = now
 
 	c.liveMu.Lock()
-	c.lastP99 = time.Duration(m.Summaries[ResponseTime].P99 * float64(time.Millisecond))
-	c.lastRate = m.Rates[RequestRate]
+	c.lastP99 = time.Duration(m.Summaries[metric.ResponseTime].P99 * float64(time.Millisecond))
+	c.lastRate = m.Rates[metric.RequestRate]
 	c.liveMu.Unlock()
 	return m, nil
 }
@@ -155,7 +155,7 @@ func (c *Collector) Report() *Report {
 		Version:      c.info.Version,
 		PeriodLength: c.info.Period.Milliseconds(),
 	}
-	if s, ok := c.aggM.Summaries[ScheduleLag]; ok {
+	if s, ok := c.aggM.Summaries[metric.ScheduleLag]; ok {
 		r.ScheduleLag = &s
 	}
 	if r.Intermediate == nil {
@@ -232,13 +232,13 @@ func (s *shard) Count(name string, delta int64) {
 	s.cur.counters[name] += delta
 	s.mu.Unlock()
 	switch {
-	case name == "http.requests":
+	case name == metric.Requests:
 		s.requests.Add(delta)
-	case name == "vusers.created":
+	case name == metric.VUsersCreated:
 		s.vcreated.Add(delta)
-	case name == "vusers.completed" || name == "vusers.failed":
+	case name == metric.VUsersCompleted || name == metric.VUsersFailed:
 		s.vended.Add(delta)
-	case strings.HasPrefix(name, "errors."):
+	case strings.HasPrefix(name, metric.ErrorPrefix):
 		s.errors.Add(delta)
 	}
 }
@@ -355,36 +355,36 @@ func (w *window) metrics(start, end time.Time) (*Metrics, error) {
 	// Count adds only the bytes of exchanges that never completed, so the
 	// two add up.
 	if w.responses > 0 {
-		counters["http.responses"] += w.responses
+		counters[metric.Responses] += w.responses
 	}
 	if w.downloaded > 0 {
-		counters["http.downloaded_bytes"] += w.downloaded
+		counters[metric.Downloaded] += w.downloaded
 	}
 	for code, v := range w.codes {
 		if v != 0 {
-			counters["http.codes."+strconv.Itoa(code)] += v
+			counters[metric.Code(code)] += v
 		}
 	}
 	for ep, e := range w.ep {
 		for code, v := range e.codes {
 			if v != 0 {
-				counters[EndpointPrefix+ep+".codes."+strconv.Itoa(code)] = v
+				counters[metric.EndpointCode(ep, code)] = v
 			}
 		}
 	}
 	if w.clamped > 0 {
-		counters[Clamped] = w.clamped
+		counters[metric.Clamped] = w.clamped
 	}
 	hists := map[string]*hdrhistogram.Histogram{}
 	if w.rt.TotalCount() > 0 {
-		hists[ResponseTime] = w.rt
+		hists[metric.ResponseTime] = w.rt
 	}
 	if w.lag.TotalCount() > 0 {
-		hists[ScheduleLag] = w.lag
+		hists[metric.ScheduleLag] = w.lag
 	}
 	for k, e := range w.ep {
 		if e.h.TotalCount() > 0 {
-			hists[EndpointResponseTime+k] = e.h
+			hists[metric.EndpointLatency(k)] = e.h
 		}
 	}
 	m := &Metrics{
@@ -430,8 +430,8 @@ func (m *Metrics) derive() {
 		m.Rates = map[string]float64{}
 	}
 	if secs := float64(m.PeriodEnd-m.Period) / 1000; secs > 0 {
-		m.Rates[RequestRate] = math.Round(float64(m.Counters["http.requests"])/secs*100) / 100
+		m.Rates[metric.RequestRate] = math.Round(float64(m.Counters[metric.Requests])/secs*100) / 100
 	} else {
-		m.Rates[RequestRate] = 0
+		m.Rates[metric.RequestRate] = 0
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/runner"
 )
 
@@ -79,11 +80,11 @@ func TestCollectorPeriod(t *testing.T) {
 	if len(m.Counters) != len(wantCounters) {
 		t.Errorf("counters = %v, want exactly %v", m.Counters, wantCounters)
 	}
-	if got, want := m.Rates[RequestRate], 100.0; got != want {
+	if got, want := m.Rates[metric.RequestRate], 100.0; got != want {
 		t.Errorf("request rate = %v, want %v", got, want)
 	}
 
-	s := m.Summaries[ResponseTime]
+	s := m.Summaries[metric.ResponseTime]
 	if s.Count != 1000 {
 		t.Errorf("count = %d, want 1000", s.Count)
 	}
@@ -103,11 +104,11 @@ func TestCollectorPeriod(t *testing.T) {
 	if math.Abs(s.Mean-68.6185) > 0.07 {
 		t.Errorf("mean = %v, want 68.6185 within 0.1%%", s.Mean)
 	}
-	if got := m.Summaries[EndpointResponseTime+"POST /api/auth/login/"].Count; got != 100 {
+	if got := m.Summaries[metric.EndpointResponseTime+"POST /api/auth/login/"].Count; got != 100 {
 		t.Errorf("login count = %d, want 100", got)
 	}
-	if m.Histograms[ResponseTime] != s {
-		t.Errorf("histograms[%s] = %+v, want it to repeat the summary %+v", ResponseTime, m.Histograms[ResponseTime], s)
+	if m.Histograms[metric.ResponseTime] != s {
+		t.Errorf("histograms[%s] = %+v, want it to repeat the summary %+v", metric.ResponseTime, m.Histograms[metric.ResponseTime], s)
 	}
 	if got, want := m.Start(), t0; !got.Equal(want) {
 		t.Errorf("period start = %v, want %v", got, want)
@@ -126,14 +127,14 @@ func TestCollectorClampsOutOfRange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := m.Counters[Clamped], int64(3); got != want {
+	if got, want := m.Counters[metric.Clamped], int64(3); got != want {
 		t.Errorf("clamped = %d, want %d", got, want)
 	}
-	s := m.Summaries[ResponseTime]
+	s := m.Summaries[metric.ResponseTime]
 	if s.Count != 3 || s.Max < 60000 || s.Max > 60060 || s.Min != 0 {
 		t.Errorf("summary = %+v, want 3 values, min 0, max at the 60 s bound", s)
 	}
-	if got := m.Summaries[ScheduleLag].Count; got != 2 {
+	if got := m.Summaries[metric.ScheduleLag].Count; got != 2 {
 		t.Errorf("lag count = %d, want 2", got)
 	}
 }
@@ -163,10 +164,10 @@ func TestCollectorPeriodsFoldIntoAggregate(t *testing.T) {
 	if got := r.Aggregate.Counters["http.requests"]; got != 60 {
 		t.Errorf("aggregate requests = %d, want 60", got)
 	}
-	if got, want := r.Aggregate.Rates[RequestRate], 1.5; got != want {
+	if got, want := r.Aggregate.Rates[metric.RequestRate], 1.5; got != want {
 		t.Errorf("aggregate rate = %v, want %v", got, want)
 	}
-	if got, want := r.Aggregate.Summaries[ResponseTime].Max, 3.0; math.Abs(got-want) > want*0.001 {
+	if got, want := r.Aggregate.Summaries[metric.ResponseTime].Max, 3.0; math.Abs(got-want) > want*0.001 {
 		t.Errorf("aggregate max = %v, want %v within 0.1%%", got, want)
 	}
 	if !r.EndedAt.Equal(t0.Add(40*time.Second)) || !r.StartedAt.Equal(t0) {
@@ -240,8 +241,8 @@ func TestNextFlushIsWallClockAligned(t *testing.T) {
 func TestLookupAndNames(t *testing.T) {
 	m := &Metrics{
 		Counters:  map[string]int64{"http.codes.500": 3, "http.requests": 10},
-		Rates:     map[string]float64{RequestRate: 2.5},
-		Summaries: map[string]Summary{ResponseTime: {P99: 12.5}, EndpointResponseTime + "GET /a.json": {P95: 7}},
+		Rates:     map[string]float64{metric.RequestRate: 2.5},
+		Summaries: map[string]Summary{metric.ResponseTime: {P99: 12.5}, metric.EndpointResponseTime + "GET /a.json": {P95: 7}},
 	}
 	for _, tc := range []struct {
 		name   string

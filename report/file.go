@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/primeload/primeload/report/metric"
 )
 
 // maxReportBytes bounds what Decode reads: a week of 10 s periods with a
@@ -286,7 +287,7 @@ func (m *Metrics) Histogram(name string) (*hdrhistogram.Histogram, error) {
 func (m *Metrics) Endpoints() []string {
 	var eps []string
 	for name := range m.Summaries {
-		if ep, ok := strings.CutPrefix(name, EndpointResponseTime); ok {
+		if ep, ok := strings.CutPrefix(name, metric.EndpointResponseTime); ok {
 			eps = append(eps, ep)
 		}
 	}

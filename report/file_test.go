@@ -18,6 +18,7 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/scenario"
 )
 
@@ -184,7 +185,7 @@ func TestDecodeRejects(t *testing.T) {
 	if err := Encode(&good, smallReport(t)); err != nil {
 		t.Fatal(err)
 	}
-	enc := smallReport(t).Aggregate.HDR[ResponseTime]
+	enc := smallReport(t).Aggregate.HDR[metric.ResponseTime]
 	wide, err := hdrhistogram.New(1, 1<<50, 5).Encode(hdrhistogram.V2CompressedEncodingCookieBase)
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/primeload/primeload/report/metric"
 )
 
 // HdrLog writes periods in HdrHistogram's interval log format, readable by
@@ -60,10 +61,10 @@ func (l *HdrLog) WritePeriod(m *Metrics) error {
 // line breaks in tags, so those become underscores.
 func hdrTag(name string) string {
 	switch {
-	case name == ResponseTime:
+	case name == metric.ResponseTime:
 		return ""
-	case strings.HasPrefix(name, EndpointResponseTime):
-		name = strings.TrimPrefix(name, EndpointResponseTime)
+	case strings.HasPrefix(name, metric.EndpointResponseTime):
+		name = strings.TrimPrefix(name, metric.EndpointResponseTime)
 	}
 	return strings.Map(func(r rune) rune {
 		if r == ',' || r == ' ' || r == '\r' || r == '\n' {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/primeload/primeload/report/metric"
 )
 
 // defaultPeriodLength aligns periods of reports that do not record their
@@ -93,7 +94,7 @@ func Merge(reports []*Report, force bool) (*Report, error) {
 		}
 		out.Intermediate = append(out.Intermediate, m)
 	}
-	if s, ok := out.Aggregate.Summaries[ScheduleLag]; ok {
+	if s, ok := out.Aggregate.Summaries[metric.ScheduleLag]; ok {
 		out.ScheduleLag = &s
 	}
 	return out, nil

@@ -15,25 +15,6 @@ import (
 	"github.com/primeload/primeload/scenario"
 )
 
-// Metric names the collector produces, as Artillery names them.
-const (
-	// ResponseTime is the summary of every HTTP response's latency.
-	ResponseTime = "http.response_time"
-	// EndpointResponseTime prefixes the per-endpoint latency summary; the
-	// endpoint label (scenario.Request.Endpoint) follows it.
-	EndpointResponseTime = "plugins.metrics-by-endpoint.response_time."
-	// EndpointPrefix prefixes per-endpoint counters: EndpointPrefix + endpoint + ".codes.200".
-	EndpointPrefix = "plugins.metrics-by-endpoint."
-	// ScheduleLag is the summary of how late arrivals started against their
-	// schedule. It is primeload's own: Artillery does not measure it.
-	ScheduleLag = "primeload.schedule_lag"
-	// Clamped counts latencies outside the histogram range (1 µs to 1 min),
-	// recorded at the nearest bound instead of being dropped.
-	Clamped = "primeload.clamped_values"
-	// RequestRate is the rate of http.requests per second over a period.
-	RequestRate = "http.request_rate"
-)
-
 // Report is a run's complete result: the JSON written by --output and read
 // by `primeload report`.
 type Report struct {

@@ -3,6 +3,7 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"github.com/primeload/primeload/report/metric"
 	"io"
 	"maps"
 	"slices"
@@ -65,7 +66,7 @@ func WriteSummary(w io.Writer, r *Report) error {
 
 	var rows [][]string
 	for _, name := range slices.Sorted(maps.Keys(m.Counters)) {
-		if !strings.HasPrefix(name, EndpointPrefix) { // those are in the endpoint tables
+		if !strings.HasPrefix(name, metric.EndpointPrefix) { // those are in the endpoint tables
 			rows = append(rows, []string{name, strconv.FormatInt(m.Counters[name], 10)})
 		}
 	}
@@ -82,13 +83,13 @@ func WriteSummary(w io.Writer, r *Report) error {
 			rows = append(rows, []string{label, strconv.FormatInt(s.Count, 10),
 				ms(s.Min), ms(s.Mean), ms(s.P50), ms(s.P90), ms(s.P95), ms(s.P99), ms(s.P999), ms(s.Max)})
 		}
-		if s, ok := m.Summaries[ResponseTime]; ok {
+		if s, ok := m.Summaries[metric.ResponseTime]; ok {
 			row("all requests", s)
 		}
 		for _, ep := range m.Endpoints() {
-			row(ep, m.Summaries[EndpointResponseTime+ep])
+			row(ep, m.Summaries[metric.EndpointLatency(ep)])
 		}
-		if s, ok := m.Summaries[ScheduleLag]; ok {
+		if s, ok := m.Summaries[metric.ScheduleLag]; ok {
 			row("(schedule lag)", s)
 		}
 		table(ew, "Response time (ms)", []string{"", "count", "min", "mean", "p50", "p90", "p95", "p99", "p999", "max"}, rows)
@@ -149,7 +150,7 @@ func table(ew *errWriter, title string, head []string, rows [][]string) {
 
 // endpointCodes lists an endpoint's status codes as "200×900 500×100".
 func endpointCodes(m *Metrics, ep string) string {
-	prefix := EndpointPrefix + ep + ".codes."
+	prefix := metric.EndpointCodePrefix(ep)
 	var parts []string
 	for _, name := range slices.Sorted(maps.Keys(m.Counters)) {
 		if code, ok := strings.CutPrefix(name, prefix); ok {
@@ -166,17 +167,17 @@ func ms(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
 // WritePeriodLine prints one period as a single line, for output that is not
 // a terminal (CI logs) or --quiet runs.
 func WritePeriodLine(w io.Writer, m *Metrics, runStart time.Time) error {
-	s := m.Summaries[ResponseTime]
+	s := m.Summaries[metric.ResponseTime]
 	var errs int64
 	for name, v := range m.Counters {
-		if strings.HasPrefix(name, "errors.") {
+		if strings.HasPrefix(name, metric.ErrorPrefix) {
 			errs += v
 		}
 	}
 	line := fmt.Sprintf("[+%s] %d requests (%s/s) · %d responses · %d errors · p50 %s ms · p99 %s ms",
-		m.End().Sub(runStart).Round(time.Second), m.Counters["http.requests"],
-		strconv.FormatFloat(m.Rates[RequestRate], 'f', 1, 64), m.Counters["http.responses"], errs, ms(s.P50), ms(s.P99))
-	if lag, ok := m.Summaries[ScheduleLag]; ok {
+		m.End().Sub(runStart).Round(time.Second), m.Counters[metric.Requests],
+		strconv.FormatFloat(m.Rates[metric.RequestRate], 'f', 1, 64), m.Counters[metric.Responses], errs, ms(s.P50), ms(s.P99))
+	if lag, ok := m.Summaries[metric.ScheduleLag]; ok {
 		line += " · lag p99 " + ms(lag.P99) + " ms"
 	}
 	_, err := fmt.Fprintln(w, line)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/scenario"
 	"github.com/valyala/fasthttp"
 )
@@ -19,7 +20,7 @@ func (v *vu) capture(r *scenario.Request, resp *fasthttp.Response, body []byte, 
 		val, ok := captureValue(c, resp, body, doc)
 		if !ok {
 			if c.Strict {
-				v.count(cCaptureMiss, 1)
+				v.count(metric.ErrCaptureMiss, 1)
 				return false
 			}
 			continue
@@ -95,10 +96,10 @@ func (v *vu) expect(r *scenario.Request, resp *fasthttp.Response, doc any) bool 
 	}
 	v.shard.mu.Lock()
 	if okCount > 0 {
-		v.shard.sink.Count(cExpectOK, int64(okCount))
+		v.shard.sink.Count(metric.ExpectOK, int64(okCount))
 	}
 	if failCount > 0 {
-		v.shard.sink.Count(cExpectFail, int64(failCount))
+		v.shard.sink.Count(metric.ExpectFailed, int64(failCount))
 	}
 	v.shard.mu.Unlock()
 	if failCount > 0 {

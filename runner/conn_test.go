@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/scenario"
 )
 
@@ -113,8 +114,8 @@ func TestRunEachUserHoldsItsConnection(t *testing.T) {
 			script := newScript(srv.URL, []scenario.Phase{tt.phase}, tt.flow)
 			script.Config.HTTP.Pool = tt.pool
 			out, rec := run(t, script, Options{})
-			if out.Failed != 0 || rec.get(cResponses) != rec.get(cRequests) {
-				t.Fatalf("%d users failed, %d of %d requests answered: %v", out.Failed, rec.get(cResponses), rec.get(cRequests), rec.snapshot())
+			if out.Failed != 0 || rec.get(metric.Responses) != rec.get(metric.Requests) {
+				t.Fatalf("%d users failed, %d of %d requests answered: %v", out.Failed, rec.get(metric.Responses), rec.get(metric.Requests), rec.snapshot())
 			}
 			accepted, byRequests := srv.counts()
 			if accepted != tt.wantAccepted {
@@ -159,20 +160,20 @@ func TestRunCountsEachMeasureOnce(t *testing.T) {
 			name:        "completed exchanges",
 			flow:        []scenario.Step{get("/a"), get("/b")},
 			wantCounted: map[string]int64{},
-			wantTotal:   map[string]int64{cResponses: 6, "http.codes.200": 6, cDownloaded: 6 * int64(len(body))},
+			wantTotal:   map[string]int64{metric.Responses: 6, "http.codes.200": 6, metric.Downloaded: 6 * int64(len(body))},
 		},
 		{
 			name:        "a redirect chain failing on its second hop",
 			flow:        []scenario.Step{get("/away")},
-			wantCounted: map[string]int64{cDownloaded: 3 * int64(len("moved")), eConnRefused: 3},
-			wantTotal:   map[string]int64{cResponses: 0, cDownloaded: 3 * int64(len("moved")), eConnRefused: 3},
+			wantCounted: map[string]int64{metric.Downloaded: 3 * int64(len("moved")), metric.ErrConnRefused: 3},
+			wantTotal:   map[string]int64{metric.Responses: 0, metric.Downloaded: 3 * int64(len("moved")), metric.ErrConnRefused: 3},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, rec := run(t, newScript(srv.URL, []scenario.Phase{count(3, 30*time.Millisecond)}, tt.flow), Options{})
 			got := rec.counted()
-			for _, name := range []string{cRequests, cCreated, cCompleted, cFailed} {
+			for _, name := range []string{metric.Requests, metric.VUsersCreated, metric.VUsersCompleted, metric.VUsersFailed} {
 				delete(got, name)
 			}
 			if fmt.Sprint(got) != fmt.Sprint(tt.wantCounted) {

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/runner"
 	"github.com/primeload/primeload/scenario"
 )
@@ -298,7 +299,7 @@ func TestFaultsCountedAndReported(t *testing.T) {
 				{"Outcome.Failed", out.Failed, users},
 			}
 			checkCounts(t, counts, "")
-			if _, ok := agg.Summaries[report.EndpointResponseTime+"GET /never"]; ok {
+			if _, ok := agg.Summaries[metric.EndpointResponseTime+"GET /never"]; ok {
 				t.Error("a user went on to GET /never after its first step failed")
 			}
 			// A request that got part of an answer is measured, not silently sent again.
@@ -373,7 +374,7 @@ scenarios:
 		{"vusers.completed", agg.Counters["vusers.completed"], arrivals},
 		{"http.responses", agg.Counters["http.responses"], arrivals},
 		{"errors", int64(len(errorCounters(agg))), 0},
-		{"response time samples", agg.Summaries[report.ResponseTime].Count, arrivals},
+		{"response time samples", agg.Summaries[metric.ResponseTime].Count, arrivals},
 	}
 	checkCounts(t, counts, " (the stall must not swallow arrivals)")
 	// About rate*stall = 40 of the 80 requests arrived during the stall and
@@ -381,7 +382,7 @@ scenarios:
 	// waited at least 1.6 s and the slowest one the whole stall. Lower
 	// bounds only, which a busy machine cannot break.
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-	rt := agg.Summaries[report.ResponseTime]
+	rt := agg.Summaries[metric.ResponseTime]
 	t.Logf("%d requests, stall %v: p50 %.1f p90 %.1f p99 %.1f max %.1f ms", rt.Count, stall, rt.P50, rt.P90, rt.P99, rt.Max)
 	bounds := []struct {
 		stat      string
@@ -441,8 +442,8 @@ scenarios:
 		{"vusers.completed", agg.Counters["vusers.completed"], users / 2},
 		// A malformed body is still a response: it is timed and its 200 counted.
 		{"http.codes.200", agg.Counters["http.codes.200"], users + users/2},
-		{"GET /items responses", agg.Summaries[report.EndpointResponseTime+"GET /items"].Count, users},
-		{"GET /items/{{ id }} responses", agg.Summaries[report.EndpointResponseTime+"GET /items/{{ id }}"].Count, users / 2},
+		{"GET /items responses", agg.Summaries[metric.EndpointResponseTime+"GET /items"].Count, users},
+		{"GET /items/{{ id }} responses", agg.Summaries[metric.EndpointResponseTime+"GET /items/{{ id }}"].Count, users / 2},
 		{"Outcome.Failed", out.Failed, users / 2},
 	}
 	checkCounts(t, counts, "")

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/scenario"
 )
 
@@ -77,8 +78,8 @@ func TestRunSeedFlow(t *testing.T) {
 		t.Errorf("bad auth %d, unknown paths %d, bad tracking bodies %d; want none", badAuth.Load(), badDetail.Load(), badTracking.Load())
 	}
 	logistics := rec.endpoints["GET /api/goods-received/"]
-	if rec.endpoints["POST /api/tracking-updates/"] != logistics || int64(logistics) != rec.get(cExpectOK) {
-		t.Errorf("%d lists, %d tracking posts, %d expectations met; want all equal", logistics, rec.endpoints["POST /api/tracking-updates/"], rec.get(cExpectOK))
+	if rec.endpoints["POST /api/tracking-updates/"] != logistics || int64(logistics) != rec.get(metric.ExpectOK) {
+		t.Errorf("%d lists, %d tracking posts, %d expectations met; want all equal", logistics, rec.endpoints["POST /api/tracking-updates/"], rec.get(metric.ExpectOK))
 	}
 	// Weights 70/20/10 over 100 users: each within 4 standard deviations.
 	for _, w := range []struct {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/scenario"
 )
 
@@ -41,9 +42,9 @@ func (r *countRecorder) Response(endpoint string, latency time.Duration, status 
 	defer r.mu.Unlock()
 	r.endpoints[endpoint]++
 	r.statuses[status]++
-	r.derived[cResponses]++
+	r.derived[metric.Responses]++
 	r.derived["http.codes."+strconv.Itoa(status)]++
-	r.derived[cDownloaded] += downloaded
+	r.derived[metric.Downloaded] += downloaded
 }
 
 func (r *countRecorder) Count(name string, delta int64) {
@@ -142,7 +143,7 @@ func runCtx(ctx context.Context, t testing.TB, script *scenario.Script, opts Opt
 	if got := out.Completed + out.Failed + out.CutOff; got != int64(out.Created) {
 		t.Errorf("completed %d + failed %d + cut off %d = %d, want created %d", out.Completed, out.Failed, out.CutOff, got, out.Created)
 	}
-	if got := rec.get(cCreated); got != int64(out.Created) {
+	if got := rec.get(metric.VUsersCreated); got != int64(out.Created) {
 		t.Errorf("vusers.created = %d, Outcome.Created = %d", got, out.Created)
 	}
 	return out, rec

@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/scenario"
 	"github.com/valyala/fasthttp"
 )
@@ -116,10 +117,10 @@ func (v *vu) request(ctx context.Context, r *scenario.Request) flowResult {
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
 	if err := v.build(req, r); err != nil {
-		v.count(eInvalidURL, 1)
+		v.count(metric.ErrInvalidURL, 1)
 		return flowFailed
 	}
-	v.count(cRequests, 1)
+	v.count(metric.Requests, 1)
 	start := time.Now()
 	deadline := start.Add(e.http.timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
@@ -137,7 +138,7 @@ func (v *vu) request(ctx context.Context, r *scenario.Request) flowResult {
 		v.shard.mu.Lock()
 		if n > 0 {
 			// Bytes of hops before the failure; no Response carries them.
-			v.shard.sink.Count(cDownloaded, n)
+			v.shard.sink.Count(metric.Downloaded, n)
 		}
 		v.shard.sink.Count(errorCounter(err), 1)
 		v.shard.mu.Unlock()
@@ -156,7 +157,7 @@ func (v *vu) request(ctx context.Context, r *scenario.Request) flowResult {
 		plain, err := resp.BodyGunzipWithLimit(e.http.maxDecoded)
 		switch {
 		case errors.Is(err, fasthttp.ErrBodyTooLarge):
-			v.count(eDecodedTooLarge, 1)
+			v.count(metric.ErrDecodedTooLarge, 1)
 			return flowFailed
 		case err == nil:
 			body = plain
@@ -317,26 +318,6 @@ func decodeJSON(body []byte) any {
 	return doc
 }
 
-// Error counters: stable codes named as Node names them, so Artillery users
-// recognise them.
-const (
-	eTimedOut     = "errors.ETIMEDOUT"
-	eConnRefused  = "errors.ECONNREFUSED"
-	eConnReset    = "errors.ECONNRESET"
-	ePipe         = "errors.EPIPE"
-	eNotFound     = "errors.ENOTFOUND"
-	eHostUnreach  = "errors.EHOSTUNREACH"
-	eNetUnreach   = "errors.ENETUNREACH"
-	eProto        = "errors.EPROTO"
-	eCert         = "errors.ECERT"
-	eRedirectLoop = "errors.ETOOMANYREDIRECTS"
-	eBodyTooLarge = "errors.EBODYTOOLARGE"
-	// A gzip body past Options.MaxDecodedBytes once decompressed.
-	eDecodedTooLarge = "errors.EDECODEDTOOLARGE"
-	eInvalidURL      = "errors.EINVALIDURL" // rendered without a host: nothing was sent
-	eUnknown         = "errors.EUNKNOWN"
-)
-
 // errorCounter classifies a transport error into a stable code.
 func errorCounter(err error) string {
 	var dnsErr *net.DNSError
@@ -350,40 +331,40 @@ func errorCounter(err error) string {
 	var brokenChunk fasthttp.ErrBrokenChunk
 	switch {
 	case errors.Is(err, errInvalidURL):
-		return eInvalidURL
+		return metric.ErrInvalidURL
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		return eBodyTooLarge
+		return metric.ErrBodyTooLarge
 	case errors.Is(err, errRedirectLoop), errors.Is(err, fasthttp.ErrTooManyRedirects):
-		return eRedirectLoop
+		return metric.ErrRedirectLoop
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return eConnRefused
+		return metric.ErrConnRefused
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNABORTED):
-		return eConnReset
+		return metric.ErrConnReset
 	case errors.Is(err, syscall.EPIPE):
-		return ePipe
+		return metric.ErrPipe
 	case errors.Is(err, syscall.EHOSTUNREACH):
-		return eHostUnreach
+		return metric.ErrHostUnreach
 	case errors.Is(err, syscall.ENETUNREACH):
-		return eNetUnreach
+		return metric.ErrNetUnreach
 	case errors.As(err, &dnsErr):
-		return eNotFound
+		return metric.ErrNotFound
 	case errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, errPoolWait), errors.Is(err, fasthttp.ErrNoFreeConns), errors.Is(err, fasthttp.ErrDialTimeout),
 		errors.Is(err, context.DeadlineExceeded), errors.Is(err, syscall.ETIMEDOUT),
 		errors.As(err, &netErr) && netErr.Timeout():
-		return eTimedOut
+		return metric.ErrTimedOut
 	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr), errors.As(err, &invalidCert):
-		return eCert
+		return metric.ErrCert
 	case errors.As(err, &recordErr), errors.As(err, &alertErr):
-		return eProto
+		return metric.ErrProto
 	case errors.Is(err, fasthttp.ErrConnectionClosed), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		// The server closed the connection mid-exchange; Node reports
 		// this "socket hang up" as ECONNRESET.
-		return eConnReset
+		return metric.ErrConnReset
 	case strings.Contains(err.Error(), "reading response headers"), strings.Contains(err.Error(), "tls:"),
 		// A chunked body that breaks its framing; fasthttp returns a bad
 		// chunk size ("empty hex number") unwrapped.
 		errors.As(err, &brokenChunk), strings.Contains(err.Error(), "hex number"):
-		return eProto
+		return metric.ErrProto
 	}
-	return eUnknown
+	return metric.ErrUnknown
 }

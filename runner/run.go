@@ -12,21 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/scenario"
-)
-
-// Counter names, as Artillery names them so ensure expressions carry over.
-const (
-	cRequests    = "http.requests"
-	cResponses   = "http.responses" // carried by Sink.Response, never Counted
-	cDownloaded  = "http.downloaded_bytes"
-	cCreated     = "vusers.created"
-	cCompleted   = "vusers.completed"
-	cFailed      = "vusers.failed"
-	cSkipped     = "vusers.skipped"
-	cCaptureMiss = "errors.Failed capture or match"
-	cExpectOK    = "plugins.expect.ok"
-	cExpectFail  = "plugins.expect.failed"
 )
 
 // shard serialises one Sink between the virtual users that share it, so no
@@ -398,14 +385,14 @@ func (e *engine) schedule(ctx, vuCtx context.Context, sink0 Sink, start time.Tim
 			if p.MaxVusers > 0 && e.active[i].Load() >= int64(p.MaxVusers) {
 				po.Skipped++
 				e.progress.skipped.Add(1)
-				sink0.Count(cSkipped, 1)
+				sink0.Count(metric.VUsersSkipped, 1)
 				continue
 			}
 			po.Created++
 			e.active[i].Add(1)
 			e.progress.active.Add(1)
 			e.progress.created.Add(1)
-			sink0.Count(cCreated, 1)
+			sink0.Count(metric.VUsersCreated, 1)
 			select {
 			case work <- a:
 			default:
@@ -441,11 +428,11 @@ func (e *engine) finish(v *vu, res flowResult) {
 	case flowOK:
 		e.completed.Add(1)
 		e.progress.completed.Add(1)
-		v.count(cCompleted, 1)
+		v.count(metric.VUsersCompleted, 1)
 	case flowFailed:
 		e.failed.Add(1)
 		e.progress.failed.Add(1)
-		v.count(cFailed, 1)
+		v.count(metric.VUsersFailed, 1)
 	case flowCut:
 		e.cutOff.Add(1)
 	}
@@ -473,7 +460,7 @@ func (e *engine) startClosed(ctx, vuCtx context.Context, p *PhasePlan, end time.
 				e.progress.created.Add(1)
 				e.resetVU(&v, closedKey(e.sched.Segment, p.phase.VUsers, slot, iter), stream)
 				v.conns = conns
-				v.count(cCreated, 1)
+				v.count(metric.VUsersCreated, 1)
 				res := v.runScenario(vuCtx)
 				e.finish(&v, res)
 				if res == flowCut {

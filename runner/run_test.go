@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/scenario"
 	"github.com/valyala/fasthttp"
 )
@@ -49,7 +50,7 @@ func TestRunArrivalCounts(t *testing.T) {
 				}
 				total += want
 			}
-			for _, c := range []string{cCreated, cCompleted, cRequests, cResponses, "http.codes.200"} {
+			for _, c := range []string{metric.VUsersCreated, metric.VUsersCompleted, metric.Requests, metric.Responses, "http.codes.200"} {
 				if got := rec.get(c); got != int64(total) {
 					t.Errorf("%s = %d, want %d", c, got, total)
 				}
@@ -163,9 +164,9 @@ func TestRunFailedCaptureFailsOnlyItsUser(t *testing.T) {
 		got  int64
 		want int64
 	}{
-		{"vusers.failed", rec.get(cFailed), 2},
-		{"vusers.completed", rec.get(cCompleted), 6},
-		{"errors.Failed capture or match", rec.get(cCaptureMiss), 2},
+		{"vusers.failed", rec.get(metric.VUsersFailed), 2},
+		{"vusers.completed", rec.get(metric.VUsersCompleted), 6},
+		{"errors.Failed capture or match", rec.get(metric.ErrCaptureMiss), 2},
 		{"second step responses", int64(rec.endpoints["GET /second"]), 6},
 		{"Outcome.Failed", out.Failed, 2},
 	}
@@ -183,8 +184,8 @@ func TestRunNonStrictCaptureGoesOn(t *testing.T) {
 	c.Strict = false
 	script := newScript(srv.URL, []scenario.Phase{count(3, 100*time.Millisecond)}, []scenario.Step{withCapture(get("/"), c), get("/next")})
 	_, rec := run(t, script, Options{})
-	if rec.get(cCompleted) != 3 || rec.get(cCaptureMiss) != 0 {
-		t.Errorf("completed %d, capture misses %d; want 3 and 0", rec.get(cCompleted), rec.get(cCaptureMiss))
+	if rec.get(metric.VUsersCompleted) != 3 || rec.get(metric.ErrCaptureMiss) != 0 {
+		t.Errorf("completed %d, capture misses %d; want 3 and 0", rec.get(metric.VUsersCompleted), rec.get(metric.ErrCaptureMiss))
 	}
 }
 
@@ -211,8 +212,8 @@ func TestRunMaxVusersSkips(t *testing.T) {
 	if out.Phases[0].Created != 3 || out.Phases[0].Skipped != 7 {
 		t.Errorf("created %d, skipped %d; want 3 and 7", out.Phases[0].Created, out.Phases[0].Skipped)
 	}
-	if rec.get(cSkipped) != 7 || rec.get(cCompleted) != 3 {
-		t.Errorf("vusers.skipped = %d, vusers.completed = %d; want 7 and 3", rec.get(cSkipped), rec.get(cCompleted))
+	if rec.get(metric.VUsersSkipped) != 7 || rec.get(metric.VUsersCompleted) != 3 {
+		t.Errorf("vusers.skipped = %d, vusers.completed = %d; want 7 and 3", rec.get(metric.VUsersSkipped), rec.get(metric.VUsersCompleted))
 	}
 }
 
@@ -243,7 +244,7 @@ func TestRunCookiesPerUser(t *testing.T) {
 	script := newScript(srv.URL, []scenario.Phase{count(12, 200*time.Millisecond)}, []scenario.Step{get("/login?u={{ u }}"), me})
 	script.Config.Payloads = []scenario.Payload{{Fields: []string{"u"}, Order: "sequence", Rows: [][]string{{"ann"}, {"bob"}, {"cy"}}}}
 	out, rec := run(t, script, Options{})
-	if got := rec.get(cExpectOK); got != 24 {
+	if got := rec.get(metric.ExpectOK); got != 24 {
 		t.Errorf("plugins.expect.ok = %d, want 24", got)
 	}
 	if out.ExpectFailed != 0 || leaked.Load() != 0 {
@@ -284,13 +285,13 @@ func TestRunExpectFailures(t *testing.T) {
 			if !tt.wantOK {
 				wantOK, wantFail, wantAfter = 0, 2, 0
 			}
-			if rec.get(cExpectOK) != wantOK || rec.get(cExpectFail) != wantFail || out.ExpectFailed != wantFail {
-				t.Errorf("ok %d, failed %d (Outcome %d); want %d and %d", rec.get(cExpectOK), rec.get(cExpectFail), out.ExpectFailed, wantOK, wantFail)
+			if rec.get(metric.ExpectOK) != wantOK || rec.get(metric.ExpectFailed) != wantFail || out.ExpectFailed != wantFail {
+				t.Errorf("ok %d, failed %d (Outcome %d); want %d and %d", rec.get(metric.ExpectOK), rec.get(metric.ExpectFailed), out.ExpectFailed, wantOK, wantFail)
 			}
 			if got := rec.endpoints["GET /after"]; got != wantAfter {
 				t.Errorf("%d users went on after the expectation, want %d", got, wantAfter)
 			}
-			if got := rec.get(cFailed); got != wantFail {
+			if got := rec.get(metric.VUsersFailed); got != wantFail {
 				t.Errorf("vusers.failed = %d, want %d", got, wantFail)
 			}
 		})
@@ -367,8 +368,8 @@ func TestRunErrorCodes(t *testing.T) {
 			if got := rec.get(tt.want); got != 2 {
 				t.Errorf("%s = %d, want 2; counters %v", tt.want, got, rec.snapshot())
 			}
-			if out.Failed != 2 || rec.get(cFailed) != 2 || rec.endpoints["GET /never"] != 0 {
-				t.Errorf("failed %d (counter %d), later steps %d; want 2, 2, 0", out.Failed, rec.get(cFailed), rec.endpoints["GET /never"])
+			if out.Failed != 2 || rec.get(metric.VUsersFailed) != 2 || rec.endpoints["GET /never"] != 0 {
+				t.Errorf("failed %d (counter %d), later steps %d; want 2, 2, 0", out.Failed, rec.get(metric.VUsersFailed), rec.endpoints["GET /never"])
 			}
 		})
 	}
@@ -380,15 +381,15 @@ func TestErrorCounterClassifies(t *testing.T) {
 		err  error
 		want string
 	}{
-		{context.DeadlineExceeded, eTimedOut},
-		{&net.DNSError{Err: "no such host", Name: "x.invalid"}, eNotFound},
-		{fmt.Errorf("read: %w", io.ErrUnexpectedEOF), eConnReset},
-		{fasthttp.ErrBodyTooLarge, eBodyTooLarge},
-		{fasthttp.ErrConnectionClosed, eConnReset},
-		{fasthttp.ErrNoFreeConns, eTimedOut},
-		{errPoolWait, eTimedOut},
-		{errInvalidURL, eInvalidURL}, // a redirect to a scheme other than http or https
-		{fmt.Errorf("weird"), eUnknown},
+		{context.DeadlineExceeded, metric.ErrTimedOut},
+		{&net.DNSError{Err: "no such host", Name: "x.invalid"}, metric.ErrNotFound},
+		{fmt.Errorf("read: %w", io.ErrUnexpectedEOF), metric.ErrConnReset},
+		{fasthttp.ErrBodyTooLarge, metric.ErrBodyTooLarge},
+		{fasthttp.ErrConnectionClosed, metric.ErrConnReset},
+		{fasthttp.ErrNoFreeConns, metric.ErrTimedOut},
+		{errPoolWait, metric.ErrTimedOut},
+		{errInvalidURL, metric.ErrInvalidURL}, // a redirect to a scheme other than http or https
+		{fmt.Errorf("weird"), metric.ErrUnknown},
 	}
 	for _, tt := range tests {
 		if got := errorCounter(tt.err); got != tt.want {
@@ -404,8 +405,8 @@ func TestRunSlowServerKeepsArrivals(t *testing.T) {
 		ok(w, r)
 	})
 	out, rec := run(t, newScript(srv.URL, []scenario.Phase{constant(60, 500*time.Millisecond)}, []scenario.Step{get("/")}), Options{})
-	if out.Created != 30 || rec.get(cCompleted) != 30 {
-		t.Errorf("created %d, completed %d against a slow server; want 30 and 30", out.Created, rec.get(cCompleted))
+	if out.Created != 30 || rec.get(metric.VUsersCompleted) != 30 {
+		t.Errorf("created %d, completed %d against a slow server; want 30 and 30", out.Created, rec.get(metric.VUsersCompleted))
 	}
 }
 
@@ -447,10 +448,10 @@ func TestRunCancelMidRun(t *testing.T) {
 	if out.Created < 5 || out.Created >= out.Expected {
 		t.Errorf("created %d of %d; want at least 5 and fewer than all", out.Created, out.Expected)
 	}
-	if out.CutOff != int64(out.Created) || rec.get(cCompleted) != 0 {
-		t.Errorf("cut off %d, completed %d; want all %d cut off", out.CutOff, rec.get(cCompleted), out.Created)
+	if out.CutOff != int64(out.Created) || rec.get(metric.VUsersCompleted) != 0 {
+		t.Errorf("cut off %d, completed %d; want all %d cut off", out.CutOff, rec.get(metric.VUsersCompleted), out.Created)
 	}
-	if got := rec.get(cRequests); got != int64(out.Created)+1 {
+	if got := rec.get(metric.Requests); got != int64(out.Created)+1 {
 		t.Errorf("http.requests = %d, want one per user and one for the after flow (%d)", got, out.Created+1)
 	}
 }
@@ -473,8 +474,8 @@ func TestRunStartAt(t *testing.T) {
 
 	// Long past: every arrival is missed, none is sent as a burst.
 	out, rec := run(t, script, Options{StartAt: time.Now().Add(-time.Hour)})
-	if out.Missed != 25 || out.Created != 0 || rec.get(cRequests) != 0 {
-		t.Errorf("start an hour ago: missed %d, created %d, requests %d; want 25, 0, 0", out.Missed, out.Created, rec.get(cRequests))
+	if out.Missed != 25 || out.Created != 0 || rec.get(metric.Requests) != 0 {
+		t.Errorf("start an hour ago: missed %d, created %d, requests %d; want 25, 0, 0", out.Missed, out.Created, rec.get(metric.Requests))
 	}
 
 	// Past by the first phase: it is missed, the second is joined.
@@ -511,8 +512,8 @@ func TestRunClosedModel(t *testing.T) {
 	})
 	script := newScript(srv.URL, []scenario.Phase{closed(3, 300*time.Millisecond)}, []scenario.Step{get("/")})
 	out, rec := run(t, script, Options{})
-	if out.Phases[0].Created < 3 || rec.get(cCompleted) != int64(out.Created) {
-		t.Errorf("closed model: %d iterations, %d completed; want at least 3, all completed", out.Phases[0].Created, rec.get(cCompleted))
+	if out.Phases[0].Created < 3 || rec.get(metric.VUsersCompleted) != int64(out.Created) {
+		t.Errorf("closed model: %d iterations, %d completed; want at least 3, all completed", out.Phases[0].Created, rec.get(metric.VUsersCompleted))
 	}
 	if peak.Load() > 3 {
 		t.Errorf("%d requests in flight at once, want at most 3 users", peak.Load())
@@ -636,15 +637,15 @@ func TestRunSegmentsAddUpToWholeRun(t *testing.T) {
 			out, rec := run(t, newScript(srv.URL, phases, []scenario.Step{get("/")}), Options{Segment: Segment{Index: i, Count: 4}})
 			mu.Lock()
 			defer mu.Unlock()
-			created += rec.get(cCreated)
+			created += rec.get(metric.VUsersCreated)
 			for p := range out.Phases {
 				expected[p] += out.Phases[p].Expected
 			}
 		})
 	}
 	wg.Wait()
-	if created != wholeRec.get(cCreated) {
-		t.Errorf("segments created %d users, the whole run %d", created, wholeRec.get(cCreated))
+	if created != wholeRec.get(metric.VUsersCreated) {
+		t.Errorf("segments created %d users, the whole run %d", created, wholeRec.get(metric.VUsersCreated))
 	}
 	for p := range whole.Phases {
 		if expected[p] != whole.Phases[p].Expected {
@@ -749,8 +750,8 @@ func TestRunRedirects(t *testing.T) {
 		if fmt.Sprint(got) != fmt.Sprint(tt.want) {
 			t.Errorf("%s: server saw %v, want %v", tt.name, got, tt.want)
 		}
-		if rec.statuses[tt.wantStatus] != 1 || rec.get(cResponses) != 1 {
-			t.Errorf("%s: statuses %v, responses %d; want one %d", tt.name, rec.statuses, rec.get(cResponses), tt.wantStatus)
+		if rec.statuses[tt.wantStatus] != 1 || rec.get(metric.Responses) != 1 {
+			t.Errorf("%s: statuses %v, responses %d; want one %d", tt.name, rec.statuses, rec.get(metric.Responses), tt.wantStatus)
 		}
 		select {
 		case h := <-hits:
@@ -770,7 +771,7 @@ func TestRunTLSVerification(t *testing.T) {
 		insecure bool // --insecure
 		want     string
 	}{
-		{"self-signed certificate refused", true, false, eCert},
+		{"self-signed certificate refused", true, false, metric.ErrCert},
 		{"--insecure accepts it", true, true, "http.codes.200"},
 		{"rejectUnauthorized false accepts it", false, false, "http.codes.200"},
 	}
@@ -799,7 +800,7 @@ func TestRunURLJoin(t *testing.T) {
 	}
 	// A URL rendering without a host is counted, and nothing is sent.
 	_, rec := run(t, newScript("", []scenario.Phase{count(1, 10*time.Millisecond)}, []scenario.Step{get("{{ nothing }}/x")}), Options{})
-	if rec.get(eInvalidURL) != 1 || rec.get(cRequests) != 0 || rec.get(cFailed) != 1 {
+	if rec.get(metric.ErrInvalidURL) != 1 || rec.get(metric.Requests) != 0 || rec.get(metric.VUsersFailed) != 1 {
 		t.Errorf("URL without host: counters %v, want one errors.EINVALIDURL, no request, one failed user", rec.snapshot())
 	}
 	for _, tt := range tests {
@@ -825,8 +826,8 @@ func TestRunStaleKeepAliveIsNotAnError(t *testing.T) {
 		script := newScript(srv.URL, []scenario.Phase{count(3, 30*time.Millisecond)}, flow)
 		script.Config.HTTP.Pool = pool
 		out, rec := run(t, script, Options{})
-		if out.Completed != 3 || rec.get(cResponses) != 6 {
-			t.Errorf("pool %d: completed %d, responses %d; want 3 and 6 (counters %v)", pool, out.Completed, rec.get(cResponses), rec.snapshot())
+		if out.Completed != 3 || rec.get(metric.Responses) != 6 {
+			t.Errorf("pool %d: completed %d, responses %d; want 3 and 6 (counters %v)", pool, out.Completed, rec.get(metric.Responses), rec.snapshot())
 		}
 	}
 }

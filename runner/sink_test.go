@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/scenario"
 )
 
@@ -49,7 +50,7 @@ func TestRunSchedulerAndUsersUseDistinctSinks(t *testing.T) {
 	if _, err := Run(t.Context(), script, rec, Options{Seed: 1, Shards: 2}); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := fmt.Sprint(rec.names[0]), fmt.Sprint(map[string]bool{"Lag": true, cCreated: true}); got != want {
+	if got, want := fmt.Sprint(rec.names[0]), fmt.Sprint(map[string]bool{"Lag": true, metric.VUsersCreated: true}); got != want {
 		t.Errorf("sink 0 recorded %v, want only the scheduler's %v", got, want)
 	}
 	for id, names := range rec.names {

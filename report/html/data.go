@@ -7,6 +7,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/report/view"
 )
 
@@ -48,7 +49,7 @@ func timeSeries(r *report.Report) series {
 	s := series{Time: []int64{}, Rate: []*float64{}, ErrorRate: []*float64{}, P50: []*float64{}, P95: []*float64{}, P99: []*float64{}}
 	for _, m := range r.Intermediate {
 		s.Time = append(s.Time, m.Period/1000)
-		requests := float64(m.Counters["http.requests"])
+		requests := float64(m.Counters[metric.Requests])
 		secs := m.Duration().Seconds()
 		var rate, errRate *float64
 		if secs > 0 {
@@ -65,7 +66,7 @@ func timeSeries(r *report.Report) series {
 		}
 		s.Rate = append(s.Rate, rate)
 		s.ErrorRate = append(s.ErrorRate, errRate)
-		lat, ok := m.Summaries[report.ResponseTime]
+		lat, ok := m.Summaries[metric.ResponseTime]
 		if !ok || lat.Count == 0 {
 			s.P50, s.P95, s.P99 = append(s.P50, nil), append(s.P95, nil), append(s.P99, nil)
 			continue
@@ -91,10 +92,10 @@ func percentileSpectrum(r *report.Report, endpoints []view.Endpoint) (spectrum, 
 	if m == nil {
 		return sp, nil
 	}
-	names := []string{report.ResponseTime}
+	names := []string{metric.ResponseTime}
 	labels := []string{"all requests"}
 	for _, ep := range endpoints {
-		names = append(names, report.EndpointResponseTime+ep.Name)
+		names = append(names, metric.EndpointLatency(ep.Name))
 		labels = append(labels, ep.Name)
 	}
 	var hs []*hdrhistogram.Histogram

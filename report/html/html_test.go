@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/report/reporttest"
 	"github.com/primeload/primeload/report/slo"
 	"github.com/primeload/primeload/scenario"
@@ -139,7 +140,7 @@ func TestSpectrumMatchesHistogram(t *testing.T) {
 	if len(sp.Series) != 1 || sp.Series[0].Name != "all requests" {
 		t.Fatalf("series = %+v, want the run-wide line only", sp.Series)
 	}
-	sum := r.Aggregate.Summaries[report.ResponseTime]
+	sum := r.Aggregate.Summaries[metric.ResponseTime]
 	// The grid point nearest the 90th percentile is exactly 90 (i = 5*log2(10)
 	// is not whole), so compare p50, which i = 5 gives exactly.
 	var got50 float64

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/report/reporttest"
 	"github.com/primeload/primeload/report/slo"
 	"github.com/primeload/primeload/scenario"
@@ -224,9 +225,9 @@ func TestEndpointNetworkErrors(t *testing.T) {
 	t.Parallel()
 	r := &report.Report{Aggregate: &report.Metrics{Counters: map[string]int64{
 		"http.requests": 10, "errors.ETIMEDOUT": 3,
-		report.EndpointPrefix + "GET /a.codes.200":        6,
-		report.EndpointPrefix + "GET /a.codes.404":        1,
-		report.EndpointPrefix + "GET /a.errors.ETIMEDOUT": 3,
+		metric.EndpointPrefix + "GET /a.codes.200":        6,
+		metric.EndpointPrefix + "GET /a.codes.404":        1,
+		metric.EndpointPrefix + "GET /a.errors.ETIMEDOUT": 3,
 	}}, Script: report.ScriptInfo{Endpoints: []string{"GET /a"}}}
 	doc := Build(r)
 	if got, want := doc.Suites[0].Cases[0].SystemOut, "4 errors: 0 HTTP 5xx, 1 HTTP 4xx, 3 network errors, in 7 responses"; got != want {

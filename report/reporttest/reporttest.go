@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/scenario"
 )
 
@@ -72,23 +73,23 @@ func Run(tb testing.TB, o Options) *report.Report {
 			}
 			latency := time.Duration(rng.ExpFloat64()*base+float64(500*p)) * time.Microsecond
 			status := 200
-			sink.Count("vusers.created", 1)
+			sink.Count(metric.VUsersCreated, 1)
 			sink.Lag(o.Lag + time.Duration(rng.IntN(2000))*time.Microsecond)
-			sink.Count("http.requests", 1)
+			sink.Count(metric.Requests, 1)
 			switch {
 			case o.Down:
-				sink.Count("errors.ECONNREFUSED", 1)
-				sink.Count("vusers.failed", 1)
+				sink.Count(metric.ErrConnRefused, 1)
+				sink.Count(metric.VUsersFailed, 1)
 				continue
 			case o.Failures && n%200 == 0:
-				sink.Count("errors.ETIMEDOUT", 1)
-				sink.Count("vusers.failed", 1)
+				sink.Count(metric.ErrTimedOut, 1)
+				sink.Count(metric.VUsersFailed, 1)
 				continue
 			case o.Failures && n%50 == 0:
 				status = 500
 			}
 			sink.Response(ep, latency, status, 512)
-			sink.Count("vusers.completed", 1)
+			sink.Count(metric.VUsersCompleted, 1)
 		}
 		if _, err := c.Flush(Start().Add(time.Duration(p) * 10 * time.Second)); err != nil {
 			tb.Fatal(err)

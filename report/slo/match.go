@@ -4,11 +4,19 @@ import (
 	"strings"
 
 	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/metric"
 )
 
-// knownErrorCodes are error codes that are not one word, so that a bare
-// errors.<code> finds its end: Artillery's capture failure has spaces.
-func knownErrorCodes() []string { return []string{"Failed capture or match"} }
+// knownErrorCodes are the codes of the error counters primeload records,
+// so that a bare errors.<code> finds its end even when the code is not one
+// word: Artillery's capture failure has spaces.
+func knownErrorCodes() []string {
+	codes := make([]string, 0, len(metric.Errors()))
+	for _, e := range metric.Errors() {
+		codes = append(codes, strings.TrimPrefix(e, metric.ErrorPrefix))
+	}
+	return codes
+}
 
 // matchName returns the end of the longest metric name the catalogue knows
 // that starts at s[i], or -1. A name must end where a word ends, so that
@@ -31,16 +39,16 @@ func (c *catalog) matchName(s string, i int) int {
 			try(c.statEnd(s, len(s)-len(t)))
 		}
 	}
-	if t, ok := strings.CutPrefix(rest, "http.codes."); ok {
+	if t, ok := strings.CutPrefix(rest, metric.CodePrefix); ok {
 		try(codeEnd(s, len(s)-len(t)))
 	}
-	if t, ok := strings.CutPrefix(rest, "errors."); ok {
+	if t, ok := strings.CutPrefix(rest, metric.ErrorPrefix); ok {
 		try(errorEnd(s, len(s)-len(t)))
 	}
-	if t, ok := strings.CutPrefix(rest, "plugins.expect."); ok {
+	if t, ok := strings.CutPrefix(rest, metric.ExpectPrefix); ok {
 		try(wordTailEnd(s, len(s)-len(t)))
 	}
-	if t, ok := strings.CutPrefix(rest, report.EndpointPrefix); ok {
+	if t, ok := strings.CutPrefix(rest, metric.EndpointPrefix); ok {
 		try(c.endpointEnd(s, len(s)-len(t)))
 	}
 	return best
@@ -54,15 +62,15 @@ func (c *catalog) fixedNames() []string { return counters() }
 // <endpoint>.errors.<code>.
 func (c *catalog) endpointEnd(s string, i int) int {
 	best := -1
-	rt := strings.TrimPrefix(endpointResponseTime, report.EndpointPrefix)
+	rt := strings.TrimPrefix(endpointResponseTime, metric.EndpointPrefix)
 	for _, ep := range c.endpoints {
 		if strings.HasPrefix(s[i:], rt+ep+".") {
 			best = max(best, c.statEnd(s, i+len(rt)+len(ep)+1))
 		}
-		if t, ok := strings.CutPrefix(s[i:], ep+".codes."); ok {
+		if t, ok := strings.CutPrefix(s[i:], ep+"."+metric.EndpointCodes); ok {
 			best = max(best, codeEnd(s, len(s)-len(t)))
 		}
-		if t, ok := strings.CutPrefix(s[i:], ep+".errors."); ok {
+		if t, ok := strings.CutPrefix(s[i:], ep+"."+metric.EndpointErrors); ok {
 			best = max(best, errorEnd(s, len(s)-len(t)))
 		}
 	}
@@ -71,7 +79,7 @@ func (c *catalog) endpointEnd(s string, i int) int {
 
 // isEndpointName reports whether a word starts a per-endpoint name.
 func (c *catalog) isEndpointName(w string) bool {
-	return strings.HasPrefix(w+".", report.EndpointPrefix)
+	return strings.HasPrefix(w+".", metric.EndpointPrefix)
 }
 
 // statEnd matches the longest summary statistic at s[i] (p999 before p99).
@@ -87,7 +95,7 @@ func (c *catalog) statEnd(s string, i int) int {
 
 // codeEnd matches a three-digit status code at s[i].
 func codeEnd(s string, i int) int {
-	if i+3 <= len(s) && isStatusCode(s[i:i+3]) {
+	if i+3 <= len(s) && metric.IsStatusCode(s[i:i+3]) {
 		return i + 3
 	}
 	return -1

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/scenario"
 )
 
@@ -24,26 +25,19 @@ const (
 
 // endpointResponseTime is the per-endpoint latency summary family:
 // plugins.metrics-by-endpoint.response_time.<endpoint>.<stat>.
-const endpointResponseTime = report.EndpointResponseTime
+const endpointResponseTime = metric.EndpointResponseTime
 
-// summaries are the run-wide summary metrics the collector records.
-// Artillery's vusers.session_length and http.response_time.<class>xx are
-// known before primeload records them, so its scripts compile.
-func summaries() []string {
-	return []string{
-		report.ResponseTime, report.ScheduleLag, "vusers.session_length",
-		"http.response_time.2xx", "http.response_time.3xx", "http.response_time.4xx", "http.response_time.5xx",
-	}
-}
+// summaries are the run-wide summary names: those the collector records
+// and Artillery's that it does not record yet, known so that Artillery
+// scripts compile (a check on one fails for lack of samples).
+func summaries() []string { return slices.Concat(metric.Summaries(), metric.ArtillerySummaries()) }
 
-// counters are the fixed counter and rate names; families with a variable
-// last part (http.codes.NNN, errors.X, ...) are matched in classify.
+// counters are the names with a fixed spelling that count or rate; the
+// families with a variable last part (http.codes.NNN, per-endpoint codes)
+// are matched in classify. Everything comes from package metric, so a
+// metric added there is known here.
 func counters() []string {
-	return []string{
-		"http.requests", "http.responses", "http.downloaded_bytes", report.RequestRate,
-		"vusers.created", "vusers.completed", "vusers.failed", "vusers.skipped",
-		"plugins.expect.ok", "plugins.expect.failed", report.Clamped,
-	}
+	return slices.Concat(metric.Counters(), metric.Rates(), metric.Errors())
 }
 
 // catalog knows every metric name a run of one script could report.
@@ -72,23 +66,20 @@ func (c *catalog) classify(name string) (kind, error) {
 		}
 		return summary, nil
 	}
-	if code, ok := strings.CutPrefix(name, "http.codes."); ok {
-		if !isStatusCode(code) {
-			return 0, fmt.Errorf("unknown metric %q: a status code counter is http.codes.<3-digit code>, e.g. http.codes.500", name)
+	if code, ok := strings.CutPrefix(name, metric.CodePrefix); ok {
+		if !metric.IsStatusCode(code) {
+			return 0, fmt.Errorf("unknown metric %q: a status code counter is %s<3-digit code>, e.g. %s", name, metric.CodePrefix, metric.Code(500))
 		}
 		return counter, nil
 	}
-	if rest, ok := strings.CutPrefix(name, "errors."); ok && rest != "" {
-		return counter, nil
+	if code, ok := strings.CutPrefix(name, metric.ErrorPrefix); ok {
+		return 0, c.unknownError(name, code)
 	}
-	if strings.HasPrefix(name, "vusers.created_by_name.") {
+	if strings.HasPrefix(name, metric.CreatedByNamePrefix) {
 		// Reading it as 0 would give a wrong verdict.
-		return 0, fmt.Errorf("unknown metric %q: primeload does not record vusers.created_by_name.<scenario> yet", name)
+		return 0, fmt.Errorf("unknown metric %q: primeload does not record %s<scenario> yet", name, metric.CreatedByNamePrefix)
 	}
-	if rest, ok := strings.CutPrefix(name, "plugins.expect."); ok && rest != "" {
-		return counter, nil
-	}
-	if strings.HasPrefix(name, report.EndpointPrefix) {
+	if strings.HasPrefix(name, metric.EndpointPrefix) {
 		return c.classifyEndpoint(name)
 	}
 	return 0, c.unknown(name)
@@ -111,27 +102,46 @@ func (c *catalog) classifyEndpoint(name string) (kind, error) {
 		}
 		return summary, nil
 	}
-	rest := strings.TrimPrefix(name, report.EndpointPrefix)
+	rest := strings.TrimPrefix(name, metric.EndpointPrefix)
 	for _, ep := range c.endpoints {
 		tail, ok := strings.CutPrefix(rest, ep+".")
 		if !ok {
 			continue
 		}
-		if code, ok := strings.CutPrefix(tail, "codes."); ok && isStatusCode(code) {
+		if code, ok := strings.CutPrefix(tail, metric.EndpointCodes); ok && metric.IsStatusCode(code) {
 			return counter, nil
 		}
-		if e, ok := strings.CutPrefix(tail, "errors."); ok && e != "" {
+		// Artillery's per-endpoint errors; primeload does not record them
+		// yet (issue 17), so until it does they read 0.
+		if code, ok := strings.CutPrefix(tail, metric.EndpointErrors); ok {
+			if !slices.Contains(metric.Errors(), metric.ErrorPrefix+code) {
+				return 0, c.unknownError(name, code)
+			}
 			return counter, nil
 		}
 	}
-	ep, _, _ := strings.Cut(rest, ".codes.")
+	ep, _, _ := strings.Cut(rest, "."+metric.EndpointCodes)
 	if ep == rest {
-		ep, _, _ = strings.Cut(rest, ".errors.")
+		ep, _, _ = strings.Cut(rest, "."+metric.EndpointErrors)
 	}
 	if ep != rest && !c.known[ep] {
 		return 0, c.unknownEndpoint(name, ep)
 	}
 	return 0, c.unknown(name)
+}
+
+// unknownError explains an error counter, run-wide or per endpoint, whose
+// code the runner never records.
+func (c *catalog) unknownError(name, code string) error {
+	msg := fmt.Sprintf("unknown metric %q", name)
+	if s := closest(metric.ErrorPrefix+code, metric.Errors()); s != "" {
+		msg += fmt.Sprintf("; did you mean %q?", strings.Replace(name, metric.ErrorPrefix+code, s, 1))
+	}
+	codes := make([]string, len(metric.Errors()))
+	for i, e := range metric.Errors() {
+		codes[i] = strings.TrimPrefix(e, metric.ErrorPrefix)
+	}
+	return fmt.Errorf("%s (primeload counts these errors: %s<%s>)", msg, metric.ErrorPrefix, strings.Join(codes, "|"))
 }
 
 func (c *catalog) unknownStat(name, base, stat string) error {
@@ -158,14 +168,15 @@ func (c *catalog) unknown(name string) error {
 	if before, after, ok := strings.Cut(name, "-"); ok && c.isKnown(before) && c.isKnown(strings.TrimSpace(after)) {
 		return fmt.Errorf("%s; to subtract write spaces around the minus: %s - %s", msg, before, after)
 	}
-	if strings.HasPrefix(name, report.EndpointPrefix) {
+	if strings.HasPrefix(name, metric.EndpointPrefix) {
 		return fmt.Errorf(`%s; per-endpoint names with spaces are quoted: metric("%s<endpoint>.p95")`, msg, endpointResponseTime)
 	}
 	if s := c.suggest(name); s != "" {
 		return fmt.Errorf("%s; did you mean %q?", msg, s)
 	}
-	return fmt.Errorf("%s (known: %s, http.codes.<code>, errors.<code>, %s.<stat>, %s<endpoint>.<stat>)",
-		msg, strings.Join(counters(), ", "), strings.Join(summaries(), ".<stat>, "), endpointResponseTime)
+	return fmt.Errorf("%s (known: %s, %s<code>, %s<code>, %s.<stat>, %s<endpoint>.<stat>)",
+		msg, strings.Join(slices.Concat(metric.Counters(), metric.Rates()), ", "), metric.CodePrefix, metric.ErrorPrefix,
+		strings.Join(summaries(), ".<stat>, "), endpointResponseTime)
 }
 
 func (c *catalog) isKnown(name string) bool {
@@ -177,10 +188,10 @@ func (c *catalog) isKnown(name string) bool {
 // such as p95 means the run-wide latency, otherwise the nearest by edit distance.
 func (c *catalog) suggest(name string) string {
 	if slices.Contains(report.SummaryStats(), name) {
-		return "http.response_time." + name
+		return metric.ResponseTime + "." + name
 	}
 	cands := counters()
-	cands = append(cands, "http.codes.200", "http.codes.500", "errors.ETIMEDOUT", "errors.ECONNREFUSED")
+	cands = append(cands, metric.Code(200), metric.Code(500))
 	for _, s := range summaries() {
 		for _, st := range report.SummaryStats() {
 			cands = append(cands, s+"."+st)
@@ -218,12 +229,6 @@ func cutLast(name string) (before, after string, ok bool) {
 	return name[:i], name[i+1:], true
 }
 
-func isStatusCode(s string) bool {
-	return len(s) == 3 && s[0] >= '1' && s[0] <= '5' && isDigit(s[1]) && isDigit(s[2])
-}
-
-func isDigit(b byte) bool { return '0' <= b && b <= '9' }
-
 func quoteAll(list []string) string {
 	q := make([]string, len(list))
 	for i, s := range list {
@@ -232,3 +237,5 @@ func quoteAll(list []string) string {
 	sort.Strings(q)
 	return strings.Join(q, ", ")
 }
+
+func isDigit(b byte) bool { return '0' <= b && b <= '9' }

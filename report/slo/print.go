@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/metric"
 )
 
 // Print writes one line per SLO result after the console summary: ok or
@@ -32,10 +33,10 @@ const MaxLagP99 = float64(report.LagWarning) / float64(time.Millisecond)
 // Untrusted reports whether the load generator fell behind its schedule, and
 // why. It is the single place that decides, for both run and report.
 func Untrusted(m Metrics) (bool, string) {
-	lag, ok := m.Lookup(report.ScheduleLag + ".p99")
+	lag, ok := m.Lookup(metric.ScheduleLag + ".p99")
 	if !ok || lag <= MaxLagP99 {
 		return false, ""
 	}
 	return true, fmt.Sprintf("the load generator fell behind its schedule: %s.p99 = %s ms > %s ms; latencies understate the truth, reduce the rate or use a bigger load machine",
-		report.ScheduleLag, report.FormatNumber(lag), report.FormatNumber(MaxLagP99))
+		metric.ScheduleLag, report.FormatNumber(lag), report.FormatNumber(MaxLagP99))
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/report/reporttest"
 	"github.com/primeload/primeload/scenario"
 )
@@ -16,8 +17,8 @@ func TestFromReportEvaluateRecord(t *testing.T) {
 		Aggregate: &report.Metrics{
 			Counters: map[string]int64{"http.requests": 200, "http.codes.200": 198, "http.codes.500": 2},
 			Summaries: map[string]report.Summary{
-				report.ResponseTime:                   {P95: 120, P99: 300, Count: 200},
-				report.EndpointResponseTime + "GET /": {P95: 80, Count: 200},
+				metric.ResponseTime:                   {P95: 120, P99: 300, Count: 200},
+				metric.EndpointResponseTime + "GET /": {P95: 80, Count: 200},
 			},
 		},
 		Script: report.ScriptInfo{Ensure: scenario.Ensure{

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/report/reporttest"
 	"github.com/primeload/primeload/scenario"
 )
@@ -436,9 +437,9 @@ func TestUntrusted(t *testing.T) {
 		want bool
 	}{
 		{"no lag recorded", MapMetrics{}, false},
-		{"on schedule", MapMetrics{report.ScheduleLag + ".p99": 2}, false},
-		{"at the limit", MapMetrics{report.ScheduleLag + ".p99": MaxLagP99}, false},
-		{"behind", MapMetrics{report.ScheduleLag + ".p99": 37}, true},
+		{"on schedule", MapMetrics{metric.ScheduleLag + ".p99": 2}, false},
+		{"at the limit", MapMetrics{metric.ScheduleLag + ".p99": MaxLagP99}, false},
+		{"behind", MapMetrics{metric.ScheduleLag + ".p99": 37}, true},
 	}
 	for _, tt := range tests {
 		got, why := Untrusted(tt.m)

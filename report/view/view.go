@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/report/slo"
 )
 
@@ -81,16 +82,16 @@ func Summarize(r *report.Report) Overview {
 		Started:   r.StartedAt,
 		Duration:  r.EndedAt.Sub(r.StartedAt),
 		Aborted:   r.Aborted,
-		Requests:  m.Counters["http.requests"],
-		Responses: m.Counters["http.responses"],
-		Latency:   m.Summaries[report.ResponseTime],
+		Requests:  m.Counters[metric.Requests],
+		Responses: m.Counters[metric.Responses],
+		Latency:   m.Summaries[metric.ResponseTime],
 		VUsers: VUsers{
-			Created:   m.Counters["vusers.created"],
-			Completed: m.Counters["vusers.completed"],
-			Failed:    m.Counters["vusers.failed"],
-			Skipped:   m.Counters["vusers.skipped"],
+			Created:   m.Counters[metric.VUsersCreated],
+			Completed: m.Counters[metric.VUsersCompleted],
+			Failed:    m.Counters[metric.VUsersFailed],
+			Skipped:   m.Counters[metric.VUsersSkipped],
 		},
-		LagP99: m.Summaries[report.ScheduleLag].P99,
+		LagP99: m.Summaries[metric.ScheduleLag].P99,
 	}
 	if o.Title == "" {
 		o.Title = "primeload run"
@@ -113,9 +114,9 @@ func Summarize(r *report.Report) Overview {
 
 // AddTally counts a run-wide http.codes.NNN or errors.X counter into t.
 func AddTally(t *Tally, name string, v int64) {
-	if code, ok := strings.CutPrefix(name, "http.codes."); ok {
+	if code, ok := strings.CutPrefix(name, metric.CodePrefix); ok {
 		tallyCode(t, code, v)
-	} else if strings.HasPrefix(name, "errors.") {
+	} else if strings.HasPrefix(name, metric.ErrorPrefix) {
 		t.Network += v
 	}
 }
@@ -143,16 +144,16 @@ func Endpoints(r *report.Report) []Endpoint {
 	var rows []Endpoint
 	for _, ep := range slo.Endpoints(r) {
 		row := Endpoint{Name: ep}
-		row.Latency, row.HasLatency = m.Summaries[report.EndpointResponseTime+ep]
-		prefix := report.EndpointPrefix + ep + "."
+		row.Latency, row.HasLatency = m.Summaries[metric.EndpointLatency(ep)]
+		prefix := metric.EndpointPrefix + ep + "."
 		for name, v := range m.Counters {
 			rest, ok := strings.CutPrefix(name, prefix)
 			if !ok {
 				continue
 			}
-			if code, ok := strings.CutPrefix(rest, "codes."); ok {
+			if code, ok := strings.CutPrefix(rest, metric.EndpointCodes); ok {
 				row.Responses += tallyCode(&row.Tally, code, v)
-			} else if strings.HasPrefix(rest, "errors.") {
+			} else if strings.HasPrefix(rest, metric.EndpointErrors) {
 				row.Tally.Network += v
 			}
 		}
@@ -163,12 +164,12 @@ func Endpoints(r *report.Report) []Endpoint {
 
 // StatusCodes lists the run's responses by status code, in code order.
 func StatusCodes(r *report.Report) []Count {
-	return counts(metrics(r), "http.codes.", func(a, b Count) int { return cmp.Compare(a.Name, b.Name) })
+	return counts(metrics(r), metric.CodePrefix, func(a, b Count) int { return cmp.Compare(a.Name, b.Name) })
 }
 
 // Errors lists the run's network errors by code, most frequent first.
 func Errors(r *report.Report) []Count {
-	return counts(metrics(r), "errors.", func(a, b Count) int {
+	return counts(metrics(r), metric.ErrorPrefix, func(a, b Count) int {
 		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Name, b.Name))
 	})
 }

@@ -1,0 +1,169 @@
+// Package metric is primeload's metric vocabulary: the name of every
+// counter, rate and latency summary a run records, and of the families whose
+// last part varies (a status code, an endpoint). The runner records under
+// these names, the report package aggregates them, the SLO catalogue accepts
+// exactly them and the writers read them, so a metric is added here and
+// nowhere else. Names are Artillery's where Artillery has the metric, so its
+// ensure expressions and dashboards carry over; primeload's own additions
+// start with "primeload.".
+//
+// The package has no dependencies, so runner and report both import it.
+package metric
+
+import "strconv"
+
+// Counters the runner and the collector record.
+const (
+	// Requests counts requests handed to the transport.
+	Requests = "http.requests"
+	// Responses counts completed exchanges. It travels through
+	// runner.Sink.Response only, never through Count.
+	Responses = "http.responses"
+	// Downloaded counts response body bytes read.
+	Downloaded = "http.downloaded_bytes"
+	// VUsersCreated counts virtual users started.
+	VUsersCreated = "vusers.created"
+	// VUsersCompleted counts virtual users whose flow ran to its end.
+	VUsersCompleted = "vusers.completed"
+	// VUsersFailed counts virtual users whose flow an error ended.
+	VUsersFailed = "vusers.failed"
+	// VUsersSkipped counts arrivals not started because a phase's
+	// maxVusers were all busy.
+	VUsersSkipped = "vusers.skipped"
+	// ExpectOK counts expectations that held.
+	ExpectOK = ExpectPrefix + "ok"
+	// ExpectFailed counts expectations that did not hold.
+	ExpectFailed = ExpectPrefix + "failed"
+	// Clamped counts latencies outside the histogram range (1 µs to 1 min),
+	// recorded at the nearest bound instead of being dropped.
+	Clamped = "primeload.clamped_values"
+)
+
+// RequestRate is the rate of Requests per second over a period.
+const RequestRate = "http.request_rate"
+
+// Latency summaries, each read by a statistic (report.SummaryStats):
+// "http.response_time.p99".
+const (
+	// ResponseTime is the latency of every HTTP response.
+	ResponseTime = "http.response_time"
+	// ScheduleLag is how late arrivals started against their schedule.
+	// Artillery does not measure it.
+	ScheduleLag = "primeload.schedule_lag"
+)
+
+// Summaries Artillery reports that primeload does not record yet. The SLO
+// catalogue knows them so that Artillery scripts compile; a check on one
+// fails for lack of samples rather than passing on a made-up value.
+const (
+	// SessionLength is a virtual user's time from arrival to the end of its flow.
+	SessionLength = "vusers.session_length"
+	// ResponseTime2xx and its siblings are ResponseTime by status class.
+	ResponseTime2xx = ResponseTime + ".2xx"
+	ResponseTime3xx = ResponseTime + ".3xx"
+	ResponseTime4xx = ResponseTime + ".4xx"
+	ResponseTime5xx = ResponseTime + ".5xx"
+)
+
+// Error counters, one per cause, named as Node names the error so Artillery
+// users recognise them. Every error the runner counts is one of these.
+const (
+	ErrTimedOut     = ErrorPrefix + "ETIMEDOUT"
+	ErrConnRefused  = ErrorPrefix + "ECONNREFUSED"
+	ErrConnReset    = ErrorPrefix + "ECONNRESET"
+	ErrPipe         = ErrorPrefix + "EPIPE"
+	ErrNotFound     = ErrorPrefix + "ENOTFOUND"
+	ErrHostUnreach  = ErrorPrefix + "EHOSTUNREACH"
+	ErrNetUnreach   = ErrorPrefix + "ENETUNREACH"
+	ErrProto        = ErrorPrefix + "EPROTO"
+	ErrCert         = ErrorPrefix + "ECERT"
+	ErrRedirectLoop = ErrorPrefix + "ETOOMANYREDIRECTS"
+	ErrBodyTooLarge = ErrorPrefix + "EBODYTOOLARGE"
+	// ErrDecodedTooLarge: a gzip body past runner.Options.MaxDecodedBytes
+	// once decompressed.
+	ErrDecodedTooLarge = ErrorPrefix + "EDECODEDTOOLARGE"
+	// ErrInvalidURL: the URL rendered without a host, so nothing was sent.
+	ErrInvalidURL = ErrorPrefix + "EINVALIDURL"
+	ErrUnknown    = ErrorPrefix + "EUNKNOWN"
+	// ErrCaptureMiss is a strict capture or match that found nothing, named
+	// as Artillery names it.
+	ErrCaptureMiss = ErrorPrefix + "Failed capture or match"
+)
+
+// Family prefixes: a name in a family is its prefix and a variable part.
+const (
+	// CodePrefix + status code counts responses by status: "http.codes.200".
+	CodePrefix = "http.codes."
+	// ErrorPrefix starts every error counter.
+	ErrorPrefix = "errors."
+	// ExpectPrefix starts the expect plugin's counters.
+	ExpectPrefix = "plugins.expect."
+	// CreatedByNamePrefix + scenario name is Artillery's count of virtual
+	// users per scenario, which primeload does not record yet; the SLO
+	// catalogue refuses it rather than reading 0.
+	CreatedByNamePrefix = "vusers.created_by_name."
+	// EndpointPrefix starts every per-endpoint metric (Artillery's
+	// metrics-by-endpoint plugin).
+	EndpointPrefix = "plugins.metrics-by-endpoint."
+	// EndpointResponseTime + endpoint is an endpoint's latency summary.
+	EndpointResponseTime = EndpointPrefix + "response_time."
+	// EndpointCodes and EndpointErrors follow EndpointPrefix + endpoint + ".":
+	// "plugins.metrics-by-endpoint.GET /a.codes.200". The runner records
+	// per-endpoint codes; per-endpoint errors appear in Artillery's reports,
+	// which the writers read.
+	EndpointCodes  = "codes."
+	EndpointErrors = "errors."
+)
+
+// Counters lists every counter with a fixed name. Families (status codes,
+// per-endpoint metrics) are matched by their prefixes.
+func Counters() []string {
+	return []string{
+		Requests, Responses, Downloaded,
+		VUsersCreated, VUsersCompleted, VUsersFailed, VUsersSkipped,
+		ExpectOK, ExpectFailed, Clamped,
+	}
+}
+
+// Rates lists every rate.
+func Rates() []string { return []string{RequestRate} }
+
+// Summaries lists every run-wide latency summary.
+func Summaries() []string { return []string{ResponseTime, ScheduleLag} }
+
+// ArtillerySummaries lists the summaries known but not recorded yet.
+func ArtillerySummaries() []string {
+	return []string{SessionLength, ResponseTime2xx, ResponseTime3xx, ResponseTime4xx, ResponseTime5xx}
+}
+
+// Errors lists every error counter the runner records.
+func Errors() []string {
+	return []string{
+		ErrTimedOut, ErrConnRefused, ErrConnReset, ErrPipe, ErrNotFound, ErrHostUnreach, ErrNetUnreach,
+		ErrProto, ErrCert, ErrRedirectLoop, ErrBodyTooLarge, ErrDecodedTooLarge, ErrInvalidURL, ErrUnknown, ErrCaptureMiss,
+	}
+}
+
+// Code names the counter of responses with status code: "http.codes.200".
+func Code(status int) string { return CodePrefix + strconv.Itoa(status) }
+
+// EndpointLatency names an endpoint's latency summary.
+func EndpointLatency(endpoint string) string { return EndpointResponseTime + endpoint }
+
+// EndpointCodePrefix starts the names of an endpoint's status code counters.
+func EndpointCodePrefix(endpoint string) string {
+	return EndpointPrefix + endpoint + "." + EndpointCodes
+}
+
+// EndpointCode names the counter of an endpoint's responses with status code.
+func EndpointCode(endpoint string, status int) string {
+	return EndpointCodePrefix(endpoint) + strconv.Itoa(status)
+}
+
+// IsStatusCode reports whether s is a 3-digit HTTP status code, the last
+// part of a status code counter.
+func IsStatusCode(s string) bool {
+	return len(s) == 3 && s[0] >= '1' && s[0] <= '5' && isDigit(s[1]) && isDigit(s[2])
+}
+
+func isDigit(b byte) bool { return '0' <= b && b <= '9' }

@@ -1,0 +1,161 @@
+package slo
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/metric"
+	"github.com/primeload/primeload/runner"
+	"github.com/primeload/primeload/scenario"
+)
+
+// notRecordedHere lists the catalogue's fixed names a loopback test run
+// does not produce, each with the reason; every other one must be recorded.
+// The error counters are checked against the runner's classifier in
+// runner's TestErrorCounterCoversVocabulary.
+func notRecordedHere() map[string]string {
+	m := map[string]string{metric.Clamped: "needs a latency beyond the histogram's 1 minute"}
+	for _, name := range metric.ArtillerySummaries() {
+		m[name] = "known for Artillery scripts, not recorded yet"
+	}
+	for _, name := range metric.Errors() {
+		m[name] = "tied to the runner's classifier in runner's TestErrorCounterCoversVocabulary"
+	}
+	return m
+}
+
+// TestCatalogMatchesRecording runs a script that exercises every kind of
+// outcome against a real server and checks both directions: every name the
+// run recorded is one the SLO catalogue accepts, and every fixed name the
+// catalogue accepts was recorded (or is listed in notRecordedHere).
+func TestCatalogMatchesRecording(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/fail":
+			w.WriteHeader(http.StatusInternalServerError)
+		case "/slow":
+			time.Sleep(200 * time.Millisecond) // holds users so maxVusers skips arrivals
+		}
+		w.Write([]byte(`{"id": 1}`))
+	}))
+	defer srv.Close()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := "http://" + l.Addr().String() + "/"
+	l.Close() // nothing listens there now: ECONNREFUSED
+
+	yml := `config:
+  target: "` + srv.URL + `"
+  phases:
+    - duration: 1
+      arrivalCount: 80
+      maxVusers: 8
+  plugins:
+    expect: {}
+scenarios:
+  - flow:
+      - get:
+          url: "/slow"
+  - flow:
+      - get:
+          url: "/slow"
+      - get:
+          url: "/ok"
+          expect:
+            - statusCode: 200
+      - get:
+          url: "/fail"
+          expect:
+            - statusCode: 200
+  - flow:
+      - get:
+          url: "/slow"
+      - get:
+          url: "/ok"
+          capture:
+            - json: "$.missing"
+              as: x
+  - flow:
+      - get:
+          url: "/slow"
+      - get:
+          url: "` + refused + `"
+`
+	script, err := scenario.Parse("catalog.yml", []byte(yml), scenario.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	col := report.NewCollector(start, report.Info{})
+	if _, err := runner.Run(context.Background(), script, col, runner.Options{Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := col.Flush(time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	m := col.Report().Aggregate
+	cat := newCatalog(script.Endpoints)
+	recorded := map[string]bool{}
+	for _, name := range m.Names() {
+		if _, err := cat.classify(name); err != nil {
+			t.Errorf("recorded %q, but the SLO catalogue refuses it: %v", name, err)
+		}
+		base, _, _ := cutLast(name)
+		recorded[name], recorded[base] = true, true
+	}
+	fixed := slices.Concat(counters(), summaries())
+	skip := notRecordedHere()
+	for _, name := range fixed {
+		if _, skip := skip[name]; skip {
+			continue
+		}
+		if !recorded[name] {
+			t.Errorf("the catalogue knows %q, but the run did not record it", name)
+		}
+	}
+	for _, want := range []string{metric.Code(500), metric.ErrConnRefused, metric.ErrCaptureMiss, metric.EndpointCode("GET /fail", 500), metric.EndpointLatency("GET /ok") + ".p99"} {
+		if !recorded[want] {
+			t.Errorf("the run did not record %q; the test no longer exercises that family", want)
+		}
+	}
+	for name := range skip {
+		if !slices.Contains(fixed, name) {
+			t.Errorf("notRecordedHere lists %q, which the catalogue does not know", name)
+		}
+	}
+}
+
+// TestCatalogRefusesUnrecorded: a name no run records is an error with a
+// way out, not a counter that silently reads 0 and decides a verdict.
+func TestCatalogRefusesUnrecorded(t *testing.T) {
+	t.Parallel()
+	cat := newCatalog([]string{"GET /a"})
+	tests := []struct{ name, want string }{
+		{"errors.ETIMEOUT", `did you mean "errors.ETIMEDOUT"?`},
+		{"errors.ESOCKETTIMEDOUT", "primeload counts these errors: errors.<ETIMEDOUT|"},
+		{"plugins.metrics-by-endpoint.GET /a.errors.ETIMEOUT", `did you mean "plugins.metrics-by-endpoint.GET /a.errors.ETIMEDOUT"?`},
+		{"vusers.created_by_name.checkout", `unknown metric "vusers.created_by_name.checkout"`},
+		{"plugins.expect.ok.count", `unknown metric "plugins.expect.ok.count"`},
+	}
+	for _, tt := range tests {
+		_, err := cat.classify(tt.name)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("classify(%q) = %v, want an error containing %q", tt.name, err, tt.want)
+		}
+	}
+	for _, name := range []string{"errors.ETIMEDOUT", "errors.Failed capture or match", "plugins.metrics-by-endpoint.GET /a.codes.404", "plugins.metrics-by-endpoint.GET /a.errors.ETIMEDOUT", "http.codes.503"} {
+		if k, err := cat.classify(name); err != nil || k != counter {
+			t.Errorf("classify(%q) = %v, %v; want a counter", name, k, err)
+		}
+	}
+}
