@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/scenario"
 )
 
@@ -101,7 +102,7 @@ func TestRunIdleClosedConnectionIsNotReused(t *testing.T) {
 			if out.Completed != users {
 				t.Errorf("%d of %d users completed", out.Completed, users)
 			}
-			if got, want := srv.requests.Load(), rec.get(cRequests); got != want || got != 2*users {
+			if got, want := srv.requests.Load(), rec.get(metric.Requests); got != want || got != 2*users {
 				t.Errorf("the server received %d requests, http.requests = %d, want both %d", got, want, 2*users)
 			}
 		})
