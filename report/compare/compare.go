@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/report/slo"
 	"github.com/primeload/primeload/report/view"
 )
@@ -182,8 +183,8 @@ func Compare(base, new *report.Report, o Options) (*Result, error) {
 
 	bo, no := view.Summarize(base), view.Summarize(new)
 	res.Overall = c.row(Overall,
-		sample{rep: base, hist: report.ResponseTime, requests: bo.Requests, errors: bo.Tally.HTTP5xx + bo.Tally.Network},
-		sample{rep: new, hist: report.ResponseTime, requests: no.Requests, errors: no.Tally.HTTP5xx + no.Tally.Network})
+		sample{rep: base, hist: metric.ResponseTime, requests: bo.Requests, errors: bo.Tally.HTTP5xx + bo.Tally.Network},
+		sample{rep: new, hist: metric.ResponseTime, requests: no.Requests, errors: no.Tally.HTTP5xx + no.Tally.Network})
 	if c.missingHDR {
 		res.Notes = append(res.Notes, "a report has no HDR histograms (an Artillery report?): latency differences are single numbers, not tested against noise, and a gate on them compares those numbers alone")
 	}
@@ -244,7 +245,7 @@ func endpointSamples(r *report.Report) map[string]sample {
 			continue // named by the script, never called
 		}
 		out[ep.Name] = sample{
-			rep: r, hist: report.EndpointResponseTime + ep.Name,
+			rep: r, hist: metric.EndpointLatency(ep.Name),
 			requests: ep.Responses + ep.Tally.Network, errors: ep.Tally.HTTP5xx + ep.Tally.Network,
 		}
 	}

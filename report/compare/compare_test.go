@@ -10,6 +10,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/metric"
 )
 
 // run is a synthetic run: per endpoint, n latencies drawn as base + an
@@ -41,12 +42,12 @@ func (o run) report(t *testing.T) *report.Report {
 				code = "500"
 			}
 			m.Counters["http.codes."+code]++
-			m.Counters[report.EndpointPrefix+ep+".codes."+code]++
+			m.Counters[metric.EndpointCodePrefix(ep)+code]++
 		}
 		all.Merge(h)
-		put(t, m, report.EndpointResponseTime+ep, h, o.noHDR)
+		put(t, m, metric.EndpointLatency(ep), h, o.noHDR)
 	}
-	put(t, m, report.ResponseTime, all, o.noHDR)
+	put(t, m, metric.ResponseTime, all, o.noHDR)
 	m.Counters["http.requests"] = int64(o.n * len(testEndpoints))
 	m.Counters["http.responses"] = m.Counters["http.requests"]
 	start := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
