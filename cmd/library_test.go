@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/runner/loadtest"
 	"github.com/primeload/primeload/scenario"
 )
@@ -95,13 +96,13 @@ func maskMetrics(in *report.Metrics) *report.Metrics {
 		out.Rates[k] = 0
 	}
 	for k, s := range in.Summaries {
-		if k == report.ScheduleLag {
+		if k == metric.ScheduleLag {
 			s.Count = 0 // the runner and the CLI agree, but lag is timing
 		}
 		out.Summaries[k] = report.Summary{Count: s.Count}
 	}
 	for k, s := range in.Histograms {
-		if k == report.ScheduleLag {
+		if k == metric.ScheduleLag {
 			s.Count = 0
 		}
 		out.Histograms[k] = report.Summary{Count: s.Count}

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/primeload/primeload/report"
-	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/report/slo"
 	"github.com/primeload/primeload/runner/loadtest"
 )

@@ -589,7 +589,7 @@ func TestExitFor(t *testing.T) {
 			agg.Counters["plugins.expect.failed"] = 1
 		}
 		if tt.untrusted {
-			agg.Summaries[report.ScheduleLag] = report.Summary{Count: 1, P99: 2 * slo.MaxLagP99}
+			agg.Summaries[metric.ScheduleLag] = report.Summary{Count: 1, P99: 2 * slo.MaxLagP99}
 		}
 		var set *slo.Set
 		if tt.slo {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/scenario"
 )
 
@@ -81,7 +82,7 @@ func legacySpec(l scenario.Threshold) Spec {
 	case "maxErrorRate":
 		s.Expression = "(vusers.created - vusers.completed) / vusers.created * 100 <= " + exact(l.Limit)
 	case "min", "max", "median", "p50", "p95", "p99":
-		s.Expression = "http.response_time." + l.Metric + " < " + exact(l.Limit)
+		s.Expression = metric.ResponseTime + "." + l.Metric + " < " + exact(l.Limit)
 	default:
 		// Compile reports it; keep the key so the message can name it.
 		s.Expression = ""

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/report/slo"
 	"github.com/primeload/primeload/runner"
 	"github.com/primeload/primeload/scenario"
@@ -374,9 +375,6 @@ func scriptInfo(sc *scenario.Script, src []byte) report.ScriptInfo {
 	return info
 }
 
-// expectFailedCounter counts failed expectations in a report's aggregate.
-const expectFailedCounter = "plugins.expect.failed"
-
 // Judge evaluates slos over the report's aggregate, stores the results and
 // the verdict in it and returns the verdict. It is the one judge of a run:
 // Run calls it on a live run, `primeload report` on a report read back or
@@ -401,7 +399,7 @@ func Judge(rep *report.Report, slos *slo.Set) report.Verdict {
 		rep.Verdict = report.Untrusted
 	case !rep.SLOsPassed():
 		rep.Verdict = report.SLOFailed
-	case agg.Counters[expectFailedCounter] > 0:
+	case agg.Counters[metric.ExpectFailed] > 0:
 		rep.Verdict = report.ExpectFailed
 	default:
 		rep.Verdict = report.Pass
