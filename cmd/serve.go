@@ -34,6 +34,8 @@ type ServeOptions struct {
 	Latency       time.Duration
 	LatencyJitter time.Duration
 	ErrorRate     float64
+	CacheMaxMiB   int // memory cache cap
+	LoginSlots    int // password checks at once; 0: half the CPUs
 }
 
 func newServeCmd(s *State) *cobra.Command {
@@ -80,6 +82,8 @@ in-flight requests and exits 0.`,
 	f.Duration("latency", 0, "added to every /api/ response, e.g. 20ms")
 	f.Duration("latency-jitter", 0, "the added latency varies by ± this much")
 	f.Float64("error-rate", 0, "share of /api/ requests answered 503, 0 to 1 (e.g. 0.01)")
+	f.Int("cache-max-mib", cache.DefaultMaxBytes>>20, "memory cache size in MiB (keys, values and a fixed overhead per entry)")
+	f.Int("login-slots", 0, "password checks run at once, the rest answered 503 after 100ms; 0 means half the CPUs")
 	return c
 }
 
@@ -114,6 +118,16 @@ func serveOptions(s *State, c *cobra.Command) (*ServeOptions, error) {
 	collect(err)
 	if err == nil && (o.DBMaxConns < 1 || o.DBMaxConns > 1000) {
 		collect(st.errorf("db-max-conns", "%d is out of range (1 to 1000)", o.DBMaxConns))
+	}
+	o.CacheMaxMiB, err = st.Int("cache-max-mib")
+	collect(err)
+	if err == nil && (o.CacheMaxMiB < 1 || o.CacheMaxMiB > 1<<20) {
+		collect(st.errorf("cache-max-mib", "%d is out of range (1 to 1048576)", o.CacheMaxMiB))
+	}
+	o.LoginSlots, err = st.Int("login-slots")
+	collect(err)
+	if err == nil && (o.LoginSlots < 0 || o.LoginSlots > 1024) {
+		collect(st.errorf("login-slots", "%d is out of range (0 to 1024)", o.LoginSlots))
 	}
 	o.Latency, err = st.Duration("latency")
 	collect(err)
@@ -199,6 +213,7 @@ func runServe(ctx context.Context, s *State, o *ServeOptions) error {
 	srv, err := target.New(target.Config{
 		Store: store, Cache: c, Token: o.Token,
 		Latency: o.Latency, LatencyJitter: o.LatencyJitter, ErrorRate: o.ErrorRate, Log: log,
+		LoginSlots: o.LoginSlots,
 	})
 	if err != nil {
 		return err
@@ -258,7 +273,7 @@ func openServeStore(ctx context.Context, s *State, o *ServeOptions) (target.Stor
 func openServeCache(ctx context.Context, o *ServeOptions, log *slog.Logger) (target.Cache, func(), error) {
 	switch o.Cache {
 	case "memory":
-		return cache.NewMemory(0, nil), func() {}, nil
+		return cache.NewMemory(int64(o.CacheMaxMiB)<<20, nil), func() {}, nil
 	case "redis":
 		rc, err := cache.NewRedis(o.RedisURL, "primepre:")
 		if err != nil {

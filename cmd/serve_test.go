@@ -67,7 +67,7 @@ func checkOptions[O any](t *testing.T, got *O, err error, want O, wantErr []stri
 
 func TestServeOptions(t *testing.T) {
 	t.Parallel()
-	defaults := ServeOptions{Addr: "127.0.0.1:8080", Store: "memory", Cache: "memory", SeedRows: 10_000, DBMaxConns: 10}
+	defaults := ServeOptions{Addr: "127.0.0.1:8080", Store: "memory", Cache: "memory", SeedRows: 10_000, DBMaxConns: 10, CacheMaxMiB: 64}
 	with := func(f func(*ServeOptions)) ServeOptions { o := defaults; f(&o); return o }
 	tests := []struct {
 		name    string
@@ -81,10 +81,12 @@ func TestServeOptions(t *testing.T) {
 			name: "every flag",
 			args: []string{"--addr", "[::1]:9000", "--store", "postgres", "--database-url", "postgres://u@127.0.0.1/db",
 				"--cache", "redis", "--redis-url", "redis://127.0.0.1:6379/1", "--seed-rows", "100000", "--db-max-conns", "20",
-				"--token", "secret", "--latency", "20ms", "--latency-jitter", "5ms", "--error-rate", "0.01"},
+				"--token", "secret", "--latency", "20ms", "--latency-jitter", "5ms", "--error-rate", "0.01",
+				"--cache-max-mib", "512", "--login-slots", "3"},
 			want: ServeOptions{Addr: "[::1]:9000", Store: "postgres", DatabaseURL: "postgres://u@127.0.0.1/db", Cache: "redis",
 				RedisURL: "redis://127.0.0.1:6379/1", SeedRows: 100_000, DBMaxConns: 20, Token: "secret",
-				Latency: 20 * time.Millisecond, LatencyJitter: 5 * time.Millisecond, ErrorRate: 0.01},
+				Latency: 20 * time.Millisecond, LatencyJitter: 5 * time.Millisecond, ErrorRate: 0.01,
+				CacheMaxMiB: 512, LoginSlots: 3},
 		},
 		{
 			name: "environment",
@@ -117,6 +119,8 @@ func TestServeOptions(t *testing.T) {
 		{name: "negative latency", args: []string{"--latency", "-1s"}, wantErr: []string{"--latency: -1s is negative"}},
 		{name: "bad seed rows from env", env: map[string]string{"PRIMELOAD_SEED_ROWS": "many"}, wantErr: []string{"PRIMELOAD_SEED_ROWS", "not a whole number"}},
 		{name: "pool too small", args: []string{"--db-max-conns", "0"}, wantErr: []string{"--db-max-conns: 0 is out of range"}},
+		{name: "cache too small", args: []string{"--cache-max-mib", "0"}, wantErr: []string{"--cache-max-mib: 0 is out of range"}},
+		{name: "negative login slots", env: map[string]string{"PRIMELOAD_LOGIN_SLOTS": "-1"}, wantErr: []string{"PRIMELOAD_LOGIN_SLOTS: -1 is out of range"}},
 		{name: "arguments", args: []string{"extra"}, wantErr: []string{"unknown command"}},
 		{
 			name:    "all problems at once",
