@@ -34,7 +34,6 @@ func newReportCmd(s *State) *cobra.Command {
 // newReportCmdF builds the report command with runF doing the work, so
 // tests can check flag parsing apart from behaviour.
 func newReportCmdF(s *State, runF func(context.Context, *ReportOptions) error) *cobra.Command {
-	o := &ReportOptions{}
 	c := &cobra.Command{
 		Use:   "report FILE.json [FILE.json ...]",
 		Short: "Re-check a JSON report's SLOs, or merge the reports of a distributed run",
@@ -47,32 +46,60 @@ Counters add, histograms merge without loss, and intermediate periods align
 on wall-clock period boundaries. Reports of different scripts are refused
 unless --force.
 
+Flags also come from PRIMELOAD_* variables and the settings file
+(--settings, PRIMELOAD_SETTINGS, ./primeload.yaml), as for run.
+
 Exit codes are those of run: 0 ok, 1 a strict SLO failed, 2 invalid input,
-3 the generator fell behind its schedule (results untrusted), 21
-expectations failed.`,
+3 the generator fell behind its schedule (results untrusted), 4 an output
+could not be written, 21 expectations failed, 130 the run was interrupted
+or killed (a merge with such a part is incomplete and cannot pass).`,
 		Example: `  primeload report run.json --html run.html
   primeload report part-1.json part-2.json -o merged.json --junit junit.xml
   primeload report run.json --slo 'http.response_time.p99 < 250' --slo 'http.codes.500 / http.requests < 0.001'`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			o.Files = args
+			o, err := reportOptions(s, c, args)
+			if err != nil {
+				return usageError(s, err)
+			}
 			return runF(c.Context(), o)
 		},
 	}
+	addSettingsFlag(c)
 	f := c.Flags()
-	f.StringArrayVar(&o.SLOs, "slo", nil, "a strict SLO `EXPRESSION` (repeatable), replacing those the report recorded")
-	f.StringVarP(&o.Output, "output", "o", "", "write the merged, re-evaluated JSON report to `FILE`")
-	f.BoolVar(&o.Force, "force", false, "merge reports of different scripts")
-	f.StringVar(&o.HTML, "html", "", "write a self-contained HTML report to `FILE`")
-	f.StringVar(&o.JUnit, "junit", "", "write a JUnit XML report to `FILE`")
-	f.StringVar(&o.SummaryMD, "summary-md", "", "write a markdown summary to `FILE` (also appended to $GITHUB_STEP_SUMMARY when set)")
+	f.StringArray("slo", nil, "a strict SLO `EXPRESSION` (repeatable), replacing those the report recorded")
+	f.StringP("output", "o", "", "write the merged, re-evaluated JSON report to `FILE`")
+	boolFlag(f, "force", "", "merge reports of different scripts")
+	f.String("html", "", "write a self-contained HTML report to `FILE`")
+	f.String("junit", "", "write a JUnit XML report to `FILE`")
+	f.String("summary-md", "", "write a markdown summary to `FILE` (also appended to $GITHUB_STEP_SUMMARY when set)")
 	return c
+}
+
+// reportOptions resolves the options from flags, PRIMELOAD_* and the settings file.
+func reportOptions(s *State, c *cobra.Command, files []string) (*ReportOptions, error) {
+	st, err := loadSettings(s, c)
+	if err != nil {
+		return nil, err
+	}
+	o := &ReportOptions{Files: files, Output: st.String("output"), HTML: st.String("html"), JUnit: st.String("junit"), SummaryMD: st.String("summary-md")}
+	var errs []error
+	if o.SLOs, err = st.Strings("slo"); err != nil {
+		errs = append(errs, err)
+	}
+	if o.Force, err = st.Bool("force"); err != nil {
+		errs = append(errs, err)
+	}
+	return o, errors.Join(errs...)
 }
 
 // runReport reads (and merges) the reports and judges them as a live run
 // is judged, prints the summary, writes the outputs and exits as run does.
-func runReport(_ context.Context, s *State, o *ReportOptions) error {
-	rep, err := loadReports(o.Files, o.Force)
+func runReport(ctx context.Context, s *State, o *ReportOptions) error {
+	rep, err := loadReports(ctx, o.Files, o.Force)
+	if ierr := interrupted(ctx, "reading reports"); ierr != nil {
+		return ierr
+	}
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
@@ -95,10 +122,13 @@ func runReport(_ context.Context, s *State, o *ReportOptions) error {
 }
 
 // loadReports reads every file and merges them when there are several.
-func loadReports(files []string, force bool) (*report.Report, error) {
+func loadReports(ctx context.Context, files []string, force bool) (*report.Report, error) {
 	reps := make([]*report.Report, 0, len(files))
 	var errs []error
 	for _, f := range files {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		r, err := report.ReadFile(f)
 		if err != nil {
 			errs = append(errs, err)

@@ -7,6 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -81,10 +84,23 @@ func (e *ExitError) Error() string {
 func (e *ExitError) Unwrap() error { return e.Err }
 
 // Main runs primeload for the real process and returns its exit code.
+// Ctrl-C and SIGTERM cancel the context every command runs under; run also
+// watches State.Signals for a second one, which stops it at once.
 func Main() int {
 	s := SystemState()
 	defer s.StopSignals()
-	return Execute(context.Background(), s, nil)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Execute(ctx, s, nil)
+}
+
+// interrupted is the error of a command stopped by Ctrl-C or SIGTERM
+// before its work was done.
+func interrupted(ctx context.Context, doing string) error {
+	if ctx.Err() == nil {
+		return nil
+	}
+	return &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("interrupted while %s", doing)}
 }
 
 // Execute runs the command line args (nil means os.Args) and returns the exit code.

@@ -47,7 +47,6 @@ func newRunCmd(s *State) *cobra.Command {
 // newRunCmdF builds the run command with runF doing the work, so tests can
 // check flag parsing without sending load.
 func newRunCmdF(s *State, runF func(context.Context, *RunOptions) error) *cobra.Command {
-	var configPath string
 	c := &cobra.Command{
 		Use:   "run SCRIPT",
 		Short: "Send the load a script describes and report what happened",
@@ -55,22 +54,20 @@ func newRunCmdF(s *State, runF func(context.Context, *RunOptions) error) *cobra.
 clock and are never slowed by a slow target. Prints live progress, a console
 summary and SLO results, and writes the reports asked for.
 
-Every flag can also be set in primeload.yaml (current directory, or --config)
-or as a PRIMELOAD_* environment variable (--with-target is
-PRIMELOAD_WITH_TARGET); flags win over the environment, which wins over the
-file.
+Every flag can also be set in primeload.yaml (current directory, or
+--settings FILE, or PRIMELOAD_SETTINGS) or as a PRIMELOAD_* environment
+variable (--with-target is PRIMELOAD_WITH_TARGET); flags win over the
+environment, which wins over the file.
 
-Exit codes: 0 ok, 1 a strict SLO failed, 2 invalid script or usage, 3 the
-generator fell behind its schedule (results untrusted), 21 expectations
-failed, 130 interrupted. When several apply, the first in the order
-130, 3, 1, 21 wins. A part of a distributed run (--segment i/N, N > 1)
+Exit codes: 0 ok, 1 a strict SLO failed, 2 invalid script or usage (nothing
+was sent), 3 the generator fell behind its schedule (results untrusted), 4
+a failure after the load was sent (a report could not be written), 21
+expectations failed, 130 interrupted. When several apply, the first in the
+order 130, 4, 3, 1, 21 wins. A part of a distributed run (--segment i/N, N > 1)
 exits 0 instead of 1, 3 or 21: "primeload report" over all parts gates.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			if configPath == "" {
-				configPath = s.Getenv(envName("config"))
-			}
-			opts, err := runOptions(s, c, configPath, args[0], time.Now())
+			opts, err := runOptions(s, c, args[0], time.Now())
 			if err != nil {
 				return usageError(s, err)
 			}
@@ -78,35 +75,32 @@ exits 0 instead of 1, 3 or 21: "primeload report" over all parts gates.`,
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&configPath, "config", "", "config `FILE` (default $PRIMELOAD_CONFIG, else ./"+defaultConfigFile+" when present)")
+	addSettingsFlag(c)
 	f.StringP("target", "t", "", "base `URL`, overrides config.target")
 	f.StringP("environment", "e", "", "merge config.environments.`NAME` into the config")
 	f.StringP("output", "o", "", "write the JSON report to `FILE`, updated after every period")
-	f.Duration("period", 10*time.Second, "length of an intermediate report period")
-	f.Bool("quiet", false, "plain one-line period summaries instead of progress bars")
+	durationFlag(f, "period", 10*time.Second, "length of an intermediate report period (a bare number is seconds)")
+	boolFlag(f, "quiet", "", "plain one-line period summaries instead of progress bars")
 	f.StringArray("var", nil, "set a script variable, `NAME=VALUE` (repeatable)")
-	f.Duration("grace", 5*time.Second, "after Ctrl-C, how long in-flight virtual users may finish")
-	f.Bool("insecure", false, "skip TLS certificate verification (as config.tls.rejectUnauthorized: false)")
-	f.Bool("with-target", false, "start the reference PRIMEPRE target on a free loopback port and aim the run at it")
+	durationFlag(f, "grace", 5*time.Second, "after Ctrl-C, how long in-flight virtual users may finish")
+	boolFlag(f, "insecure", "", "skip TLS certificate verification (as config.tls.rejectUnauthorized: false)")
+	boolFlag(f, "with-target", "", "start the reference PRIMEPRE target on a free loopback port and aim the run at it")
 	f.String("segment", "", "send only segment `i/N` of the schedule (1-based) in a distributed run")
-	f.Int("segments", 0, "split the schedule into `N` segments, this one chosen by JOB_COMPLETION_INDEX (Kubernetes Indexed Job)")
+	intFlag(f, "segments", 0, "split the schedule into `N` segments, this one chosen by JOB_COMPLETION_INDEX (Kubernetes Indexed Job)")
 	f.String("start-at", "", "wait for this instant before the first arrival: RFC 3339 `TIME` or +DURATION from now")
 	f.String("junit", "", "write a JUnit XML report to `FILE`")
 	f.String("html", "", "write a self-contained HTML report to `FILE`")
 	f.String("summary-md", "", "write a markdown summary to `FILE` (also appended to $GITHUB_STEP_SUMMARY when set)")
 	f.String("hdr-log", "", "write per-period histograms as an HdrHistogram interval log to `FILE`")
-	f.Bool("allow-outside-payload", false, "let payload.path read files outside the script's folder")
+	boolFlag(f, "allow-outside-payload", "", "let payload.path read files outside the script's folder")
 	f.String("debug-addr", "", "serve Go pprof on this loopback `ADDR` (e.g. 127.0.0.1:6060) while running")
 	return c
 }
 
 // runOptions resolves the options; now anchors a relative --start-at.
-func runOptions(s *State, c *cobra.Command, configPath, script string, now time.Time) (*RunOptions, error) {
-	st, err := loadSettings(s, c.Flags(), configPath, "config")
+func runOptions(s *State, c *cobra.Command, script string, now time.Time) (*RunOptions, error) {
+	st, err := loadSettings(s, c)
 	if err != nil {
-		return nil, err
-	}
-	if err := st.checkKeys(c.Root()); err != nil {
 		return nil, err
 	}
 	o := &RunOptions{

@@ -76,7 +76,9 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 	runCtx, stopArrivals := context.WithCancel(ctx)
 	defer stopArrivals()
 	kill := make(chan struct{})
-	watchCtx, stopWatch := context.WithCancel(ctx)
+	// The watcher outlives ctx, which the first signal may cancel at the
+	// top (Main), so that it still hears the second.
+	watchCtx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
 	watched := make(chan struct{})
 	go func() {
 		defer close(watched)

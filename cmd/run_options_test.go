@@ -68,16 +68,16 @@ func TestRunOptions(t *testing.T) {
 		},
 		{
 			name: "config file, environment beats it, flag beats both",
-			args: []string{"s.yml", "--config", cfg, "--var", "B=flag"},
+			args: []string{"s.yml", "--settings", cfg, "--var", "B=flag"},
 			env:  map[string]string{"PRIMELOAD_TARGET": "http://127.0.0.1:7/", "PRIMELOAD_VAR": "A=env"},
 			want: with(func(o *RunOptions) {
 				o.Target, o.Period, o.Quiet, o.Vars = "http://127.0.0.1:7/", 2*time.Second, true, map[string]string{"A": "env", "B": "flag"}
 			}),
 		},
 		{
-			name: "config file from PRIMELOAD_CONFIG",
+			name: "settings file from PRIMELOAD_SETTINGS",
 			args: []string{"s.yml"},
-			env:  map[string]string{"PRIMELOAD_CONFIG": cfg},
+			env:  map[string]string{"PRIMELOAD_SETTINGS": cfg},
 			want: with(func(o *RunOptions) {
 				o.Target, o.Period, o.Quiet, o.Vars = "http://127.0.0.1:9/", 2*time.Second, true, map[string]string{"A": "file", "B": "file"}
 			}),
@@ -92,9 +92,9 @@ func TestRunOptions(t *testing.T) {
 		// Sad paths: each names the flag, variable or file line to fix.
 		{name: "no script", args: nil, wantErr: []string{"accepts 1 arg"}},
 		{name: "bad duration from env", args: []string{"s.yml"}, env: map[string]string{"PRIMELOAD_GRACE": "soon"}, wantErr: []string{"PRIMELOAD_GRACE", `"soon" is not a duration`}},
-		{name: "bad duration in file names its line", args: []string{"s.yml", "--config", badCfg}, wantErr: []string{badCfg + ":3: period", "not a duration"}},
-		{name: "unknown key in file", args: []string{"s.yml", "--config", typoCfg}, wantErr: []string{typoCfg + ":2: perod: unknown setting", "period"}},
-		{name: "missing config file", args: []string{"s.yml", "--config", filepath.Join(dir, "nope.yaml")}, wantErr: []string{"nope.yaml"}},
+		{name: "bad duration in file names its line", args: []string{"s.yml", "--settings", badCfg}, wantErr: []string{badCfg + ":3: period", "not a duration"}},
+		{name: "unknown key in file", args: []string{"s.yml", "--settings", typoCfg}, wantErr: []string{typoCfg + ":2: perod: unknown setting", "period"}},
+		{name: "missing settings file", args: []string{"s.yml", "--settings", filepath.Join(dir, "nope.yaml")}, wantErr: []string{"nope.yaml"}},
 		{name: "period too short", args: []string{"s.yml", "--period", "1ms"}, wantErr: []string{"--period: 1ms is too short"}},
 		{name: "bad bool from env", args: []string{"s.yml"}, env: map[string]string{"PRIMELOAD_QUIET": "maybe"}, wantErr: []string{"PRIMELOAD_QUIET", "not a boolean"}},
 		{name: "var without =", args: []string{"s.yml", "--var", "A"}, wantErr: []string{`--var: "A" is not NAME=VALUE`}},

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -52,14 +54,17 @@ func newServeCmdF(s *State, runF func(context.Context, *ServeOptions) error) *co
 		Short: "Run PRIMEPRE, the reference logistics API, as a target to load test",
 		Long: `Serve PRIMEPRE, the logistics backend of the seed course, on a loopback
 address: goods received, tracking updates, dashboard stats, token login.
-The memory store needs no set-up; --store postgres and --cache redis use
-the real services, as the course's lessons on indexes and caching do.
+The memory store needs no set-up; --database-url (PostgreSQL) and
+--redis-url (Redis) use the real services, as the course's lessons on
+indexes and caching do: a database URL selects the postgres store and a
+Redis URL the redis cache.
 
 Log in as demo / demo-pass for a token, or fix one with --token
 (PRIMELOAD_TOKEN) so scripts can send Bearer {{ $processEnvironment.API_TOKEN }}.
 Every flag is also a PRIMELOAD_* variable (--database-url is
-PRIMELOAD_DATABASE_URL). Ctrl-C or SIGTERM stops accepting, drains
-in-flight requests and exits 0.`,
+PRIMELOAD_DATABASE_URL) and a key of the settings file (--settings).
+Ctrl-C or SIGTERM stops accepting, drains in-flight requests and exits 0;
+during seeding it exits 130. An unreachable database exits 4.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			opts, err := serveOptions(s, c)
@@ -69,27 +74,28 @@ in-flight requests and exits 0.`,
 			return runF(c.Context(), opts)
 		},
 	}
+	addSettingsFlag(c)
 	f := c.Flags()
 	f.String("addr", "127.0.0.1:8080", "`HOST:PORT` to listen on, loopback unless --allow-remote")
-	f.Bool("allow-remote", false, "allow a non-loopback --addr (e.g. 0.0.0.0:8080 in a Kubernetes pod); the demo password is public, so keep such a target private")
-	f.String("store", "memory", "where goods live: memory or postgres")
-	f.String("database-url", "", "PostgreSQL `URL` for --store postgres (postgres://user@127.0.0.1:5432/db)")
-	f.String("cache", "memory", "response cache: none, memory or redis")
-	f.String("redis-url", "", "Redis `URL` for --cache redis (redis://127.0.0.1:6379/0)")
-	f.Int("seed-rows", target.DefaultSeedRows, "synthetic goods to start with (postgres: only into an empty table)")
-	f.Int("db-max-conns", 10, "PostgreSQL connection pool size")
+	boolFlag(f, "allow-remote", "", "allow a non-loopback --addr (e.g. 0.0.0.0:8080 in a Kubernetes pod); the demo password is public, so keep such a target private")
+	f.String("store", "memory", "where goods live: memory, or postgres (the default when --database-url is given)")
+	f.String("database-url", "", "PostgreSQL `URL` (postgres://user@127.0.0.1:5432/db); selects --store postgres")
+	f.String("cache", "memory", "response cache: none, memory, or redis (the default when --redis-url is given)")
+	f.String("redis-url", "", "Redis `URL` (redis://127.0.0.1:6379/0); selects --cache redis")
+	intFlag(f, "seed-rows", target.DefaultSeedRows, "synthetic goods to start with (postgres: only into an empty table)")
+	intFlag(f, "db-max-conns", 10, "PostgreSQL connection pool size")
 	f.String("token", "", "fixed bearer `TOKEN` accepted besides those login issues")
-	f.Duration("latency", 0, "added to every /api/ response, e.g. 20ms")
-	f.Duration("latency-jitter", 0, "the added latency varies by ± this much")
-	f.Float64("error-rate", 0, "share of /api/ requests answered 503, 0 to 1 (e.g. 0.01)")
-	f.Int("cache-max-mib", cache.DefaultMaxBytes>>20, "memory cache size in MiB (keys, values and a fixed overhead per entry)")
-	f.Int("login-slots", 0, "password checks run at once, the rest answered 503 after 100ms; 0 means half the CPUs")
+	durationFlag(f, "latency", 0, "added to every /api/ response, e.g. 20ms")
+	durationFlag(f, "latency-jitter", 0, "the added latency varies by ± this much")
+	floatFlag(f, "error-rate", 0, "share of /api/ requests answered 503, 0 to 1 (e.g. 0.01)")
+	intFlag(f, "cache-max-mib", cache.DefaultMaxBytes>>20, "memory cache size in MiB (keys, values and a fixed overhead per entry)")
+	intFlag(f, "login-slots", 0, "password checks run at once, the rest answered 503 after 100ms; 0 means half the CPUs")
 	return c
 }
 
 // serveOptions resolves and checks the options, reporting every problem at once.
 func serveOptions(s *State, c *cobra.Command) (*ServeOptions, error) {
-	st, err := loadSettings(s, c.Flags(), "")
+	st, err := loadSettings(s, c)
 	if err != nil {
 		return nil, err
 	}
@@ -143,8 +149,21 @@ func serveOptions(s *State, c *cobra.Command) (*ServeOptions, error) {
 	if err != nil || !(o.ErrorRate >= 0 && o.ErrorRate <= 1) {
 		collect(st.errorf("error-rate", "%q is not a share from 0 to 1 (e.g. 0.01)", st.String("error-rate")))
 	}
+	// A URL chooses its backend: a --database-url that silently fed the
+	// memory store made a whole lesson measure the wrong thing.
+	collect(backendURL(st, "database-url", "postgres", []string{"postgres://", "postgresql://"}, "redis-url", []string{"redis://", "rediss://", "unix://"}))
+	collect(backendURL(st, "redis-url", "redis", []string{"redis://", "rediss://", "unix://"}, "database-url", []string{"postgres://", "postgresql://"}))
+	if o.DatabaseURL != "" && !st.IsSet("store") {
+		o.Store = "postgres"
+	}
+	if o.RedisURL != "" && !st.IsSet("cache") {
+		o.Cache = "redis"
+	}
 	switch o.Store {
 	case "memory":
+		if o.DatabaseURL != "" {
+			collect(fmt.Errorf("%s is a PostgreSQL URL but %s memory keeps goods in memory: drop one, or use --store postgres", st.source("database-url"), st.source("store")))
+		}
 	case "postgres":
 		if o.DatabaseURL == "" {
 			collect(fmt.Errorf("%s postgres needs --database-url or PRIMELOAD_DATABASE_URL", st.source("store")))
@@ -154,6 +173,9 @@ func serveOptions(s *State, c *cobra.Command) (*ServeOptions, error) {
 	}
 	switch o.Cache {
 	case "none", "memory":
+		if o.RedisURL != "" {
+			collect(fmt.Errorf("%s is a Redis URL but %s %s does not use Redis: drop one, or use --cache redis", st.source("redis-url"), st.source("cache"), o.Cache))
+		}
 	case "redis":
 		if o.RedisURL == "" {
 			collect(fmt.Errorf("%s redis needs --redis-url or PRIMELOAD_REDIS_URL", st.source("cache")))
@@ -165,6 +187,33 @@ func serveOptions(s *State, c *cobra.Command) (*ServeOptions, error) {
 		collect(st.errorf("addr", "%v", err))
 	}
 	return o, errors.Join(errs...)
+}
+
+// backendURL checks that the URL in key has one of the schemes its backend
+// takes, and points to the other flag when it is the other backend's URL.
+func backendURL(st *settings, key, backend string, schemes []string, otherKey string, otherSchemes []string) error {
+	u := strings.TrimSpace(st.String(key))
+	if u == "" {
+		return nil
+	}
+	has := func(ss []string) bool {
+		return slices.ContainsFunc(ss, func(p string) bool { return strings.HasPrefix(strings.ToLower(u), p) })
+	}
+	switch {
+	case has(schemes):
+		return nil
+	case has(otherSchemes):
+		return st.errorf(key, "%s is not a %s URL; give it as --%s", redactURL(u), backend, otherKey)
+	}
+	return st.errorf(key, "%s is not a %s URL (want %s...)", redactURL(u), backend, strings.Join(schemes, "... or "))
+}
+
+// redactURL hides a URL's password in messages.
+func redactURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Redacted()
+	}
+	return "the value"
 }
 
 // checkAddr refuses, unless allowRemote, addresses other machines could
@@ -185,28 +234,52 @@ func checkAddr(addr string, allowRemote bool) error {
 	return nil
 }
 
-// runServe serves until ctx ends or a signal arrives, then drains.
-func runServe(ctx context.Context, s *State, o *ServeOptions) error {
-	ctx, cancel := context.WithCancel(ctx)
+// runServe serves until ctx ends or a signal arrives, then drains. A
+// failure once the options were valid (a busy port, an unreachable
+// database) exits ExitRuntime; an interrupt before serving exits 130.
+func runServe(parent context.Context, s *State, o *ServeOptions) error {
+	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	log := slog.New(slog.NewTextHandler(s.Err, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+	// Signals are heard from the start: seeding a large database takes a while.
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		select {
+		case sig := <-s.Signals:
+			fmt.Fprintf(s.Err, "primeload: %s: stopping; in-flight requests are drained\n", sig)
+			cancel()
+		case <-ctx.Done():
+			if parent.Err() != nil {
+				fmt.Fprintln(s.Err, "primeload: interrupted: stopping; in-flight requests are drained")
+			}
+		}
+	}()
+	defer func() { cancel(); <-watched }()
 
 	// Listen first, so a busy port fails before a long seed.
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", o.Addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", o.Addr, err)
+		return &ExitError{Code: ExitRuntime, Err: fmt.Errorf("listen on %s: %w", o.Addr, err)}
 	}
 	defer ln.Close()
 
 	store, storeInfo, closeStore, err := openServeStore(ctx, s, o)
+	if ierr := interrupted(ctx, "opening the store"); ierr != nil {
+		if err == nil {
+			closeStore()
+		}
+		return ierr
+	}
 	if err != nil {
-		return err
+		return &ExitError{Code: ExitRuntime, Err: err}
 	}
 	defer closeStore()
 	c, closeCache, err := openServeCache(ctx, o, log)
 	if err != nil {
-		return err
+		return &ExitError{Code: ExitRuntime, Err: err}
 	}
 	defer closeCache()
 
@@ -216,7 +289,7 @@ func runServe(ctx context.Context, s *State, o *ServeOptions) error {
 		LoginSlots: o.LoginSlots,
 	})
 	if err != nil {
-		return err
+		return &ExitError{Code: ExitRuntime, Err: err}
 	}
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(s.Out, "PRIMEPRE reference target on %s (store %s, cache %s)\n", base, storeInfo, o.Cache)
@@ -229,21 +302,9 @@ func runServe(ctx context.Context, s *State, o *ServeOptions) error {
 	}
 	fmt.Fprintf(s.Out, "Health %s/healthz, readiness %s/readyz, Prometheus %s/metrics. Ctrl-C drains and stops.\n", base, base, base)
 
-	watched := make(chan struct{})
-	go func() {
-		defer close(watched)
-		select {
-		case sig := <-s.Signals:
-			fmt.Fprintf(s.Err, "primeload: %s: draining in-flight requests\n", sig)
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	err = srv.Serve(ctx, ln)
-	cancel()
-	<-watched
 	if err != nil {
-		return err
+		return &ExitError{Code: ExitRuntime, Err: err}
 	}
 	fmt.Fprintln(s.Out, "stopped")
 	return nil

@@ -104,6 +104,20 @@ func TestServeOptions(t *testing.T) {
 			env:  map[string]string{"PRIMELOAD_TOKEN": "envtok", "PRIMELOAD_SEED_ROWS": "5"},
 			want: with(func(o *ServeOptions) { o.Token, o.SeedRows = "flagtok", 7 }),
 		},
+		{name: "database url selects postgres", args: []string{"--database-url", "postgres://u@127.0.0.1/db"},
+			want: with(func(o *ServeOptions) { o.Store, o.DatabaseURL = "postgres", "postgres://u@127.0.0.1/db" })},
+		{name: "redis url selects redis", env: map[string]string{"PRIMELOAD_REDIS_URL": "redis://127.0.0.1:6379/3"},
+			want: with(func(o *ServeOptions) { o.Cache, o.RedisURL = "redis", "redis://127.0.0.1:6379/3" })},
+		{name: "database url with the memory store", args: []string{"--store", "memory", "--database-url", "postgres://u:hunter2@127.0.0.1/db"},
+			wantErr: []string{"--database-url is a PostgreSQL URL but --store memory", "drop one"}},
+		{name: "redis url with no cache", args: []string{"--cache", "none", "--redis-url", "redis://127.0.0.1:6379/0"},
+			wantErr: []string{"--redis-url is a Redis URL but --cache none"}},
+		{name: "redis url given as database url", args: []string{"--database-url", "redis://127.0.0.1:6379/0"},
+			wantErr: []string{"--database-url: redis://127.0.0.1:6379/0 is not a postgres URL; give it as --redis-url"}},
+		{name: "database url given as redis url", env: map[string]string{"PRIMELOAD_REDIS_URL": "postgres://127.0.0.1/db"},
+			wantErr: []string{"PRIMELOAD_REDIS_URL: postgres://127.0.0.1/db is not a redis URL; give it as --database-url"}},
+		{name: "not a url", args: []string{"--database-url", "127.0.0.1:5432"},
+			wantErr: []string{"--database-url: ", "is not a postgres URL (want postgres://... or postgresql://...)"}},
 		{name: "localhost allowed", args: []string{"--addr", "localhost:0"}, want: with(func(o *ServeOptions) { o.Addr = "localhost:0" })},
 
 		{name: "postgres without url", args: []string{"--store", "postgres"}, wantErr: []string{"--store postgres needs --database-url or PRIMELOAD_DATABASE_URL"}},
@@ -268,7 +282,8 @@ func TestServePostgresRedis(t *testing.T) {
 	u.RawQuery = q.Encode()
 
 	env := map[string]string{"PRIMELOAD_DATABASE_URL": u.String(), "PRIMELOAD_REDIS_URL": redisURL, "PRIMELOAD_TOKEN": "pg-tok"}
-	base, out, stop := startServe(t, env, "--store", "postgres", "--cache", "redis", "--seed-rows", "60", "--db-max-conns", "3")
+	// The URLs alone choose the postgres store and the redis cache.
+	base, out, stop := startServe(t, env, "--seed-rows", "60", "--db-max-conns", "3")
 	if want := "store postgres, pool of 3, 60 goods loaded, cache redis"; !strings.Contains(out.String(), want) {
 		t.Errorf("banner lacks %q:\n%s", want, out.String())
 	}
@@ -288,5 +303,18 @@ func TestServePostgresRedis(t *testing.T) {
 	var goods int
 	if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+schema.Sanitize()+".goods_received").Scan(&goods); err != nil || goods != 60 {
 		t.Errorf("goods in the schema: %d, %v; want 60", goods, err)
+	}
+}
+
+// TestServeRuntimeFailure: valid options but a database that does not
+// answer is a runtime failure (exit 4), not invalid input (2).
+func TestServeRuntimeFailure(t *testing.T) {
+	t.Parallel()
+	var out, errOut bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	code := Execute(ctx, TestState(&out, &errOut, nil), []string{"serve", "--addr", "127.0.0.1:0", "--database-url", "postgres://postgres@127.0.0.1:1/none?connect_timeout=2"})
+	if code != ExitRuntime || !strings.Contains(errOut.String(), "connect to database") {
+		t.Errorf("exit %d, want %d; stderr:\n%s", code, ExitRuntime, errOut.String())
 	}
 }

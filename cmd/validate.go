@@ -29,7 +29,6 @@ func newValidateCmd(s *State) *cobra.Command {
 // newValidateCmdF takes the run function as a seam so flag parsing is tested
 // apart from validation.
 func newValidateCmdF(s *State, runF func(context.Context, *State, *ValidateOptions) error) *cobra.Command {
-	var configPath string
 	c := &cobra.Command{
 		Use:   "validate FILE...",
 		Short: "Check scripts without sending any load",
@@ -40,10 +39,11 @@ otherwise prints one line per script: phases, total duration, expected
 arrivals and scenarios with their weights.
 
 -e, --var and --allow-outside-payload also come from PRIMELOAD_* variables
-and primeload.yaml, as for run.`,
+and the settings file (--settings, PRIMELOAD_SETTINGS, ./primeload.yaml),
+as for run.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			st, err := loadSettings(s, c.Flags(), configPath, "config")
+			st, err := loadSettings(s, c)
 			if err != nil {
 				return &ExitError{Code: ExitUsage, Err: err}
 			}
@@ -61,20 +61,23 @@ and primeload.yaml, as for run.`,
 			return runF(c.Context(), s, o)
 		},
 	}
+	addSettingsFlag(c)
 	f := c.Flags()
-	f.StringVar(&configPath, "config", "", "read settings from `FILE` (default ./primeload.yaml when present)")
 	f.StringP("environment", "e", "", "merge config.environments.`NAME` into the config")
 	f.StringArray("var", nil, "set a script variable, `NAME=VALUE` (repeatable)")
-	f.Bool("allow-outside-payload", false, "let payload.path point outside the script's folder")
+	boolFlag(f, "allow-outside-payload", "", "let payload.path point outside the script's folder")
 	return c
 }
 
 // runValidate checks every file, printing every problem to stderr and one
 // summary line per valid file to stdout.
-func runValidate(_ context.Context, s *State, o *ValidateOptions) error {
+func runValidate(ctx context.Context, s *State, o *ValidateOptions) error {
 	opts := scenario.LoadOptions{Environment: o.Environment, Vars: o.Vars, AllowOutsidePayload: o.AllowOutsidePayload, Env: s.LookupEnv}
 	bad := 0
 	for _, file := range o.Files {
+		if err := interrupted(ctx, "validating "+file); err != nil {
+			return err
+		}
 		line, errs := validateFile(file, opts)
 		if len(errs) == 0 {
 			fmt.Fprintln(s.Out, line)
