@@ -135,13 +135,17 @@ func (v *vu) request(ctx context.Context, r *scenario.Request) flowResult {
 			// The run cut this user off; its request measures nothing.
 			return flowCut
 		}
+		code := errorCounter(err)
 		v.shard.mu.Lock()
 		if n > 0 {
 			// Bytes of hops before the failure; no Response carries them.
 			v.shard.sink.Count(metric.Downloaded, n)
 		}
-		v.shard.sink.Count(errorCounter(err), 1)
+		v.shard.sink.Count(code, 1)
 		v.shard.mu.Unlock()
+		if e.trace != nil {
+			v.trace(r, req, resp, traced{start: start, latency: latency, err: err, failure: code})
+		}
 		return flowFailed
 	}
 	// Response alone carries http.responses, http.codes.* and these bytes.
@@ -150,28 +154,47 @@ func (v *vu) request(ctx context.Context, r *scenario.Request) flowResult {
 	v.shard.mu.Unlock()
 
 	if len(r.Capture) == 0 && len(r.Expect) == 0 {
+		if e.trace != nil {
+			v.trace(r, req, resp, traced{start: start, latency: latency})
+		}
 		return flowOK
 	}
-	body := resp.Body()
+	res, x := v.checkResponse(r, resp)
+	if e.trace != nil {
+		x.start, x.latency = start, latency
+		v.trace(r, req, resp, x)
+	}
+	return res
+}
+
+// checkResponse runs a step's captures and expectations on its response;
+// what it read them from is returned for a trace.
+func (v *vu) checkResponse(r *scenario.Request, resp *fasthttp.Response) (flowResult, traced) {
+	x := traced{body: resp.Body()}
 	if bytes.Equal(resp.Header.ContentEncoding(), []byte("gzip")) {
-		plain, err := resp.BodyGunzipWithLimit(e.http.maxDecoded)
+		plain, err := resp.BodyGunzipWithLimit(v.e.http.maxDecoded)
 		switch {
 		case errors.Is(err, fasthttp.ErrBodyTooLarge):
 			v.count(metric.ErrDecodedTooLarge, 1)
-			return flowFailed
+			x.failure = metric.ErrDecodedTooLarge
+			return flowFailed, x
 		case err == nil:
-			body = plain
+			x.body, x.decoded = plain, true
 		}
 		// A body that is not gzip after all is read as it came.
 	}
-	var doc any
 	if needsDoc(r) {
-		doc = decodeJSON(body)
+		x.doc = decodeJSON(x.body)
 	}
-	if !v.capture(r, resp, body, doc) || !v.expect(r, resp, doc) {
-		return flowFailed
+	switch {
+	case !v.capture(r, resp, x.body, x.doc):
+		x.failure = metric.ErrCaptureMiss
+	case !v.expect(r, resp, x.doc):
+		x.failure = metric.ExpectFailed
+	default:
+		return flowOK, x
 	}
-	return flowOK
+	return flowFailed, x
 }
 
 // send runs one exchange with the user's cookie jar, following redirects

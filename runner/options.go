@@ -62,6 +62,14 @@ type Options struct {
 	// MaxDecodedBytes bounds a gzip response body once decompressed for a
 	// capture or an expectation; 0 means DefaultMaxDecodedBytes.
 	MaxDecodedBytes int64
+	// Trace, when set, receives exchanges with their request, response and
+	// outcome (see Exchange): the first TraceN of each endpoint and the
+	// first TraceN failing ones of each endpoint and failure (an error
+	// code, a failed capture or expectation, an HTTP status >= 400). nil
+	// traces nothing and costs the request path nothing.
+	Trace Tracer
+	// TraceN is how many exchanges of each kind go to Trace; 0 means 1.
+	TraceN int
 	// Progress, when set, is updated live so a caller can poll it (progress bars).
 	Progress *Progress
 	// OnPhase is called from the scheduling goroutine when a phase starts; it

@@ -35,6 +35,7 @@ type engine struct {
 	seed    uint64
 	weights []int // cumulative scenario weights
 	fixed   map[string]any
+	trace   *tracing // nil when Options.Trace is
 	logMu   sync.Mutex
 	log     io.Writer
 
@@ -97,6 +98,7 @@ func newEngine(script *scenario.Script, rec Recorder, opts Options) (*engine, er
 		env:          script.Environment,
 		seed:         opts.Seed,
 		progress:     opts.Progress,
+		trace:        newTracing(opts.Trace, opts.TraceN),
 		log:          opts.Log,
 		active:       make([]atomic.Int64, len(sched.Phases)),
 		phaseCreated: make([]atomic.Int64, len(sched.Phases)),

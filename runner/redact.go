@@ -1,0 +1,79 @@
+package runner
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// A trace is written to files and terminals people paste into issues, so
+// credentials are taken out before an Exchange leaves the runner. What is
+// kept says enough to debug with: a scheme, a cookie's name, a length ("0
+// bytes" is the unset API_TOKEN that renders as "Bearer ").
+
+// secretName matches a header, field or parameter name that holds a
+// credential.
+var secretName = regexp.MustCompile(`(?i)(authorization|password|passwd|secret|token|api[_-]?key|session|cookie|credential|signature)`)
+
+// jwt matches a JSON Web Token anywhere in a text.
+var jwt = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`)
+
+// schemeToken matches an authorization scheme and its credential.
+var schemeToken = regexp.MustCompile(`(?i)\b(bearer|basic|token|digest|apikey)(\s+)[A-Za-z0-9._~+/=-]+`)
+
+// jsonSecret matches a JSON string member whose name holds a credential.
+var jsonSecret = regexp.MustCompile(`(?i)("[A-Za-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|session|credential)[A-Za-z0-9_.-]*"\s*:\s*)"(?:[^"\\]|\\.)*"`)
+
+// formSecret matches a query or form parameter whose name holds a credential.
+var formSecret = regexp.MustCompile(`(?i)((?:^|[?&;\s])[A-Za-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|session|credential)[A-Za-z0-9_.-]*=)[^&\s"]*`)
+
+// redacted stands for a credential of n bytes.
+func redacted(n int) string {
+	return "[redacted, " + strconv.Itoa(n) + " bytes]"
+}
+
+// redactHeader returns a header with its credentials replaced: the whole
+// value of a header named like one (keeping an authorization scheme and
+// cookie names and attributes), and token-looking values in any header.
+func redactHeader(name, value string) TraceHeader {
+	switch {
+	case strings.EqualFold(name, "Cookie"):
+		value = redactCookies(value, -1)
+	case strings.EqualFold(name, "Set-Cookie"):
+		value = redactCookies(value, 1) // the attributes after the first are not secret
+	case secretName.MatchString(name):
+		if scheme, cred, ok := strings.Cut(value, " "); ok && !strings.ContainsAny(scheme, "=:") {
+			value = scheme + " " + redacted(len(cred))
+		} else {
+			value = redacted(len(value))
+		}
+	default:
+		value = redactText(value)
+	}
+	return TraceHeader{Name: name, Value: value}
+}
+
+// redactCookies replaces the values of the first n name=value pairs of a
+// cookie header (all of them for n < 0).
+func redactCookies(value string, n int) string {
+	parts := strings.Split(value, ";")
+	for i, p := range parts {
+		if n >= 0 && i >= n {
+			break
+		}
+		if name, val, ok := strings.Cut(p, "="); ok {
+			parts[i] = name + "=" + redacted(len(val))
+		}
+	}
+	return strings.Join(parts, ";")
+}
+
+// redactText replaces token-looking values in a URL, a body or a captured
+// value: JSON Web Tokens, credentials after an authorization scheme, and
+// JSON members and query or form parameters named like a credential.
+func redactText(s string) string {
+	s = jwt.ReplaceAllLiteralString(s, "[redacted jwt]")
+	s = schemeToken.ReplaceAllString(s, "${1}${2}[redacted]")
+	s = jsonSecret.ReplaceAllString(s, `${1}"[redacted]"`)
+	return formSecret.ReplaceAllString(s, "${1}[redacted]")
+}
