@@ -36,6 +36,11 @@ type RunOptions struct {
 	AllowOutsidePayload bool
 	// DebugAddr serves net/http/pprof on this loopback address, "" for none.
 	DebugAddr string
+	// Trace is how many exchanges of each endpoint, and failing ones of
+	// each endpoint and error, are traced; 0 traces none.
+	Trace int
+	// TraceFile receives the trace as JSON Lines; "" prints it to stderr.
+	TraceFile string
 }
 
 func newRunCmd(s *State) *cobra.Command {
@@ -94,6 +99,8 @@ exits 0 instead of 1, 3 or 21: "primeload report" over all parts gates.`,
 	f.String("hdr-log", "", "write per-period histograms as an HdrHistogram interval log to `FILE`")
 	boolFlag(f, "allow-outside-payload", "", "let payload.path read files outside the script's folder")
 	f.String("debug-addr", "", "serve Go pprof on this loopback `ADDR` (e.g. 127.0.0.1:6060) while running")
+	f.Int("trace", 0, "print the first `N` requests and responses of each endpoint, and the first N failing ones of each endpoint and error, to stderr (credentials redacted)")
+	f.String("trace-file", "", "write the trace to `FILE` as JSON Lines instead (alone, it traces 1 of each)")
 	return c
 }
 
@@ -113,6 +120,7 @@ func runOptions(s *State, c *cobra.Command, script string, now time.Time) (*RunO
 		SummaryMD:   st.String("summary-md"),
 		HdrLog:      st.String("hdr-log"),
 		DebugAddr:   st.String("debug-addr"),
+		TraceFile:   st.String("trace-file"),
 	}
 	var errs []error
 	collect := func(err error) {
@@ -142,6 +150,14 @@ func runOptions(s *State, c *cobra.Command, script string, now time.Time) (*RunO
 	}
 	o.Vars, err = st.Pairs("var")
 	collect(err)
+	o.Trace, err = st.Int("trace")
+	collect(err)
+	if err == nil && o.Trace < 0 {
+		collect(st.errorf("trace", "%d is negative", o.Trace))
+	}
+	if o.Trace == 0 && o.TraceFile != "" {
+		o.Trace = 1
+	}
 
 	if o.WithTarget && o.Target != "" {
 		collect(fmt.Errorf("%s and %s: give one of them, --with-target chooses the target itself", st.source("target"), st.source("with-target")))

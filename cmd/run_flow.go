@@ -71,6 +71,12 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 		fmt.Fprintf(s.Err, "waiting until %s (--start-at) for the first arrival\n", o.StartAt.Format(time.RFC3339))
 	}
 
+	tracer, closeTrace, err := openTrace(s, o)
+	if err != nil {
+		return usageError(s, err)
+	}
+	defer closeTrace()
+
 	// The first Ctrl-C cancels runCtx (no new arrivals, grace for those in
 	// flight); a second closes kill (stop now).
 	runCtx, stopArrivals := context.WithCancel(ctx)
@@ -99,6 +105,8 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 		Period:   o.Period,
 		Log:      s.Err,
 		Source:   src,
+		Trace:    tracer,
+		TraceN:   o.Trace,
 	}, p.hooks())
 	stopWatch()
 	<-watched

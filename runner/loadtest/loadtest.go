@@ -60,6 +60,10 @@ type Options struct {
 	Source []byte
 	// Seed makes scenario picks and $random* values repeatable; 0 picks one.
 	Seed uint64
+	// Trace and TraceN are runner.Options' (a sample of exchanges with
+	// their requests and responses); nil traces nothing.
+	Trace  runner.Tracer
+	TraceN int
 }
 
 // Hooks let a caller watch a run. Every hook may be nil. They are called
@@ -169,6 +173,8 @@ func Run(ctx context.Context, script *scenario.Script, opts Options, hooks Hooks
 		Insecure: opts.Insecure,
 		Log:      opts.Log,
 		Seed:     opts.Seed,
+		Trace:    opts.Trace,
+		TraceN:   opts.TraceN,
 		Progress: l.progress,
 		OnPhase:  l.onPhase,
 	})
