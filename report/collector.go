@@ -33,10 +33,11 @@ type Info struct {
 	Period time.Duration
 }
 
-// Collector implements runner.Recorder. Virtual users record into shards
-// that each have their own lock; Flush, called once per period, folds the
-// shards into an intermediate period and the aggregate, and computes every
-// derived number once.
+// Collector implements runner.Recorder. Its shards are the only sharding of
+// a run: the runner takes no lock of its own, virtual users record straight
+// into a shard, and each record takes that shard's lock once. Flush, called
+// once per period, folds the shards into an intermediate period and the
+// aggregate, and computes every derived number once.
 type Collector struct {
 	info   Info
 	start  time.Time
@@ -74,10 +75,10 @@ func NewCollector(start time.Time, info Info) *Collector {
 	return c
 }
 
-// Sink returns the sink for worker slot id. Id 0, the runner's scheduler,
-// has shard 0 to itself, so no virtual user holds the lock it records
-// schedule lag under (a wait there would be measured as lag); the other ids
-// share the remaining shards.
+// Sink returns the sink for id. Id 0, the runner's scheduler, has shard 0 to
+// itself, so no virtual user holds the lock it records schedule lag under (a
+// wait there would be measured as lag); the other ids are dealt round robin
+// over the remaining shards. Every sink is safe for concurrent use.
 func (c *Collector) Sink(id int) runner.Sink {
 	if id == 0 {
 		return &c.shards[0]

@@ -94,14 +94,12 @@ func (v *vu) expect(r *scenario.Request, resp *fasthttp.Response, doc any) bool 
 			failCount++
 		}
 	}
-	v.shard.mu.Lock()
 	if okCount > 0 {
-		v.shard.sink.Count(metric.ExpectOK, int64(okCount))
+		v.sink.Count(metric.ExpectOK, int64(okCount))
 	}
 	if failCount > 0 {
-		v.shard.sink.Count(metric.ExpectFailed, int64(failCount))
+		v.sink.Count(metric.ExpectFailed, int64(failCount))
 	}
-	v.shard.mu.Unlock()
 	if failCount > 0 {
 		v.e.expectFailed.Add(int64(failCount))
 		return false

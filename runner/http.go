@@ -136,22 +136,18 @@ func (v *vu) request(ctx context.Context, r *scenario.Request) flowResult {
 			return flowCut
 		}
 		code := errorCounter(err)
-		v.shard.mu.Lock()
 		if n > 0 {
 			// Bytes of hops before the failure; no Response carries them.
-			v.shard.sink.Count(metric.Downloaded, n)
+			v.sink.Count(metric.Downloaded, n)
 		}
-		v.shard.sink.Count(code, 1)
-		v.shard.mu.Unlock()
+		v.sink.Count(code, 1)
 		if e.trace != nil {
 			v.trace(r, req, resp, traced{start: start, latency: latency, err: err, failure: code})
 		}
 		return flowFailed
 	}
 	// Response alone carries http.responses, http.codes.* and these bytes.
-	v.shard.mu.Lock()
-	v.shard.sink.Response(r.Endpoint, latency, resp.StatusCode(), n)
-	v.shard.mu.Unlock()
+	v.sink.Response(r.Endpoint, latency, resp.StatusCode(), n)
 
 	if len(r.Capture) == 0 && len(r.Expect) == 0 {
 		if e.trace != nil {

@@ -78,9 +78,6 @@ type Options struct {
 	// Seed makes scenario picks, random payload rows and $random* values
 	// repeatable; 0 picks a random seed.
 	Seed uint64
-	// Shards is how many sinks virtual users record into (ids 1..Shards; the
-	// scheduler uses id 0). 0 means four per CPU.
-	Shards int
 }
 
 // Progress is a live view of a run, safe to read from another goroutine

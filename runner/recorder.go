@@ -7,13 +7,16 @@ import "time"
 
 // Recorder receives every measurement of a run. The report package implements it.
 type Recorder interface {
-	// Sink returns the sink for worker slot id. Different ids may be used
-	// from different goroutines at once; one id is used by one goroutine at
-	// a time, so a sink needs no lock shared by all virtual users.
+	// Sink returns the sink for id: 0 for the scheduling goroutine alone,
+	// 1 and up for virtual users, consecutive for consecutive arrivals. The
+	// runner takes no lock around a sink and many goroutines may share one
+	// id, so a Sink is safe for concurrent use; a Recorder spreads ids over
+	// its own shards, each with one lock, so that users rarely contend and
+	// a record takes exactly one lock.
 	Sink(id int) Sink
 }
 
-// Sink records measurements for one worker slot.
+// Sink records measurements; it is safe for concurrent use.
 type Sink interface {
 	// Response records one completed HTTP exchange: latency from the hand-off
 	// to the transport to the last body byte, the status code and the body

@@ -6,7 +6,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/url"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,13 +15,6 @@ import (
 	"github.com/primeload/primeload/scenario"
 )
 
-// shard serialises one Sink between the virtual users that share it, so no
-// lock is shared by all of them.
-type shard struct {
-	mu   sync.Mutex
-	sink Sink
-}
-
 // engine is the state of one Run.
 type engine struct {
 	script  *scenario.Script
@@ -31,7 +23,7 @@ type engine struct {
 	target  string
 	env     string
 	http    *httpClient
-	shards  []shard
+	rec     Recorder
 	seed    uint64
 	weights []int // cumulative scenario weights
 	fixed   map[string]any
@@ -52,7 +44,7 @@ type engine struct {
 // when the schedule has ended and every virtual user has finished, or, after
 // ctx is cancelled, when the grace period is over (Outcome.Aborted). Sink id 0
 // is used by the scheduling goroutine (vusers.created, vusers.skipped, Lag),
-// ids 1..Shards by virtual users. The error is non-nil only for options or a
+// ids from 1 by virtual users (see userSinkID). The error is non-nil only for options or a
 // script the runner cannot start; a failing target is measured, not an error.
 func Run(ctx context.Context, script *scenario.Script, rec Recorder, opts Options) (*Outcome, error) {
 	e, err := newEngine(script, rec, opts)
@@ -125,14 +117,7 @@ func newEngine(script *scenario.Script, rec Recorder, opts Options) (*engine, er
 	if e.opts.MaxDecodedBytes <= 0 {
 		e.opts.MaxDecodedBytes = DefaultMaxDecodedBytes
 	}
-	n := opts.Shards
-	if n <= 0 {
-		n = 4 * runtime.GOMAXPROCS(0)
-	}
-	e.shards = make([]shard, n)
-	for i := range e.shards {
-		e.shards[i].sink = rec.Sink(i + 1)
-	}
+	e.rec = rec
 	total := 0
 	for _, s := range script.Scenarios {
 		total += max(s.Weight, 0)

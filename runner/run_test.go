@@ -681,7 +681,7 @@ func TestRunRejectsBadInput(t *testing.T) {
 	}
 }
 
-func TestRunProgressAndShards(t *testing.T) {
+func TestRunProgressAndSinkIDs(t *testing.T) {
 	t.Parallel()
 	srv := serve(t, ok)
 	var p Progress
@@ -689,15 +689,15 @@ func TestRunProgressAndShards(t *testing.T) {
 	script := newScript(srv.URL, []scenario.Phase{count(6, 60*time.Millisecond), pause(10 * time.Millisecond)}, []scenario.Step{get("/")})
 	script.Config.Phases[0].Name = "warm"
 	script.Config.Phases[1].Name = "rest"
-	_, rec := run(t, script, Options{Progress: &p, Shards: 3, OnPhase: func(pp PhasePlan) { phases = append(phases, pp.Name+":"+strconv.Itoa(pp.Expected)) }})
+	_, rec := run(t, script, Options{Progress: &p, OnPhase: func(pp PhasePlan) { phases = append(phases, pp.Name+":"+strconv.Itoa(pp.Expected)) }})
 	if p.Created() != 6 || p.Completed() != 6 || p.Active() != 0 || p.Phase() != 1 {
 		t.Errorf("progress created %d, completed %d, active %d, phase %d; want 6, 6, 0, 1", p.Created(), p.Completed(), p.Active(), p.Phase())
 	}
 	if strings.Join(phases, ",") != "warm:6,rest:0" {
 		t.Errorf("OnPhase saw %v", phases)
 	}
-	if rec.maxID != 3 {
-		t.Errorf("highest sink id %d, want 3 (0 for the scheduler, 1..3 for users)", rec.maxID)
+	if rec.maxID != 6 {
+		t.Errorf("highest sink id %d, want 6 (0 for the scheduler, 1..6 for the six arrivals)", rec.maxID)
 	}
 }
 

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"encoding/binary"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/http/cookiejar"
@@ -34,11 +35,11 @@ func closedStream(phase int) uint64 { return closedSeedSalt * uint64(phase+1) }
 
 // vu is one virtual user: its variables, cookie jar and random stream.
 type vu struct {
-	e     *engine
-	tc    scenario.Context
-	shard *shard
-	jar   lazyJar
-	pcg   rand.PCG // the source of tc.Rand, kept inline to save an allocation
+	e    *engine
+	tc   scenario.Context
+	sink Sink
+	jar  lazyJar
+	pcg  rand.PCG // the source of tc.Rand, kept inline to save an allocation
 	// conns are the connections the user holds; own is their home for a
 	// user that lives once (an arrival), a closed-model worker passes its
 	// own to each iteration.
@@ -70,7 +71,7 @@ func (e *engine) resetVU(v *vu, key int64, stream uint64) {
 	} else {
 		clear(vars)
 	}
-	*v = vu{e: e, shard: &e.shards[int(uint64(key)%uint64(len(e.shards)))]}
+	*v = vu{e: e, sink: e.rec.Sink(userSinkID(key))}
 	v.own = userConns{http: e.http, rest: rest, wait: wait}
 	v.conns = &v.own
 	v.pcg.Seed(e.seed^stream, uint64(key))
@@ -139,12 +140,13 @@ func newUUID(r *rand.Rand) string {
 	return b.String()
 }
 
-// count adds to a counter in the user's shard.
-func (v *vu) count(name string, delta int64) {
-	v.shard.mu.Lock()
-	v.shard.sink.Count(name, delta)
-	v.shard.mu.Unlock()
-}
+// count adds to a counter in the user's sink.
+func (v *vu) count(name string, delta int64) { v.sink.Count(name, delta) }
+
+// userSinkID is the sink id of the user with key: 1 and up, consecutive for
+// consecutive arrivals, so a Recorder that deals ids round robin over its
+// shards spreads users evenly.
+func userSinkID(key int64) int { return 1 + int(uint64(key)%math.MaxInt32) }
 
 // runScenario picks a scenario by weight and runs its flow.
 func (v *vu) runScenario(ctx context.Context) flowResult {
