@@ -66,7 +66,7 @@ const compareScript = `config:
   target: "http://127.0.0.1:9"
   phases:
     - duration: 3
-      arrivalRate: 40
+      arrivalRate: 60
   defaults:
     headers:
       Authorization: "Bearer {{ $processEnvironment.API_TOKEN }}"

@@ -9,7 +9,7 @@ import (
 )
 
 // DefaultGates is the --max-regression used when none is given.
-const DefaultGates = "p95=10%,p99=10%,errors=0.1pp"
+const DefaultGates = "p50=10%,p95=10%,p99=10%,errors=0.1pp"
 
 // Metric names a compared figure, as written in a gate.
 const (
