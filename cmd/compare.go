@@ -113,7 +113,7 @@ func runCompare(_ context.Context, s *State, o *CompareOptions) error {
 	}
 	res.Base.File, res.New.File = o.Base, o.New
 	if err := compare.WriteText(s.Out, res); err != nil {
-		return &ExitError{Code: ExitUsage, Err: err}
+		return &ExitError{Code: ExitRuntime, Err: err}
 	}
 	type out struct {
 		path     string
@@ -133,14 +133,11 @@ func runCompare(_ context.Context, s *State, o *CompareOptions) error {
 			errs = append(errs, err)
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return &ExitError{Code: ExitUsage, Err: err}
-	}
+	code := ExitOK
 	if res.Regressed {
-		// A regression fails the job as a failed SLO does.
-		return &ExitError{Code: ExitSLO}
+		code = ExitSLO // a regression fails the job as a failed SLO does
 	}
-	return nil
+	return exitError(code, errors.Join(errs...))
 }
 
 func writeCompareJSON(w io.Writer, r *compare.Result) error {

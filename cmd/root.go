@@ -146,6 +146,7 @@ func NewRootCmd(s *State) *cobra.Command {
 		newServeCmd(s),
 		newReportCmd(s),
 		newCompareCmd(s),
+		newCapacityCmd(s),
 	)
 	return root
 }

@@ -1,0 +1,211 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"github.com/primeload/primeload/report/capacity"
+	"github.com/primeload/primeload/report/slo"
+	"github.com/primeload/primeload/runner"
+	runcap "github.com/primeload/primeload/runner/capacity"
+	"github.com/primeload/primeload/runner/loadtest"
+	"github.com/primeload/primeload/scenario"
+)
+
+// CapacityOptions is everything `primeload capacity` needs.
+type CapacityOptions struct {
+	Script      string
+	Target      string
+	Environment string
+	Vars        []string // NAME=VALUE
+	WithTarget  bool
+	Insecure    bool
+	SLOs        []string
+	Search      runcap.Options // the search's bounds and steps
+	Baseline    float64
+	Require     string
+	Output      string
+	HTML        string
+}
+
+func newCapacityCmd(s *State) *cobra.Command {
+	return newCapacityCmdF(s, func(ctx context.Context, o *CapacityOptions) error {
+		return runCapacity(ctx, s, o)
+	})
+}
+
+// newCapacityCmdF builds the capacity command with runF doing the work, so
+// tests can check flag parsing apart from behaviour.
+func newCapacityCmdF(s *State, runF func(context.Context, *CapacityOptions) error) *cobra.Command {
+	o := &CapacityOptions{}
+	c := &cobra.Command{
+		Use:   "capacity SCRIPT",
+		Short: "Find the highest arrival rate at which the script still meets every SLO",
+		Long: `Search for the target's capacity: the script's own scenario mix (weights,
+flows, payloads) is sent as an open model at a rising sequence of arrival
+rates (--start, times --growth each step, never above --max-rate). Each
+rate is held for --warm-up, not judged, then for --step, judged alone by
+the script's strict SLOs (config.ensure, or --slo) on that step's window.
+The first failing step stops the rise; the search then bisects between the
+last passing and the first failing rate until they are within --precision,
+and re-checks the best passing rate once, so one lucky step does not decide.
+
+When the load generator, not the target, is the limit (schedule lag p99
+over --max-lag, arrivals it could not start, or its own CPU over --max-cpu)
+the search stops and says so: that rate is not the target's capacity.
+
+The whole search never runs longer than --max-duration; Ctrl-C stops the
+step under way and reports the steps done so far. The script's phases are
+not used; its before and after flows run once per step.
+
+Exit codes: 0 found (and --require met), 1 below --require, 2 invalid
+input, 3 the generator was the limit, 130 interrupted.`,
+		Example: `  primeload capacity --with-target examples/black-friday-capacity.yml --baseline-rate 20 --require 10x
+  primeload capacity -t http://127.0.0.1:8080 script.yml --step 30s --max-rate 2000 -o capacity.json --html capacity.html`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			o.Script = args[0]
+			return runF(c.Context(), o)
+		},
+	}
+	f := c.Flags()
+	f.StringVarP(&o.Target, "target", "t", "", "base `URL`, overrides config.target")
+	f.StringVarP(&o.Environment, "environment", "e", "", "merge config.environments.`NAME` into the config")
+	f.StringArrayVar(&o.Vars, "var", nil, "set a script variable, `NAME=VALUE` (repeatable)")
+	f.BoolVar(&o.WithTarget, "with-target", false, "start the reference PRIMEPRE target in this process and search it (it then shares the generator's CPUs)")
+	f.BoolVar(&o.Insecure, "insecure", false, "skip TLS certificate verification")
+	f.StringArrayVar(&o.SLOs, "slo", nil, "a strict SLO `EXPRESSION` (repeatable), replacing the script's ensure section")
+	f.Float64Var(&o.Search.Start, "start", runcap.DefaultStart, "first arrival `RATE` per second")
+	f.Float64Var(&o.Search.Growth, "growth", runcap.DefaultGrowth, "`FACTOR` between rising steps")
+	f.Float64Var(&o.Search.Precision, "precision", runcap.DefaultPrecision, "stop bisecting when (fail - pass) / fail is at most this `FRACTION`")
+	f.Float64Var(&o.Search.MaxRate, "max-rate", runcap.DefaultMaxRate, "never ask more than this many arrivals per second (`RATE`)")
+	f.DurationVar(&o.Search.Step, "step", runcap.DefaultStep, "how long each rate is held and judged (whole seconds)")
+	f.DurationVar(&o.Search.WarmUp, "warm-up", runcap.DefaultWarmUp, "how long each rate runs, unjudged, before its step (whole seconds)")
+	f.DurationVar(&o.Search.MaxDuration, "max-duration", runcap.DefaultMaxDuration, "the longest the whole search may take")
+	f.DurationVar(&o.Search.MaxLag, "max-lag", runcap.DefaultMaxLag, "schedule lag p99 past which the generator is the limit")
+	f.Float64Var(&o.Search.MaxCPU, "max-cpu", runcap.DefaultMaxCPU, "generator CPU `SHARE` of its cores past which it is the limit")
+	f.Float64Var(&o.Baseline, "baseline-rate", 0, "normal traffic in arrivals per second (`RATE`), to state capacity as a multiple of it")
+	f.StringVar(&o.Require, "require", "", "exit 1 below this capacity: a multiple of --baseline-rate (10x) or an arrival rate (500)")
+	f.StringVarP(&o.Output, "output", "o", "", "write the result as JSON to `FILE` (the capacity at its top level)")
+	f.StringVar(&o.HTML, "html", "", "write a self-contained HTML page with latency against throughput to `FILE`")
+	return c
+}
+
+func runCapacity(ctx context.Context, s *State, o *CapacityOptions) error {
+	requireX, requireRate, err := capacity.ParseRequire(o.Require, o.Baseline)
+	var errs []error
+	errs = append(errs, err, o.Search.Validate())
+	if o.Baseline < 0 {
+		errs = append(errs, fmt.Errorf("--baseline-rate %v: want arrivals per second above 0", o.Baseline))
+	}
+	if o.WithTarget && o.Target != "" {
+		errs = append(errs, errors.New("--target and --with-target: give one of them, --with-target chooses the target itself"))
+	}
+	vars, err := pairs("--var", o.Vars)
+	errs = append(errs, err)
+	if err := errors.Join(errs...); err != nil {
+		return usageError(s, err)
+	}
+	src, err := os.ReadFile(o.Script)
+	if err != nil {
+		return usageError(s, fmt.Errorf("read script: %w", err))
+	}
+	script, err := scenario.Parse(o.Script, src, scenario.LoadOptions{Environment: o.Environment, Vars: vars})
+	if err != nil {
+		return usageError(s, err)
+	}
+	search := o.Search
+	if len(o.SLOs) > 0 {
+		set, errs := slo.CompileExpressions(o.SLOs, script.Endpoints)
+		if len(errs) > 0 {
+			return usageError(s, errors.Join(errs...))
+		}
+		search.SLOs = set
+	}
+
+	env := s.LookupEnv
+	search.Run = loadtest.Options{Target: o.Target, Vars: vars, Env: env, Insecure: o.Insecure, Source: src, Log: io.Discard}
+	if o.WithTarget {
+		url, token, stop, err := startTarget(ctx)
+		if err != nil {
+			return usageError(s, err)
+		}
+		defer stop()
+		search.Run.Target, search.Run.Env = url, withEnv(env, "API_TOKEN", token)
+		fmt.Fprintf(s.Err, "reference target on %s (API_TOKEN set for the script)\n", url)
+	}
+	fmt.Fprintln(s.Err, capacity.StepHeader())
+	search.OnStep = func(i int, st capacity.Step) { capacity.WriteStep(s.Err, i, st) }
+
+	// Ctrl-C stops the step under way; a second one ends its users' grace.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	kill := make(chan struct{})
+	var once sync.Once
+	search.Run.Stop = kill
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		watchInterrupts(watchCtx, s.Signals, s.Err, runner.DefaultGrace, cancel, func() { once.Do(func() { close(kill) }) })
+	}()
+	res, err := runcap.Search(ctx, script, search)
+	stopWatch()
+	<-watched
+	if err != nil {
+		if errors.Is(err, loadtest.ErrInvalid) {
+			return usageError(s, err)
+		}
+		return &ExitError{Code: ExitRuntime, Err: err}
+	}
+	res.BaselineRate, res.Require = o.Baseline, o.Require
+	res.Finish(requireX, requireRate)
+
+	if err := capacity.WriteText(s.Out, res); err != nil {
+		return &ExitError{Code: ExitRuntime, Err: err}
+	}
+	errs = nil
+	for _, w := range []struct {
+		path  string
+		write func(io.Writer, *capacity.Result) error
+	}{{o.Output, capacity.WriteJSON}, {o.HTML, capacity.WriteHTML}} {
+		if w.path == "" {
+			continue
+		}
+		if err := writeFile(w.path, false, func(f io.Writer) error { return w.write(f, res) }); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	code := ExitOK
+	switch {
+	case res.Limit == capacity.LimitInterrupted:
+		code = ExitInterrupted
+	case res.Limit == capacity.LimitGenerator:
+		code = ExitUntrusted
+	case res.RequireMet != nil && !*res.RequireMet:
+		code = ExitSLO
+	}
+	return exitError(code, errors.Join(errs...))
+}
+
+// pairs reads NAME=VALUE flags into a map.
+func pairs(flag string, kvs []string) (map[string]string, error) {
+	out := map[string]string{}
+	var errs []error
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			errs = append(errs, fmt.Errorf("%s %q: want NAME=VALUE", flag, kv))
+			continue
+		}
+		out[k] = v
+	}
+	return out, errors.Join(errs...)
+}
