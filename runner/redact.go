@@ -15,14 +15,16 @@ import (
 // credential.
 var secretName = regexp.MustCompile(`(?i)(authorization|password|passwd|secret|token|api[_-]?key|session|cookie|credential|signature)`)
 
-// jwt matches a JSON Web Token anywhere in a text.
-var jwt = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`)
+// jwt matches a JSON Web Token anywhere in a text, one cut short after
+// its payload too.
+var jwt = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*)?`)
 
 // schemeToken matches an authorization scheme and its credential.
 var schemeToken = regexp.MustCompile(`(?i)\b(bearer|basic|token|digest|apikey)(\s+)[A-Za-z0-9._~+/=-]+`)
 
-// jsonSecret matches a JSON string member whose name holds a credential.
-var jsonSecret = regexp.MustCompile(`(?i)("[A-Za-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|session|credential)[A-Za-z0-9_.-]*"\s*:\s*)"(?:[^"\\]|\\.)*"`)
+// jsonSecret matches a JSON string member whose name holds a credential,
+// its value cut short too: a traced body ends after TraceBodyBytes.
+var jsonSecret = regexp.MustCompile(`(?i)("[A-Za-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|session|credential)[A-Za-z0-9_.-]*"\s*:\s*)"(?:[^"\\]|\\.?)*(?:"|$)`)
 
 // formSecret matches a query or form parameter whose name holds a credential.
 var formSecret = regexp.MustCompile(`(?i)((?:^|[?&;\s])[A-Za-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|session|credential)[A-Za-z0-9_.-]*=)[^&\s"]*`)

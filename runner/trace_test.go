@@ -246,10 +246,13 @@ func TestRedactText(t *testing.T) {
 		{`{"password":"p4ss","name":"x"}`, `{"password":"[redacted]","name":"x"}`},
 		{`{"authToken" : "a\"b"}`, `{"authToken" : "[redacted]"}`},
 		{`{"author":"bob"}`, `{"author":"bob"}`},
+		{`{"password":"cut at the first KiB`, `{"password":"[redacted]"`},
+		{`{"token":"ends in \`, `{"token":"[redacted]"`},
 		{"/x?token=abc&q=1", "/x?token=[redacted]&q=1"},
 		{"user=a&password=b", "user=a&password=[redacted]"},
 		{"Authorization: Bearer abc.def", "Authorization: Bearer [redacted]"},
 		{"id eyJabcd.eyJefgh.sig end", "id [redacted jwt] end"},
+		{`{"id":"eyJabcd.eyJefgh`, `{"id":"[redacted jwt]`}, // cut at the first KiB
 		{"plain text", "plain text"},
 	}
 	for _, tt := range tests {
