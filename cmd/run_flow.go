@@ -34,8 +34,14 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 	if err != nil {
 		return usageError(s, fmt.Errorf("read script: %w", err))
 	}
+	parseEnv := s.LookupEnv
+	if o.WithTarget {
+		// The target started below sets API_TOKEN for the script, so the
+		// loader must not call it unset.
+		parseEnv = withEnv(parseEnv, "API_TOKEN", "")
+	}
 	script, err := scenario.Parse(o.Script, src, scenario.LoadOptions{
-		Environment: o.Environment, Vars: o.Vars, AllowOutsidePayload: o.AllowOutsidePayload, Env: s.LookupEnv,
+		Environment: o.Environment, Vars: o.Vars, AllowOutsidePayload: o.AllowOutsidePayload, Env: parseEnv,
 	})
 	if err != nil {
 		return usageError(s, err)

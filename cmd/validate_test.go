@@ -99,6 +99,7 @@ scenarios:
 		wantCode int
 		wantOut  string
 		wantErr  []string
+		noToken  bool // API_TOKEN, which the seed script reads, left unset
 	}{
 		{
 			name:    "seed script",
@@ -109,6 +110,13 @@ scenarios:
 			name:    "seed script quick environment",
 			args:    []string{"validate", "-e", "quick", seed},
 			wantOut: seed + ` (-e quick): 3 phases, 40s, 850 expected arrivals; 3 scenarios: "Logistics Operations" weight 70, "Dashboard Analytics" weight 20, "User Authentication" weight 10` + "\n",
+		},
+		{
+			name:     "unset API_TOKEN is named with its line",
+			args:     []string{"validate", seed},
+			noToken:  true,
+			wantCode: ExitUsage,
+			wantErr:  []string{seed + `:20:30: config.defaults.headers.Authorization: environment variable API_TOKEN is not set`},
 		},
 		{
 			name:    "closed phase and --var",
@@ -155,7 +163,11 @@ scenarios:
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
-			code := Execute(context.Background(), TestState(&out, &errOut, nil), tt.args)
+			env := map[string]string{"API_TOKEN": "t"}
+			if tt.noToken {
+				env = nil
+			}
+			code := Execute(context.Background(), TestState(&out, &errOut, env), tt.args)
 			if code != tt.wantCode {
 				t.Errorf("exit code = %d, want %d; stderr:\n%s", code, tt.wantCode, errOut.String())
 			}

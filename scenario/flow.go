@@ -231,36 +231,44 @@ func (l *loader) loop(n *yaml.Node, path string, keys map[string]pair, stepPath 
 // findRef returns the scalar under n whose template reads name, and its
 // field path, so an undefined name in a JSON body is reported where it is.
 func (l *loader) findRef(n *yaml.Node, name, path string) (*yaml.Node, string) {
-	if f, fp := l.searchRef(n, name, path); f != nil {
-		return f, fp
-	}
-	return l.deref(n), path
+	found, foundPath := l.deref(n), path
+	l.eachTemplate(n, path, func(t *Template, sn *yaml.Node, sp string) bool {
+		if containsString(t.Refs(), name) {
+			found, foundPath = sn, sp
+			return false
+		}
+		return true
+	})
+	return found, foundPath
 }
 
-func (l *loader) searchRef(n *yaml.Node, name, path string) (*yaml.Node, string) {
+// eachTemplate compiles each scalar with {{ }} under n again, with its
+// node and field path, until fn returns false. It serves messages that
+// must point inside a JSON body, which is compiled as one value.
+func (l *loader) eachTemplate(n *yaml.Node, path string, fn func(t *Template, n *yaml.Node, path string) bool) bool {
 	n = l.deref(n)
 	switch n.Kind {
 	case yaml.ScalarNode:
 		if !strings.Contains(n.Value, "{{") || !l.chargeTemplate(n, n.Value) {
-			return nil, ""
+			return true
 		}
-		if t, err := Compile(n.Value); err == nil && containsString(t.Refs(), name) {
-			return n, path
+		if t, err := Compile(n.Value); err == nil {
+			return fn(t, n, path)
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
-			if f, fp := l.searchRef(c, name, index(path, i)); f != nil {
-				return f, fp
+			if !l.eachTemplate(c, index(path, i), fn) {
+				return false
 			}
 		}
 	case yaml.MappingNode:
 		for _, p := range l.quietPairs(n) {
-			if f, fp := l.searchRef(p.v, name, join(path, p.key)); f != nil {
-				return f, fp
+			if !l.eachTemplate(p.v, join(path, p.key), fn) {
+				return false
 			}
 		}
 	}
-	return nil, ""
+	return true
 }
 
 // headers reads a name: value mapping of header templates.

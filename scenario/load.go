@@ -28,7 +28,10 @@ type LoadOptions struct {
 	// folder; off by default so a shared script cannot read arbitrary files.
 	AllowOutsidePayload bool
 	// Env looks up $env.NAME and $processEnvironment.NAME where config is
-	// rendered when the script loads (ensure limits); nil sees no variables.
+	// rendered when the script loads (ensure limits; nil sees no
+	// variables), and checks that every such reference without a
+	// | default("...") names a variable that is set (nil: not checked, the
+	// environment of the run is not known yet).
 	Env func(string) (string, bool)
 }
 
@@ -167,6 +170,7 @@ func (l *loader) script(data []byte) *Script {
 	}
 	for _, h := range headers {
 		l.checkRefs(h.t, h.n, h.path, all)
+		l.checkEnv(h.t, h.n, h.path)
 	}
 	s.Endpoints = l.endpoints
 	return s
@@ -759,9 +763,26 @@ func (l *loader) template(n *yaml.Node, path string, sc *scope) *Template {
 		return nil
 	}
 	if sc != nil {
+		// Config templates (sc == nil) are checked once the environment
+		// is merged, see script.
 		l.checkRefs(t, n, path, sc)
+		l.checkEnv(t, n, path)
 	}
 	return t
+}
+
+// checkEnv reports each environment variable t reads, with no default,
+// that is not set: it would be sent as "" (a token becoming "Bearer ",
+// every request a 401), so it is refused before any load. Without
+// LoadOptions.Env the environment is not known and nothing is checked.
+func (l *loader) checkEnv(t *Template, n *yaml.Node, path string) {
+	if t == nil || l.opts.Env == nil {
+		return
+	}
+	for _, r := range t.unsetEnv(l.opts.Env) {
+		l.errs = append(l.errs, &Error{Pos: l.posAt(n, r.off), Field: path, Message: fmt.Sprintf(
+			"environment variable %s is not set: export it, or give a default: {{ $env.%s | default(\"...\") }}", r.name, r.name)})
+	}
 }
 
 // posAt points inside a one-line scalar, so an error lands on its {{.

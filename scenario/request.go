@@ -174,6 +174,16 @@ func (l *loader) requestJSON(b *requestBuild, v *yaml.Node, path string) {
 			l.checkRefs(MustCompile("{{ "+ref+" }}"), rn, rp, b.sc)
 		}
 	}
+	if l.opts.Env != nil {
+		unset := false
+		body.Templates(func(t *Template) { unset = unset || len(t.unsetEnv(l.opts.Env)) > 0 })
+		if unset {
+			l.eachTemplate(v, path, func(t *Template, n *yaml.Node, p string) bool {
+				l.checkEnv(t, n, p)
+				return true
+			})
+		}
+	}
 	if b.sc.loops == 0 {
 		reported := false
 		body.Templates(func(t *Template) {

@@ -41,6 +41,10 @@ type expr struct {
 	name string    // variable root, or the environment variable name
 	path []segment // into the variable or $loopElement
 	a, b int       // $randomString length; $randomNumber min and max
+	// def is the text of | default("...") and hasDef whether one was
+	// written; only builtins with takesDefault accept one.
+	def    string
+	hasDef bool
 }
 
 // isVar reports whether e reads a variable (not a $-builtin).
@@ -102,6 +106,10 @@ func parseExpr(s string) (*expr, error) {
 	if s == "" {
 		return nil, fmt.Errorf("empty expression")
 	}
+	s, def, hasDef, err := splitDefault(s)
+	if err != nil {
+		return nil, err
+	}
 	name, rest := splitIdent(s)
 	if name == "" || name == "$" {
 		return nil, fmt.Errorf("expected a variable name or one of %s", Builtins)
@@ -127,7 +135,10 @@ func parseExpr(s string) (*expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &expr{fn: fn, name: name, path: path}
+	e := &expr{fn: fn, name: name, path: path, def: def, hasDef: hasDef}
+	if hasDef && (fn == nil || !fn.takesDefault) {
+		return nil, fmt.Errorf("| default(...) only goes with $env.NAME and $processEnvironment.NAME")
+	}
 	if fn == nil {
 		if name[0] == '$' {
 			return nil, fmt.Errorf("unknown builtin %s; valid: %s", name, Builtins)
@@ -138,6 +149,44 @@ func parseExpr(s string) (*expr, error) {
 		return nil, err
 	}
 	return e, nil
+}
+
+// splitDefault cuts a trailing | default("text") from an expression: the
+// value used when an environment variable is not set. The text is quoted
+// with " or ' and holds no quote of its kind; a bare number is accepted.
+func splitDefault(s string) (expr, def string, ok bool, err error) {
+	bar := -1
+	var quote byte
+	for i := 0; i < len(s) && bar < 0; i++ {
+		switch c := s[i]; {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '|':
+			bar = i
+		}
+	}
+	if bar < 0 {
+		return s, "", false, nil
+	}
+	expr, filter := strings.TrimSpace(s[:bar]), strings.TrimSpace(s[bar+1:])
+	const want = `want | default("text")`
+	arg, found := strings.CutPrefix(filter, "default")
+	arg = strings.TrimSpace(arg)
+	if !found || len(arg) < 2 || arg[0] != '(' || arg[len(arg)-1] != ')' {
+		return "", "", false, fmt.Errorf("unknown filter %q; %s", filter, want)
+	}
+	arg = strings.TrimSpace(arg[1 : len(arg)-1])
+	switch {
+	case len(arg) >= 2 && (arg[0] == '"' || arg[0] == '\'') && arg[len(arg)-1] == arg[0] && !strings.ContainsRune(arg[1:len(arg)-1], rune(arg[0])):
+		return expr, arg[1 : len(arg)-1], true, nil
+	case arg != "" && strings.Trim(arg, "0123456789.-") == "":
+		return expr, arg, true, nil
+	}
+	return "", "", false, fmt.Errorf("default needs quoted text, got %q; %s", arg, want)
 }
 
 func isIdentByte(c byte) bool {
@@ -262,6 +311,29 @@ func (t *Template) loopOffset() (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// envRef is a reference to an environment variable with no default.
+type envRef struct {
+	name string
+	off  int
+}
+
+// unsetEnv returns the references to environment variables, without a
+// default, that lookup does not find, so the loader can refuse them
+// before any load: an unset token would otherwise be sent as "".
+func (t *Template) unsetEnv(lookup func(string) (string, bool)) []envRef {
+	var out []envRef
+	for _, p := range t.parts {
+		e := p.expr
+		if e == nil || e.fn == nil || !e.fn.takesDefault || e.hasDef {
+			continue
+		}
+		if _, ok := lookup(e.name); !ok {
+			out = append(out, envRef{name: e.name, off: p.off})
+		}
+	}
+	return out
 }
 
 // single returns the expression when the template is exactly one.

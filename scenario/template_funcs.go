@@ -31,7 +31,10 @@ type builtin struct {
 	usage string   // for Builtins: "$randomNumber(min, max)"
 	call  string   // the call form when it takes arguments, "" when it cannot
 	loop  bool     // only has a value inside a loop's steps
-	json  jsonForm
+	// takesDefault marks a value that may be missing at load time (an
+	// environment variable): it accepts | default("text").
+	takesDefault bool
+	json         jsonForm
 	// parse checks the arguments (nil when none were written) and e.path,
 	// and keeps what rendering needs in e.
 	parse func(e *expr, args []int) error
@@ -55,7 +58,7 @@ const (
 
 // builtinTable is every $-name, in the order Builtins lists them.
 var builtinTable = []*builtin{
-	{op: opEnv, names: []string{"$processEnvironment", "$env"}, usage: "$processEnvironment.NAME, $env.NAME", parse: parseEnv},
+	{op: opEnv, names: []string{"$processEnvironment", "$env"}, usage: "$processEnvironment.NAME, $env.NAME", takesDefault: true, parse: parseEnv},
 	{op: opEnvironment, names: []string{"$environment"}, usage: "$environment", parse: noFields},
 	{op: opTarget, names: []string{"target", "$target"}, usage: "target", parse: noFields},
 	{op: opUUID, names: []string{"$uuid"}, usage: "$uuid", call: "$uuid()", parse: parseUUID},
@@ -159,11 +162,16 @@ func parseEnv(e *expr, _ []int) error {
 	return nil
 }
 
+// envValue is the variable's value, or the default when it is not set.
 func envValue(e *expr, c *Context) string {
-	if c.Env == nil {
-		return ""
+	var v string
+	ok := false
+	if c.Env != nil {
+		v, ok = c.Env(e.name)
 	}
-	v, _ := c.Env(e.name)
+	if !ok {
+		return e.def
+	}
 	return v
 }
 

@@ -66,6 +66,12 @@ func TestTemplateRender(t *testing.T) {
 		{"{{ $randomNumber(5, 5) }}", "5"},
 		{"{{ $randomString(0) }}", ""},
 		{"a }} b", "a }} b"},
+		// Defaults apply only when the variable is not set (issue 12).
+		{`{{ $env.UNSET | default("dflt") }}`, "dflt"},
+		{`{{ $env.API_TOKEN | default("x") }}`, "secret"},
+		{`{{ $processEnvironment.UNSET|default('a "b" | c') }}`, `a "b" | c`},
+		{`{{ $env.PORT | default(8080) }}`, "8080"},
+		{`Bearer {{ $env.UNSET | default("") }}.`, "Bearer ."},
 	}
 	for _, tt := range tests {
 		tmpl, err := Compile(tt.src)
@@ -173,6 +179,11 @@ func TestCompileErrors(t *testing.T) {
 		{"{{ name() }}", "not a function", 0},
 		{"{{ $uuid(3) }}", "no arguments", 0},
 		{"{{ $loopCount.x }}", "has no fields", 0},
+		{`{{ name | default("x") }}`, "only goes with $env.NAME and $processEnvironment.NAME", 0},
+		{`{{ $uuid | default("x") }}`, "only goes with", 0},
+		{`{{ $env.X | upper }}`, `unknown filter "upper"`, 0},
+		{`{{ $env.X | default(x) }}`, "default needs quoted text", 0},
+		{`{{ $env.X | default("a"b") }}`, "default needs quoted text", 0},
 	}
 	for _, tt := range tests {
 		_, err := Compile(tt.src)
