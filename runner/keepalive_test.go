@@ -35,6 +35,11 @@ type idleServer struct {
 }
 
 func newIdleServer(t *testing.T, idle time.Duration, hint string) *idleServer {
+	return newIdleServerTLS(t, idle, hint, false)
+}
+
+// newIdleServerTLS is newIdleServer, over TLS when https is set.
+func newIdleServerTLS(t *testing.T, idle time.Duration, hint string, https bool) *idleServer {
 	t.Helper()
 	s := &idleServer{}
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -51,7 +56,11 @@ func newIdleServer(t *testing.T, idle time.Duration, hint string) *idleServer {
 			s.accepted.Add(1)
 		}
 	}
-	s.Start()
+	if https {
+		s.StartTLS()
+	} else {
+		s.Start()
+	}
 	t.Cleanup(s.Close)
 	return s
 }
@@ -78,11 +87,15 @@ func TestRunIdleClosedConnectionIsNotReused(t *testing.T) {
 		hint  string // the server's Keep-Alive header
 		pool  int    // config.http.pool
 		peek  bool   // only the peek at the idle connection can see the close
+		https bool
 		think time.Duration
 	}{
-		{name: "closed after 1 s, no hint", think: 1500 * time.Millisecond, peek: true},
+		// The server's idle timer may fire late on a busy machine: the
+		// think leaves it a second.
+		{name: "closed after 1 s, no hint", think: 2 * time.Second, peek: true},
+		{name: "TLS, closed after 1 s, no hint", https: true, think: 2 * time.Second, peek: true},
 		{name: "closed after 1 s, Keep-Alive: timeout=1 (Node)", hint: "timeout=1", think: 1500 * time.Millisecond},
-		{name: "pooled, closed after 1 s, no hint", pool: 2, think: 1500 * time.Millisecond, peek: true},
+		{name: "pooled, closed after 1 s, no hint", pool: 2, think: 2 * time.Second, peek: true},
 		{name: "pooled, closed after 1 s, Keep-Alive: timeout=1", hint: "timeout=1", pool: 2, think: 1500 * time.Millisecond},
 	}
 	for _, tt := range tests {
@@ -91,11 +104,11 @@ func TestRunIdleClosedConnectionIsNotReused(t *testing.T) {
 			if tt.peek && !canAwait {
 				t.Skip("no peek at idle sockets on this platform")
 			}
-			srv := newIdleServer(t, time.Second, tt.hint)
+			srv := newIdleServerTLS(t, time.Second, tt.hint, tt.https)
 			script := newScript(srv.URL, []scenario.Phase{count(users, 500*time.Millisecond)},
 				[]scenario.Step{post("/orders"), {Think: tt.think}, post("/orders")})
 			script.Config.HTTP.Pool = tt.pool
-			out, rec := run(t, script, Options{})
+			out, rec := run(t, script, Options{Insecure: tt.https})
 			if errs := errorCounts(rec); len(errs) != 0 {
 				t.Errorf("errors %v, want none", errs)
 			}
@@ -118,22 +131,26 @@ func TestRunHonoursKeepAliveTimeout(t *testing.T) {
 	tests := []struct {
 		name         string
 		hint         string
+		https        bool
 		think        time.Duration
 		wantAccepted int64
 	}{
-		{"idle past timeout=2 less slack", "timeout=2", 1500 * time.Millisecond, 2 * users},
-		{"idle well within timeout=2", "timeout=2", 100 * time.Millisecond, users},
-		{"max given too", "timeout=2, max=100", 1500 * time.Millisecond, 2 * users},
-		{"no hint", "", 1500 * time.Millisecond, users},
+		{"idle past timeout=2 less slack", "timeout=2", false, 1500 * time.Millisecond, 2 * users},
+		{"idle well within timeout=2", "timeout=2", false, 100 * time.Millisecond, users},
+		{"max given too", "timeout=2, max=100", false, 1500 * time.Millisecond, 2 * users},
+		{"no hint", "", false, 1500 * time.Millisecond, users},
+		// The look at an idle TLS connection must not take a record
+		// the server sent unasked (a session ticket) for a close.
+		{"TLS, no hint", "", true, 1500 * time.Millisecond, users},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			// The server itself keeps connections far longer than it says.
-			srv := newIdleServer(t, time.Minute, tt.hint)
+			srv := newIdleServerTLS(t, time.Minute, tt.hint, tt.https)
 			script := newScript(srv.URL, []scenario.Phase{count(users, 200*time.Millisecond)},
 				[]scenario.Step{post("/a"), {Think: tt.think}, post("/b")})
-			out, rec := run(t, script, Options{})
+			out, rec := run(t, script, Options{Insecure: tt.https})
 			if errs := errorCounts(rec); len(errs) != 0 || out.Completed != users {
 				t.Fatalf("errors %v, %d of %d users completed", errs, out.Completed, users)
 			}

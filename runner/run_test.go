@@ -813,8 +813,9 @@ func TestRunURLJoin(t *testing.T) {
 
 // A server may close a kept-alive connection while its user thinks, or while
 // it sits idle in config.http.pool (Node closes them after 5 s). That is the
-// generator's stale connection, not a target error, so an idempotent request
-// is sent again on a fresh one.
+// generator's stale connection, not a target error: it is seen before the
+// request is written (see TestRunIdleClosedConnectionIsNotReused), and where
+// it cannot be, an idempotent request is sent again on a fresh one.
 func TestRunStaleKeepAliveIsNotAnError(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(ok))
