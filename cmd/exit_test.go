@@ -1,12 +1,16 @@
 package cmd
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/primeload/primeload/report/reporttest"
 )
 
 // TestExitError: an output that could not be written after the load was
@@ -66,5 +70,27 @@ func TestRunOutputLostAfterLoad(t *testing.T) {
 	}
 	if res.rep == nil || res.rep.Aggregate.Counters["http.requests"] != 4 {
 		t.Errorf("want the JSON report of the 4 requests sent, got %+v", res.rep)
+	}
+}
+
+// TestInterruptReachesEveryCommand: Ctrl-C (Main cancels the context every
+// command runs under) stops validate, report and serve before their work
+// is done, with exit 130.
+func TestInterruptReachesEveryCommand(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	script := writeScript(t, tinyScript("http://127.0.0.1:1", 1, ""))
+	rep := reportFile(t, dir, "r.json", reporttest.Options{}, nil)
+	for _, args := range [][]string{
+		{"validate", script},
+		{"report", rep},
+		{"serve", "--addr", "127.0.0.1:0", "--database-url", "postgres://postgres@127.0.0.1:1/none"},
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		var out, errOut bytes.Buffer
+		if code := Execute(ctx, TestState(&out, &errOut, nil), args); code != ExitInterrupted || !strings.Contains(errOut.String(), "interrupted") {
+			t.Errorf("%v after Ctrl-C: exit %d, stderr %q; want %d saying it was interrupted", args, code, errOut.String(), ExitInterrupted)
+		}
 	}
 }

@@ -261,6 +261,12 @@ func runServe(parent context.Context, s *State, o *ServeOptions) error {
 	// Listen first, so a busy port fails before a long seed.
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", o.Addr)
+	if ierr := interrupted(ctx, "starting"); ierr != nil {
+		if err == nil {
+			ln.Close()
+		}
+		return ierr
+	}
 	if err != nil {
 		return &ExitError{Code: ExitRuntime, Err: fmt.Errorf("listen on %s: %w", o.Addr, err)}
 	}

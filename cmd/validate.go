@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/primeload/primeload/report/slo"
 	"github.com/primeload/primeload/runner"
+	"github.com/primeload/primeload/runner/loadtest"
 	"github.com/primeload/primeload/scenario"
 )
 
@@ -110,8 +110,9 @@ func validateFile(file string, opts scenario.LoadOptions) (string, []error) {
 	case err != nil:
 		return "", []error{err}
 	}
-	if _, errs := slo.Compile(script.Config.Ensure, script.Endpoints); len(errs) > 0 {
-		return "", errs
+	// What run checks before its first request, from the one place run asks.
+	if err := loadtest.Validate(script, runner.Segment{}); err != nil {
+		return "", []error{err}
 	}
 	line, err := summary(script)
 	if err != nil {
