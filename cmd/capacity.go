@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -24,7 +25,7 @@ type CapacityOptions struct {
 	Script      string
 	Target      string
 	Environment string
-	Vars        []string // NAME=VALUE
+	Vars        map[string]string
 	WithTarget  bool
 	Insecure    bool
 	SLOs        []string
@@ -44,7 +45,6 @@ func newCapacityCmd(s *State) *cobra.Command {
 // newCapacityCmdF builds the capacity command with runF doing the work, so
 // tests can check flag parsing apart from behaviour.
 func newCapacityCmdF(s *State, runF func(context.Context, *CapacityOptions) error) *cobra.Command {
-	o := &CapacityOptions{}
 	c := &cobra.Command{
 		Use:   "capacity SCRIPT",
 		Short: "Find the highest arrival rate at which the script still meets every SLO",
@@ -65,37 +65,82 @@ The whole search never runs longer than --max-duration; Ctrl-C stops the
 step under way and reports the steps done so far. The script's phases are
 not used; its before and after flows run once per step.
 
+Flags also come from PRIMELOAD_* variables and the settings file
+(--settings, PRIMELOAD_SETTINGS, ./primeload.yaml), as for run.
+
 Exit codes: 0 found (and --require met), 1 below --require, 2 invalid
-input, 3 the generator was the limit, 130 interrupted.`,
+input, 3 the generator was the limit, 4 an output could not be written,
+130 interrupted.`,
 		Example: `  primeload capacity --with-target examples/black-friday-capacity.yml --baseline-rate 20 --require 10x
   primeload capacity -t http://127.0.0.1:8080 script.yml --step 30s --max-rate 2000 -o capacity.json --html capacity.html`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			o.Script = args[0]
+			o, err := capacityOptions(s, c, args[0])
+			if err != nil {
+				return usageError(s, err)
+			}
 			return runF(c.Context(), o)
 		},
 	}
+	addSettingsFlag(c)
 	f := c.Flags()
-	f.StringVarP(&o.Target, "target", "t", "", "base `URL`, overrides config.target")
-	f.StringVarP(&o.Environment, "environment", "e", "", "merge config.environments.`NAME` into the config")
-	f.StringArrayVar(&o.Vars, "var", nil, "set a script variable, `NAME=VALUE` (repeatable)")
-	f.BoolVar(&o.WithTarget, "with-target", false, "start the reference PRIMEPRE target in this process and search it (it then shares the generator's CPUs)")
-	f.BoolVar(&o.Insecure, "insecure", false, "skip TLS certificate verification")
-	f.StringArrayVar(&o.SLOs, "slo", nil, "a strict SLO `EXPRESSION` (repeatable), replacing the script's ensure section")
-	f.Float64Var(&o.Search.Start, "start", runcap.DefaultStart, "first arrival `RATE` per second")
-	f.Float64Var(&o.Search.Growth, "growth", runcap.DefaultGrowth, "`FACTOR` between rising steps")
-	f.Float64Var(&o.Search.Precision, "precision", runcap.DefaultPrecision, "stop bisecting when (fail - pass) / fail is at most this `FRACTION`")
-	f.Float64Var(&o.Search.MaxRate, "max-rate", runcap.DefaultMaxRate, "never ask more than this many arrivals per second (`RATE`)")
-	f.DurationVar(&o.Search.Step, "step", runcap.DefaultStep, "how long each rate is held and judged (whole seconds)")
-	f.DurationVar(&o.Search.WarmUp, "warm-up", runcap.DefaultWarmUp, "how long each rate runs, unjudged, before its step (whole seconds)")
-	f.DurationVar(&o.Search.MaxDuration, "max-duration", runcap.DefaultMaxDuration, "the longest the whole search may take")
-	f.DurationVar(&o.Search.MaxLag, "max-lag", runcap.DefaultMaxLag, "schedule lag p99 past which the generator is the limit")
-	f.Float64Var(&o.Search.MaxCPU, "max-cpu", runcap.DefaultMaxCPU, "generator CPU `SHARE` of its cores past which it is the limit")
-	f.Float64Var(&o.Baseline, "baseline-rate", 0, "normal traffic in arrivals per second (`RATE`), to state capacity as a multiple of it")
-	f.StringVar(&o.Require, "require", "", "exit 1 below this capacity: a multiple of --baseline-rate (10x) or an arrival rate (500)")
-	f.StringVarP(&o.Output, "output", "o", "", "write the result as JSON to `FILE` (the capacity at its top level)")
-	f.StringVar(&o.HTML, "html", "", "write a self-contained HTML page with latency against throughput to `FILE`")
+	f.StringP("target", "t", "", "base `URL`, overrides config.target")
+	f.StringP("environment", "e", "", "merge config.environments.`NAME` into the config")
+	f.StringArray("var", nil, "set a script variable, `NAME=VALUE` (repeatable)")
+	boolFlag(f, "with-target", "", "start the reference PRIMEPRE target in this process and search it (it then shares the generator's CPUs)")
+	boolFlag(f, "insecure", "", "skip TLS certificate verification")
+	f.StringArray("slo", nil, "a strict SLO `EXPRESSION` (repeatable), replacing the script's ensure section")
+	f.Float64("start", runcap.DefaultStart, "first arrival `RATE` per second")
+	f.Float64("growth", runcap.DefaultGrowth, "`FACTOR` between rising steps")
+	f.Float64("precision", runcap.DefaultPrecision, "stop bisecting when (fail - pass) / fail is at most this `FRACTION`")
+	f.Float64("max-rate", runcap.DefaultMaxRate, "never ask more than this many arrivals per second (`RATE`)")
+	f.Duration("step", runcap.DefaultStep, "how long each rate is held and judged (whole seconds)")
+	f.Duration("warm-up", runcap.DefaultWarmUp, "how long each rate runs, unjudged, before its step (whole seconds)")
+	f.Duration("max-duration", runcap.DefaultMaxDuration, "the longest the whole search may take")
+	f.Duration("max-lag", runcap.DefaultMaxLag, "schedule lag p99 past which the generator is the limit")
+	f.Float64("max-cpu", runcap.DefaultMaxCPU, "generator CPU `SHARE` of its cores past which it is the limit")
+	f.Float64("baseline-rate", 0, "normal traffic in arrivals per second (`RATE`), to state capacity as a multiple of it")
+	f.String("require", "", "exit 1 below this capacity: a multiple of --baseline-rate (10x) or an arrival rate (500)")
+	f.StringP("output", "o", "", "write the result as JSON to `FILE` (the capacity at its top level)")
+	f.String("html", "", "write a self-contained HTML page with latency against throughput to `FILE`")
 	return c
+}
+
+// capacityOptions resolves the options from flags, PRIMELOAD_* and the settings file.
+func capacityOptions(s *State, c *cobra.Command, script string) (*CapacityOptions, error) {
+	st, err := loadSettings(s, c)
+	if err != nil {
+		return nil, err
+	}
+	o := &CapacityOptions{Script: script, Target: st.String("target"), Environment: st.String("environment"),
+		Require: st.String("require"), Output: st.String("output"), HTML: st.String("html")}
+	var errs []error
+	collect := func(err error) { errs = append(errs, err) }
+	o.Vars, err = st.Pairs("var")
+	collect(err)
+	o.SLOs, err = st.Strings("slo")
+	collect(err)
+	o.WithTarget, err = st.Bool("with-target")
+	collect(err)
+	o.Insecure, err = st.Bool("insecure")
+	collect(err)
+	for key, dst := range map[string]*float64{
+		"start": &o.Search.Start, "growth": &o.Search.Growth, "precision": &o.Search.Precision, "max-rate": &o.Search.MaxRate,
+		"max-cpu": &o.Search.MaxCPU, "baseline-rate": &o.Baseline,
+	} {
+		*dst, err = st.Float(key)
+		collect(err)
+	}
+	for key, dst := range map[string]*time.Duration{
+		"step": &o.Search.Step, "warm-up": &o.Search.WarmUp, "max-duration": &o.Search.MaxDuration, "max-lag": &o.Search.MaxLag,
+	} {
+		*dst, err = st.Duration(key)
+		collect(err)
+	}
+	if o.Target != "" && !strings.HasPrefix(o.Target, "http://") && !strings.HasPrefix(o.Target, "https://") {
+		collect(st.errorf("target", "%q is not an http:// or https:// URL", o.Target))
+	}
+	return o, errors.Join(errs...)
 }
 
 func runCapacity(ctx context.Context, s *State, o *CapacityOptions) error {
@@ -108,8 +153,7 @@ func runCapacity(ctx context.Context, s *State, o *CapacityOptions) error {
 	if o.WithTarget && o.Target != "" {
 		errs = append(errs, errors.New("--target and --with-target: give one of them, --with-target chooses the target itself"))
 	}
-	vars, err := pairs("--var", o.Vars)
-	errs = append(errs, err)
+	vars := o.Vars
 	if err := errors.Join(errs...); err != nil {
 		return usageError(s, err)
 	}
@@ -193,19 +237,4 @@ func runCapacity(ctx context.Context, s *State, o *CapacityOptions) error {
 		code = ExitSLO
 	}
 	return exitError(code, errors.Join(errs...))
-}
-
-// pairs reads NAME=VALUE flags into a map.
-func pairs(flag string, kvs []string) (map[string]string, error) {
-	out := map[string]string{}
-	var errs []error
-	for _, kv := range kvs {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			errs = append(errs, fmt.Errorf("%s %q: want NAME=VALUE", flag, kv))
-			continue
-		}
-		out[k] = v
-	}
-	return out, errors.Join(errs...)
 }

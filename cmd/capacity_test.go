@@ -32,7 +32,7 @@ func TestCapacityOptions(t *testing.T) {
 	if got.Script != "s.yml" || got.Target != "http://127.0.0.1:1" || got.Search.Start != want.Start || got.Search.Step != want.Step ||
 		got.Search.WarmUp != want.WarmUp || got.Search.MaxRate != want.MaxRate || got.Search.MaxDuration != want.MaxDuration ||
 		got.Baseline != 15 || got.Require != "10x" || got.Output != "c.json" || got.HTML != "c.html" ||
-		len(got.SLOs) != 1 || len(got.Vars) != 1 || got.Vars[0] != "a=b=c" {
+		len(got.SLOs) != 1 || len(got.Vars) != 1 || got.Vars["a"] != "b=c" {
 		t.Errorf("options %+v", *got)
 	}
 	script := writeScript(t, "config:\n  target: \"http://127.0.0.1:9\"\n  phases: [{duration: 1, arrivalRate: 1}]\nscenarios:\n  - flow: [{get: {url: \"/\"}}]\n")
@@ -42,7 +42,8 @@ func TestCapacityOptions(t *testing.T) {
 	}{
 		{[]string{"capacity", script, "--require", "10x"}, "give --baseline-rate too"},
 		{[]string{"capacity", script, "--step", "1500ms"}, "want whole seconds"},
-		{[]string{"capacity", script, "--var", "novalue"}, "want NAME=VALUE"},
+		{[]string{"capacity", script, "--var", "novalue"}, "NAME=VALUE"},
+		{[]string{"capacity", script, "--start", "fast"}, `invalid argument "fast" for "--start"`},
 		{[]string{"capacity", script}, "has no strict SLOs"},
 		{[]string{"capacity", script, "--slo", "http.nothing < 1"}, "unknown metric"},
 	} {
@@ -50,6 +51,12 @@ func TestCapacityOptions(t *testing.T) {
 		if code := Execute(context.Background(), TestState(&bytes.Buffer{}, &errOut, nil), tt.args); code != ExitUsage || !strings.Contains(errOut.String(), tt.want) {
 			t.Errorf("%v: exit %d, %q; want %d saying %q", tt.args[2:], code, errOut.String(), ExitUsage, tt.want)
 		}
+	}
+	var errOut bytes.Buffer
+	env := map[string]string{"PRIMELOAD_MAX_RATE": "lots"}
+	if code := Execute(context.Background(), TestState(&bytes.Buffer{}, &errOut, env), []string{"capacity", script}); code != ExitUsage ||
+		!strings.Contains(errOut.String(), `PRIMELOAD_MAX_RATE: "lots" is not a number`) {
+		t.Errorf("PRIMELOAD_MAX_RATE=lots: exit %d, %q", code, errOut.String())
 	}
 }
 

@@ -37,7 +37,6 @@ func newCompareCmd(s *State) *cobra.Command {
 // newCompareCmdF builds the compare command with runF doing the work, so
 // tests can check flag parsing apart from behaviour.
 func newCompareCmdF(s *State, runF func(context.Context, *CompareOptions) error) *cobra.Command {
-	o := &CompareOptions{}
 	c := &cobra.Command{
 		Use:   "compare BASE.json NEW.json",
 		Short: "Judge a run against a baseline run: regressions beyond noise, per endpoint",
@@ -62,27 +61,60 @@ throughput as a relative drop (5%). The maximum is a single value with no
 noise estimate: its gate compares the numbers alone, as do all latency gates
 on reports without histograms (Artillery's).
 
-Exit codes: 0 no regression, 1 a regression, 2 invalid input.`,
+Flags also come from PRIMELOAD_* variables and the settings file
+(--settings, PRIMELOAD_SETTINGS, ./primeload.yaml), as for run.
+
+Exit codes: 0 no regression, 1 a regression, 2 invalid input, 4 an output
+could not be written.`,
 		Example: `  primeload compare main.json pr.json
   primeload compare main.json pr.json --max-regression 'p95=10%,p99=20%,errors=0.1pp' --markdown compare.md
   primeload report part-*.json -o merged.json && primeload compare baseline.json merged.json --html compare.html`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
-			o.Base, o.New = args[0], args[1]
+			o, err := compareOptions(s, c, args)
+			if err != nil {
+				return usageError(s, err)
+			}
 			return runF(c.Context(), o)
 		},
 	}
+	addSettingsFlag(c)
 	f := c.Flags()
-	f.StringVar(&o.MaxRegression, "max-regression", compare.DefaultGates, "the allowed regression per `METRIC=LIMIT,...`; empty gates nothing")
-	f.Float64Var(&o.Confidence, "confidence", compare.DefaultConfidence, "confidence `LEVEL` of the whole comparison, between 0 and 1")
-	f.IntVar(&o.Replicates, "replicates", compare.DefaultReplicates, "bootstrap resamples per percentile (`N`)")
-	f.Uint64Var(&o.Seed, "seed", 1, "bootstrap `SEED`: the same seed gives the same verdict")
-	f.DurationVar(&o.NoiseFloor, "noise-floor", compare.DefaultNoiseFloor, "latency differences below this `DURATION` are noise; 0 keeps the default, negative turns it off")
-	f.StringVarP(&o.Output, "output", "o", "", "write the comparison as JSON to `FILE`")
-	f.StringVar(&o.Markdown, "markdown", "", "write a markdown comparison to `FILE` (also appended to $GITHUB_STEP_SUMMARY when set)")
-	f.StringVar(&o.JUnit, "junit", "", "write the gates as JUnit XML to `FILE`")
-	f.StringVar(&o.HTML, "html", "", "write a self-contained HTML page with both runs' percentile spectra to `FILE`")
+	f.String("max-regression", compare.DefaultGates, "the allowed regression per `METRIC=LIMIT,...`; empty gates nothing")
+	f.Float64("confidence", compare.DefaultConfidence, "confidence `LEVEL` of the whole comparison, between 0 and 1")
+	intFlag(f, "replicates", compare.DefaultReplicates, "bootstrap resamples per percentile")
+	intFlag(f, "seed", 1, "bootstrap seed: the same seed gives the same verdict")
+	f.Duration("noise-floor", compare.DefaultNoiseFloor, "latency differences below this `DURATION` are noise; 0 keeps the default, negative turns it off")
+	f.StringP("output", "o", "", "write the comparison as JSON to `FILE`")
+	f.String("markdown", "", "write a markdown comparison to `FILE` (also appended to $GITHUB_STEP_SUMMARY when set)")
+	f.String("junit", "", "write the gates as JUnit XML to `FILE`")
+	f.String("html", "", "write a self-contained HTML page with both runs' percentile spectra to `FILE`")
 	return c
+}
+
+// compareOptions resolves the options from flags, PRIMELOAD_* and the settings file.
+func compareOptions(s *State, c *cobra.Command, args []string) (*CompareOptions, error) {
+	st, err := loadSettings(s, c)
+	if err != nil {
+		return nil, err
+	}
+	o := &CompareOptions{Base: args[0], New: args[1], MaxRegression: st.String("max-regression"),
+		Output: st.String("output"), Markdown: st.String("markdown"), JUnit: st.String("junit"), HTML: st.String("html")}
+	var errs []error
+	collect := func(err error) { errs = append(errs, err) }
+	o.Confidence, err = st.Float("confidence")
+	collect(err)
+	o.Replicates, err = st.Int("replicates")
+	collect(err)
+	seed, err := st.Int("seed")
+	collect(err)
+	if seed < 0 {
+		collect(st.errorf("seed", "%d is negative", seed))
+	}
+	o.Seed = uint64(max(seed, 0))
+	o.NoiseFloor, err = st.Duration("noise-floor")
+	collect(err)
+	return o, errors.Join(errs...)
 }
 
 // maxReplicates bounds --replicates: far past any precision that matters,
