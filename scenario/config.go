@@ -116,6 +116,13 @@ func (l *loader) config(n *yaml.Node, path string, inEnv bool) (Config, []templa
 	return cfg, headers, envs
 }
 
+// DefaultPhase is the phase of a script without config.phases: one
+// virtual user, as in Artillery ({duration: 1, arrivalCount: 1}). line is
+// where config starts, for messages.
+func DefaultPhase(line int) Phase {
+	return Phase{Kind: PhaseCount, Duration: time.Second, ArrivalCount: 1, Line: line}
+}
+
 // target checks config.target is an absolute http(s) URL. Which hosts may
 // be loaded is the runner's decision, so it is not checked here.
 func (l *loader) target(n *yaml.Node, path string) string {

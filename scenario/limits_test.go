@@ -167,7 +167,7 @@ func TestPhaseLimits(t *testing.T) {
 			`config.phases[0].duration: must be at most 8760h (365 days) (MaxDuration), got "99999999999h"`},
 		{"numeric duration past the cap", "  phases: [{duration: 1e9, arrivalRate: 1}]\n",
 			`config.phases[0].duration: must be at most 8760h (365 days) (MaxDuration), got 1e9`},
-		{"think past the cap", defaultPhases + "  http: {timeout: 400d}\n", `config.http.timeout: must be a positive duration`},
+		{"timeout past the cap in Artillery days", defaultPhases + "  http: {timeout: 400d}\n", `config.http.timeout: must be at most 8760h (365 days) (MaxDuration), got "400d"`},
 		{"rate times duration", "  phases: [{duration: 3600, arrivalRate: 1000000}]\n",
 			`config.phases[0]: schedules 3600000000 arrivals, more than 1000000000 (MaxPhaseArrivals)`},
 		{"ramp times duration", "  phases: [{duration: 3600, arrivalRate: 0, rampTo: 1000000}]\n",

@@ -271,7 +271,8 @@ func (l *loader) configWithEnvironment(configN *yaml.Node, s *Script) []template
 			Message: "variable names are letters, digits, _ and -"})
 	}
 	if len(cfg.Phases) == 0 && !l.hasKey(configN, "phases") {
-		l.required(configN, "config.phases", "is required: at least one phase such as {duration: 60, arrivalRate: 10}")
+		// Artillery's default, the documented way to run a functional test.
+		cfg.Phases = []Phase{DefaultPhase(configN.Line)}
 	}
 	cfg.Variables = withVars(cfg.Variables, l.opts.Vars)
 	s.Config = cfg
@@ -620,11 +621,13 @@ func (l *loader) boolean(n *yaml.Node, path string) (bool, bool) {
 	return false, false
 }
 
-// duration reads seconds as a number or a string such as "90s", "5m", "1h",
-// "500ms"; a bare number in a string counts as seconds.
+// duration reads seconds as a number or a string: Artillery's forms
+// ("10min", "0.5 min", "9 seconds", "2 hrs", "1d", see msDuration) and
+// Go's ("90s", "1h30m", "500ms"); a bare number in a string counts as
+// seconds.
 func (l *loader) duration(n *yaml.Node, path string) (time.Duration, bool) {
 	n = l.deref(n)
-	const want = `must be a positive duration: seconds as a number or a string such as "90s", "5m", "1h", "500ms"`
+	const want = `must be a positive duration: seconds as a number or a string such as "90s", "10min", "0.5 min", "2 hrs", "1h30m", "500ms"`
 	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" || n.Tag == "!!bool" {
 		l.errorf(n, path, "%s, got %s", want, describe(n))
 		return 0, false
@@ -643,7 +646,15 @@ func (l *loader) duration(n *yaml.Node, path string) (time.Duration, bool) {
 		d = time.Duration(f * float64(time.Second))
 	} else {
 		var perr error
-		d, perr = time.ParseDuration(s)
+		if secs, ok := msDuration(s); ok {
+			if secs > MaxDuration.Seconds() {
+				l.errorf(n, path, "must be at most %s (MaxDuration), got %s", formatLimitDuration(MaxDuration), describe(n))
+				return 0, false
+			}
+			d = time.Duration(secs * float64(time.Second))
+		} else {
+			d, perr = time.ParseDuration(s)
+		}
 		if perr != nil && strings.Contains(perr.Error(), "invalid duration") && isDurationShaped(s) {
 			// time.ParseDuration says "invalid" for an overflow too.
 			d, perr = MaxDuration+1, nil
@@ -658,6 +669,41 @@ func (l *loader) duration(n *yaml.Node, path string) (time.Duration, bool) {
 		}
 	}
 	return d, true
+}
+
+// msUnits are the units of Artillery's duration grammar (the ms package),
+// in seconds; a year is 365.25 days there.
+var msUnits = map[string]float64{
+	"ms": 0.001, "msec": 0.001, "msecs": 0.001, "millisecond": 0.001, "milliseconds": 0.001,
+	"s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
+	"m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60,
+	"h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600,
+	"d": 86400, "day": 86400, "days": 86400,
+	"w": 7 * 86400, "week": 7 * 86400, "weeks": 7 * 86400,
+	"y": 365.25 * 86400, "yr": 365.25 * 86400, "yrs": 365.25 * 86400, "year": 365.25 * 86400, "years": 365.25 * 86400,
+}
+
+// msDurationRE is the ms package's grammar: a number, optional spaces, a
+// unit in any case. (Without a unit it means milliseconds there, but
+// Artillery reads a bare whole number as seconds, so that form never
+// reaches this.)
+var msDurationRE = regexp.MustCompile(`^(-?\d*\.?\d+) *([a-zA-Z]+)$`)
+
+// msDuration reads Artillery's duration strings, in seconds.
+func msDuration(s string) (float64, bool) {
+	m := msDurationRE.FindStringSubmatch(s)
+	if m == nil {
+		return 0, false
+	}
+	unit, ok := msUnits[strings.ToLower(m[2])]
+	if !ok {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		return 0, false
+	}
+	return f * unit, true
 }
 
 // isDurationShaped reports whether s is digits, dots and unit letters, as
