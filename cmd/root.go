@@ -29,7 +29,7 @@ const (
 	// database is unreachable.
 	ExitRuntime     = 4
 	ExitExpect      = 21  // expectations failed (as Artillery)
-	ExitInterrupted = 130 // stopped by Ctrl-C or SIGTERM, or a report of a run that was
+	ExitInterrupted = 130 // stopped by Ctrl-C or SIGTERM; or the report judged is of a run that was
 )
 
 // verdictCode is the exit code of a judged run.

@@ -87,11 +87,17 @@ func build(r *report.Report) (*page, error) {
 		Rate:      strconv.FormatFloat(o.Rate, 'f', 1, 64),
 		Series:    timeSeries(r),
 	}
+	// The judge's order (loadtest.Judge); a report never judged has no
+	// Verdict and is described by what it holds.
 	switch {
+	case r.Verdict == report.Interrupted:
+		p.Verdict = "interrupted: the run did not send its whole schedule"
 	case o.Untrusted:
 		p.Verdict = "untrusted: the load generator fell behind its schedule"
 	case !r.SLOsPassed():
 		p.Verdict = "SLO failed"
+	case r.Verdict == report.ExpectFailed:
+		p.Verdict = "expectations failed"
 	case len(r.SLO) > 0:
 		p.Verdict, p.VerdictOK = "SLOs passed", true
 	default:

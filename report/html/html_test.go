@@ -282,3 +282,23 @@ func withSLOs(r *report.Report, results []report.SLO) *report.Report {
 	r.SLO = results
 	return r
 }
+
+// TestVerdictFollowsJudge: the page's verdict says what the judge said.
+func TestVerdictFollowsJudge(t *testing.T) {
+	t.Parallel()
+	for v, want := range map[report.Verdict]string{
+		report.Interrupted:  "interrupted: the run did not send its whole schedule",
+		report.ExpectFailed: "expectations failed",
+		report.Pass:         "finished",
+	} {
+		r := reporttest.Run(t, reporttest.Options{Periods: 1})
+		r.Verdict = v
+		p, err := build(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Verdict != want || p.VerdictOK != (v == report.Pass) {
+			t.Errorf("verdict %s: page says %q (ok %v), want %q", v, p.Verdict, p.VerdictOK, want)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/report/slo"
 	"github.com/primeload/primeload/report/view"
 )
@@ -114,6 +115,20 @@ func Build(r *report.Report) Suites {
 		for _, ep := range eps {
 			s.Cases = append(s.Cases, endpointCase(ep, withNetwork, runErrors))
 		}
+	}
+	// What else the judge (loadtest.Judge) failed the run for, so the
+	// cases say why CI got 130 or 21.
+	switch r.Verdict {
+	case report.Interrupted:
+		s.Cases = append(s.Cases, Case{
+			Name: "run finished its schedule", Classname: ClassRun, Time: "0",
+			Failure: &Problem{Message: "the run was interrupted or killed (or a merged part was) before its schedule ended", Type: "interrupted"},
+		})
+	case report.ExpectFailed:
+		s.Cases = append(s.Cases, Case{
+			Name: "expectations held", Classname: ClassRun, Time: "0",
+			Failure: &Problem{Message: fmt.Sprintf("%d expectations failed", agg.Counters[metric.ExpectFailed]), Type: "expect"},
+		})
 	}
 	if untrusted, why := slo.Untrusted(agg); untrusted {
 		s.Cases = append(s.Cases, Case{

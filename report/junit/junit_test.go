@@ -250,3 +250,35 @@ func withSLOs(r *report.Report, results []report.SLO) *report.Report {
 	r.SLO = results
 	return r
 }
+
+// TestJudgedFailures: an interrupted run and failed expectations each get
+// a failing case, so CI's JUnit view says why the job exited 130 or 21.
+func TestJudgedFailures(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		verdict report.Verdict
+		name    string
+	}{
+		{report.Interrupted, "run finished its schedule"},
+		{report.ExpectFailed, "expectations held"},
+	} {
+		r := reporttest.Run(t, reporttest.Options{Periods: 1})
+		r.Aggregate.Counters["plugins.expect.failed"] = 2
+		r.Verdict = tt.verdict
+		doc := Build(r)
+		var found bool
+		for _, c := range doc.Suites[0].Cases {
+			if c.Name == tt.name {
+				found = c.Failure != nil
+			}
+		}
+		if !found || doc.Failures != 1 {
+			t.Errorf("verdict %s: want one failing case %q, got %d failures in %+v", tt.verdict, tt.name, doc.Failures, doc.Suites[0].Cases)
+		}
+	}
+	r := reporttest.Run(t, reporttest.Options{Periods: 1})
+	r.Verdict = report.Pass
+	if doc := Build(r); doc.Failures != 0 {
+		t.Errorf("a passed run has %d failing cases", doc.Failures)
+	}
+}

@@ -77,10 +77,14 @@ func latency(s report.Summary, v float64) string {
 // verdict is the headline: what CI's exit code will say.
 func verdict(o view.Overview, r *report.Report) string {
 	switch {
+	case r.Verdict == report.Interrupted:
+		return "⏹️ interrupted"
 	case o.Untrusted:
 		return "⚠️ untrusted"
 	case !r.SLOsPassed():
 		return "❌ SLO failed"
+	case r.Verdict == report.ExpectFailed:
+		return "❌ expectations failed"
 	case len(r.SLO) > 0:
 		return "✅ SLOs passed"
 	}

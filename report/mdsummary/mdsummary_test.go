@@ -74,3 +74,28 @@ func withSLOs(r *report.Report, results []report.SLO) *report.Report {
 	r.SLO = results
 	return r
 }
+
+// TestHeadlineFollowsVerdict: the headline says what the judge said, so a
+// run that exits 21 or 130 does not read as passed.
+func TestHeadlineFollowsVerdict(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		verdict report.Verdict
+		want    string
+	}{
+		{report.Interrupted, "⏹️ interrupted"},
+		{report.ExpectFailed, "❌ expectations failed"},
+		{report.Pass, "✅ finished"},
+	}
+	for _, tt := range tests {
+		r := reporttest.Run(t, reporttest.Options{Periods: 1})
+		r.Verdict = tt.verdict
+		var buf bytes.Buffer
+		if err := Write(&buf, r); err != nil {
+			t.Fatal(err)
+		}
+		if first, _, _ := strings.Cut(buf.String(), "\n"); !strings.HasSuffix(first, tt.want) {
+			t.Errorf("verdict %s: headline %q, want it to end %q", tt.verdict, first, tt.want)
+		}
+	}
+}
