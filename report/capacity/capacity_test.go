@@ -3,6 +3,8 @@ package capacity
 import (
 	"bytes"
 	"flag"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -135,5 +137,25 @@ func TestWriters(t *testing.T) {
 		if !strings.Contains(page.String(), want) {
 			t.Errorf("HTML lacks %q", want)
 		}
+	}
+}
+
+// TestHTMLInBrowser opens the page in headless Chromium: the chart draws
+// its canvas, with no console error and no fetch.
+func TestHTMLInBrowser(t *testing.T) {
+	reporttest.NeedBrowser(t)
+	r := &Result{Script: "s.yml", Target: "http://127.0.0.1:8080", Limit: LimitTarget, SLOs: []string{"http.response_time.p95 < 500"}, Steps: steps()}
+	r.Finish(0, 0)
+	var b bytes.Buffer
+	if err := WriteHTML(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "capacity.html")
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := reporttest.Browse(t, path, `Array.from(document.querySelectorAll("[data-chart]")).map(e => e.dataset.chart + ":" + e.querySelectorAll("canvas").length)`)
+	if s := strings.Join(got, " "); s != "capacity:1" {
+		t.Errorf("chart canvases %q, want capacity:1", s)
 	}
 }

@@ -483,9 +483,16 @@ func spectrumGrid() []float64 {
 	return ps
 }
 
+// spectrum reads both runs at the grid's percentiles, up to where the larger
+// run runs out of samples: past 1/(1-q) > n a percentile is just the maximum.
 func spectrum(b, n dist) *Spectrum {
-	s := &Spectrum{Percentiles: spectrumGrid()}
-	for _, p := range s.Percentiles {
+	s := &Spectrum{}
+	most := float64(max(b.n(), n.n()))
+	for _, p := range spectrumGrid() {
+		if p > 0 && 1/(1-p/100) > most {
+			break
+		}
+		s.Percentiles = append(s.Percentiles, p)
 		s.Base = append(s.Base, msOf(b.atRank(b.rank(p))))
 		s.New = append(s.New, msOf(n.atRank(n.rank(p))))
 	}

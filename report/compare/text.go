@@ -48,6 +48,9 @@ func num(d Diff, v float64) string {
 
 func signed(d Diff, v float64) string {
 	s := num(d, v)
+	if strings.IndexAny(s, "123456789") < 0 {
+		s, v = strings.TrimPrefix(s, "-"), 0 // "-0.0" reads as a change: it rounds to none
+	}
 	if d.Unit == "%" {
 		s = strings.TrimSuffix(s, "%") + "pp"
 	}

@@ -6,6 +6,8 @@ import (
 	"encoding/xml"
 	"flag"
 	"io"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -108,5 +110,23 @@ func TestWriteHTML(t *testing.T) {
 	s := spectra["1"]
 	if len(spectra) != 4 || len(s.X) == 0 || len(s.Base) != len(s.X) || len(s.New) != len(s.X) || s.New[len(s.New)/2] <= s.Base[len(s.Base)/2] {
 		t.Errorf("spectra %d rows, row 1 %d points: want 4 rows with new above base", len(spectra), len(s.X))
+	}
+}
+
+// TestHTMLInBrowser opens the page in headless Chromium: every row's
+// spectrum chart draws its canvas, with no console error and no fetch.
+func TestHTMLInBrowser(t *testing.T) {
+	reporttest.NeedBrowser(t)
+	path := filepath.Join(t.TempDir(), "compare.html")
+	var b bytes.Buffer
+	if err := WriteHTML(&b, goldenResult(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := reporttest.Browse(t, path, `Array.from(document.querySelectorAll("[data-spectrum]")).map(e => e.dataset.spectrum + ":" + e.querySelectorAll("canvas").length)`)
+	if s, want := strings.Join(got, " "), "0:1 1:1 2:1 3:1"; s != want {
+		t.Errorf("spectrum canvases %q, want %q", s, want)
 	}
 }
