@@ -639,9 +639,9 @@ func TestRunWithTarget(t *testing.T) {
 		}
 	}
 	// API_TOKEN reached the script: only the seed's random-user login is refused.
-	if c["http.codes.401"] != c["plugins.metrics-by-endpoint.POST /api/auth/login/.codes.401"] {
+	if c["http.codes.401"] != c["plugins.metrics-by-endpoint./api/auth/login/.codes.401"] {
 		t.Errorf("%d responses were 401 but only %d came from the login with a random user: the token did not reach the script",
-			c["http.codes.401"], c["plugins.metrics-by-endpoint.POST /api/auth/login/.codes.401"])
+			c["http.codes.401"], c["plugins.metrics-by-endpoint./api/auth/login/.codes.401"])
 	}
 	if !strings.HasPrefix(rep.Target, "http://127.0.0.1:") {
 		t.Errorf("report target %q is not the in-process loopback target", rep.Target)

@@ -66,7 +66,7 @@ scenarios:
 			if err := json.Unmarshal(line, &x); err != nil {
 				t.Fatalf("%v: %s", err, line)
 			}
-			if x.Response == nil || x.Response.Status != http.StatusUnauthorized || x.Endpoint != "GET /items" {
+			if x.Response == nil || x.Response.Status != http.StatusUnauthorized || x.Endpoint != "/items" {
 				t.Errorf("traced %s", line)
 			}
 		}

@@ -216,13 +216,15 @@ func (s *shard) Response(endpoint string, latency time.Duration, status int, dow
 	}
 	w.codes[status]++
 	w.rt.RecordValue(us) // in range after micros
-	e := w.ep[endpoint]
-	if e == nil {
-		e = newEndpointStats()
-		w.ep[endpoint] = e
+	if endpoint != "" {  // "" is a request left out of per-endpoint metrics
+		e := w.ep[endpoint]
+		if e == nil {
+			e = newEndpointStats()
+			w.ep[endpoint] = e
+		}
+		e.codes[status]++
+		e.h.RecordValue(us)
 	}
-	e.codes[status]++
-	e.h.RecordValue(us)
 	s.mu.Unlock()
 	s.responses.Add(1)
 }

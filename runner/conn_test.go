@@ -165,7 +165,7 @@ func TestRunCountsEachMeasureOnce(t *testing.T) {
 		{
 			name:        "a redirect chain failing on its second hop",
 			flow:        []scenario.Step{get("/away")},
-			wantCounted: map[string]int64{metric.Downloaded: 3 * int64(len("moved")), metric.ErrConnRefused: 3},
+			wantCounted: map[string]int64{metric.Downloaded: 3 * int64(len("moved")), metric.ErrConnRefused: 3, "plugins.metrics-by-endpoint./away.errors.ECONNREFUSED": 3},
 			wantTotal:   map[string]int64{metric.Responses: 0, metric.Downloaded: 3 * int64(len("moved")), metric.ErrConnRefused: 3},
 		},
 	}

@@ -299,7 +299,7 @@ func TestFaultsCountedAndReported(t *testing.T) {
 				{"Outcome.Failed", out.Failed, users},
 			}
 			checkCounts(t, counts, "")
-			if _, ok := agg.Summaries[metric.EndpointResponseTime+"GET /never"]; ok {
+			if _, ok := agg.Summaries[metric.EndpointResponseTime+"/never"]; ok {
 				t.Error("a user went on to GET /never after its first step failed")
 			}
 			// A request that got part of an answer is measured, not silently sent again.
@@ -442,8 +442,8 @@ scenarios:
 		{"vusers.completed", agg.Counters["vusers.completed"], users / 2},
 		// A malformed body is still a response: it is timed and its 200 counted.
 		{"http.codes.200", agg.Counters["http.codes.200"], users + users/2},
-		{"GET /items responses", agg.Summaries[metric.EndpointResponseTime+"GET /items"].Count, users},
-		{"GET /items/{{ id }} responses", agg.Summaries[metric.EndpointResponseTime+"GET /items/{{ id }}"].Count, users / 2},
+		{"GET /items responses", agg.Summaries[metric.EndpointResponseTime+"/items"].Count, users},
+		{"GET /items/{{ id }} responses", agg.Summaries[metric.EndpointResponseTime+"/items/{{ id }}"].Count, users / 2},
 		{"Outcome.Failed", out.Failed, users / 2},
 	}
 	checkCounts(t, counts, "")

@@ -34,7 +34,7 @@ func TestRunYAMLPhases(t *testing.T) {
 			t.Errorf("phase %d: %s created %d of %d, want %s %d", i, p.Name, p.Created, p.Expected, w.name, w.created)
 		}
 	}
-	if got := rec.endpoints["GET /ping"]; got != 37 {
+	if got := rec.endpoints["/ping"]; got != 37 {
 		t.Errorf("GET /ping answered %d times, want 37", got)
 	}
 }
@@ -77,15 +77,15 @@ func TestRunSeedFlow(t *testing.T) {
 	if badAuth.Load()+badDetail.Load()+badTracking.Load() != 0 {
 		t.Errorf("bad auth %d, unknown paths %d, bad tracking bodies %d; want none", badAuth.Load(), badDetail.Load(), badTracking.Load())
 	}
-	logistics := rec.endpoints["GET /api/goods-received/"]
-	if rec.endpoints["POST /api/tracking-updates/"] != logistics || int64(logistics) != rec.get(metric.ExpectOK) {
-		t.Errorf("%d lists, %d tracking posts, %d expectations met; want all equal", logistics, rec.endpoints["POST /api/tracking-updates/"], rec.get(metric.ExpectOK))
+	logistics := rec.endpoints["/api/goods-received/"]
+	if rec.endpoints["/api/tracking-updates/"] != logistics || int64(logistics) != rec.get(metric.ExpectOK) {
+		t.Errorf("%d lists, %d tracking posts, %d expectations met; want all equal", logistics, rec.endpoints["/api/tracking-updates/"], rec.get(metric.ExpectOK))
 	}
 	// Weights 70/20/10 over 100 users: each within 4 standard deviations.
 	for _, w := range []struct {
 		endpoint string
 		want, sd float64
-	}{{"GET /api/goods-received/", 70, 4.6}, {"GET /api/dashboard/stats/", 20, 4}, {"POST /api/auth/login/", 10, 3}} {
+	}{{"/api/goods-received/", 70, 4.6}, {"/api/dashboard/stats/", 20, 4}, {"/api/auth/login/", 10, 3}} {
 		if got := float64(rec.endpoints[w.endpoint]); got < w.want-4*w.sd || got > w.want+4*w.sd {
 			t.Errorf("%s ran %v times of 100, want %v±%v", w.endpoint, got, w.want, 4*w.sd)
 		}

@@ -88,7 +88,7 @@ func (r *countRecorder) counted() map[string]int64 {
 // get is a GET step with default options.
 func get(url string) scenario.Step {
 	return scenario.Step{Request: &scenario.Request{
-		Method: "GET", URL: scenario.MustCompile(url), Endpoint: "GET " + url, FollowRedirect: true,
+		Method: "GET", URL: scenario.MustCompile(url), Endpoint: url, FollowRedirect: true,
 	}}
 }
 

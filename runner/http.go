@@ -141,13 +141,16 @@ func (v *vu) request(ctx context.Context, r *scenario.Request) flowResult {
 			v.sink.Count(metric.Downloaded, n)
 		}
 		v.sink.Count(code, 1)
+		if v.endpoint != "" {
+			v.sink.Count(endpointError(v.endpoint, code), 1)
+		}
 		if e.trace != nil {
 			v.trace(r, req, resp, traced{start: start, latency: latency, err: err, failure: code})
 		}
 		return flowFailed
 	}
 	// Response alone carries http.responses, http.codes.* and these bytes.
-	v.sink.Response(r.Endpoint, latency, resp.StatusCode(), n)
+	v.sink.Response(v.endpoint, latency, resp.StatusCode(), n)
 
 	if len(r.Capture) == 0 && len(r.Expect) == 0 {
 		if e.trace != nil {
@@ -257,6 +260,11 @@ func (v *vu) build(req *fasthttp.Request, r *scenario.Request) error {
 		u = append(u, 0)
 		copy(u[t+1:], u[t:])
 		u[t] = '/'
+	}
+	v.endpoint = r.Endpoint
+	if v.e.names != nil {
+		// Artillery names the URL before qs joins it.
+		v.endpoint = v.e.names.name(u, r.Name)
 	}
 	if len(r.QS) > 0 {
 		sep := byte('?')

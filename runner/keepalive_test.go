@@ -18,7 +18,7 @@ import (
 // runner may never send it twice.
 func post(url string) scenario.Step {
 	return scenario.Step{Request: &scenario.Request{
-		Method: "POST", URL: scenario.MustCompile(url), Endpoint: "POST " + url,
+		Method: "POST", URL: scenario.MustCompile(url), Endpoint: url,
 		Body: scenario.MustCompile(`{"sku":"A1","qty":1}`), FollowRedirect: true,
 	}}
 }

@@ -20,7 +20,10 @@ type Recorder interface {
 type Sink interface {
 	// Response records one completed HTTP exchange: latency from the hand-off
 	// to the transport to the last body byte, the status code and the body
-	// bytes read. endpoint is scenario.Request.Endpoint. It is the only
+	// bytes read. endpoint is the request's per-endpoint name
+	// (scenario.Request.Endpoint, or its rendered URL's under
+	// groupDynamicURLs: false); "" leaves it out of per-endpoint metrics.
+	// It is the only
 	// channel for http.responses, http.codes.<status> and the exchange's
 	// share of http.downloaded_bytes: the runner never Counts those for an
 	// exchange it passes here, so a Sink derives them from Response alone.

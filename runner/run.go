@@ -28,8 +28,11 @@ type engine struct {
 	weights []int // cumulative scenario weights
 	fixed   map[string]any
 	trace   *tracing // nil when Options.Trace is
-	logMu   sync.Mutex
-	log     io.Writer
+	// names names requests by their rendered URL (groupDynamicURLs:
+	// false); nil when each request has its script-time name.
+	names *endpointNames
+	logMu sync.Mutex
+	log   io.Writer
 
 	progress     *Progress
 	active       []atomic.Int64 // running virtual users per phase
@@ -107,6 +110,13 @@ func newEngine(script *scenario.Script, rec Recorder, opts Options) (*engine, er
 	e.progress.phase.Store(-1)
 	if e.log == nil {
 		e.log = io.Discard
+	}
+	if o := script.Config.Plugins.Endpoints; o.RenderURLs {
+		e.names = newEndpointNames(o, target, func(msg string) {
+			e.logMu.Lock()
+			_, _ = io.WriteString(e.log, msg)
+			e.logMu.Unlock()
+		})
 	}
 	if e.opts.Grace == 0 {
 		e.opts.Grace = DefaultGrace

@@ -75,7 +75,7 @@ func TestRunWeights(t *testing.T) {
 		[]scenario.Step{get("/a")}, []scenario.Step{get("/b")})
 	script.Scenarios[1].Weight = 3
 	_, rec := run(t, script, Options{Seed: 7})
-	a, b := rec.endpoints["GET /a"], rec.endpoints["GET /b"]
+	a, b := rec.endpoints["/a"], rec.endpoints["/b"]
 	if a+b != 400 {
 		t.Fatalf("%d + %d responses, want 400", a, b)
 	}
@@ -167,7 +167,7 @@ func TestRunFailedCaptureFailsOnlyItsUser(t *testing.T) {
 		{"vusers.failed", rec.get(metric.VUsersFailed), 2},
 		{"vusers.completed", rec.get(metric.VUsersCompleted), 6},
 		{"errors.Failed capture or match", rec.get(metric.ErrCaptureMiss), 2},
-		{"second step responses", int64(rec.endpoints["GET /second"]), 6},
+		{"second step responses", int64(rec.endpoints["/second"]), 6},
 		{"Outcome.Failed", out.Failed, 2},
 	}
 	for _, tt := range tests {
@@ -288,7 +288,7 @@ func TestRunExpectFailures(t *testing.T) {
 			if rec.get(metric.ExpectOK) != wantOK || rec.get(metric.ExpectFailed) != wantFail || out.ExpectFailed != wantFail {
 				t.Errorf("ok %d, failed %d (Outcome %d); want %d and %d", rec.get(metric.ExpectOK), rec.get(metric.ExpectFailed), out.ExpectFailed, wantOK, wantFail)
 			}
-			if got := rec.endpoints["GET /after"]; got != wantAfter {
+			if got := rec.endpoints["/after"]; got != wantAfter {
 				t.Errorf("%d users went on after the expectation, want %d", got, wantAfter)
 			}
 			if got := rec.get(metric.VUsersFailed); got != wantFail {
@@ -368,8 +368,8 @@ func TestRunErrorCodes(t *testing.T) {
 			if got := rec.get(tt.want); got != 2 {
 				t.Errorf("%s = %d, want 2; counters %v", tt.want, got, rec.snapshot())
 			}
-			if out.Failed != 2 || rec.get(metric.VUsersFailed) != 2 || rec.endpoints["GET /never"] != 0 {
-				t.Errorf("failed %d (counter %d), later steps %d; want 2, 2, 0", out.Failed, rec.get(metric.VUsersFailed), rec.endpoints["GET /never"])
+			if out.Failed != 2 || rec.get(metric.VUsersFailed) != 2 || rec.endpoints["/never"] != 0 {
+				t.Errorf("failed %d (counter %d), later steps %d; want 2, 2, 0", out.Failed, rec.get(metric.VUsersFailed), rec.endpoints["/never"])
 			}
 		})
 	}

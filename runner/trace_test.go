@@ -173,9 +173,9 @@ func TestTraceSamples(t *testing.T) {
 		got[key{x.Endpoint, x.Sample, x.Response.Status}]++
 	}
 	want := map[key]int{
-		{"GET /ok", SampleFirst, 200}:      2,
-		{"GET /flaky", SampleFirst, 200}:   2,
-		{"GET /flaky", SampleFailure, 500}: 2,
+		{"/ok", SampleFirst, 200}:      2,
+		{"/flaky", SampleFirst, 200}:   2,
+		{"/flaky", SampleFailure, 500}: 2,
 	}
 	if len(got) != len(want) {
 		t.Errorf("traced %v, want %v", got, want)

@@ -47,6 +47,9 @@ type vu struct {
 	own   userConns
 	// captured collects the before flow's captures; nil for other users.
 	captured map[string]any
+	// endpoint names the request being sent in per-endpoint metrics; ""
+	// records none.
+	endpoint string
 }
 
 // newVU prepares a virtual user. key is the arrival's global index (or a

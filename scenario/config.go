@@ -15,6 +15,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/primeload/primeload/report/metric"
+
 	"go.yaml.in/yaml/v3"
 )
 
@@ -37,8 +39,11 @@ var (
 	ensureKeys  = []string{"thresholds", "conditions", "p95", "p99", "max", "min", "median", "maxErrorRate"}
 	pluginKeys  = []string{"ensure", "expect", "metrics-by-endpoint"}
 	// The plugins' own options: accepted so Artillery scripts run unchanged.
-	expectPluginKeys  = []string{"outputFormat", "formatter", "reportFailuresAsErrors", "expectDefault200"}
-	metricsPluginKeys = []string{"useOnlyRequestNames", "stripQueryString", "ignoreUnnamedRequests", "metricsPrefix", "groupDynamicURLs"}
+	expectPluginKeys     = []string{"outputFormat", "formatter", "reportFailuresAsErrors", "expectDefault200"}
+	metricsPluginKeys    = []string{"useOnlyRequestNames", "stripQueryString", "ignoreUnnamedRequests", "metricsNamespace", "groupDynamicURLs"}
+	metricsPluginRefused = map[string]string{
+		"metricsPrefix": "metricsPrefix is not an option of Artillery's metrics-by-endpoint plugin; did you mean metricsNamespace?",
+	}
 )
 
 // config parses one config mapping (the top one, or an environment when
@@ -538,6 +543,33 @@ func (l *loader) ensure(n *yaml.Node, path string, e *Ensure) {
 	})
 }
 
+// endpointOptions reads config.plugins.metrics-by-endpoint.
+func (l *loader) endpointOptions(n *yaml.Node, path string) EndpointOptions {
+	var o EndpointOptions
+	l.object(n, path, metricsPluginKeys, metricsPluginRefused, func(p pair, fp string) {
+		switch p.key {
+		case "useOnlyRequestNames":
+			o.UseOnlyRequestNames, _ = l.boolean(p.v, fp)
+		case "stripQueryString":
+			o.StripQueryString, _ = l.boolean(p.v, fp)
+		case "ignoreUnnamedRequests":
+			o.IgnoreUnnamedRequests, _ = l.boolean(p.v, fp)
+		case "groupDynamicURLs":
+			group, ok := l.boolean(p.v, fp)
+			o.RenderURLs = ok && !group
+		case "metricsNamespace":
+			// The report's readers (summary, HTML, compare, SLOs) find
+			// per-endpoint metrics under the default name only, so another
+			// namespace is refused rather than ignored.
+			def := strings.TrimSuffix(metric.EndpointPrefix, ".")
+			if ns, ok := l.str(p.v, fp); ok && strings.TrimSuffix(ns, ".") != def {
+				l.errorf(l.deref(p.v), fp, "primeload names per-endpoint metrics %s* only; remove metricsNamespace or set it to %s", metric.EndpointPrefix, def)
+			}
+		}
+	})
+	return o
+}
+
 // limit reads an ensure limit: a number >= 0, or a template that renders
 // to one when the script loads, as Artillery renders config from
 // --variables and the environment ("{{ $env.P95_MS }}").
@@ -613,7 +645,7 @@ func (l *loader) plugins(n *yaml.Node, path string, cfg *Config) {
 		case "metrics-by-endpoint":
 			cfg.Plugins.MetricsByEndpoint = true
 			if !empty {
-				l.object(v, fp, metricsPluginKeys, nil, func(pair, string) {})
+				cfg.Plugins.Endpoints = l.endpointOptions(v, fp)
 			}
 		}
 	}

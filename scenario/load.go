@@ -87,7 +87,8 @@ type loader struct {
 	// overErr is the first budget exceeded; once set, the walk stops.
 	overErr *Error
 
-	endpoints []string
+	endpoints endpointSet
+	baseURL   string   // config.target with the environment merged in
 	captures  []string // every capture name anywhere, for defaults.headers
 	// typos holds field paths offered as "did you mean": their "is
 	// required" message would only repeat the same mistake.
@@ -172,7 +173,7 @@ func (l *loader) script(data []byte) *Script {
 		l.checkRefs(h.t, h.n, h.path, all)
 		l.checkEnv(h.t, h.n, h.path)
 	}
-	s.Endpoints = l.endpoints
+	s.Endpoints, s.EndpointMethods = l.endpoints.list, l.endpoints.methods
 	return s
 }
 
@@ -276,6 +277,7 @@ func (l *loader) configWithEnvironment(configN *yaml.Node, s *Script) []template
 	}
 	cfg.Variables = withVars(cfg.Variables, l.opts.Vars)
 	s.Config = cfg
+	l.baseURL, l.endpoints.opts = cfg.Target, cfg.Plugins.Endpoints
 	return headers
 }
 

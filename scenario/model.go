@@ -21,6 +21,9 @@ type Script struct {
 	// order and without duplicates (see Request.Endpoint), so reports and SLO
 	// validation know them before any load is sent.
 	Endpoints []string
+	// EndpointMethods lists each endpoint's HTTP methods, for people:
+	// Artillery's names leave the method out.
+	EndpointMethods map[string][]string
 }
 
 // Config is the script's config section, with the environment merged in.
@@ -126,6 +129,9 @@ type Plugins struct {
 	Expect            bool
 	MetricsByEndpoint bool
 	Ensure            bool
+	// Endpoints are the metrics-by-endpoint options, honoured whether or not
+	// the plugin is configured.
+	Endpoints EndpointOptions
 }
 
 // Pos is a position in a script file.
@@ -164,9 +170,14 @@ type Loop struct {
 type Request struct {
 	Method string // upper case: GET, POST, ...
 	URL    *Template
-	// Endpoint is the metrics label: the step's name when given, else
-	// "METHOD url-template" with the template as written, so
-	// "/api/goods-received/{{ goodsId }}/" is one endpoint.
+	// Name is the step's name as written; "" when it has none.
+	Name string
+	// Endpoint names the request in per-endpoint metrics as Artillery's
+	// metrics-by-endpoint plugin does (EndpointOptions.EndpointName): the
+	// URL template's path as written, so "/goods/{{ id }}" is one endpoint,
+	// and "path (name)" for a named request. "" records no per-endpoint
+	// metrics (ignoreUnnamedRequests). Under groupDynamicURLs: false the
+	// runner names each request by its rendered URL instead.
 	Endpoint       string
 	Headers        []Header
 	QS             []Param

@@ -76,7 +76,6 @@ type requestBuild struct {
 	r           *Request
 	sc          *scope
 	urlN        *yaml.Node // the url scalar, for the default endpoint label
-	named       bool       // a name key was written, even an invalid one
 	bodies      []string   // the body keys written, in order
 	captures    []*yaml.Node
 	captureList bool
@@ -115,12 +114,10 @@ func (l *loader) finishRequest(n *yaml.Node, path string, b *requestBuild) {
 	if len(b.bodies) > 1 {
 		l.errorf(n, path, "a request has one body; this one has %s", strings.Join(b.bodies, " and "))
 	}
-	if r.Endpoint == "" && !b.named && b.urlN != nil {
-		r.Endpoint = r.Method + " " + b.urlN.Value
+	if b.urlN != nil {
+		r.Endpoint = l.endpoints.opts.EndpointName(l.baseURL, b.urlN.Value, r.Name)
 	}
-	if r.Endpoint != "" && !containsString(l.endpoints, r.Endpoint) {
-		l.endpoints = append(l.endpoints, r.Endpoint)
-	}
+	l.endpoints.add(r.Endpoint, r.Method)
 	for i, cn := range b.captures {
 		cp := join(path, "capture")
 		if b.captureList {
@@ -148,11 +145,10 @@ func (l *loader) requestURL(b *requestBuild, v *yaml.Node, path string) {
 }
 
 func (l *loader) requestName(b *requestBuild, v *yaml.Node, path string) {
-	b.named = true
 	if name, ok := l.str(v, path); ok && strings.TrimSpace(name) == "" {
 		l.errorf(l.deref(v), path, "must not be empty: it labels the endpoint in metrics")
 	} else {
-		b.r.Endpoint = name
+		b.r.Name = name
 	}
 }
 

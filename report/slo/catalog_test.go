@@ -123,7 +123,7 @@ scenarios:
 			t.Errorf("the catalogue knows %q, but the run did not record it", name)
 		}
 	}
-	for _, want := range []string{metric.Code(500), metric.ErrConnRefused, metric.ErrCaptureMiss, metric.EndpointCode("GET /fail", 500), metric.EndpointLatency("GET /ok") + ".p99"} {
+	for _, want := range []string{metric.Code(500), metric.ErrConnRefused, metric.ErrCaptureMiss, metric.EndpointCode("/fail", 500), metric.EndpointLatency("/ok") + ".p99"} {
 		if !recorded[want] {
 			t.Errorf("the run did not record %q; the test no longer exercises that family", want)
 		}

@@ -111,8 +111,8 @@ func (c *catalog) classifyEndpoint(name string) (kind, error) {
 		if code, ok := strings.CutPrefix(tail, metric.EndpointCodes); ok && metric.IsStatusCode(code) {
 			return counter, nil
 		}
-		// Artillery's per-endpoint errors; primeload does not record them
-		// yet (issue 17), so until it does they read 0.
+		// Artillery's per-endpoint errors, which the runner records for
+		// transport errors.
 		if code, ok := strings.CutPrefix(tail, metric.EndpointErrors); ok {
 			if !slices.Contains(metric.Errors(), metric.ErrorPrefix+code) {
 				return 0, c.unknownError(name, code)

@@ -89,8 +89,9 @@ func (t *Text) Err() error {
 
 // FormatText writes ex as Text does.
 func FormatText(b *strings.Builder, ex *runner.Exchange) {
-	fmt.Fprintf(b, "--- trace %s (%s) at %s, %s\n", ex.Endpoint, ex.Sample, ex.Time.UTC().Format(time.RFC3339Nano), ms(ex.Latency))
 	rq := &ex.Request
+	// Artillery's endpoint names leave the method out; people need it.
+	fmt.Fprintf(b, "--- trace %s %s (%s) at %s, %s\n", rq.Method, ex.Endpoint, ex.Sample, ex.Time.UTC().Format(time.RFC3339Nano), ms(ex.Latency))
 	fmt.Fprintf(b, "> %s %s\n", rq.Method, rq.URL)
 	for _, h := range rq.Headers {
 		fmt.Fprintf(b, "> %s: %s\n", h.Name, h.Value)

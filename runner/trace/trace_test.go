@@ -23,7 +23,7 @@ func exchanges() []*runner.Exchange {
 	at := time.Date(2026, 12, 1, 22, 0, 0, 0, time.UTC)
 	return []*runner.Exchange{
 		{
-			Time: at, Endpoint: "GET /items", Sample: runner.SampleFirst, Latency: 12345 * time.Microsecond,
+			Time: at, Endpoint: "/items?page=2", Sample: runner.SampleFirst, Latency: 12345 * time.Microsecond,
 			Request: runner.TracedRequest{Method: "GET", URL: "http://127.0.0.1:8080/items?page=2", Headers: []runner.TraceHeader{
 				{Name: "Host", Value: "127.0.0.1:8080"}, {Name: "Authorization", Value: "Bearer [redacted, 0 bytes]"},
 			}},
@@ -34,7 +34,7 @@ func exchanges() []*runner.Exchange {
 			Error:  "errors.Failed capture or match", Reason: "a strict capture found nothing in the response",
 		},
 		{
-			Time: at.Add(time.Second), Endpoint: "POST /orders", Sample: runner.SampleFailure, Latency: 150 * time.Microsecond,
+			Time: at.Add(time.Second), Endpoint: "/orders", Sample: runner.SampleFailure, Latency: 150 * time.Microsecond,
 			Request: runner.TracedRequest{Method: "POST", URL: "https://127.0.0.1:8080/orders", BodySize: 3, Body: "\x00\x01\x02"},
 			Error:   "errors.EPROTO", Reason: "TLS handshake to a plain-HTTP port: 127.0.0.1:8080 answered the TLS hello with something else; use http://",
 			Detail: "tls: first record does not look like a TLS handshake",
