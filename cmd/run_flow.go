@@ -46,6 +46,7 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 	if err != nil {
 		return usageError(s, err)
 	}
+	printNotes(s.Err, script)
 	if err := loadtest.Validate(script, o.Segment); err != nil {
 		return usageError(s, err)
 	}

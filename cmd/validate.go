@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
@@ -78,7 +79,7 @@ func runValidate(ctx context.Context, s *State, o *ValidateOptions) error {
 		if err := interrupted(ctx, "validating "+file); err != nil {
 			return err
 		}
-		line, errs := validateFile(file, opts)
+		line, errs := validateFile(file, opts, s.Err)
 		if len(errs) == 0 {
 			fmt.Fprintln(s.Out, line)
 			continue
@@ -97,7 +98,7 @@ func runValidate(ctx context.Context, s *State, o *ValidateOptions) error {
 // validateFile checks what run checks before sending anything: the script,
 // its SLOs against its endpoints, and its schedule. It returns the summary
 // line, or every problem found.
-func validateFile(file string, opts scenario.LoadOptions) (string, []error) {
+func validateFile(file string, opts scenario.LoadOptions, notes io.Writer) (string, []error) {
 	script, err := scenario.Load(file, opts)
 	var list scenario.ErrorList
 	switch {
@@ -110,6 +111,7 @@ func validateFile(file string, opts scenario.LoadOptions) (string, []error) {
 	case err != nil:
 		return "", []error{err}
 	}
+	printNotes(notes, script)
 	// What run checks before its first request, from the one place run asks.
 	if err := loadtest.Validate(script, runner.Segment{}); err != nil {
 		return "", []error{err}
@@ -119,6 +121,14 @@ func validateFile(file string, opts scenario.LoadOptions) (string, []error) {
 		return "", []error{err}
 	}
 	return line, nil
+}
+
+// printNotes prints the script's warnings (keys that change nothing here),
+// one line each, so nothing accepted is silently ignored.
+func printNotes(w io.Writer, sc *scenario.Script) {
+	for _, n := range sc.Warnings {
+		fmt.Fprintln(w, "note:", n)
+	}
 }
 
 // summary is the one line printed for a valid script.

@@ -92,6 +92,13 @@ scenarios:
 scenarios:
   - flow: [{get: {url: /}}]
 `)
+	functional := write("functional.yml", `version: 2
+config:
+  target: http://127.0.0.1:8080
+  processor: ./helpers.js
+scenarios:
+  - flow: [{get: {url: /}}]
+`)
 	seed := filepath.Join("..", "examples", "seed-load-test.yml")
 	tests := []struct {
 		name     string
@@ -110,6 +117,15 @@ scenarios:
 			name:    "seed script quick environment",
 			args:    []string{"validate", "-e", "quick", seed},
 			wantOut: seed + ` (-e quick): 3 phases, 40s, 850 expected arrivals; 3 scenarios: "Logistics Operations" weight 70, "Dashboard Analytics" weight 20, "User Authentication" weight 10` + "\n",
+		},
+		{
+			name:    "Artillery's harmless keys and default phase: valid, with notes",
+			args:    []string{"validate", functional},
+			wantOut: functional + `: 1 phase, 1s, 1 expected arrival; 1 scenario: "scenario 1" weight 1` + "\n",
+			wantErr: []string{
+				"note: " + functional + ":1:1: version: has no effect",
+				"note: " + functional + ":4:3: config.processor: not loaded",
+			},
 		},
 		{
 			name:     "unset API_TOKEN is named with its line",

@@ -79,3 +79,59 @@ func TestDefaultPhase(t *testing.T) {
 		t.Errorf("phases: [] = %q", got)
 	}
 }
+
+// TestHarmlessKeysAndProcessor: keys Artillery accepts that change nothing
+// here, and a processor nothing calls, load with one note each, in file
+// order; a processor that a hook calls stays an error (issue 18).
+func TestHarmlessKeysAndProcessor(t *testing.T) {
+	src := `$schema: https://www.artillery.io/schema.json
+version: 2
+config:
+  target: http://127.0.0.1:8080
+  statsInterval: 5
+  processor: ./helpers.js
+  includeFiles: [data.json]
+  bundling: {external: [left-pad]}
+  environments:
+    ci: {statsInterval: 1}
+scenarios:
+  - flow:
+      - get: {url: /}
+`
+	s, err := Parse("h.yml", []byte(src), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range s.Warnings {
+		got = append(got, w.Error())
+	}
+	want := []string{
+		"h.yml:1:1: $schema: has no effect: it tells an editor which schema to check the file against",
+		"h.yml:2:1: version: has no effect: primeload reads every script the same way",
+		"h.yml:5:3: config.statsInterval: has no effect: primeload reports in periods of run --period (default 10s)",
+		"h.yml:6:3: config.processor: not loaded: primeload runs no JavaScript, and no hook or function step here calls it",
+		"h.yml:7:3: config.includeFiles: has no effect: it lists files to ship to Artillery's cloud runners; primeload reads only the script and its payload files",
+		"h.yml:8:3: config.bundling: has no effect: it shapes how Artillery bundles processor JavaScript, which primeload does not run",
+		"h.yml:10:10: config.environments.ci.statsInterval: has no effect: primeload reports in periods of run --period (default 10s)",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// -e ci merges the environment: its note is not repeated.
+	if s, err := Parse("h.yml", []byte(src), LoadOptions{Environment: "ci"}); err != nil || len(s.Warnings) != len(want) {
+		t.Errorf("with -e ci: %v, %d warnings, want %d", err, len(s.Warnings), len(want))
+	}
+	// A harmless key in the wrong place is still unknown.
+	if got := parseErr(t, "h.yml", script(defaultPhases+"  version: 2\n", "      - get: {url: /}\n")); !strings.Contains(got, "config.version: unknown key") {
+		t.Errorf("config.version: %q", got)
+	}
+	// A processor something calls is an error, with the call.
+	used := strings.Replace(src, "      - get: {url: /}", "      - get: {url: /, beforeRequest: sign}", 1)
+	got2 := parseErr(t, "h.yml", used)
+	for _, w := range []string{"h.yml:6:3: config.processor: JavaScript processors are not supported", "h.yml:13:23: scenarios[0].flow[0].get.beforeRequest:"} {
+		if !strings.Contains(got2, w) {
+			t.Errorf("error = %q, want it to contain %q", got2, w)
+		}
+	}
+}

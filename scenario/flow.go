@@ -142,6 +142,9 @@ func (l *loader) step(n *yaml.Node, path string, sc *scope) (Step, bool) {
 		fp := join(path, p.key)
 		switch {
 		case stepUnsupported[p.key] != "":
+			if jsKeys[p.key] {
+				l.jsUses++
+			}
 			l.errorf(p.k, fp, "%s", stepUnsupported[p.key])
 		case !containsString(stepKeys, p.key):
 			l.errorf(p.k, fp, "unknown step; valid steps: %s%s", strings.Join(stepActions, ", "), l.didYouMean(path, p.key, stepKeys))

@@ -87,6 +87,13 @@ type loader struct {
 	// overErr is the first budget exceeded; once set, the walk stops.
 	overErr *Error
 
+	// warns are the problems that do not stop the script, see Script.Warnings.
+	warns []*Error
+	// processors are the config.processor keys read; jsUses counts the
+	// hooks and function steps that would call one.
+	processors []*yaml.Node
+	jsUses     int
+
 	endpoints endpointSet
 	baseURL   string   // config.target with the environment merged in
 	captures  []string // every capture name anywhere, for defaults.headers
@@ -173,7 +180,18 @@ func (l *loader) script(data []byte) *Script {
 		l.checkRefs(h.t, h.n, h.path, all)
 		l.checkEnv(h.t, h.n, h.path)
 	}
+	for _, k := range l.processors {
+		if l.jsUses > 0 {
+			l.errorf(k, "config.processor", "JavaScript processors are not supported: %s", noJS)
+		} else {
+			// Artillery scripts often keep a processor line from a
+			// template; with nothing calling it, it changes nothing.
+			l.warnf(k, "config.processor", "not loaded: primeload runs no JavaScript, and no hook or function step here calls it")
+		}
+	}
 	s.Endpoints, s.EndpointMethods = l.endpoints.list, l.endpoints.methods
+	ErrorList(l.warns).sort()
+	s.Warnings = l.warns
 	return s
 }
 
@@ -236,9 +254,10 @@ func (l *loader) configWithEnvironment(configN *yaml.Node, s *Script) []template
 		case ok:
 			// Every part of the merged config was checked above, where it was
 			// written; parse it quietly so nothing is reported twice.
-			saved := l.errs
+			saved, savedWarns, savedProcessors := l.errs, l.warns, l.processors
 			cfg, headers, _ = l.config(l.merge(configN, env), "config", false)
 			l.errs = saved
+			l.warns, l.processors = savedWarns, savedProcessors
 		case len(names) == 0:
 			l.errorf(configN, "config.environments", "environment %q was asked for (-e) but the script defines no environments", name)
 		default:
@@ -423,6 +442,36 @@ func (l *loader) errorf(n *yaml.Node, field, format string, args ...any) {
 	l.errs = append(l.errs, &Error{Pos: l.pos(n), Field: field, Message: fmt.Sprintf(format, args...)})
 }
 
+func (l *loader) warnf(n *yaml.Node, field, format string, args ...any) {
+	l.warns = append(l.warns, &Error{Pos: l.pos(n), Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// harmlessKeys are Artillery keys, by field path ("config." also covers
+// each environment), that change nothing in primeload: accepted with a
+// note saying why, neither an error nor silent.
+var harmlessKeys = map[string]string{
+	"version":              "has no effect: primeload reads every script the same way",
+	"$schema":              "has no effect: it tells an editor which schema to check the file against",
+	"config.statsInterval": "has no effect: primeload reports in periods of run --period (default 10s)",
+	"config.includeFiles":  "has no effect: it lists files to ship to Artillery's cloud runners; primeload reads only the script and its payload files",
+	"config.bundling":      "has no effect: it shapes how Artillery bundles processor JavaScript, which primeload does not run",
+}
+
+// harmless says why key under path has no effect, or "" when it is not
+// one of harmlessKeys.
+func harmless(path, key string) string {
+	if env, ok := strings.CutPrefix(path, "config.environments."); ok && !strings.Contains(env, ".") {
+		path = "config"
+	}
+	return harmlessKeys[join(path, key)]
+}
+
+// jsKeys are the keys that call a processor's JavaScript function.
+var jsKeys = map[string]bool{
+	"function": true, "beforeRequest": true, "afterResponse": true,
+	"beforeScenario": true, "afterScenario": true, "whileTrue": true,
+}
+
 // join builds a field path: join("config", "phases") is config.phases.
 func join(path, key string) string {
 	if path == "" {
@@ -489,7 +538,14 @@ func (l *loader) mergeKey(v *yaml.Node, path string) []pair {
 func (l *loader) object(n *yaml.Node, path string, known []string, unsupported map[string]string, fn func(p pair, path string)) {
 	for _, p := range l.pairs(n, path) {
 		fp := join(path, p.key)
+		if why := harmless(path, p.key); why != "" {
+			l.warnf(p.k, fp, "%s", why)
+			continue
+		}
 		if why, ok := unsupported[p.key]; ok {
+			if jsKeys[p.key] {
+				l.jsUses++
+			}
 			l.errorf(p.k, fp, "%s", why)
 			continue
 		}

@@ -24,6 +24,11 @@ type Script struct {
 	// EndpointMethods lists each endpoint's HTTP methods, for people:
 	// Artillery's names leave the method out.
 	EndpointMethods map[string][]string
+	// Warnings are problems that do not stop the script, in file order:
+	// keys Artillery accepts that change nothing here, a processor nothing
+	// calls. Each reads as an Error does; validate and run print them as
+	// notes so nothing accepted is silently ignored.
+	Warnings []*Error `json:",omitempty"`
 }
 
 // Config is the script's config section, with the environment merged in.
