@@ -65,9 +65,10 @@ scenarios:
 			}
 			sum += p.Created
 		}
-		if got := c.Aggregate.Counters["vusers.created"]; sum > got+1 || sum < got-1 {
-			// The checkpoint's phases and its counters are read a moment
-			// apart: at most the arrival in between differs.
+		if got := c.Aggregate.Counters["vusers.created"]; sum < got || sum > got+3 {
+			// The counters are flushed a moment before the phases are
+			// read: arrivals in between count only in the phases (a few
+			// at most at 5/s, even on a loaded machine).
 			t.Errorf("checkpoint %d: phases created %d, counter vusers.created %d", i, sum, got)
 		}
 		if c.Expected[1].Created > 0 {
