@@ -190,6 +190,14 @@ func Decode(rd io.Reader) (*Report, error) {
 	if r.PeriodLength < 0 {
 		return nil, fmt.Errorf("periodLength %d: must be positive milliseconds", r.PeriodLength)
 	}
+	if r.MissedArrivals < 0 {
+		return nil, fmt.Errorf("missedArrivals %d: must not be negative", r.MissedArrivals)
+	}
+	for i, p := range r.Expected {
+		if min(p.Expected, p.Created, p.Skipped, p.VUsers) < 0 {
+			return nil, fmt.Errorf("expected[%d] (phase %q): counts must not be negative", i, p.Name)
+		}
+	}
 	return &r, nil
 }
 
@@ -231,6 +239,9 @@ func (m *Metrics) validate() error {
 	if m.PeriodEnd == 0 {
 		// Artillery's reports carry no period end; its last metric is the nearest.
 		m.PeriodEnd = max(m.LastMetricAt, m.Period)
+	}
+	if m.Period < 0 {
+		return fmt.Errorf("period %d: want milliseconds since the epoch, not before it", m.Period)
 	}
 	if m.PeriodEnd < m.Period {
 		return fmt.Errorf("periodEnd %d is before period %d", m.PeriodEnd, m.Period)

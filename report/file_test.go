@@ -215,6 +215,9 @@ func TestDecodeRejects(t *testing.T) {
 		{"null period", `{"aggregate": {}, "intermediate": [null]}`, "intermediate[0]: null period"},
 		{"period not a number", `{"aggregate": {"period": "soon"}}`, `period "soon": want milliseconds since the epoch`},
 		{"reversed bounds", `{"aggregate": {"period": 10, "periodEnd": 5}}`, "periodEnd 5 is before period 10"},
+		{"period before the epoch", `{"aggregate": {"period": -10, "periodEnd": 5}}`, "period -10: want milliseconds since the epoch, not before it"},
+		{"negative missed arrivals", `{"aggregate": {}, "missedArrivals": -1}`, "missedArrivals -1: must not be negative"},
+		{"negative phase count", `{"aggregate": {}, "expected": [{"name": "warm up", "created": -2}]}`, `expected[0] (phase "warm up"): counts must not be negative`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Decode(strings.NewReader(tc.in))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"time"
 
@@ -22,6 +23,12 @@ const defaultPeriodLength = 10_000
 // intermediate periods are merged when they fall on the same wall-clock
 // period boundary. Reports of different scripts are refused unless force.
 // SLO results are dropped: they must be evaluated again on the merged data.
+//
+// A sum that would pass the int64 maximum (only a corrupt or forged part
+// gets there) is held at the maximum rather than wrapping to a negative
+// count, and named in the result's Saturated; a histogram whose merged count
+// would overflow is refused, since it cannot be capped without lying about
+// its distribution.
 func Merge(reports []*Report, force bool) (*Report, error) {
 	if len(reports) == 0 {
 		return nil, errors.New("merge: no reports")
@@ -46,6 +53,7 @@ func Merge(reports []*Report, force bool) (*Report, error) {
 		StartedAt:    first.StartedAt,
 		EndedAt:      first.EndedAt,
 	}
+	var sat saturation
 	aggs := make([]*Metrics, 0, len(reports))
 	slots := map[int64][]*Metrics{}
 	length := cmp.Or(first.PeriodLength, defaultPeriodLength)
@@ -58,7 +66,8 @@ func Merge(reports []*Report, force bool) (*Report, error) {
 		for _, m := range r.Intermediate {
 			// The midpoint places a period in its slot even when generators
 			// flush a few ms apart or a run starts or ends mid-period.
-			slot := (m.Period + m.PeriodEnd) / 2 / length
+			// Decode keeps 0 <= Period <= PeriodEnd, so this cannot overflow.
+			slot := (m.Period + (m.PeriodEnd-m.Period)/2) / length
 			slots[slot] = append(slots[slot], m)
 		}
 		for _, p := range r.Expected {
@@ -68,12 +77,13 @@ func Merge(reports []*Report, force bool) (*Report, error) {
 				phases[p.Name] = j
 				out.Expected = append(out.Expected, PhaseArrivals{Name: p.Name})
 			}
-			out.Expected[j].Expected += p.Expected
-			out.Expected[j].Created += p.Created
-			out.Expected[j].Skipped += p.Skipped
-			out.Expected[j].VUsers += p.VUsers
+			e, name := &out.Expected[j], fmt.Sprintf("phase %q ", p.Name)
+			sat.add(name+"expected", &e.Expected, p.Expected)
+			sat.add(name+"created", &e.Created, p.Created)
+			sat.add(name+"skipped", &e.Skipped, p.Skipped)
+			sat.add(name+"vusers", &e.VUsers, p.VUsers)
 		}
-		out.MissedArrivals += r.MissedArrivals
+		sat.add("missedArrivals", &out.MissedArrivals, r.MissedArrivals)
 		out.Aborted = out.Aborted || r.Aborted
 		if r.StartedAt.Before(out.StartedAt) {
 			out.StartedAt = r.StartedAt
@@ -83,21 +93,50 @@ func Merge(reports []*Report, force bool) (*Report, error) {
 		}
 	}
 	var err error
-	if out.Aggregate, err = mergeMetrics(aggs); err != nil {
+	if out.Aggregate, err = mergeMetrics(aggs, sat.within("aggregate")); err != nil {
 		return nil, fmt.Errorf("merge aggregate: %w", err)
 	}
 	out.Intermediate = []*Metrics{}
 	for _, slot := range slices.Sorted(maps.Keys(slots)) {
-		m, err := mergeMetrics(slots[slot])
+		at := time.UnixMilli(slot * length).UTC().Format(time.RFC3339)
+		m, err := mergeMetrics(slots[slot], sat.within("period "+at))
 		if err != nil {
-			return nil, fmt.Errorf("merge period at %s: %w", time.UnixMilli(slot*length).UTC().Format(time.RFC3339), err)
+			return nil, fmt.Errorf("merge period at %s: %w", at, err)
 		}
 		out.Intermediate = append(out.Intermediate, m)
 	}
 	if s, ok := out.Aggregate.Summaries[metric.ScheduleLag]; ok {
 		out.ScheduleLag = &s
 	}
+	out.Saturated = sat.names
 	return out, nil
+}
+
+// saturation adds int64 figures without wrapping, and remembers which
+// ones it had to hold at a bound.
+type saturation struct{ names []string }
+
+// add sets *dst to *dst+v, held at the int64 bounds; name says which figure
+// it is when it had to be held.
+func (s *saturation) add(name string, dst *int64, v int64) {
+	a := *dst
+	*dst = a + v
+	switch {
+	case a > 0 && v > 0 && *dst < 0:
+		*dst = math.MaxInt64
+	case a < 0 && v < 0 && *dst >= 0:
+		*dst = math.MinInt64
+	default:
+		return
+	}
+	if !slices.Contains(s.names, name) {
+		s.names = append(s.names, name)
+	}
+}
+
+// within is add for the counters of one merged period (or the aggregate).
+func (s *saturation) within(where string) func(counter string, dst *int64, v int64) {
+	return func(counter string, dst *int64, v int64) { s.add(where+" counter "+counter, dst, v) }
 }
 
 func sameScript(a, b ScriptInfo) bool {
@@ -114,8 +153,9 @@ func scriptName(s ScriptInfo) string {
 	return s.Path + " (" + s.Digest + ")"
 }
 
-// mergeMetrics merges periods into one spanning all of them.
-func mergeMetrics(ms []*Metrics) (*Metrics, error) {
+// mergeMetrics merges periods into one spanning all of them, adding
+// counters through add.
+func mergeMetrics(ms []*Metrics, add func(counter string, dst *int64, v int64)) (*Metrics, error) {
 	out := &Metrics{
 		Counters:  map[string]int64{},
 		Rates:     map[string]float64{},
@@ -129,7 +169,9 @@ func mergeMetrics(ms []*Metrics) (*Metrics, error) {
 		out.Period = min(out.Period, m.Period)
 		out.PeriodEnd = max(out.PeriodEnd, m.PeriodEnd)
 		for k, v := range m.Counters {
-			out.Counters[k] += v
+			sum := out.Counters[k]
+			add(k, &sum, v)
+			out.Counters[k] = sum
 		}
 		for name := range m.Summaries {
 			if _, ok := m.HDR[name]; !ok {
@@ -142,6 +184,9 @@ func mergeMetrics(ms []*Metrics) (*Metrics, error) {
 				return nil, err
 			}
 			if dst, ok := hists[name]; ok {
+				if h.TotalCount() > math.MaxInt64-dst.TotalCount() {
+					return nil, fmt.Errorf("histogram %q: %d + %d values pass the int64 maximum (a corrupt part?)", name, dst.TotalCount(), h.TotalCount())
+				}
 				if dropped := dst.Merge(h); dropped != 0 {
 					return nil, fmt.Errorf("histogram %q: %d values dropped while merging", name, dropped)
 				}

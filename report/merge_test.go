@@ -1,11 +1,17 @@
 package report
 
 import (
+	"bytes"
+	"maps"
+	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/primeload/primeload/report/metric"
 )
 
 // splitRun plays samples spread over three periods into one collector, and
@@ -167,5 +173,133 @@ func TestMergeAlignsPartialPeriods(t *testing.T) {
 	wantBounds := [][2]int64{{0, 10005}, {10000, 20005}, {20000, 23005}}
 	if !reflect.DeepEqual(bounds, wantBounds) || !reflect.DeepEqual(requests, []int64{2, 2, 2}) {
 		t.Errorf("merged periods %v with requests %v, want %v with 2 each", bounds, requests, wantBounds)
+	}
+}
+
+// TestMergeSaturates: sums that would pass the int64 maximum are held
+// there and named, where they used to wrap negative (two counters at the
+// maximum merged to -2, which Decode then refused); sums that reach it
+// exactly are exact and not flagged.
+func TestMergeSaturates(t *testing.T) {
+	t.Parallel()
+	const max = math.MaxInt64
+	// Each row sets one figure of part 1 to a and of part 2 to b, and reads it back merged.
+	type figure struct {
+		set func(r *Report, v int64)
+		get func(r *Report) int64
+	}
+	aggCounter := figure{
+		func(r *Report, v int64) { r.Aggregate.Counters[metric.Requests] = v },
+		func(r *Report) int64 { return r.Aggregate.Counters[metric.Requests] },
+	}
+	periodCounter := figure{
+		func(r *Report, v int64) { r.Intermediate[1].Counters[metric.Code(500)] = v },
+		func(r *Report) int64 { return r.Intermediate[1].Counters[metric.Code(500)] },
+	}
+	created := figure{
+		func(r *Report, v int64) { r.Expected[0].Created = v },
+		func(r *Report) int64 { return r.Expected[0].Created },
+	}
+	missed := figure{
+		func(r *Report, v int64) { r.MissedArrivals = v },
+		func(r *Report) int64 { return r.MissedArrivals },
+	}
+	_, base := splitRun(t)
+	for _, tc := range []struct {
+		name          string
+		fig           figure
+		a, b, want    int64
+		wantSaturated []string
+	}{
+		{"aggregate counters both at the maximum", aggCounter, max, max, max, []string{"aggregate counter http.requests"}},
+		{"aggregate counter just past", aggCounter, max - 1, 2, max, []string{"aggregate counter http.requests"}},
+		{"aggregate counter reaching it exactly", aggCounter, max - 1, 1, max, nil},
+		{"period counter", periodCounter, max, 1, max, []string{"period 2026-11-26T10:00:10Z counter http.codes.500"}},
+		{"phase created", created, max, max, max, []string{`phase "warm up" created`}},
+		{"missed arrivals", missed, max / 2, max/2 + 2, max, []string{"missedArrivals"}},
+		{"ordinary sums", missed, 3, 4, 7, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			parts := []*Report{cloneCounts(base[0]), cloneCounts(base[1])}
+			tc.fig.set(parts[0], tc.a)
+			tc.fig.set(parts[1], tc.b)
+			got, err := Merge(parts, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v := tc.fig.get(got); v != tc.want {
+				t.Errorf("merged figure = %d, want %d", v, tc.want)
+			}
+			if !slices.Equal(got.Saturated, tc.wantSaturated) {
+				t.Errorf("Saturated = %q, want %q", got.Saturated, tc.wantSaturated)
+			}
+			// The merged report must read back: no negative count anywhere.
+			var buf bytes.Buffer
+			if err := Encode(&buf, got); err != nil {
+				t.Fatal(err)
+			}
+			back, err := Decode(&buf)
+			if err != nil {
+				t.Fatalf("merged report does not read back: %v", err)
+			}
+			if !slices.Equal(back.Saturated, tc.wantSaturated) {
+				t.Errorf("read back Saturated = %q, want %q", back.Saturated, tc.wantSaturated)
+			}
+		})
+	}
+}
+
+// cloneCounts copies r deeply enough that setting a counter, a phase or the
+// missed arrivals of the copy leaves r as it was.
+func cloneCounts(r *Report) *Report {
+	c := *r
+	clone := func(m *Metrics) *Metrics {
+		mc := *m
+		mc.Counters = maps.Clone(m.Counters)
+		return &mc
+	}
+	c.Aggregate = clone(r.Aggregate)
+	c.Intermediate = nil
+	for _, m := range r.Intermediate {
+		c.Intermediate = append(c.Intermediate, clone(m))
+	}
+	c.Expected = slices.Clone(r.Expected)
+	return &c
+}
+
+// TestMergeRefusesOverflowingHistogram: a histogram cannot be held at a
+// bound without misstating its distribution, so a merge whose count would
+// overflow is an error naming the histogram.
+func TestMergeRefusesOverflowingHistogram(t *testing.T) {
+	t.Parallel()
+	parts := []*Report{smallReport(t), smallReport(t)}
+	for _, p := range parts {
+		h := newHist()
+		if err := h.RecordValues(1000, 1<<62); err != nil {
+			t.Fatal(err)
+		}
+		enc, err := encodeHist(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Aggregate.HDR[metric.ResponseTime] = enc
+	}
+	_, err := Merge(parts, false)
+	if err == nil || !strings.Contains(err.Error(), `histogram "http.response_time"`) || !strings.Contains(err.Error(), "int64 maximum") {
+		t.Fatalf("Merge = %v, want an error naming http.response_time and the int64 maximum", err)
+	}
+}
+
+func TestSummaryWarnsOfSaturatedSums(t *testing.T) {
+	t.Parallel()
+	r := smallReport(t)
+	r.Saturated = []string{"aggregate counter http.requests", "missedArrivals", `phase "a" created`, `phase "b" created`}
+	var buf bytes.Buffer
+	if err := WriteSummary(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	want := `WARNING: merging held 4 sums at the int64 maximum instead of wrapping (aggregate counter http.requests, missedArrivals, phase "a" created and 1 more)`
+	if !strings.Contains(buf.String(), want) {
+		t.Errorf("summary lacks %q:\n%s", want, buf.String())
 	}
 }

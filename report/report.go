@@ -46,6 +46,9 @@ type Report struct {
 	Passed *bool `json:"passed,omitempty"`
 	// Verdict is "" until the run was judged, then what its exit code says.
 	Verdict Verdict `json:"verdict,omitempty"`
+	// Saturated names the sums Merge held at the int64 maximum instead of
+	// letting them wrap: those figures are lower bounds.
+	Saturated []string `json:"saturated,omitempty"`
 }
 
 // PhaseArrivals is one phase's expected versus actual arrivals.

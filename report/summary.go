@@ -63,6 +63,14 @@ func WriteSummary(w io.Writer, r *Report) error {
 	if r.MissedArrivals > 0 {
 		ew.printf("\nWARNING: %d arrivals could not be started at all.\n", r.MissedArrivals)
 	}
+	if n := len(r.Saturated); n > 0 {
+		const shown = 3
+		names := strings.Join(r.Saturated[:min(n, shown)], ", ")
+		if n > shown {
+			names += fmt.Sprintf(" and %d more", n-shown)
+		}
+		ew.printf("\nWARNING: merging held %d sums at the int64 maximum instead of wrapping (%s): they are lower bounds, and the parts are probably corrupt.\n", n, names)
+	}
 
 	var rows [][]string
 	for _, name := range slices.Sorted(maps.Keys(m.Counters)) {
