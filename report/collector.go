@@ -103,15 +103,7 @@ func (c *Collector) NextFlush(now time.Time) time.Time {
 func (c *Collector) Flush(now time.Time) (*Metrics, error) {
 	c.flushMu.Lock()
 	defer c.flushMu.Unlock()
-	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.Lock()
-		s.cur, s.spare = s.spare, s.cur
-		s.mu.Unlock()
-		// spare is now out of reach of every sink: merge it without the lock.
-		c.period.add(s.spare)
-		s.spare.reset()
-	}
+	c.drain()
 	start := c.lastFlush
 	if now.Before(start) {
 		now = start
@@ -135,6 +127,20 @@ func (c *Collector) Flush(now time.Time) (*Metrics, error) {
 	c.lastRate = m.Rates[metric.RequestRate]
 	c.liveMu.Unlock()
 	return m, nil
+}
+
+// drain moves what the shards recorded into the open period. The caller
+// holds flushMu.
+func (c *Collector) drain() {
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		s.cur, s.spare = s.spare, s.cur
+		s.mu.Unlock()
+		// spare is now out of reach of every sink: merge it without the lock.
+		c.period.add(s.spare)
+		s.spare.reset()
+	}
 }
 
 // Report returns the report as of the last Flush. Its Metrics are shared
@@ -348,6 +354,24 @@ func addNonZero[K comparable](dst, src map[K]int64) {
 
 // metrics names and derives everything in w for the period [start, end).
 func (w *window) metrics(start, end time.Time) (*Metrics, error) {
+	counters, hists := w.named()
+	m := &Metrics{
+		Counters:  counters,
+		Rates:     map[string]float64{},
+		Period:    start.UnixMilli(),
+		PeriodEnd: end.UnixMilli(),
+		Summaries: map[string]Summary{},
+		HDR:       map[string]string{},
+	}
+	if err := m.setHists(hists); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// named gives w's non-zero counters and histograms their metric names. The
+// histograms are w's own, not copies.
+func (w *window) named() (map[string]int64, map[string]*hdrhistogram.Histogram) {
 	counters := map[string]int64{}
 	for k, v := range w.counters {
 		if v != 0 {
@@ -390,18 +414,7 @@ func (w *window) metrics(start, end time.Time) (*Metrics, error) {
 			hists[metric.EndpointLatency(k)] = e.h
 		}
 	}
-	m := &Metrics{
-		Counters:  counters,
-		Rates:     map[string]float64{},
-		Period:    start.UnixMilli(),
-		PeriodEnd: end.UnixMilli(),
-		Summaries: map[string]Summary{},
-		HDR:       map[string]string{},
-	}
-	if err := m.setHists(hists); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return counters, hists
 }
 
 // setHists encodes and summarizes hists into m, then derives the rest.
