@@ -41,6 +41,8 @@ type RunOptions struct {
 	Trace int
 	// TraceFile receives the trace as JSON Lines; "" prints it to stderr.
 	TraceFile string
+	// Metrics is where live metrics go: served, pushed, or neither.
+	Metrics MetricsOptions
 }
 
 func newRunCmd(s *State) *cobra.Command {
@@ -101,6 +103,7 @@ exits 0 instead of 1, 3 or 21: "primeload report" over all parts gates.`,
 	f.String("debug-addr", "", "serve Go pprof on this loopback `ADDR` (e.g. 127.0.0.1:6060) while running")
 	f.Int("trace", 0, "print the first `N` requests and responses of each endpoint, and the first N failing ones of each endpoint and error, to stderr (credentials redacted)")
 	f.String("trace-file", "", "write the trace to `FILE` as JSON Lines instead (alone, it traces 1 of each)")
+	addMetricsFlags(f)
 	return c
 }
 
@@ -172,6 +175,8 @@ func runOptions(s *State, c *cobra.Command, script string, now time.Time) (*RunO
 	seg, err := segmentOf(st, s)
 	collect(err)
 	o.Segment = seg
+	o.Metrics, err = metricsOptions(st)
+	collect(err)
 
 	if at := st.String("start-at"); at != "" {
 		t, err := parseStartAt(at, now)

@@ -63,6 +63,16 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 		defer stop()
 		fmt.Fprintf(s.Err, "pprof on http://%s/debug/pprof/\n", addr)
 	}
+	lm, err := startMetrics(ctx, o.Metrics, o.Segment.String())
+	if err != nil {
+		return usageError(s, err)
+	}
+	if lm != nil {
+		defer lm.close(ctx)
+		if lm.addr != "" {
+			fmt.Fprintf(s.Err, "Prometheus metrics on http://%s/metrics\n", lm.addr)
+		}
+	}
 	env := s.LookupEnv
 	targetURL := o.Target
 	if o.WithTarget {
@@ -100,6 +110,10 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 	}()
 
 	p := &progress{disp: newDisplay(s.Out, s.IsTerminal, o.Quiet), rate: rateWindow{span: time.Second}, errOut: s.Err, output: o.Output}
+	hooks := p.hooks()
+	if lm != nil {
+		hooks.Collector = lm.collector
+	}
 	rep, err := loadtest.Run(runCtx, script, loadtest.Options{
 		Target:   targetURL,
 		Vars:     o.Vars,
@@ -114,9 +128,14 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 		Source:   src,
 		Trace:    tracer,
 		TraceN:   o.Trace,
-	}, p.hooks())
+	}, hooks)
 	stopWatch()
 	<-watched
+	if lm != nil {
+		if rw := lm.stop(); rep != nil {
+			rep.RemoteWrite = rw
+		}
+	}
 	if err != nil {
 		p.disp.Close(true)
 		if errors.Is(err, loadtest.ErrInvalid) {

@@ -49,6 +49,24 @@ type Report struct {
 	// Saturated names the sums Merge held at the int64 maximum instead of
 	// letting them wrap: those figures are lower bounds.
 	Saturated []string `json:"saturated,omitempty"`
+	// RemoteWrite says how pushing live metrics went; nil without a push.
+	RemoteWrite *RemoteWrite `json:"remoteWrite,omitempty"`
+}
+
+// RemoteWrite counts the pushes of live metrics (run --remote-write). A
+// receiver that is slow or down is counted here, never waited for.
+type RemoteWrite struct {
+	// URL is the receiver, without credentials.
+	URL string `json:"url"`
+	// Sent counts pushes the receiver accepted.
+	Sent int64 `json:"sent"`
+	// Failed counts pushes that failed: refused, timed out, or not 2xx.
+	Failed int64 `json:"failed"`
+	// Dropped counts snapshots never sent: the queue was full, or the end
+	// came before their turn.
+	Dropped int64 `json:"dropped"`
+	// LastError is the last failure's text.
+	LastError string `json:"lastError,omitempty"`
 }
 
 // PhaseArrivals is one phase's expected versus actual arrivals.

@@ -71,6 +71,10 @@ func WriteSummary(w io.Writer, r *Report) error {
 		}
 		ew.printf("\nWARNING: merging held %d sums at the int64 maximum instead of wrapping (%s): they are lower bounds, and the parts are probably corrupt.\n", n, names)
 	}
+	if rw := r.RemoteWrite; rw != nil && (rw.Failed > 0 || rw.Dropped > 0) {
+		ew.printf("\nWARNING: remote write to %s: %d of %d pushes failed, %d snapshots dropped; last error: %s\n",
+			rw.URL, rw.Failed, rw.Sent+rw.Failed, rw.Dropped, cmp.Or(rw.LastError, "none"))
+	}
 
 	var rows [][]string
 	for _, name := range slices.Sorted(maps.Keys(m.Counters)) {

@@ -78,6 +78,10 @@ type Hooks struct {
 	TickEvery time.Duration
 	// Period is called after each intermediate period is flushed.
 	Period func(period *report.Metrics, s Sample)
+	// Collector is called once, before any load, with the collector the
+	// run records into, for exporters that read it while the run goes
+	// (report.Collector.Snapshot is safe from any goroutine).
+	Collector func(*report.Collector)
 	// Checkpoint is called after each period with the report as it stands,
 	// marked aborted (which is what it is if the process dies now), so a
 	// caller can keep the last complete period on disk.
@@ -160,6 +164,9 @@ func Run(ctx context.Context, script *scenario.Script, opts Options, hooks Hooks
 		Version:     Version,
 		Period:      period,
 	})
+	if hooks.Collector != nil {
+		hooks.Collector(col)
+	}
 	l := &live{col: col, sched: sched, start: start, hooks: hooks, log: opts.Log, progress: &runner.Progress{}}
 	l.phaseBase = make([]arrivals, len(sched.Phases))
 	out, err := l.run(ctx, script, runner.Options{
