@@ -88,8 +88,21 @@ type ScriptInfo struct {
 	// are merged only when their digests (or, lacking them, paths) agree.
 	Digest    string   `json:"digest,omitempty"`
 	Endpoints []string `json:"endpoints,omitempty"`
+	// EndpointMethods lists each endpoint's HTTP methods: Artillery's
+	// endpoint names leave the method out, people reading a report need it.
+	EndpointMethods map[string][]string `json:"endpointMethods,omitempty"`
 	// Ensure is the script's ensure section, the SLOs a re-check evaluates.
 	Ensure scenario.Ensure `json:"ensure"`
+}
+
+// EndpointLabel is an endpoint as people read it: its methods before its
+// name ("GET /items"), or the name alone when the report does not know them.
+func (s ScriptInfo) EndpointLabel(endpoint string) string {
+	ms := s.EndpointMethods[endpoint]
+	if len(ms) == 0 {
+		return endpoint
+	}
+	return strings.Join(ms, "|") + " " + endpoint
 }
 
 // ScriptDigest is the Digest of a script with the given content. Merge

@@ -99,7 +99,7 @@ func WriteSummary(w io.Writer, r *Report) error {
 			row("all requests", s)
 		}
 		for _, ep := range m.Endpoints() {
-			row(ep, m.Summaries[metric.EndpointLatency(ep)])
+			row(r.Script.EndpointLabel(ep), m.Summaries[metric.EndpointLatency(ep)])
 		}
 		if s, ok := m.Summaries[metric.ScheduleLag]; ok {
 			row("(schedule lag)", s)
@@ -109,7 +109,7 @@ func WriteSummary(w io.Writer, r *Report) error {
 
 	rows = nil
 	for _, ep := range m.Endpoints() {
-		rows = append(rows, []string{ep, endpointCodes(m, ep)})
+		rows = append(rows, []string{r.Script.EndpointLabel(ep), endpointCodes(m, ep)})
 	}
 	table(ew, "Status codes per endpoint", nil, rows)
 

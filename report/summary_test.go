@@ -108,3 +108,15 @@ func TestWritePeriodLine(t *testing.T) {
 	}
 	golden(t, "periods.txt", buf.Bytes())
 }
+
+// TestEndpointLabel checks that people see the method that Artillery's
+// endpoint names leave out, and the bare name when a report lacks it.
+func TestEndpointLabel(t *testing.T) {
+	t.Parallel()
+	s := ScriptInfo{EndpointMethods: map[string][]string{"/items": {"GET", "POST"}, "/a (login)": {"POST"}}}
+	for ep, want := range map[string]string{"/items": "GET|POST /items", "/a (login)": "POST /a (login)", "/other": "/other"} {
+		if got := s.EndpointLabel(ep); got != want {
+			t.Errorf("EndpointLabel(%q) = %q, want %q", ep, got, want)
+		}
+	}
+}

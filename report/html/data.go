@@ -96,7 +96,7 @@ func percentileSpectrum(r *report.Report, endpoints []view.Endpoint) (spectrum, 
 	labels := []string{"all requests"}
 	for _, ep := range endpoints {
 		names = append(names, metric.EndpointLatency(ep.Name))
-		labels = append(labels, ep.Name)
+		labels = append(labels, ep.Label)
 	}
 	var hs []*hdrhistogram.Histogram
 	var hsLabels []string

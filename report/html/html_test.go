@@ -30,7 +30,7 @@ func ensure() scenario.Ensure {
 		Thresholds: []scenario.Threshold{{Metric: "http.response_time.p99", Limit: 250}},
 		Conditions: []scenario.Condition{
 			{Expression: "http.codes.500 / http.requests < 0.001", Strict: true},
-			{Expression: `metric("plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p95") < 20`},
+			{Expression: `plugins.metrics-by-endpoint.response_time./api/goods-received/.p95 < 20`},
 		},
 		Legacy: []scenario.Threshold{{Metric: "maxErrorRate", Limit: 1}},
 	}

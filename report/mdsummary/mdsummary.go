@@ -50,7 +50,7 @@ func Write(w io.Writer, r *report.Report) error {
 		fmt.Fprintln(bw, head+" p95 | p99 |")
 		fmt.Fprintln(bw, rule+"--:|--:|")
 		for _, ep := range eps {
-			fmt.Fprintf(bw, "| %s | %d | %d | %d |", code(ep.Name), ep.Responses, ep.Tally.HTTP4xx, ep.Tally.HTTP5xx)
+			fmt.Fprintf(bw, "| %s | %d | %d | %d |", code(ep.Label), ep.Responses, ep.Tally.HTTP4xx, ep.Tally.HTTP5xx)
 			if netCol {
 				fmt.Fprintf(bw, " %d |", ep.Tally.Network)
 			}

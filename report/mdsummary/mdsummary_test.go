@@ -27,7 +27,7 @@ func TestGolden(t *testing.T) {
 			Thresholds: []scenario.Threshold{{Metric: "http.response_time.p99", Limit: 500}},
 			Conditions: []scenario.Condition{
 				{Expression: "http.codes.500 / http.requests < 0.001 || http.requests < 10", Strict: true},
-				{Expression: `metric("plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p95") < 20`},
+				{Expression: `plugins.metrics-by-endpoint.response_time./api/goods-received/.p95 < 20`},
 			},
 		}}, "❌ SLO failed"},
 		{"passed.md", reporttest.Options{Ensure: scenario.Ensure{Legacy: []scenario.Threshold{{Metric: "p99", Limit: 500}}}}, "✅ SLOs passed"},

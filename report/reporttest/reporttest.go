@@ -18,12 +18,22 @@ import (
 // Start is when every built run starts: fixed, so golden files are stable.
 func Start() time.Time { return time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC) }
 
-// Endpoints are the endpoints of a built run, as the seed's scenario names them.
+// Endpoints are the endpoints of a built run, as Artillery's
+// metrics-by-endpoint names the seed's requests.
 func Endpoints() []string {
 	return []string{
-		"GET /api/goods-received/",
-		"GET /api/goods-received/{{ goodsId }}/",
-		"POST /api/tracking-updates/",
+		"/api/goods-received/",
+		"/api/goods-received/{{ goodsId }}/",
+		"/api/tracking-updates/",
+	}
+}
+
+// EndpointMethods are the methods of Endpoints, as a loaded script records them.
+func EndpointMethods() map[string][]string {
+	return map[string][]string{
+		"/api/goods-received/":               {"GET"},
+		"/api/goods-received/{{ goodsId }}/": {"GET"},
+		"/api/tracking-updates/":             {"POST"},
 	}
 }
 
@@ -56,7 +66,7 @@ func Run(tb testing.TB, o Options) *report.Report {
 	rng := rand.New(rand.NewPCG(o.Seed, 42))
 	c := report.NewCollector(Start(), report.Info{
 		Target:  "http://127.0.0.1:8080",
-		Script:  report.ScriptInfo{Path: o.Script, Digest: "sha256:test", Endpoints: Endpoints(), Ensure: o.Ensure},
+		Script:  report.ScriptInfo{Path: o.Script, Digest: "sha256:test", Endpoints: Endpoints(), EndpointMethods: EndpointMethods(), Ensure: o.Ensure},
 		Version: "test",
 		Period:  10 * time.Second,
 	})

@@ -47,7 +47,10 @@ func (t Tally) Errors() int64 { return t.HTTP4xx + t.HTTP5xx + t.Network }
 
 // Endpoint is one row of the per-endpoint table.
 type Endpoint struct {
-	Name       string
+	Name string // as Artillery names it
+	// Label is the name as people read it, led by the HTTP methods when
+	// the report knows them: "GET /items".
+	Label      string
 	Responses  int64
 	Tally      Tally
 	Latency    report.Summary
@@ -55,9 +58,9 @@ type Endpoint struct {
 }
 
 // EndpointErrors reports whether any row counts network errors per endpoint.
-// primeload counts them run-wide only (Errors); Artillery's metrics-by-endpoint
-// reports have them per endpoint. Without them a per-endpoint column of
-// zeros would read as "no network errors".
+// primeload counts transport errors per endpoint, as Artillery's
+// metrics-by-endpoint does; a report without any leaves the column out, so
+// a per-endpoint column of zeros does not crowd the table.
 func EndpointErrors(rows []Endpoint) bool {
 	for _, r := range rows {
 		if r.Tally.Network > 0 {
@@ -143,7 +146,7 @@ func Endpoints(r *report.Report) []Endpoint {
 	m := metrics(r)
 	var rows []Endpoint
 	for _, ep := range slo.Endpoints(r) {
-		row := Endpoint{Name: ep}
+		row := Endpoint{Name: ep, Label: r.Script.EndpointLabel(ep)}
 		row.Latency, row.HasLatency = m.Summaries[metric.EndpointLatency(ep)]
 		prefix := metric.EndpointPrefix + ep + "."
 		for name, v := range m.Counters {

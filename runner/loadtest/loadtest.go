@@ -381,7 +381,7 @@ func segmentLabel(seg runner.Segment) string {
 
 // scriptInfo records the script in the report so SLOs can be re-checked later.
 func scriptInfo(sc *scenario.Script, src []byte) report.ScriptInfo {
-	info := report.ScriptInfo{Path: sc.Path, Endpoints: sc.Endpoints, Ensure: sc.Config.Ensure}
+	info := report.ScriptInfo{Path: sc.Path, Endpoints: sc.Endpoints, EndpointMethods: sc.EndpointMethods, Ensure: sc.Config.Ensure}
 	if src != nil {
 		info.Digest = report.ScriptDigest(src)
 	}
