@@ -135,3 +135,26 @@ scenarios:
 		}
 	}
 }
+
+// TestYAMLSyntaxPositions: a syntax error is reported at the line that is
+// wrong, not where the enclosing block starts (issue 18); when yaml.v3's
+// own line is the better one, it is kept.
+func TestYAMLSyntaxPositions(t *testing.T) {
+	tests := []struct {
+		name, src, want string
+	}{
+		{"indentation slip in a header list", "config:\n  target: http://127.0.0.1:8080\n  defaults:\n    headers:\n      a: b\n     c: d\nscenarios: []\n",
+			"y.yml:6:6: invalid YAML: value is not allowed in this context (in the block that starts at line 3)"},
+		{"unclosed quote", "config:\n  target: \"http://x\nscenarios: []\n",
+			"y.yml:2:11: invalid YAML: could not find end character of double-quoted text"},
+		{"unclosed list", "config: {target: http://x}\nscenarios: [1, 2\nafter: {}\n",
+			"y.yml:3:1: invalid YAML: ',' or ']' must be specified (in the block that starts at line 1)"},
+		{"over-indented key keeps yaml.v3's line", "config: 1\n  scenarios: 2\n",
+			"y.yml:2:1: invalid YAML: mapping values are not allowed in this context"},
+	}
+	for _, tt := range tests {
+		if got := parseErr(t, "y.yml", tt.src); got != tt.want {
+			t.Errorf("%s:\n got %q\nwant %q", tt.name, got, tt.want)
+		}
+	}
+}

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	goccy "github.com/goccy/go-yaml"
+	goccyparser "github.com/goccy/go-yaml/parser"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -108,10 +110,10 @@ func (l *loader) script(data []byte) *Script {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
-		l.yamlError(err)
+		l.yamlError(err, data)
 		return nil
 	}
-	if !l.oneDocument(dec) {
+	if !l.oneDocument(dec, data) {
 		return nil
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
@@ -195,10 +197,31 @@ func (l *loader) script(data []byte) *Script {
 	return s
 }
 
+// syntaxProblem asks a second parser where a syntax error is. yaml.v3
+// reports the line where the enclosing block starts (an indentation slip
+// on line 7 of a phase comes back as line 4); goccy/go-yaml reports the
+// token where parsing failed. It is used only on this error path, and only
+// when it too finds the file broken at or after yaml.v3's line.
+func syntaxProblem(data []byte) (pos Pos, problem string, ok bool) {
+	// Only a better message is at stake: a panic in the second parser on
+	// hostile input must not cost the first one's answer.
+	defer func() {
+		if recover() != nil {
+			pos, problem, ok = Pos{}, "", false
+		}
+	}()
+	_, err := goccyparser.ParseBytes(data, 0)
+	var se *goccy.SyntaxError
+	if !errors.As(err, &se) || se.Token == nil || se.Token.Position == nil {
+		return Pos{}, "", false
+	}
+	return Pos{Line: se.Token.Position.Line, Column: se.Token.Position.Column}, se.Message, true
+}
+
 // oneDocument reads what follows the first document: Artillery ignores
 // later documents silently, but one is most likely a second script pasted
 // in, so it is an error at its ---. An empty one (a trailing ---) is not.
-func (l *loader) oneDocument(dec *yaml.Decoder) bool {
+func (l *loader) oneDocument(dec *yaml.Decoder, data []byte) bool {
 	for {
 		var next yaml.Node
 		err := dec.Decode(&next)
@@ -206,7 +229,7 @@ func (l *loader) oneDocument(dec *yaml.Decoder) bool {
 		case errors.Is(err, io.EOF):
 			return true
 		case err != nil:
-			l.yamlError(err)
+			l.yamlError(err, data)
 			return false
 		}
 		if len(next.Content) == 1 && next.Content[0].Kind == yaml.ScalarNode && next.Content[0].Tag == "!!null" && next.Content[0].Value == "" {
@@ -218,7 +241,7 @@ func (l *loader) oneDocument(dec *yaml.Decoder) bool {
 	}
 }
 
-func (l *loader) yamlError(err error) {
+func (l *loader) yamlError(err error, data []byte) {
 	var te *yaml.TypeError
 	msg := err.Error()
 	if errors.As(err, &te) && len(te.Errors) > 0 {
@@ -227,7 +250,15 @@ func (l *loader) yamlError(err error) {
 	for _, line := range strings.Split(msg, "\n") {
 		if m := yamlLineRE.FindStringSubmatch(line); m != nil {
 			n, _ := strconv.Atoi(m[1])
-			l.errs = append(l.errs, &Error{Pos: Pos{File: l.file, Line: n, Column: 1}, Message: "invalid YAML: " + m[2]})
+			e := &Error{Pos: Pos{File: l.file, Line: n, Column: 1}, Message: "invalid YAML: " + m[2]}
+			if pos, problem, ok := syntaxProblem(data); ok && pos.Line >= n {
+				e.Pos.Line, e.Pos.Column = pos.Line, pos.Column
+				e.Message = "invalid YAML: " + problem
+				if pos.Line > n {
+					e.Message += fmt.Sprintf(" (in the block that starts at line %d)", n)
+				}
+			}
+			l.errs = append(l.errs, e)
 			return
 		}
 	}
