@@ -2,6 +2,8 @@ package report
 
 import (
 	"maps"
+	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -101,6 +103,39 @@ func TestSnapshotMatchesReport(t *testing.T) {
 	}
 	if len(end.Buckets) != len(agg.Summaries) {
 		t.Errorf("snapshot has %d distributions, report %d", len(end.Buckets), len(agg.Summaries))
+	}
+}
+
+// The counts walk equals the library's own iteration, bar by bar: the same
+// samples under each bound and the same sum, over the whole range.
+func TestSnapshotBucketsMatchDistribution(t *testing.T) {
+	h := newHist()
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		h.RecordValue(int64(math.Exp(rng.Float64() * math.Log(highestMicros))))
+	}
+	h.RecordValue(lowestMicros)
+	h.RecordValue(highestMicros)
+	var bounds []time.Duration
+	for us := int64(1); us <= highestMicros; us = us*3/2 + 1 {
+		bounds = append(bounds, time.Duration(us)*time.Microsecond)
+	}
+	got := Buckets{}.add(h, bounds)
+	want := make([]int64, len(bounds))
+	var sum int64
+	for _, bar := range h.Distribution() {
+		sum += bar.Count * ((bar.From + bar.To) / 2)
+		for i, b := range bounds {
+			if bar.From <= b.Microseconds() {
+				want[i] += bar.Count
+			}
+		}
+	}
+	if !slices.Equal(got.Cumulative, want) {
+		t.Errorf("cumulative = %v\nwant (Distribution) %v", got.Cumulative, want)
+	}
+	if got.Count != h.TotalCount() || got.Sum != time.Duration(sum)*time.Microsecond {
+		t.Errorf("count %d sum %s, want %d and %s", got.Count, got.Sum, h.TotalCount(), time.Duration(sum)*time.Microsecond)
 	}
 }
 
