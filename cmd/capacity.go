@@ -68,9 +68,10 @@ not used; its before and after flows run once per step.
 Flags also come from PRIMELOAD_* variables and the settings file
 (--settings, PRIMELOAD_SETTINGS, ./primeload.yaml), as for run.
 
-Exit codes: 0 found (and --require met), 1 below --require, 2 invalid
-input, 3 the generator was the limit, 4 an output could not be written,
-130 interrupted.`,
+Exit codes: 0 found, or --require met (a lower bound the generator cut
+short still proves it), 1 below --require, 2 invalid input, 3 the
+generator was the limit before the question was answered, 4 an output
+could not be written, 130 interrupted.`,
 		Example: `  primeload capacity --with-target examples/black-friday-capacity.yml --baseline-rate 20 --require 10x
   primeload capacity -t http://127.0.0.1:8080 script.yml --step 30s --max-rate 2000 -o capacity.json --html capacity.html`,
 		Args: cobra.ExactArgs(1),
@@ -227,14 +228,23 @@ func runCapacity(ctx context.Context, s *State, o *CapacityOptions) error {
 			errs = append(errs, err)
 		}
 	}
-	code := ExitOK
+	code := capacityExit(res)
+	return exitError(code, errors.Join(errs...))
+}
+
+// capacityExit is the exit code of a finished search. A requirement
+// decides when one was given: a lower bound that meets it answers the
+// question even if the generator stopped the search.
+func capacityExit(res *capacity.Result) int {
 	switch {
 	case res.Limit == capacity.LimitInterrupted:
-		code = ExitInterrupted
+		return ExitInterrupted
+	case res.RequireMet != nil && *res.RequireMet:
+		return ExitOK
 	case res.Limit == capacity.LimitGenerator:
-		code = ExitUntrusted
-	case res.RequireMet != nil && !*res.RequireMet:
-		code = ExitSLO
+		return ExitUntrusted
+	case res.RequireMet != nil:
+		return ExitSLO
 	}
-	return exitError(code, errors.Join(errs...))
+	return ExitOK
 }

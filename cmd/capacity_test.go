@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/primeload/primeload/report/capacity"
 	runcap "github.com/primeload/primeload/runner/capacity"
 )
 
@@ -107,5 +108,28 @@ scenarios:
 	}
 	if b, err := os.ReadFile(page); err != nil || !bytes.Contains(b, []byte(`data-chart="capacity"`)) {
 		t.Errorf("HTML page not written (%v)", err)
+	}
+}
+
+func TestCapacityExit(t *testing.T) {
+	t.Parallel()
+	yes, no := true, false
+	for _, tt := range []struct {
+		limit capacity.Limit
+		met   *bool
+		want  int
+	}{
+		{capacity.LimitTarget, nil, ExitOK},
+		{capacity.LimitTarget, &yes, ExitOK},
+		{capacity.LimitTarget, &no, ExitSLO},
+		{capacity.LimitMaxRate, &no, ExitSLO},
+		{capacity.LimitGenerator, nil, ExitUntrusted},
+		{capacity.LimitGenerator, &no, ExitUntrusted}, // cannot tell: not the target's fault
+		{capacity.LimitGenerator, &yes, ExitOK},       // the lower bound already meets it
+		{capacity.LimitInterrupted, &yes, ExitInterrupted},
+	} {
+		if got := capacityExit(&capacity.Result{Limit: tt.limit, RequireMet: tt.met}); got != tt.want {
+			t.Errorf("limit %s, met %v: exit %d, want %d", tt.limit, tt.met, got, tt.want)
+		}
 	}
 }

@@ -152,10 +152,12 @@ func (r *Result) Finish(requireX, requireRate float64) {
 	r.RequireMet = nil
 	switch {
 	case requireX > 0 && r.Multiple != nil:
-		ok := *r.Multiple >= requireX && r.Limit != LimitGenerator
+		// Capacity counts passing steps only, so even a search the
+		// generator cut short proves a requirement it already reaches.
+		ok := *r.Multiple >= requireX
 		r.RequireMet = &ok
 	case requireRate > 0:
-		ok := r.Capacity >= requireRate && r.Limit != LimitGenerator
+		ok := r.Capacity >= requireRate
 		r.RequireMet = &ok
 	}
 	r.Summary = r.summary()
@@ -182,6 +184,9 @@ func (r *Result) summary() string {
 		s := "the load generator could not keep up"
 		if g := firstGenerator(r.Steps); g != nil {
 			s += " at " + rateStr(g.Rate) + " arrivals/s (" + g.Generator + ")"
+			if len(g.Failed) > 0 {
+				s += "; that step also failed its SLOs, which cannot be put on the target while the generator is behind"
+			}
 		}
 		s += ": this is not the target's capacity"
 		if r.Capacity > 0 {

@@ -282,7 +282,7 @@ func measure(w *report.Report, o Options, rate float64, stage capacity.Stage, cp
 	maxLag := float64(o.MaxLag) / float64(time.Millisecond)
 	switch {
 	case st.Achieved < 0.9*rate:
-		st.Generator = fmt.Sprintf("started %s of %s arrivals/s", rateLabel(st.Achieved), rateLabel(rate))
+		st.Generator = fmt.Sprintf("started %s of the %s arrivals asked", rateLabel(st.Achieved), rateLabel(rate))
 	case w.MissedArrivals > 0:
 		st.Generator = fmt.Sprintf("%d arrivals could not start", w.MissedArrivals)
 	case st.LagP99 > maxLag:
