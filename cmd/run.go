@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/runner"
 	"github.com/spf13/cobra"
 )
@@ -43,6 +44,9 @@ type RunOptions struct {
 	TraceFile string
 	// Metrics is where live metrics go: served, pushed, or neither.
 	Metrics MetricsOptions
+	// MaxEndpoints bounds the distinct endpoints recorded separately; the
+	// rest are recorded as one (other) endpoint.
+	MaxEndpoints int
 }
 
 func newRunCmd(s *State) *cobra.Command {
@@ -104,6 +108,7 @@ exits 0 instead of 1, 3 or 21: "primeload report" over all parts gates.`,
 	f.Int("trace", 0, "print the first `N` requests and responses of each endpoint, and the first N failing ones of each endpoint and error, to stderr (credentials redacted)")
 	f.String("trace-file", "", "write the trace to `FILE` as JSON Lines instead (alone, it traces 1 of each)")
 	addMetricsFlags(f)
+	intFlag(f, "max-endpoints", metric.MaxEndpoints, "record at most `N` distinct endpoints separately (about 20 KB each); the rest are recorded as (other)")
 	return c
 }
 
@@ -145,6 +150,11 @@ func runOptions(s *State, c *cobra.Command, script string, now time.Time) (*RunO
 	collect(err)
 	if err == nil && o.Period < 100*time.Millisecond {
 		collect(st.errorf("period", "%s is too short (use 100ms or more)", o.Period))
+	}
+	o.MaxEndpoints, err = st.Int("max-endpoints")
+	collect(err)
+	if err == nil && o.MaxEndpoints < 1 {
+		collect(st.errorf("max-endpoints", "%d: want at least 1", o.MaxEndpoints))
 	}
 	o.Grace, err = st.Duration("grace")
 	collect(err)

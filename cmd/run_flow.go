@@ -115,19 +115,20 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 		hooks.Collector = lm.collector
 	}
 	rep, err := loadtest.Run(runCtx, script, loadtest.Options{
-		Target:   targetURL,
-		Vars:     o.Vars,
-		Env:      env,
-		Segment:  o.Segment,
-		StartAt:  o.StartAt,
-		Grace:    runnerGrace(o.Grace),
-		Stop:     kill,
-		Insecure: o.Insecure,
-		Period:   o.Period,
-		Log:      s.Err,
-		Source:   src,
-		Trace:    tracer,
-		TraceN:   o.Trace,
+		Target:       targetURL,
+		Vars:         o.Vars,
+		Env:          env,
+		Segment:      o.Segment,
+		StartAt:      o.StartAt,
+		Grace:        runnerGrace(o.Grace),
+		Stop:         kill,
+		Insecure:     o.Insecure,
+		Period:       o.Period,
+		MaxEndpoints: o.MaxEndpoints,
+		Log:          s.Err,
+		Source:       src,
+		Trace:        tracer,
+		TraceN:       o.Trace,
 	}, hooks)
 	stopWatch()
 	<-watched

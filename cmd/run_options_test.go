@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/runner"
 )
 
@@ -26,7 +27,7 @@ func TestRunOptions(t *testing.T) {
 	badCfg := filepath.Join(dir, "bad.yaml")
 	mustWrite(t, badCfg, "quiet: true\n\nperiod: soon\n")
 
-	defaults := RunOptions{Script: "s.yml", Period: 10 * time.Second, Grace: 5 * time.Second, Vars: map[string]string{}}
+	defaults := RunOptions{Script: "s.yml", Period: 10 * time.Second, Grace: 5 * time.Second, Vars: map[string]string{}, MaxEndpoints: metric.MaxEndpoints}
 	with := func(f func(*RunOptions)) RunOptions {
 		o := defaults
 		o.Vars = map[string]string{}
@@ -46,12 +47,12 @@ func TestRunOptions(t *testing.T) {
 			args: []string{"s.yml", "-t", "http://127.0.0.1:8080", "-e", "quick", "-o", "r.json", "--period", "1s", "--quiet",
 				"--var", "A=1", "--var", "B=x=y", "--grace", "0s", "--insecure", "--segment", "2/4",
 				"--start-at", "2026-11-26T03:00:00Z", "--junit", "j.xml", "--html", "r.html", "--summary-md", "s.md",
-				"--hdr-log", "h.log", "--allow-outside-payload", "--debug-addr", "127.0.0.1:6060", "--trace", "3", "--trace-file", "t.jsonl"},
+				"--hdr-log", "h.log", "--allow-outside-payload", "--debug-addr", "127.0.0.1:6060", "--trace", "3", "--trace-file", "t.jsonl", "--max-endpoints", "20"},
 			want: RunOptions{Script: "s.yml", Target: "http://127.0.0.1:8080", Environment: "quick", Output: "r.json",
 				Period: time.Second, Quiet: true, Vars: map[string]string{"A": "1", "B": "x=y"}, Insecure: true,
 				Segment: runner.Segment{Index: 2, Count: 4}, StartAt: time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC), JUnit: "j.xml",
 				HTML: "r.html", SummaryMD: "s.md", HdrLog: "h.log", AllowOutsidePayload: true, DebugAddr: "127.0.0.1:6060",
-				Trace: 3, TraceFile: "t.jsonl"},
+				Trace: 3, TraceFile: "t.jsonl", MaxEndpoints: 20},
 		},
 		{
 			name: "environment sets flags",
@@ -92,6 +93,7 @@ func TestRunOptions(t *testing.T) {
 
 		// Sad paths: each names the flag, variable or file line to fix.
 		{name: "no script", args: nil, wantErr: []string{"accepts 1 arg"}},
+		{name: "no endpoints", args: []string{"s.yml", "--max-endpoints", "0"}, wantErr: []string{"max-endpoints", "0: want at least 1"}},
 		{name: "bad duration from env", args: []string{"s.yml"}, env: map[string]string{"PRIMELOAD_GRACE": "soon"}, wantErr: []string{"PRIMELOAD_GRACE", `"soon" is not a duration`}},
 		{name: "bad duration in file names its line", args: []string{"s.yml", "--settings", badCfg}, wantErr: []string{badCfg + ":3: period", "not a duration"}},
 		{name: "unknown key in file", args: []string{"s.yml", "--settings", typoCfg}, wantErr: []string{typoCfg + ":2: perod: unknown setting", "period"}},

@@ -1,9 +1,14 @@
 package report
 
 import (
+	"fmt"
+	"runtime"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/primeload/primeload/report/metric"
 )
 
 var benchEndpoints = []string{
@@ -54,4 +59,47 @@ func BenchmarkFlush(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkEndpointMemory measures what each distinct endpoint costs a run:
+// every shard records every endpoint over two periods, as users spread over
+// all shards do, and the live heap afterwards is divided by the endpoints.
+func BenchmarkEndpointMemory(b *testing.B) {
+	for _, endpoints := range []int{50, metric.MaxEndpoints} {
+		b.Run(strconv.Itoa(endpoints), func(b *testing.B) { benchEndpointMemory(b, endpoints) })
+	}
+}
+
+func benchEndpointMemory(b *testing.B, endpoints int) {
+	names := make([]string, endpoints)
+	for i := range names {
+		names[i] = fmt.Sprintf("GET /api/items/%d/", i)
+	}
+	var live uint64
+	b.ReportAllocs()
+	for b.Loop() {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		c := NewCollector(t0, Info{Period: 10 * time.Second})
+		now := t0
+		for range 2 {
+			for s := range len(c.shards) {
+				sink := c.Sink(s)
+				for i := range 20 * endpoints {
+					sink.Response(names[i%endpoints], time.Duration(100+i*997%400_000)*time.Microsecond, 200, 512)
+				}
+			}
+			now = now.Add(10 * time.Second)
+			if _, err := c.Flush(now); err != nil {
+				b.Fatal(err)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		live = after.HeapAlloc - before.HeapAlloc
+		runtime.KeepAlive(c)
+	}
+	b.ReportMetric(float64(live)/float64(endpoints)/(1<<20), "MiB/endpoint")
+	b.ReportMetric(float64(live)/(1<<20), "MiB")
 }

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -369,5 +370,75 @@ func TestSchedulerSinkHasItsOwnShard(t *testing.T) {
 	}
 	if got, want := len(users), n-1; got != want {
 		t.Errorf("user ids use %d shards, want all %d but the scheduler's", got, want)
+	}
+}
+
+// TestCollectorFoldsEndpoints: past the limit, new endpoints are recorded as
+// one (other) endpoint, counted in primeload.endpoints_folded, and nothing
+// is lost: every response is in exactly one endpoint and in the run-wide
+// totals. The endpoints admitted first keep their names in every shard.
+func TestCollectorFoldsEndpoints(t *testing.T) {
+	t.Parallel()
+	c := NewCollector(t0, Info{MaxEndpoints: 2})
+	eps := []string{"GET /a", "GET /b", "GET /c", "GET /d", "GET /e"}
+	for round := range 3 {
+		for s := 1; s < len(c.shards); s++ {
+			sink := c.Sink(s)
+			for i, ep := range eps {
+				sink.Response(ep, time.Duration(1+round+i)*time.Millisecond, 200, 10)
+			}
+		}
+	}
+	m, err := c.Flush(t0.Add(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	perEndpoint := int64(3 * (len(c.shards) - 1))
+	tests := []struct {
+		name      string
+		got, want int64
+	}{
+		{"GET /a", m.Summaries[metric.EndpointLatency("GET /a")].Count, perEndpoint},
+		{"GET /b", m.Summaries[metric.EndpointLatency("GET /b")].Count, perEndpoint},
+		{"GET /c", m.Summaries[metric.EndpointLatency("GET /c")].Count, 0},
+		{"(other)", m.Summaries[metric.EndpointLatency(metric.OtherEndpoint)].Count, 3 * perEndpoint},
+		{"(other) 200s", m.Counters[metric.EndpointCode(metric.OtherEndpoint, 200)], 3 * perEndpoint},
+		{metric.EndpointsFolded, m.Counters[metric.EndpointsFolded], 3 * perEndpoint},
+		{metric.Responses, m.Counters[metric.Responses], 5 * perEndpoint},
+		{metric.ResponseTime, m.Summaries[metric.ResponseTime].Count, 5 * perEndpoint},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s: got %d, want %d", tt.name, tt.got, tt.want)
+		}
+	}
+	r := c.Report()
+	var out strings.Builder
+	if err := WriteSummary(&out, r); err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("%d responses of the rest are recorded as \"(other)\"", 3*perEndpoint); !strings.Contains(out.String(), want) {
+		t.Errorf("summary does not warn %q:\n%s", want, out.String())
+	}
+}
+
+// TestCollectorEndpointLimitDefault: without Info.MaxEndpoints the
+// documented default applies, and the first MaxEndpoints names are kept.
+func TestCollectorEndpointLimitDefault(t *testing.T) {
+	t.Parallel()
+	c := NewCollector(t0, Info{})
+	sink := c.Sink(1)
+	for i := range metric.MaxEndpoints + 1 {
+		sink.Response(fmt.Sprintf("GET /%d", i), time.Millisecond, 204, 0)
+	}
+	m, err := c.Flush(t0.Add(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Counters[metric.EndpointsFolded]; got != 1 {
+		t.Errorf("%s = %d, want 1 (only the %dth endpoint folds)", metric.EndpointsFolded, got, metric.MaxEndpoints+1)
+	}
+	if got := len(m.Endpoints()); got != metric.MaxEndpoints+1 {
+		t.Errorf("%d endpoints in the period, want %d named and (other)", got, metric.MaxEndpoints)
 	}
 }

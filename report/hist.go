@@ -23,8 +23,29 @@ const (
 	sigDigits     = 3
 )
 
+// newHist is a dense histogram: constant-time recording into 139 KB of
+// counts. The run-wide latency and lag histograms, recorded on every
+// response, are dense.
 func newHist() *hdrhistogram.Histogram {
 	return hdrhistogram.New(lowestMicros, highestMicros, sigDigits)
+}
+
+// newPacked is a sparse histogram of the same geometry, so it merges and
+// encodes losslessly with the dense ones: it keeps only the buckets that
+// hold values (a few hundred for a typical endpoint, a few KB), at the cost
+// of a binary search per record. Per-endpoint histograms are packed, since
+// a run holds one per endpoint in every shard.
+func newPacked() *hdrhistogram.PackedHistogram {
+	return hdrhistogram.NewPacked(lowestMicros, highestMicros, sigDigits)
+}
+
+// hist is what a report reads from a histogram, dense or packed.
+type hist interface {
+	TotalCount() int64
+	Min() int64
+	Max() int64
+	Mean() float64
+	ValueAtPercentilesSlice(percentiles []float64) []int64
 }
 
 // micros converts d to whole microseconds inside the histogram range,
@@ -45,7 +66,7 @@ func micros(d time.Duration) (int64, bool) {
 func msOf(us int64) float64 { return float64(us) / 1000 }
 
 // summarize derives a Summary from a histogram of microseconds.
-func summarize(h *hdrhistogram.Histogram) Summary {
+func summarize(h hist) Summary {
 	if h.TotalCount() == 0 {
 		return Summary{}
 	}
@@ -65,8 +86,17 @@ func summarize(h *hdrhistogram.Histogram) Summary {
 	}
 }
 
-func encodeHist(h *hdrhistogram.Histogram) (string, error) {
-	b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+func encodeHist(h hist) (string, error) {
+	var b []byte
+	var err error
+	switch h := h.(type) {
+	case *hdrhistogram.Histogram:
+		b, err = h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	case *hdrhistogram.PackedHistogram:
+		b, err = h.Encode() // byte for byte what the dense encoder writes
+	default:
+		err = fmt.Errorf("%T is not a histogram", h)
+	}
 	if err != nil {
 		return "", fmt.Errorf("encode histogram: %w", err)
 	}

@@ -195,7 +195,11 @@ func mergeMetrics(ms []*Metrics, add func(counter string, dst *int64, v int64)) 
 			}
 		}
 	}
-	if err := out.setHists(hists); err != nil {
+	named := make(map[string]hist, len(hists))
+	for name, h := range hists {
+		named[name] = h
+	}
+	if err := out.setHists(named); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -45,13 +45,25 @@ func (c *Collector) Snapshot(now time.Time, bounds []time.Duration) Snapshot {
 	c.flushMu.Lock()
 	c.drain()
 	s := Snapshot{At: now, Counters: map[string]int64{}, Buckets: map[string]Buckets{}}
+	var scratch *hdrhistogram.Histogram // dense copy of a packed endpoint histogram, reused
 	for _, w := range []*window{c.agg, c.period} {
 		counters, hists := w.named()
 		for k, v := range counters {
 			s.Counters[k] += v
 		}
 		for k, h := range hists {
-			s.Buckets[k] = s.Buckets[k].add(h, bounds)
+			dense, ok := h.(*hdrhistogram.Histogram)
+			if p, packed := h.(*hdrhistogram.PackedHistogram); packed {
+				if scratch == nil {
+					scratch = newHist()
+				}
+				scratch.Reset()
+				p.MergeInto(scratch) // same geometry: nothing dropped
+				dense, ok = scratch, true
+			}
+			if ok {
+				s.Buckets[k] = s.Buckets[k].add(dense, bounds)
+			}
 		}
 	}
 	c.flushMu.Unlock()

@@ -75,6 +75,10 @@ func WriteSummary(w io.Writer, r *Report) error {
 		ew.printf("\nWARNING: remote write to %s: %d of %d pushes failed, %d snapshots dropped; last error: %s\n",
 			rw.URL, rw.Failed, rw.Sent+rw.Failed, rw.Dropped, cmp.Or(rw.LastError, "none"))
 	}
+	if n := m.Counters[metric.EndpointsFolded]; n > 0 {
+		ew.printf("\nWARNING: the run had more distinct endpoints than it records separately; %d responses of the rest are recorded as %q (%s; raise the limit with --max-endpoints).\n",
+			n, metric.OtherEndpoint, metric.EndpointsFolded)
+	}
 
 	var rows [][]string
 	for _, name := range slices.Sorted(maps.Keys(m.Counters)) {

@@ -37,6 +37,9 @@ const (
 	// Clamped counts latencies outside the histogram range (1 µs to 1 min),
 	// recorded at the nearest bound instead of being dropped.
 	Clamped = "primeload.clamped_values"
+	// EndpointsFolded counts responses recorded under OtherEndpoint because
+	// the run already had its maximum of distinct endpoints.
+	EndpointsFolded = "primeload.endpoints_folded"
 )
 
 // RequestRate is the rate of Requests per second over a period.
@@ -115,13 +118,23 @@ const (
 	EndpointErrors = "errors."
 )
 
+// OtherEndpoint is the endpoint every response is recorded under once a run
+// has its maximum of distinct endpoints (MaxEndpoints unless raised), so that
+// a URL with a random part cannot grow memory without bound.
+const OtherEndpoint = "(other)"
+
+// MaxEndpoints is how many distinct endpoints a run records separately
+// unless raised (run --max-endpoints). Each costs about 0.1 MiB of
+// histograms and counters (report's BenchmarkEndpointMemory).
+const MaxEndpoints = 1000
+
 // Counters lists every counter with a fixed name. Families (status codes,
 // per-endpoint metrics) are matched by their prefixes.
 func Counters() []string {
 	return []string{
 		Requests, Responses, Downloaded,
 		VUsersCreated, VUsersCompleted, VUsersFailed, VUsersSkipped,
-		ExpectOK, ExpectFailed, Clamped,
+		ExpectOK, ExpectFailed, Clamped, EndpointsFolded,
 	}
 }
 

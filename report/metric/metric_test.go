@@ -19,7 +19,7 @@ func TestEveryNameListed(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Prefixes and parts are matched as families, not listed.
-	families := []string{"CodePrefix", "ErrorPrefix", "ExpectPrefix", "CreatedByNamePrefix", "EndpointPrefix", "EndpointResponseTime", "EndpointCodes", "EndpointErrors"}
+	families := []string{"OtherEndpoint", "MaxEndpoints", "CodePrefix", "ErrorPrefix", "ExpectPrefix", "CreatedByNamePrefix", "EndpointPrefix", "EndpointResponseTime", "EndpointCodes", "EndpointErrors"}
 	listed := slices.Concat(Counters(), Rates(), Summaries(), ArtillerySummaries(), Errors())
 	values := constValues()
 	n := 0
@@ -56,7 +56,7 @@ func constValues() map[string]string {
 	return map[string]string{
 		"Requests": Requests, "Responses": Responses, "Downloaded": Downloaded,
 		"VUsersCreated": VUsersCreated, "VUsersCompleted": VUsersCompleted, "VUsersFailed": VUsersFailed, "VUsersSkipped": VUsersSkipped,
-		"ExpectOK": ExpectOK, "ExpectFailed": ExpectFailed, "Clamped": Clamped,
+		"ExpectOK": ExpectOK, "ExpectFailed": ExpectFailed, "Clamped": Clamped, "EndpointsFolded": EndpointsFolded,
 		"RequestRate": RequestRate, "ResponseTime": ResponseTime, "ScheduleLag": ScheduleLag,
 		"SessionLength": SessionLength, "ResponseTime2xx": ResponseTime2xx, "ResponseTime3xx": ResponseTime3xx,
 		"ResponseTime4xx": ResponseTime4xx, "ResponseTime5xx": ResponseTime5xx,

@@ -47,10 +47,13 @@ type catalog struct {
 }
 
 func newCatalog(endpoints []string) *catalog {
-	c := &catalog{endpoints: endpoints, known: make(map[string]bool, len(endpoints))}
+	c := &catalog{endpoints: endpoints, known: make(map[string]bool, len(endpoints)+1)}
 	for _, e := range endpoints {
 		c.known[e] = true
 	}
+	// A run with more endpoints than it records separately records the rest
+	// under this one.
+	c.known[metric.OtherEndpoint] = true
 	return c
 }
 

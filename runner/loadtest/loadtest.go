@@ -51,6 +51,9 @@ type Options struct {
 	Insecure bool
 	// Period is the length of an intermediate period; 0 means DefaultPeriod.
 	Period time.Duration
+	// MaxEndpoints bounds the distinct endpoints recorded separately (see
+	// report.Info); 0 means metric.MaxEndpoints.
+	MaxEndpoints int
 	// Log receives the script's log steps and, once each, problems that do
 	// not stop the run (a period that could not be flushed); nil discards.
 	Log io.Writer
@@ -157,12 +160,13 @@ func Run(ctx context.Context, script *scenario.Script, opts Options, hooks Hooks
 		start = opts.StartAt
 	}
 	col := report.NewCollector(start, report.Info{
-		Target:      target,
-		Script:      scriptInfo(script, opts.Source),
-		Environment: script.Environment,
-		Segment:     segmentLabel(opts.Segment),
-		Version:     Version,
-		Period:      period,
+		Target:       target,
+		Script:       scriptInfo(script, opts.Source),
+		Environment:  script.Environment,
+		Segment:      segmentLabel(opts.Segment),
+		Version:      Version,
+		Period:       period,
+		MaxEndpoints: opts.MaxEndpoints,
 	})
 	if hooks.Collector != nil {
 		hooks.Collector(col)
