@@ -19,9 +19,9 @@ import (
 	"github.com/primeload/primeload/report/metric"
 )
 
-// maxReportBytes bounds what Decode reads: a week of 10 s periods with a
+// MaxReportBytes bounds what Decode reads: a week of 10 s periods with a
 // dozen endpoints stays far below it, a hostile file does not get to fill memory.
-const maxReportBytes = 1 << 30
+const MaxReportBytes = 1 << 30
 
 // Encode writes r as indented JSON.
 func Encode(w io.Writer, r *Report) error {
@@ -155,12 +155,12 @@ func ReadFile(path string) (*Report, error) {
 // with primeload's geometry and agree with its summary's count, so that a
 // corrupt report is rejected here rather than misleading a merge or an SLO.
 func Decode(rd io.Reader) (*Report, error) {
-	data, err := io.ReadAll(io.LimitReader(rd, maxReportBytes+1))
+	data, err := io.ReadAll(io.LimitReader(rd, MaxReportBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read report: %w", err)
 	}
-	if len(data) > maxReportBytes {
-		return nil, fmt.Errorf("report larger than %d bytes", maxReportBytes)
+	if len(data) > MaxReportBytes {
+		return nil, fmt.Errorf("report larger than %d bytes", MaxReportBytes)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	var r Report

@@ -165,8 +165,9 @@ func label(sp Spec) string {
 	return sp.Expression
 }
 
-// maxExpression is the longest SLO expression accepted, in bytes.
-const maxExpression = 4096
+// MaxExpression is the longest SLO expression accepted, in bytes (README's
+// limits table shows it).
+const MaxExpression = 4096
 
 func compileOne(sp Spec, cat *catalog) (check, error) {
 	if sp.Expression == "" {
@@ -181,10 +182,10 @@ func compileOne(sp Spec, cat *catalog) (check, error) {
 		c.kinds = []kind{mustKind(cat, sp.threshold)}
 		return c, nil
 	}
-	if len(sp.Expression) > maxExpression {
+	if len(sp.Expression) > MaxExpression {
 		// Real SLOs are a line or two; a bound keeps compiling and the
 		// "did you mean" search cheap whatever a script or --slo holds.
-		return check{}, fmt.Errorf("expression is %d bytes long; at most %d", len(sp.Expression), maxExpression)
+		return check{}, fmt.Errorf("expression is %d bytes long; at most %d", len(sp.Expression), MaxExpression)
 	}
 	l, err := lex(sp.Expression, cat)
 	if err != nil {

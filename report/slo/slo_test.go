@@ -473,12 +473,12 @@ func TestPrintGolden(t *testing.T) {
 
 func TestCompileRejectsHugeExpression(t *testing.T) {
 	t.Parallel()
-	long := strings.Repeat("http.requests + ", maxExpression/16) + "0 > 0"
+	long := strings.Repeat("http.requests + ", MaxExpression/16) + "0 > 0"
 	_, errs := CompileSpecs([]Spec{{Name: "f", Expression: long, Strict: true}}, endpoints)
 	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "at most 4096") {
 		t.Fatalf("errors = %v, want one saying the expression is too long", errs)
 	}
-	fits := strings.Repeat("http.requests + ", maxExpression/32) + "0 > 0"
+	fits := strings.Repeat("http.requests + ", MaxExpression/32) + "0 > 0"
 	if _, errs := CompileSpecs([]Spec{{Name: "f", Expression: fits, Strict: true}}, endpoints); len(errs) != 0 {
 		t.Fatalf("a %d-byte expression: %v", len(fits), errs)
 	}
