@@ -95,17 +95,27 @@ func shortSearch(start float64, maxLag time.Duration) Options {
 // queue still adds 150 ms.
 func TestSearchFindsAKnownCapacity(t *testing.T) {
 	const capacityPerSec = 70
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	o := shortSearch(20, time.Second)
-	res, err := Search(ctx, loadScript(t, queueServer(t, capacityPerSec), 200), o)
-	if err != nil {
-		t.Fatal(err)
+	script := loadScript(t, queueServer(t, capacityPerSec), 200)
+	// One more search when the first lands out of range: a shared test
+	// machine that stalls the process for 200 ms fails a step whatever the
+	// server can do. Two misses are a real failure.
+	var res *capacity.Result
+	for attempt := 1; attempt <= 2; attempt++ {
+		var err error
+		if res, err = Search(ctx, script, o); err != nil {
+			t.Fatal(err)
+		}
+		res.Finish(0, 0)
+		var out strings.Builder
+		capacity.WriteText(&out, res)
+		t.Logf("attempt %d:\n%s", attempt, out.String())
+		if res.Limit == capacity.LimitTarget && res.Capacity >= 0.9*capacityPerSec && res.Capacity <= 1.1*capacityPerSec {
+			break
+		}
 	}
-	res.Finish(0, 0)
-	var out strings.Builder
-	capacity.WriteText(&out, res)
-	t.Logf("\n%s", out.String())
 	if res.Limit != capacity.LimitTarget {
 		t.Fatalf("limit %s, want the target's (a generator limit here means the test machine is too busy to measure)", res.Limit)
 	}
