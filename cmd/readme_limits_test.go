@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/report/slo"
 	"github.com/primeload/primeload/runner"
 	"github.com/primeload/primeload/scenario"
@@ -50,6 +51,7 @@ func TestReadmeLimitsTable(t *testing.T) {
 		"runner.DefaultMaxBodyBytes":      mib(runner.DefaultMaxBodyBytes),
 		"runner.DefaultMaxDecodedBytes":   mib(runner.DefaultMaxDecodedBytes),
 		"runner.MaxEndpoints":             fmt.Sprint(runner.MaxEndpoints),
+		"metric.MaxEndpoints":             fmt.Sprint(metric.MaxEndpoints),
 		"runner.TraceBodyBytes":           kib(runner.TraceBodyBytes),
 		"report.MaxReportBytes":           mib(report.MaxReportBytes),
 		"cache.DefaultMaxBytes":           mib(cache.DefaultMaxBytes),
