@@ -252,7 +252,13 @@ func stepWindow(rep *report.Report, judgedFrom time.Time) (*report.Report, error
 		return nil, fmt.Errorf("merge the step's periods: %w", err)
 	}
 	w.Target, w.StartedAt, w.EndedAt = rep.Target, judgedFrom, rep.EndedAt
+	// A late start misses a prefix of the schedule (runner.Options.StartAt):
+	// the arrivals it missed within the warm-up, phase 0, are not the
+	// judged window's, which still got every one of its own.
 	w.MissedArrivals = rep.MissedArrivals
+	if len(rep.Expected) > 0 {
+		w.MissedArrivals = max(0, rep.MissedArrivals-rep.Expected[0].Expected)
+	}
 	return w, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/primeload/primeload/report"
 	"github.com/primeload/primeload/report/capacity"
 	"github.com/primeload/primeload/runner/loadtest"
 	"github.com/primeload/primeload/scenario"
@@ -202,5 +203,35 @@ func TestOptionsValidate(t *testing.T) {
 	}
 	if err := (Options{}).Validate(); err != nil {
 		t.Errorf("defaults: %v", err)
+	}
+}
+
+// TestStepWindowMissedArrivals: a step that joins its schedule late misses
+// a prefix of it; only what it missed past the warm-up (phase 0) is the
+// judged window's, and makes the generator the limit.
+func TestStepWindowMissedArrivals(t *testing.T) {
+	judged := time.UnixMilli(5000)
+	tests := []struct {
+		missed, want int64
+	}{
+		{0, 0},
+		{12, 0},  // within the warm-up's 20
+		{20, 0},  // the whole warm-up
+		{25, 5},  // 5 of the step's own
+		{60, 40}, // all of it
+	}
+	for _, tt := range tests {
+		rep := &report.Report{
+			Intermediate:   []*report.Metrics{{Period: judged.UnixMilli()}},
+			Expected:       []report.PhaseArrivals{{Expected: 20}, {Expected: 40}},
+			MissedArrivals: tt.missed,
+		}
+		w, err := stepWindow(rep, judged)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.MissedArrivals != tt.want {
+			t.Errorf("%d missed in the run: %d in the judged window, want %d", tt.missed, w.MissedArrivals, tt.want)
+		}
 	}
 }
