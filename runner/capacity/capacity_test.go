@@ -90,33 +90,29 @@ func shortSearch(start float64, maxLag time.Duration) Options {
 
 // TestSearchFindsAKnownCapacity is the acceptance test: a server
 // that serves 70 requests/s (off the grid of rising steps) is searched, and
-// the capacity found is within ±10% of 70. The rate is low and the SLO
-// (p95 < 200 ms, 14 ms of service) wide so that a busy test machine's
-// scheduling jitter does not decide; held 5% past capacity for 3 s, the
-// queue still adds 150 ms.
+// the capacity found is within ±10% of 70.
+//
+// Past capacity the queue grows for as long as the rate is held; below it,
+// a stall of the busy test machine (GC, other test binaries) sends a burst
+// whose backlog drains, slowly near capacity, but does not grow with time.
+// So each step is held long (2 s warm-up, 4 s judged) for the first to
+// dwarf the second: 10% past capacity the queue adds 600 ms by the step's
+// end (p95 near 580 ms), 5% past it 300 ms, against the p95 < 400 ms SLO,
+// while stalls of 100-300 ms at 65/s (93% of capacity) stay below it.
 func TestSearchFindsAKnownCapacity(t *testing.T) {
 	const capacityPerSec = 70
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	o := shortSearch(20, time.Second)
-	script := loadScript(t, queueServer(t, capacityPerSec), 200)
-	// One more search when the first lands out of range: a shared test
-	// machine that stalls the process for 200 ms fails a step whatever the
-	// server can do. Two misses are a real failure.
-	var res *capacity.Result
-	for attempt := 1; attempt <= 2; attempt++ {
-		var err error
-		if res, err = Search(ctx, script, o); err != nil {
-			t.Fatal(err)
-		}
-		res.Finish(0, 0)
-		var out strings.Builder
-		capacity.WriteText(&out, res)
-		t.Logf("attempt %d:\n%s", attempt, out.String())
-		if res.Limit == capacity.LimitTarget && res.Capacity >= 0.9*capacityPerSec && res.Capacity <= 1.1*capacityPerSec {
-			break
-		}
+	o.WarmUp, o.Step = 2*time.Second, 4*time.Second
+	res, err := Search(ctx, loadScript(t, queueServer(t, capacityPerSec), 400), o)
+	if err != nil {
+		t.Fatal(err)
 	}
+	res.Finish(0, 0)
+	var out strings.Builder
+	capacity.WriteText(&out, res)
+	t.Logf("\n%s", out.String())
 	if res.Limit != capacity.LimitTarget {
 		t.Fatalf("limit %s, want the target's (a generator limit here means the test machine is too busy to measure)", res.Limit)
 	}
