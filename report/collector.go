@@ -43,10 +43,11 @@ type Info struct {
 // once per period, folds the shards into an intermediate period and the
 // aggregate, and computes every derived number once.
 type Collector struct {
-	info   Info
-	start  time.Time
-	shards []shard
-	eps    endpointSet
+	info     Info
+	start    time.Time
+	shards   []shard
+	failures *failures
+	eps      endpointSet
 
 	flushMu   sync.Mutex // one Flush at a time; guards everything below
 	lastFlush time.Time
@@ -71,6 +72,7 @@ func NewCollector(start time.Time, info Info) *Collector {
 		lastFlush: start,
 		period:    newWindow(),
 		agg:       newWindow(),
+		failures:  newFailures(info.Script.Endpoints),
 	}
 	c.eps.limit = info.MaxEndpoints
 	if c.eps.limit <= 0 {
@@ -172,6 +174,7 @@ func (c *Collector) Report() *Report {
 		EndedAt:      c.lastFlush,
 		Version:      c.info.Version,
 		PeriodLength: c.info.Period.Milliseconds(),
+		Failures:     c.failures.list(),
 	}
 	if s, ok := c.aggM.Summaries[metric.ScheduleLag]; ok {
 		r.ScheduleLag = &s

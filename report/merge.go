@@ -109,6 +109,7 @@ func Merge(reports []*Report, force bool) (*Report, error) {
 		out.ScheduleLag = &s
 	}
 	out.Saturated = sat.names
+	out.Failures = mergeFailures(reports)
 	return out, nil
 }
 

@@ -40,6 +40,9 @@ type Report struct {
 	// PeriodLength is the intended length of intermediate periods in ms;
 	// Merge aligns periods on multiples of it.
 	PeriodLength int64 `json:"periodLength"`
+	// Failures counts each kind of failure per endpoint with a few samples
+	// in words, most frequent first.
+	Failures []Failure `json:"failures,omitempty"`
 	// SLO holds the evaluated service level objectives; filled by report/slo.
 	SLO []SLO `json:"slo,omitempty"`
 	// Passed is nil until SLOs were evaluated, then whether all strict ones held.

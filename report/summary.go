@@ -56,6 +56,9 @@ func WriteSummary(w io.Writer, r *Report) error {
 		ew.printf(" · environment %s", r.Environment)
 	}
 	ew.printf("\n")
+	t, requests := m.Tally(), m.Counters[metric.Requests]
+	ew.printf("errors %d of %d requests (%s%%; %s) · HTTP 4xx %d\n",
+		t.Failed(), requests, strconv.FormatFloat(t.ErrorRate(requests), 'f', 2, 64), ErrorRateMeaning, t.HTTP4xx)
 	if r.FellBehind() {
 		ew.printf("\nWARNING: the load generator fell behind its schedule (schedule lag p99 %s ms, limit %s ms): latencies below understate the truth.\n",
 			ms(r.ScheduleLag.P99), ms(float64(LagWarning)/float64(time.Millisecond)))
@@ -116,6 +119,7 @@ func WriteSummary(w io.Writer, r *Report) error {
 		rows = append(rows, []string{r.Script.EndpointLabel(ep), endpointCodes(m, ep)})
 	}
 	table(ew, "Status codes per endpoint", nil, rows)
+	writeFailures(ew, r.Failures)
 
 	rows = nil
 	for _, p := range r.Expected {
@@ -129,6 +133,21 @@ func WriteSummary(w io.Writer, r *Report) error {
 	}
 	table(ew, "Arrivals per phase", []string{"", "expected", "created", "skipped"}, rows)
 	return ew.err
+}
+
+// writeFailures prints each failure with its count and its samples'
+// reasons, so a failing run says why without a trace.
+func writeFailures(ew *errWriter, fs []Failure) {
+	if len(fs) == 0 {
+		return
+	}
+	ew.printf("\nFailures (first %d samples of each, per endpoint)\n", MaxFailureSamples)
+	for _, f := range fs {
+		ew.printf("  %s · %s ×%d\n", cmp.Or(f.Endpoint, "(no endpoint)"), f.Label(), f.Count)
+		for _, reason := range f.Reasons() {
+			ew.printf("    %s\n", reason)
+		}
+	}
 }
 
 // table prints a titled table: the first column left-aligned, the others

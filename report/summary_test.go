@@ -56,6 +56,7 @@ func TestWriteSummaryGolden(t *testing.T) {
 		{"summary.txt", smallReport(t)},
 		{"summary-behind.txt", behind},
 		{"summary-empty.txt", empty.Report()},
+		{"summary-failures.txt", failingReport()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
@@ -64,6 +65,23 @@ func TestWriteSummaryGolden(t *testing.T) {
 			}
 			golden(t, tc.name, buf.Bytes())
 		})
+	}
+}
+
+// failingReport is a run against a target that refused every token.
+func failingReport() *Report {
+	return &Report{
+		Version: "0.1.0", Target: "http://127.0.0.1:8080", StartedAt: t0, EndedAt: t0.Add(2 * time.Second),
+		Aggregate: &Metrics{Counters: map[string]int64{"http.requests": 32, "http.responses": 32, "http.codes.401": 32, "errors.Failed capture or match": 32}},
+		Failures: []Failure{
+			{Endpoint: "GET /me", Code: "http.codes.401", Count: 32, Samples: []FailureSample{
+				{Reason: `the response was 401 {"detail":"invalid token"}`, Status: 401, Body: `{"detail":"invalid token"}`},
+				{Reason: `the response was 401 {"detail":"invalid token"}`, Status: 401, Body: `{"detail":"invalid token"}`},
+			}},
+			{Endpoint: "GET /me", Code: "errors.Failed capture or match", Count: 32, Samples: []FailureSample{
+				{Reason: `capture $.token failed: the response was 401 {"detail":"invalid token"}`, Status: 401},
+			}},
+		},
 	}
 }
 

@@ -18,6 +18,13 @@ func (nopRecorder) Response(string, time.Duration, int, int64) {}
 func (nopRecorder) Count(string, int64)                        {}
 func (nopRecorder) Lag(time.Duration)                          {}
 
+// nopSampler is nopRecorder keeping failure samples, which a success must
+// not touch.
+type nopSampler struct{ nopRecorder }
+
+func (nopSampler) WantSample(string, string) bool { return true }
+func (nopSampler) Sample(FailureSample)           { panic("a success was sampled as a failure") }
+
 // benchEngine builds an engine for flow against a small JSON server. The
 // server is fasthttp's, which allocates nothing per request, so the
 // allocations reported are the runner's own.
@@ -80,6 +87,14 @@ func benchFlow(b *testing.B, e *engine) int64 {
 // connection, reads the body and records the response.
 func BenchmarkRequest(b *testing.B) {
 	benchFlow(b, benchEngine(b, []scenario.Step{get("/api/goods-received/")}))
+}
+
+// BenchmarkRequestSampling is BenchmarkRequest with a Recorder that keeps
+// failure samples: a success costs what it did without one.
+func BenchmarkRequestSampling(b *testing.B) {
+	e := benchEngine(b, []scenario.Step{get("/api/goods-received/")})
+	e.samples = newSampler(nopSampler{})
+	benchFlow(b, e)
 }
 
 // BenchmarkRequestDial is an arrival as the open model runs it by default:

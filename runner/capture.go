@@ -21,6 +21,7 @@ func (v *vu) capture(r *scenario.Request, resp *fasthttp.Response, body []byte, 
 		if !ok {
 			if c.Strict {
 				v.count(metric.ErrCaptureMiss, 1)
+				v.e.samples.check(v.failureEndpoint(r), metric.ErrCaptureMiss, func() string { return "capture " + captureLabel(c) + " failed: " }, resp, body)
 				return false
 			}
 			continue
@@ -82,16 +83,18 @@ func regexpGroup(c *scenario.Capture) int {
 
 // expect checks every expectation, counting plugins.expect.ok or
 // plugins.expect.failed for each; any failure ends the flow (false).
-func (v *vu) expect(r *scenario.Request, resp *fasthttp.Response, doc any) bool {
+func (v *vu) expect(r *scenario.Request, resp *fasthttp.Response, body []byte, doc any) bool {
 	if len(r.Expect) == 0 {
 		return true
 	}
 	okCount, failCount := 0, 0
 	for i := range r.Expect {
-		if v.check(&r.Expect[i], resp, doc) {
+		x := &r.Expect[i]
+		if v.check(x, resp, doc) {
 			okCount++
 		} else {
 			failCount++
+			v.e.samples.check(v.failureEndpoint(r), metric.ExpectFailed, func() string { return "expect " + v.expectExpr(x) + " failed: " }, resp, body)
 		}
 	}
 	if okCount > 0 {

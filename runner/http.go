@@ -118,6 +118,7 @@ func (v *vu) request(ctx context.Context, r *scenario.Request) flowResult {
 	defer fasthttp.ReleaseResponse(resp)
 	if err := v.build(req, r); err != nil {
 		v.count(metric.ErrInvalidURL, 1)
+		e.samples.transport(v.failureEndpoint(r), req, metric.ErrInvalidURL, err)
 		return flowFailed
 	}
 	v.count(metric.Requests, 1)
@@ -144,6 +145,7 @@ func (v *vu) request(ctx context.Context, r *scenario.Request) flowResult {
 		if v.endpoint != "" {
 			v.sink.Count(endpointError(v.endpoint, code), 1)
 		}
+		e.samples.transport(v.failureEndpoint(r), req, code, err)
 		if e.trace != nil {
 			v.trace(r, req, resp, traced{start: start, latency: latency, err: err, failure: code})
 		}
@@ -151,6 +153,7 @@ func (v *vu) request(ctx context.Context, r *scenario.Request) flowResult {
 	}
 	// Response alone carries http.responses, http.codes.* and these bytes.
 	v.sink.Response(v.endpoint, latency, resp.StatusCode(), n)
+	e.samples.status(v.failureEndpoint(r), resp, resp.Body())
 
 	if len(r.Capture) == 0 && len(r.Expect) == 0 {
 		if e.trace != nil {
@@ -175,6 +178,9 @@ func (v *vu) checkResponse(r *scenario.Request, resp *fasthttp.Response) (flowRe
 		switch {
 		case errors.Is(err, fasthttp.ErrBodyTooLarge):
 			v.count(metric.ErrDecodedTooLarge, 1)
+			v.e.samples.check(v.failureEndpoint(r), metric.ErrDecodedTooLarge, func() string {
+				return ErrorReason(metric.ErrDecodedTooLarge, "the server") + ": "
+			}, resp, nil)
 			x.failure = metric.ErrDecodedTooLarge
 			return flowFailed, x
 		case err == nil:
@@ -188,7 +194,7 @@ func (v *vu) checkResponse(r *scenario.Request, resp *fasthttp.Response) (flowRe
 	switch {
 	case !v.capture(r, resp, x.body, x.doc):
 		x.failure = metric.ErrCaptureMiss
-	case !v.expect(r, resp, x.doc):
+	case !v.expect(r, resp, x.body, x.doc):
 		x.failure = metric.ExpectFailed
 	default:
 		return flowOK, x

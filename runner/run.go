@@ -30,9 +30,10 @@ type engine struct {
 	trace   *tracing // nil when Options.Trace is
 	// names names requests by their rendered URL (groupDynamicURLs:
 	// false); nil when each request has its script-time name.
-	names *endpointNames
-	logMu sync.Mutex
-	log   io.Writer
+	names   *endpointNames
+	samples *sampler // nil when the Recorder keeps no failure samples
+	logMu   sync.Mutex
+	log     io.Writer
 
 	progress     *Progress
 	active       []atomic.Int64 // running virtual users per phase
@@ -94,6 +95,7 @@ func newEngine(script *scenario.Script, rec Recorder, opts Options) (*engine, er
 		seed:         opts.Seed,
 		progress:     opts.Progress,
 		trace:        newTracing(opts.Trace, opts.TraceN),
+		samples:      newSampler(rec),
 		log:          opts.Log,
 		active:       make([]atomic.Int64, len(sched.Phases)),
 		phaseCreated: make([]atomic.Int64, len(sched.Phases)),

@@ -17,7 +17,7 @@ type series struct {
 	// Time holds each intermediate period's start in Unix seconds, uPlot's time axis.
 	Time      []int64    `json:"time"`
 	Rate      []*float64 `json:"rate"`      // requests per second
-	ErrorRate []*float64 `json:"errorRate"` // percent of requests with a 5xx or network error
+	ErrorRate []*float64 `json:"errorRate"` // percent: report.ErrorRateMeaning
 	P50       []*float64 `json:"p50"`
 	P95       []*float64 `json:"p95"`
 	P99       []*float64 `json:"p99"`
@@ -55,15 +55,7 @@ func timeSeries(r *report.Report) series {
 		if secs > 0 {
 			rate = num(requests / secs)
 		}
-		var t view.Tally
-		for name, v := range m.Counters {
-			view.AddTally(&t, name, v)
-		}
-		if requests > 0 {
-			errRate = num(float64(t.HTTP5xx+t.Network) / requests * 100)
-		} else {
-			errRate = num(0)
-		}
+		errRate = num(m.Tally().ErrorRate(m.Counters[metric.Requests]))
 		s.Rate = append(s.Rate, rate)
 		s.ErrorRate = append(s.ErrorRate, errRate)
 		lat, ok := m.Summaries[metric.ResponseTime]

@@ -33,10 +33,13 @@ type page struct {
 	Codes          []view.Count
 	Errors         []view.Count
 	Phases         []report.PhaseArrivals
-	Started        string
-	Duration       string
-	Rate           string
-	Series         series
+	Failures       []report.Failure
+	// ErrorRateMeaning is said beside the error rate.
+	ErrorRateMeaning string
+	Started          string
+	Duration         string
+	Rate             string
+	Series           series
 	// Inlined assets, trusted: they are ours, embedded at build time.
 	UPlotJS  template.JS
 	UPlotCSS template.CSS
@@ -77,15 +80,17 @@ func Write(w io.Writer, r *report.Report) error {
 func build(r *report.Report) (*page, error) {
 	o := view.Summarize(r)
 	p := &page{
-		Overview:  o,
-		Endpoints: view.Endpoints(r),
-		Codes:     view.StatusCodes(r),
-		Errors:    view.Errors(r),
-		Phases:    r.Expected,
-		Started:   r.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"),
-		Duration:  o.Duration.Round(time.Second).String(),
-		Rate:      strconv.FormatFloat(o.Rate, 'f', 1, 64),
-		Series:    timeSeries(r),
+		Overview:         o,
+		Endpoints:        view.Endpoints(r),
+		Codes:            view.StatusCodes(r),
+		Errors:           view.Errors(r),
+		Phases:           r.Expected,
+		Failures:         r.Failures,
+		ErrorRateMeaning: report.ErrorRateMeaning,
+		Started:          r.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"),
+		Duration:         o.Duration.Round(time.Second).String(),
+		Rate:             strconv.FormatFloat(o.Rate, 'f', 1, 64),
+		Series:           timeSeries(r),
 	}
 	// The judge's order (loadtest.Judge); a report never judged has no
 	// Verdict and is described by what it holds.

@@ -20,6 +20,7 @@ const (
 	ClassSLO      = "primeload.slo"
 	ClassEndpoint = "primeload.endpoint"
 	ClassRun      = "primeload.run"
+	ClassFailure  = "primeload.failure"
 )
 
 // Suites is the document root, <testsuites>.
@@ -130,6 +131,9 @@ func Build(r *report.Report) Suites {
 			Failure: &Problem{Message: fmt.Sprintf("%d expectations failed", agg.Counters[metric.ExpectFailed]), Type: "expect"},
 		})
 	}
+	for _, f := range r.Failures {
+		s.Cases = append(s.Cases, failureCase(f))
+	}
 	if untrusted, why := slo.Untrusted(agg); untrusted {
 		s.Cases = append(s.Cases, Case{
 			Name: "load generator kept its schedule", Classname: ClassRun, Time: "0",
@@ -202,8 +206,8 @@ func endpointCase(ep view.Endpoint, withNetwork bool, runErrors int64) Case {
 	t := ep.Tally
 	var text string
 	if withNetwork {
-		text = fmt.Sprintf("%d errors: %d HTTP 5xx, %d HTTP 4xx, %d network errors, in %d responses",
-			t.Errors(), t.HTTP5xx, t.HTTP4xx, t.Network, ep.Responses)
+		text = fmt.Sprintf("%d errors (%s): %d HTTP 5xx, %d network errors; %d HTTP 4xx; in %d responses",
+			t.Failed(), report.ErrorRateMeaning, t.HTTP5xx, t.Network, t.HTTP4xx, ep.Responses)
 	} else {
 		text = fmt.Sprintf("%d HTTP errors: %d 5xx, %d 4xx, in %d responses (network errors of the whole run: %d)",
 			t.HTTP5xx+t.HTTP4xx, t.HTTP5xx, t.HTTP4xx, ep.Responses, runErrors)
@@ -212,6 +216,17 @@ func endpointCase(ep view.Endpoint, withNetwork bool, runErrors int64) Case {
 		text += fmt.Sprintf("; p95 %s ms, p99 %s ms", view.Ms(ep.Latency.P95), view.Ms(ep.Latency.P99))
 	}
 	return Case{Name: ep.Name, Classname: ClassEndpoint, Time: "0", SystemOut: text}
+}
+
+// failureCase states one kind of failure at an endpoint with its samples'
+// reasons. It passes: whether failures fail the run is for the SLOs (or
+// the default checks) to say, and their cases carry the verdict.
+func failureCase(f report.Failure) Case {
+	text := fmt.Sprintf("%d× %s at %s", f.Count, f.Label(), f.Endpoint)
+	for _, reason := range f.Reasons() {
+		text += "\n" + reason
+	}
+	return Case{Name: f.Endpoint + ": " + f.Label(), Classname: ClassFailure, Time: "0", SystemOut: text}
 }
 
 func seconds(d time.Duration) string {

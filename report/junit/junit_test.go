@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -28,24 +29,26 @@ type parsed struct {
 	Errors   *int     `xml:"errors,attr"`
 	Time     *string  `xml:"time,attr"`
 	Suites   []struct {
-		Name     *string `xml:"name,attr"`
-		Tests    *int    `xml:"tests,attr"`
-		Failures *int    `xml:"failures,attr"`
-		Errors   *int    `xml:"errors,attr"`
-		Time     *string `xml:"time,attr"`
-		Cases    []struct {
-			Name      *string `xml:"name,attr"`
-			Classname *string `xml:"classname,attr"`
-			Failure   *struct {
-				Message string `xml:"message,attr"`
-				Text    string `xml:",chardata"`
-			} `xml:"failure"`
-			Error *struct {
-				Message string `xml:"message,attr"`
-			} `xml:"error"`
-			SystemOut string `xml:"system-out"`
-		} `xml:"testcase"`
+		Name     *string      `xml:"name,attr"`
+		Tests    *int         `xml:"tests,attr"`
+		Failures *int         `xml:"failures,attr"`
+		Errors   *int         `xml:"errors,attr"`
+		Time     *string      `xml:"time,attr"`
+		Cases    []parsedCase `xml:"testcase"`
 	} `xml:"testsuite"`
+}
+
+type parsedCase struct {
+	Name      *string `xml:"name,attr"`
+	Classname *string `xml:"classname,attr"`
+	Failure   *struct {
+		Message string `xml:"message,attr"`
+		Text    string `xml:",chardata"`
+	} `xml:"failure"`
+	Error *struct {
+		Message string `xml:"message,attr"`
+	} `xml:"error"`
+	SystemOut string `xml:"system-out"`
 }
 
 func ensure() scenario.Ensure {
@@ -161,6 +164,17 @@ func TestWriteParsesBack(t *testing.T) {
 				t.Fatalf("got %d testsuites, want 1", len(got.Suites))
 			}
 			s := got.Suites[0]
+			// The failures' own cases (TestFailureCases) follow the others.
+			var failureCases int
+			for _, c := range s.Cases {
+				if c.Classname != nil && *c.Classname == ClassFailure {
+					failureCases++
+				}
+			}
+			if failureCases != len(r.Failures) {
+				t.Errorf("%d failure cases, want one per failure: %d", failureCases, len(r.Failures))
+			}
+			tt.tests += failureCases
 			if s.Name == nil || *s.Name != "black-friday.yml" || s.Tests == nil || s.Failures == nil || s.Errors == nil || s.Time == nil {
 				t.Fatalf("testsuite lacks name, tests, failures, errors or time:\n%s", buf.String())
 			}
@@ -172,6 +186,7 @@ func TestWriteParsesBack(t *testing.T) {
 				t.Errorf("counts suites %d/%d/%d suite %d/%d/%d, want %d/%d/%d",
 					*got.Tests, *got.Failures, *got.Errors, *s.Tests, *s.Failures, *s.Errors, tt.tests, tt.failures, tt.errors)
 			}
+			s.Cases = slices.DeleteFunc(s.Cases, func(c parsedCase) bool { return c.Classname != nil && *c.Classname == ClassFailure })
 			if len(s.Cases) != len(tt.cases) {
 				t.Fatalf("got %d testcases, want %d:\n%s", len(s.Cases), len(tt.cases), buf.String())
 			}
@@ -230,8 +245,31 @@ func TestEndpointNetworkErrors(t *testing.T) {
 		metric.EndpointPrefix + "GET /a.errors.ETIMEDOUT": 3,
 	}}, Script: report.ScriptInfo{Endpoints: []string{"GET /a"}}}
 	doc := Build(r)
-	if got, want := doc.Suites[0].Cases[0].SystemOut, "4 errors: 0 HTTP 5xx, 1 HTTP 4xx, 3 network errors, in 7 responses"; got != want {
+	if got, want := doc.Suites[0].Cases[0].SystemOut, "3 errors (network errors + HTTP 5xx per request sent, 4xx apart): 0 HTTP 5xx, 3 network errors; 1 HTTP 4xx; in 7 responses"; got != want {
 		t.Errorf("system-out %q, want %q", got, want)
+	}
+}
+
+// TestFailureCases: each failure of the report has a passing case whose
+// output gives its count and its samples' reasons.
+func TestFailureCases(t *testing.T) {
+	t.Parallel()
+	r := reporttest.Run(t, reporttest.Options{Down: true, Periods: 1})
+	doc := Build(r)
+	var got []Case
+	for _, c := range doc.Suites[0].Cases {
+		if c.Classname == ClassFailure {
+			got = append(got, c)
+		}
+	}
+	if len(got) != len(reporttest.Endpoints()) {
+		t.Fatalf("%d failure cases, want one per endpoint: %+v", len(got), got)
+	}
+	for _, c := range got {
+		if c.Failure != nil || !strings.HasSuffix(c.Name, ": ECONNREFUSED") ||
+			!strings.Contains(c.SystemOut, "× ECONNREFUSED") || !strings.Contains(c.SystemOut, "nothing listening on 127.0.0.1:8080") {
+			t.Errorf("failure case %+v, want a passing ECONNREFUSED case with its reason", c)
+		}
 	}
 }
 

@@ -30,7 +30,8 @@ func Write(w io.Writer, r *report.Report) error {
 	fmt.Fprintln(bw, "|---|--:|--:|--:|--:|--:|--:|--:|")
 	fmt.Fprintf(bw, "| %s | %s | %d | %s/s | %d (%s) | %s | %s | %s |\n\n",
 		cell(o.Target), o.Duration.Round(time.Second), o.Requests, strconv.FormatFloat(o.Rate, 'f', 1, 64),
-		o.Tally.Errors(), view.Percent(o.ErrorRate), latency(o.Latency, o.Latency.P50), latency(o.Latency, o.Latency.P95), latency(o.Latency, o.Latency.P99))
+		o.Tally.Failed(), view.Percent(o.ErrorRate), latency(o.Latency, o.Latency.P50), latency(o.Latency, o.Latency.P95), latency(o.Latency, o.Latency.P99))
+	fmt.Fprintf(bw, "Errors: %s; HTTP 4xx: %d.\n\n", report.ErrorRateMeaning, o.Tally.HTTP4xx)
 	if len(results) > 0 {
 		fmt.Fprintln(bw, "| | SLO | Measured |")
 		fmt.Fprintln(bw, "|---|---|---|")
@@ -55,6 +56,18 @@ func Write(w io.Writer, r *report.Report) error {
 				fmt.Fprintf(bw, " %d |", ep.Tally.Network)
 			}
 			fmt.Fprintf(bw, " %s | %s |\n", latency(ep.Latency, ep.Latency.P95), latency(ep.Latency, ep.Latency.P99))
+		}
+		fmt.Fprintln(bw)
+		fmt.Fprintln(bw, "</details>")
+	}
+	if len(r.Failures) > 0 {
+		fmt.Fprintln(bw)
+		fmt.Fprintln(bw, "<details><summary>Failures</summary>")
+		fmt.Fprintln(bw)
+		fmt.Fprintln(bw, "| Endpoint | Failure | Count | Reason |")
+		fmt.Fprintln(bw, "|---|---|--:|---|")
+		for _, f := range r.Failures {
+			fmt.Fprintf(bw, "| %s | %s | %d | %s |\n", code(f.Endpoint), cell(f.Label()), f.Count, cell(strings.Join(f.Reasons(), "; ")))
 		}
 		fmt.Fprintln(bw)
 		fmt.Fprintln(bw, "</details>")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/primeload/primeload/report"
 	"github.com/primeload/primeload/report/metric"
+	"github.com/primeload/primeload/runner"
 	"github.com/primeload/primeload/scenario"
 )
 
@@ -71,6 +72,12 @@ func Run(tb testing.TB, o Options) *report.Report {
 		Period:  10 * time.Second,
 	})
 	endpoints := Endpoints()
+	// fail samples a failure as the runner does: only while it is wanted.
+	fail := func(ep, code, reason string, status int) {
+		if c.WantSample(ep, code) {
+			c.Sample(runner.FailureSample{Endpoint: ep, Code: code, Reason: reason, Status: status})
+		}
+	}
 	n := 0
 	for p := 1; p <= o.Periods; p++ {
 		for i := range 10 * o.PerSec {
@@ -89,14 +96,17 @@ func Run(tb testing.TB, o Options) *report.Report {
 			switch {
 			case o.Down:
 				sink.Count(metric.ErrConnRefused, 1)
+				fail(ep, metric.ErrConnRefused, "nothing listening on 127.0.0.1:8080", 0)
 				sink.Count(metric.VUsersFailed, 1)
 				continue
 			case o.Failures && n%200 == 0:
 				sink.Count(metric.ErrTimedOut, 1)
+				fail(ep, metric.ErrTimedOut, "no complete answer from 127.0.0.1:8080 within the request timeout (config.http.timeout)", 0)
 				sink.Count(metric.VUsersFailed, 1)
 				continue
 			case o.Failures && n%50 == 0:
 				status = 500
+				fail(ep, metric.Code(500), `the response was 500 {"detail":"database unavailable"}`, 500)
 			}
 			sink.Response(ep, latency, status, 512)
 			sink.Count(metric.VUsersCompleted, 1)

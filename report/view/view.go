@@ -26,7 +26,7 @@ type Overview struct {
 	Responses   int64
 	Rate        float64 // requests per second over the run
 	Tally       Tally
-	ErrorRate   float64 // percent of requests with a 5xx or a network error
+	ErrorRate   float64 // report.Tally.ErrorRate: see report.ErrorRateMeaning
 	Latency     report.Summary
 	VUsers      VUsers
 	Untrusted   bool
@@ -37,13 +37,8 @@ type Overview struct {
 // VUsers counts virtual users.
 type VUsers struct{ Created, Completed, Failed, Skipped int64 }
 
-// Tally counts what went wrong.
-type Tally struct {
-	HTTP4xx, HTTP5xx, Network int64
-}
-
-// Errors is every failed request: 4xx, 5xx and network errors.
-func (t Tally) Errors() int64 { return t.HTTP4xx + t.HTTP5xx + t.Network }
+// Tally counts what went wrong; report defines it with the error rate.
+type Tally = report.Tally
 
 // Endpoint is one row of the per-endpoint table.
 type Endpoint struct {
@@ -102,43 +97,17 @@ func Summarize(r *report.Report) Overview {
 	if r.Environment != "" {
 		o.Title += " (" + r.Environment + ")"
 	}
-	for name, v := range m.Counters {
-		AddTally(&o.Tally, name, v)
-	}
+	o.Tally = m.Tally()
 	if s := o.Duration.Seconds(); s > 0 {
 		o.Rate = float64(o.Requests) / s
 	}
-	if o.Requests > 0 {
-		o.ErrorRate = float64(o.Tally.HTTP5xx+o.Tally.Network) / float64(o.Requests) * 100
-	}
+	o.ErrorRate = o.Tally.ErrorRate(o.Requests)
 	o.Untrusted, o.UntrustedBy = slo.Untrusted(m)
 	return o
 }
 
 // AddTally counts a run-wide http.codes.NNN or errors.X counter into t.
-func AddTally(t *Tally, name string, v int64) {
-	if code, ok := strings.CutPrefix(name, metric.CodePrefix); ok {
-		tallyCode(t, code, v)
-	} else if strings.HasPrefix(name, metric.ErrorPrefix) {
-		t.Network += v
-	}
-}
-
-// tallyCode counts v responses of status code into t and returns how many
-// responses it counted: 0 when code is not a number.
-func tallyCode(t *Tally, code string, v int64) int64 {
-	n, err := strconv.Atoi(code)
-	if err != nil {
-		return 0
-	}
-	switch {
-	case n >= 500:
-		t.HTTP5xx += v
-	case n >= 400:
-		t.HTTP4xx += v
-	}
-	return v
-}
+func AddTally(t *Tally, name string, v int64) { t.Add(name, v) }
 
 // Endpoints lists a row per endpoint the script calls or that has
 // measurements, in the script's order.
@@ -155,7 +124,7 @@ func Endpoints(r *report.Report) []Endpoint {
 				continue
 			}
 			if code, ok := strings.CutPrefix(rest, metric.EndpointCodes); ok {
-				row.Responses += tallyCode(&row.Tally, code, v)
+				row.Responses += row.Tally.AddStatus(code, v)
 			} else if strings.HasPrefix(rest, metric.EndpointErrors) {
 				row.Tally.Network += v
 			}
