@@ -47,6 +47,16 @@ type RunOptions struct {
 	// MaxEndpoints bounds the distinct endpoints recorded separately; the
 	// rest are recorded as one (other) endpoint.
 	MaxEndpoints int
+	// Shape is what Artillery's --config, --overrides, --variables,
+	// --dotenv and -p change in the script.
+	Shape ScriptShape
+	// ScenarioName runs only the scenario of that name; "" runs all.
+	ScenarioName string
+	// Solo runs one virtual user instead of config.phases.
+	Solo bool
+	// Count is Artillery's --count (its worker count); the load is the
+	// same whatever it is, see the README.
+	Count int
 }
 
 func newRunCmd(s *State) *cobra.Command {
@@ -91,10 +101,10 @@ exits 0 instead of 1, 3 or 21: "primeload report" over all parts gates.`,
 	f.StringP("environment", "e", "", "merge config.environments.`NAME` into the config")
 	f.StringP("output", "o", "", "write the JSON report to `FILE`, updated after every period")
 	durationFlag(f, "period", 10*time.Second, "length of an intermediate report period (a bare number is seconds)")
-	boolFlag(f, "quiet", "", "plain one-line period summaries instead of progress bars")
+	boolFlag(f, "quiet", "q", "plain one-line period summaries instead of progress bars")
 	f.StringArray("var", nil, "set a script variable, `NAME=VALUE` (repeatable)")
 	durationFlag(f, "grace", 5*time.Second, "after Ctrl-C, how long in-flight virtual users may finish")
-	boolFlag(f, "insecure", "", "skip TLS certificate verification (as config.tls.rejectUnauthorized: false)")
+	boolFlag(f, "insecure", "k", "skip TLS certificate verification (as config.tls.rejectUnauthorized: false)")
 	boolFlag(f, "with-target", "", "start the reference PRIMEPRE target on a free loopback port and aim the run at it")
 	f.String("segment", "", "send only segment `i/N` of the schedule (1-based) in a distributed run")
 	intFlag(f, "segments", 0, "split the schedule into `N` segments, this one chosen by JOB_COMPLETION_INDEX (Kubernetes Indexed Job)")
@@ -109,6 +119,10 @@ exits 0 instead of 1, 3 or 21: "primeload report" over all parts gates.`,
 	f.String("trace-file", "", "write the trace to `FILE` as JSON Lines instead (alone, it traces 1 of each)")
 	addMetricsFlags(f)
 	intFlag(f, "max-endpoints", metric.MaxEndpoints, "record at most `N` distinct endpoints separately (about 20 KB each); the rest are recorded as (other)")
+	addShapeFlags(f)
+	f.String("scenario-name", "", "run only the scenario named `NAME`")
+	boolFlag(f, "solo", "s", "one virtual user: replace config.phases with a single arrival (as artillery run --solo)")
+	intFlag(f, "count", 1, "Artillery's worker count, accepted so that artillery's command lines run: primeload sends the same load in one process whatever `N` is")
 	return c
 }
 
@@ -145,6 +159,15 @@ func runOptions(s *State, c *cobra.Command, script string, now time.Time) (*RunO
 	boolOpt("insecure", &o.Insecure)
 	boolOpt("with-target", &o.WithTarget)
 	boolOpt("allow-outside-payload", &o.AllowOutsidePayload)
+	boolOpt("solo", &o.Solo)
+	o.ScenarioName = st.String("scenario-name")
+	o.Shape, err = scriptShape(st)
+	collect(err)
+	o.Count, err = st.Int("count")
+	collect(err)
+	if err == nil && o.Count < 1 {
+		collect(st.errorf("count", "%d: want 1 or more", o.Count))
+	}
 
 	o.Period, err = st.Duration("period")
 	collect(err)

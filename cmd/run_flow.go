@@ -9,6 +9,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,7 +36,7 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 	if err != nil {
 		return usageError(s, fmt.Errorf("read script: %w", err))
 	}
-	parseEnv := s.LookupEnv
+	parseEnv := o.Shape.env(s.LookupEnv)
 	if o.WithTarget {
 		// The target started below sets API_TOKEN for the script, so the
 		// loader must not call it unset.
@@ -42,11 +44,18 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 	}
 	script, err := scenario.Parse(o.Script, src, scenario.LoadOptions{
 		Environment: o.Environment, Vars: o.Vars, AllowOutsidePayload: o.AllowOutsidePayload, Env: parseEnv,
+		Layers: o.Shape.Layers, Payload: o.Shape.Payload, Solo: o.Solo,
 	})
 	if err != nil {
 		return usageError(s, err)
 	}
+	if err := onlyScenario(script, o.ScenarioName); err != nil {
+		return usageError(s, err)
+	}
 	printNotes(s.Err, script)
+	if o.Count != 1 {
+		fmt.Fprintf(s.Err, "note: --count %d: Artillery's worker count; primeload sends the same total load from one process\n", o.Count)
+	}
 	if err := loadtest.Validate(script, o.Segment); err != nil {
 		return usageError(s, err)
 	}
@@ -73,7 +82,7 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 			fmt.Fprintf(s.Err, "Prometheus metrics on http://%s/metrics\n", lm.addr)
 		}
 	}
-	env := s.LookupEnv
+	env := o.Shape.env(s.LookupEnv)
 	targetURL := o.Target
 	if o.WithTarget {
 		url, token, stop, err := startTarget(ctx)
@@ -146,6 +155,23 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 	}
 	p.disp.Close(rep.Aborted)
 	return finishRun(s, o, rep, outs)
+}
+
+// onlyScenario keeps only the scenario called name (--scenario-name), so
+// every arrival runs it; "" keeps them all.
+func onlyScenario(script *scenario.Script, name string) error {
+	if name == "" {
+		return nil
+	}
+	names := make([]string, 0, len(script.Scenarios))
+	for _, sc := range script.Scenarios {
+		if sc.Name == name {
+			script.Scenarios = []scenario.Scenario{sc}
+			return nil
+		}
+		names = append(names, strconv.Quote(sc.Name))
+	}
+	return fmt.Errorf("--scenario-name %q: %s has no such scenario (it has %s)", name, script.Path, strings.Join(names, ", "))
 }
 
 // progress draws a run's live display and keeps --output current, through

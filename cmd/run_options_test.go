@@ -8,6 +8,7 @@ import (
 
 	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/runner"
+	"github.com/primeload/primeload/scenario"
 )
 
 // parseRun runs the run command's argument handling only, returning the
@@ -27,7 +28,7 @@ func TestRunOptions(t *testing.T) {
 	badCfg := filepath.Join(dir, "bad.yaml")
 	mustWrite(t, badCfg, "quiet: true\n\nperiod: soon\n")
 
-	defaults := RunOptions{Script: "s.yml", Period: 10 * time.Second, Grace: 5 * time.Second, Vars: map[string]string{}, MaxEndpoints: metric.MaxEndpoints}
+	defaults := RunOptions{Script: "s.yml", Period: 10 * time.Second, Grace: 5 * time.Second, Vars: map[string]string{}, MaxEndpoints: metric.MaxEndpoints, Count: 1}
 	with := func(f func(*RunOptions)) RunOptions {
 		o := defaults
 		o.Vars = map[string]string{}
@@ -47,8 +48,12 @@ func TestRunOptions(t *testing.T) {
 			args: []string{"s.yml", "-t", "http://127.0.0.1:8080", "-e", "quick", "-o", "r.json", "--period", "1s", "--quiet",
 				"--var", "A=1", "--var", "B=x=y", "--grace", "0s", "--insecure", "--segment", "2/4",
 				"--start-at", "2026-11-26T03:00:00Z", "--junit", "j.xml", "--html", "r.html", "--summary-md", "s.md",
-				"--hdr-log", "h.log", "--allow-outside-payload", "--debug-addr", "127.0.0.1:6060", "--trace", "3", "--trace-file", "t.jsonl", "--max-endpoints", "20"},
-			want: RunOptions{Script: "s.yml", Target: "http://127.0.0.1:8080", Environment: "quick", Output: "r.json",
+				"--hdr-log", "h.log", "--allow-outside-payload", "--debug-addr", "127.0.0.1:6060", "--trace", "3", "--trace-file", "t.jsonl", "--max-endpoints", "20",
+				"--scenario-name", "one", "--solo", "--count", "3", "-p", "d.csv", "--overrides", `{"a": 1}`, "-v", `{"b": 2}`},
+			want: RunOptions{ScenarioName: "one", Solo: true, Count: 3, Shape: ScriptShape{Payload: "d.csv", Layers: []scenario.Layer{
+				{Name: "--overrides", Data: []byte(`{"a": 1}`), Merge: scenario.MergeReplaceLists},
+				{Name: "--variables", Data: []byte(`{"b": 2}`), Merge: scenario.MergeVariables}}},
+				Script: "s.yml", Target: "http://127.0.0.1:8080", Environment: "quick", Output: "r.json",
 				Period: time.Second, Quiet: true, Vars: map[string]string{"A": "1", "B": "x=y"}, Insecure: true,
 				Segment: runner.Segment{Index: 2, Count: 4}, StartAt: time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC), JUnit: "j.xml",
 				HTML: "r.html", SummaryMD: "s.md", HdrLog: "h.log", AllowOutsidePayload: true, DebugAddr: "127.0.0.1:6060",

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,8 @@ type ValidateOptions struct {
 	Environment         string            // -e: the config.environments entry to merge
 	Vars                map[string]string // --var NAME=VALUE
 	AllowOutsidePayload bool
+	Target              string      // -t: overrides config.target
+	Shape               ScriptShape // --config, --overrides, --variables, --dotenv, -p
 }
 
 func newValidateCmd(s *State) *cobra.Command {
@@ -56,6 +59,10 @@ as for run.`,
 			if o.AllowOutsidePayload, err = st.Bool("allow-outside-payload"); err != nil {
 				errs = append(errs, err)
 			}
+			if o.Shape, err = scriptShape(st); err != nil {
+				errs = append(errs, err)
+			}
+			o.Target = st.String("target")
 			if len(errs) > 0 {
 				return &ExitError{Code: ExitUsage, Err: errors.Join(errs...)}
 			}
@@ -67,13 +74,25 @@ as for run.`,
 	f.StringP("environment", "e", "", "merge config.environments.`NAME` into the config")
 	f.StringArray("var", nil, "set a script variable, `NAME=VALUE` (repeatable)")
 	boolFlag(f, "allow-outside-payload", "", "let payload.path point outside the script's folder")
+	f.StringP("target", "t", "", "base `URL`, overrides config.target")
+	addShapeFlags(f)
 	return c
 }
 
 // runValidate checks every file, printing every problem to stderr and one
 // summary line per valid file to stdout.
 func runValidate(ctx context.Context, s *State, o *ValidateOptions) error {
-	opts := scenario.LoadOptions{Environment: o.Environment, Vars: o.Vars, AllowOutsidePayload: o.AllowOutsidePayload, Env: s.LookupEnv}
+	layers := o.Shape.Layers
+	if o.Target != "" {
+		// As run's -t: the target replaces whatever config.target was.
+		t, err := json.Marshal(map[string]any{"config": map[string]string{"target": o.Target}})
+		if err != nil {
+			return err
+		}
+		layers = append(layers[:len(layers):len(layers)], scenario.Layer{Name: "--target", Data: t, Merge: scenario.MergeReplaceLists})
+	}
+	opts := scenario.LoadOptions{Environment: o.Environment, Vars: o.Vars, AllowOutsidePayload: o.AllowOutsidePayload,
+		Env: o.Shape.env(s.LookupEnv), Layers: layers, Payload: o.Shape.Payload}
 	bad := 0
 	for _, file := range o.Files {
 		if err := interrupted(ctx, "validating "+file); err != nil {

@@ -1,7 +1,6 @@
 package scenario
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -35,6 +34,13 @@ type LoadOptions struct {
 	// | default("...") names a variable that is set (nil: not checked, the
 	// environment of the run is not known yet).
 	Env func(string) (string, bool)
+	// Layers are laid over the script, in order, before it is read:
+	// --config FILE, --overrides JSON, --variables JSON.
+	Layers []Layer
+	// Payload is -p FILE: the path of a single config.payload mapping.
+	Payload string
+	// Solo replaces config.phases with one virtual user (--solo).
+	Solo bool
 }
 
 // Load reads, validates and compiles the script at path. Script problems
@@ -88,6 +94,11 @@ type loader struct {
 	tmplExprs int
 	// overErr is the first budget exceeded; once set, the walk stops.
 	overErr *Error
+	// origin names the file of each node a Layer brought (see Layer).
+	origin map[*yaml.Node]string
+	// trustedPayload is -p FILE, absolute: named by the user, it may lie
+	// outside the script's folder.
+	trustedPayload string
 
 	// warns are the problems that do not stop the script, see Script.Warnings.
 	warns []*Error
@@ -107,20 +118,20 @@ type loader struct {
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 func (l *loader) script(data []byte) *Script {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
-		l.yamlError(err, data)
+	top := l.decode(data, "empty script: want a mapping with config and scenarios")
+	if top == nil {
 		return nil
 	}
-	if !l.oneDocument(dec, data) {
-		return nil
+	if len(l.opts.Layers) > 0 || l.opts.Payload != "" || l.opts.Solo {
+		if resolveAlias(top).Kind != yaml.MappingNode {
+			l.errorf(top, "", "want a mapping with config and scenarios")
+			return nil
+		}
+		if !l.applyLayers(resolveAlias(top)) {
+			return nil
+		}
 	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
-		l.errs = append(l.errs, &Error{Pos: Pos{File: l.file, Line: 1, Column: 1}, Message: "empty script: want a mapping with config and scenarios"})
-		return nil
-	}
-	root := l.deref(doc.Content[0])
+	root := l.deref(top)
 	s := &Script{Path: l.file, Environment: l.opts.Environment}
 	var configN, scenariosN, beforeN, afterN *yaml.Node
 	l.object(root, "", []string{"config", "scenarios", "before", "after"}, nil, func(p pair, _ string) {
@@ -466,6 +477,9 @@ func (l *loader) chargeValue(n *yaml.Node, v any) bool {
 }
 
 func (l *loader) pos(n *yaml.Node) Pos {
+	if f := l.origin[n]; f != "" {
+		return Pos{File: f, Line: n.Line, Column: n.Column}
+	}
 	return Pos{File: l.file, Line: n.Line, Column: n.Column}
 }
 
