@@ -44,6 +44,9 @@ type RunOptions struct {
 	TraceFile string
 	// Metrics is where live metrics go: served, pushed, or neither.
 	Metrics MetricsOptions
+	// NoDefaultChecks turns off the checks a script without SLOs is
+	// judged by (loadtest.Options.NoDefaultChecks).
+	NoDefaultChecks bool
 	// MaxEndpoints bounds the distinct endpoints recorded separately; the
 	// rest are recorded as one (other) endpoint.
 	MaxEndpoints int
@@ -117,6 +120,7 @@ exits 0 instead of 1, 3 or 21: "primeload report" over all parts gates.`,
 	f.String("debug-addr", "", "serve Go pprof on this loopback `ADDR` (e.g. 127.0.0.1:6060) while running")
 	f.Int("trace", 0, "print the first `N` requests and responses of each endpoint, and the first N failing ones of each endpoint and error, to stderr (credentials redacted)")
 	f.String("trace-file", "", "write the trace to `FILE` as JSON Lines instead (alone, it traces 1 of each)")
+	boolFlag(f, "no-default-checks", "", "judge a script without SLOs by its expectations alone, not by the default checks (error rate <= 1%, 4xx not a majority)")
 	addMetricsFlags(f)
 	intFlag(f, "max-endpoints", metric.MaxEndpoints, "record at most `N` distinct endpoints separately (about 20 KB each); the rest are recorded as (other)")
 	addShapeFlags(f)
@@ -185,6 +189,8 @@ func runOptions(s *State, c *cobra.Command, script string, now time.Time) (*RunO
 		collect(st.errorf("grace", "%s is negative", o.Grace))
 	}
 	o.Vars, err = st.Pairs("var")
+	collect(err)
+	o.NoDefaultChecks, err = st.Bool("no-default-checks")
 	collect(err)
 	o.Trace, err = st.Int("trace")
 	collect(err)

@@ -124,20 +124,21 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 		hooks.Collector = lm.collector
 	}
 	rep, err := loadtest.Run(runCtx, script, loadtest.Options{
-		Target:       targetURL,
-		Vars:         o.Vars,
-		Env:          env,
-		Segment:      o.Segment,
-		StartAt:      o.StartAt,
-		Grace:        runnerGrace(o.Grace),
-		Stop:         kill,
-		Insecure:     o.Insecure,
-		Period:       o.Period,
-		MaxEndpoints: o.MaxEndpoints,
-		Log:          s.Err,
-		Source:       src,
-		Trace:        tracer,
-		TraceN:       o.Trace,
+		Target:          targetURL,
+		Vars:            o.Vars,
+		Env:             env,
+		Segment:         o.Segment,
+		StartAt:         o.StartAt,
+		Grace:           runnerGrace(o.Grace),
+		Stop:            kill,
+		Insecure:        o.Insecure,
+		Period:          o.Period,
+		MaxEndpoints:    o.MaxEndpoints,
+		Log:             s.Err,
+		Source:          src,
+		Trace:           tracer,
+		TraceN:          o.Trace,
+		NoDefaultChecks: o.NoDefaultChecks,
 	}, hooks)
 	stopWatch()
 	<-watched
@@ -275,6 +276,10 @@ func withEnv(lookup func(string) (string, bool), name, value string) func(string
 // finishRun prints the summary of a judged run, writes every output and
 // chooses the exit code.
 func finishRun(s *State, o *RunOptions, rep *report.Report, outs []output) error {
+	// The cause comes first, where a CI log's reader looks.
+	for _, line := range loadtest.Cause(rep) {
+		fmt.Fprintln(s.Out, line)
+	}
 	fmt.Fprintln(s.Out)
 	if err := printJudged(s.Out, rep); err != nil {
 		return &ExitError{Code: ExitRuntime, Err: err}

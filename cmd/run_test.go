@@ -731,7 +731,8 @@ scenarios:
 		wantErrs bool // transport errors for the self-signed certificate
 	}{
 		{name: "payload outside the script folder is refused", args: nil, wantCode: ExitUsage},
-		{name: "self-signed certificate is an error", args: []string{"--allow-outside-payload"}, wantCode: ExitOK, wantErrs: true},
+		// Every request failing fails the default checks (the script has no SLOs).
+		{name: "self-signed certificate is an error", args: []string{"--allow-outside-payload"}, wantCode: ExitSLO, wantErrs: true},
 		{name: "--insecure accepts it", args: []string{"--allow-outside-payload", "--insecure"}, wantCode: ExitOK, want200: 2},
 	}
 	for _, tt := range tests {

@@ -231,7 +231,8 @@ func runStep(ctx context.Context, script *scenario.Script, slos *slo.Set, o Opti
 	if err != nil {
 		return nil, fmt.Errorf("capacity step at %s arrivals/s: %w", rateLabel(rate), err)
 	}
-	loadtest.Judge(window, slos)
+	// A capacity search judges by its own SLOs only.
+	loadtest.JudgeWith(window, slos, false)
 	return measure(window, o, rate, stage, cpu), nil
 }
 

@@ -67,6 +67,9 @@ type Options struct {
 	// their requests and responses); nil traces nothing.
 	Trace  runner.Tracer
 	TraceN int
+	// NoDefaultChecks judges a script without SLOs by nothing but its
+	// expectations, as before the default checks (defaultChecks).
+	NoDefaultChecks bool
 }
 
 // Hooks let a caller watch a run. Every hook may be nil. They are called
@@ -195,7 +198,7 @@ func Run(ctx context.Context, script *scenario.Script, opts Options, hooks Hooks
 	rep := col.Report()
 	fillOutcome(rep, out, sched)
 	rep.Aborted = out.Aborted || ctx.Err() != nil
-	Judge(rep, slos)
+	JudgeWith(rep, slos, !opts.NoDefaultChecks)
 	return rep, nil
 }
 
@@ -403,11 +406,21 @@ func scriptInfo(sc *scenario.Script, src []byte) report.ScriptInfo {
 // says anything about the target; then strict SLOs, then expectations, as
 // Artillery orders them.
 func Judge(rep *report.Report, slos *slo.Set) report.Verdict {
-	agg := rep.Aggregate
-	if agg == nil {
-		agg = &report.Metrics{}
+	return JudgeWith(rep, slos, true)
+}
+
+// JudgeWith is Judge, applying the default checks to a script without SLOs
+// only when defaults is set.
+func JudgeWith(rep *report.Report, slos *slo.Set, defaults bool) report.Verdict {
+	if rep.Aggregate == nil {
+		rep.Aggregate = &report.Metrics{Counters: map[string]int64{}}
 	}
-	slo.Record(rep, slos.Evaluate(agg))
+	agg := rep.Aggregate
+	results := slos.Evaluate(agg)
+	if defaults && slos.Len() == 0 {
+		results = defaultChecks(rep)
+	}
+	slo.Record(rep, results)
 	untrusted, _ := slo.Untrusted(agg) // the summary says why in plain words
 	switch {
 	case rep.Aborted:
