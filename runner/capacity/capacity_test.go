@@ -100,6 +100,9 @@ func shortSearch(start float64, maxLag time.Duration) Options {
 // end (p95 near 580 ms), 5% past it 300 ms, against the p95 < 400 ms SLO,
 // while stalls of 100-300 ms at 65/s (93% of capacity) stay below it.
 func TestSearchFindsAKnownCapacity(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the capacity found is the generator's and the server's speed, which the race detector divides")
+	}
 	const capacityPerSec = 70
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

@@ -1,0 +1,6 @@
+//go:build !race
+
+package capacity
+
+// raceEnabled is false: timings are the code's own.
+const raceEnabled = false
