@@ -76,6 +76,35 @@ func redactCookies(value string, n int) string {
 func redactText(s string) string {
 	s = jwt.ReplaceAllLiteralString(s, "[redacted jwt]")
 	s = schemeToken.ReplaceAllString(s, "${1}${2}[redacted]")
-	s = jsonSecret.ReplaceAllString(s, `${1}"[redacted]"`)
+	s = redactJSONSecrets(s)
 	return formSecret.ReplaceAllString(s, "${1}[redacted]")
+}
+
+// redactJSONSecrets replaces the values of credential members. A match
+// ends on its closing quote, which in a cut or garbled body
+// (`"pw":""password":"x"`) is also the opening quote of the next member,
+// so each search starts again at that quote rather than after it.
+func redactJSONSecrets(s string) string {
+	var b strings.Builder
+	written, pos, found := 0, 0, false // s[:written] is in b; the next search starts at pos
+	for pos < len(s) {
+		loc := jsonSecret.FindStringSubmatchIndex(s[pos:])
+		if loc == nil {
+			break
+		}
+		end, nameEnd := pos+loc[1], pos+loc[3]
+		found = true
+		b.WriteString(s[written:nameEnd]) // a quote shared with the last value is already out
+		b.WriteString(`"[redacted]"`)
+		written = end
+		pos = end
+		if s[end-1] == '"' && end-1 > nameEnd {
+			pos = end - 1
+		}
+	}
+	if !found {
+		return s
+	}
+	b.WriteString(s[written:])
+	return b.String()
 }
