@@ -52,7 +52,21 @@ func WriteFile(path string, r *Report) error {
 // writing process; it is removed when anything fails. A process killed with
 // SIGKILL cannot clean up, so each write first removes the temporary files
 // of path left by processes that no longer exist.
+//
+// A path that is not a regular file is written through instead: a device
+// or pipe (-o /dev/null, -o /dev/stdout, a FIFO a CI step reads) must never
+// be replaced by a file, and a symbolic link keeps pointing where it did
+// while its target is replaced atomically.
 func WriteAtomic(path string, write func(io.Writer) error) (err error) {
+	if resolved, lerr := filepath.EvalSymlinks(path); lerr == nil {
+		path = resolved
+	}
+	if fi, serr := os.Stat(path); serr == nil && !fi.Mode().IsRegular() {
+		if fi.IsDir() {
+			return fmt.Errorf("%s is a directory", path)
+		}
+		return writeThrough(path, write)
+	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -94,6 +108,25 @@ func WriteAtomic(path string, write func(io.Writer) error) (err error) {
 		d.Close()
 	}
 	return nil
+}
+
+// writeThrough fills a device or pipe at path: there is nothing to
+// replace atomically, and renaming over it would destroy it.
+func writeThrough(path string, write func(io.Writer) error) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 64<<10)
+	if err := write(bw); err != nil {
+		f.Close()
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Close()
 }
 
 // tempSuffix ends every temporary file name WriteAtomic makes.

@@ -273,3 +273,56 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// An output that is not a regular file is written through, never replaced:
+// a pipe stays a pipe (as /dev/null must stay a device) and a symbolic
+// link keeps pointing at its target, which gets the new content.
+func TestWriteAtomicKeepsSpecialFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "pipe")
+	if err := syscallMkfifo(fifo); err != nil {
+		t.Skipf("no FIFOs here: %v", err)
+	}
+	got := make(chan []byte, 1)
+	go func() {
+		f, err := os.Open(fifo)
+		if err != nil {
+			got <- nil
+			return
+		}
+		defer f.Close()
+		b, _ := io.ReadAll(f)
+		got <- b
+	}()
+	if err := WriteAtomic(fifo, func(w io.Writer) error { _, err := io.WriteString(w, "through the pipe"); return err }); err != nil {
+		t.Fatalf("WriteAtomic(fifo): %v", err)
+	}
+	if b := <-got; string(b) != "through the pipe" {
+		t.Errorf("the pipe's reader got %q", b)
+	}
+	if fi, err := os.Lstat(fifo); err != nil || fi.Mode()&fs.ModeNamedPipe == 0 {
+		t.Errorf("after the write %s is %v (%v), want still a named pipe", fifo, fi.Mode(), err)
+	}
+
+	target := filepath.Join(dir, "real.json")
+	link := filepath.Join(dir, "link.json")
+	if err := os.WriteFile(target, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteAtomic(link, func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }); err != nil {
+		t.Fatalf("WriteAtomic(link): %v", err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		t.Errorf("after the write %s is %v (%v), want still a symbolic link", link, fi.Mode(), err)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "new" {
+		t.Errorf("the link's target holds %q, want %q", b, "new")
+	}
+
+	if err := WriteAtomic(dir, func(w io.Writer) error { return nil }); err == nil || !strings.Contains(err.Error(), "is a directory") {
+		t.Errorf("WriteAtomic(a directory) = %v, want an error saying it is a directory", err)
+	}
+}
