@@ -86,14 +86,13 @@ func redactText(s string) string {
 // so each search starts again at that quote rather than after it.
 func redactJSONSecrets(s string) string {
 	var b strings.Builder
-	written, pos, found := 0, 0, false // s[:written] is in b; the next search starts at pos
+	written, pos := 0, 0 // s[:written] is in b (0: no match yet); the next search starts at pos
 	for pos < len(s) {
 		loc := jsonSecret.FindStringSubmatchIndex(s[pos:])
 		if loc == nil {
 			break
 		}
 		end, nameEnd := pos+loc[1], pos+loc[3]
-		found = true
 		b.WriteString(s[written:nameEnd]) // a quote shared with the last value is already out
 		b.WriteString(`"[redacted]"`)
 		written = end
@@ -102,7 +101,7 @@ func redactJSONSecrets(s string) string {
 			pos = end - 1
 		}
 	}
-	if !found {
+	if written == 0 { // a match is never empty, so nothing matched
 		return s
 	}
 	b.WriteString(s[written:])
