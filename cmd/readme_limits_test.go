@@ -50,7 +50,6 @@ func TestReadmeLimitsTable(t *testing.T) {
 		"slo.MaxExpression":               fmt.Sprintf("%d bytes", slo.MaxExpression),
 		"runner.DefaultMaxBodyBytes":      mib(runner.DefaultMaxBodyBytes),
 		"runner.DefaultMaxDecodedBytes":   mib(runner.DefaultMaxDecodedBytes),
-		"runner.MaxEndpoints":             fmt.Sprint(runner.MaxEndpoints),
 		"metric.MaxEndpoints":             fmt.Sprint(metric.MaxEndpoints),
 		"runner.TraceBodyBytes":           kib(runner.TraceBodyBytes),
 		"report.MaxReportBytes":           mib(report.MaxReportBytes),

@@ -239,7 +239,7 @@ func (s *shard) Response(endpoint string, latency time.Duration, status int, dow
 	w.rt.RecordValue(us) // in range after micros
 	if endpoint != "" {  // "" is a request left out of per-endpoint metrics
 		e := w.ep[endpoint]
-		if e == nil {
+		if e == nil || endpoint == metric.OtherEndpoint {
 			e = w.endpoint(s.eps, endpoint)
 		}
 		e.codes[status]++
@@ -320,9 +320,11 @@ func (s *endpointSet) admit(endpoint string) bool {
 
 // endpoint returns the stats a response of endpoint is recorded into when w
 // has none for that name yet: its own, or the run's OtherEndpoint once the
-// run has its limit of endpoints.
+// run has its limit of endpoints. OtherEndpoint itself is never admitted:
+// the runner folds rendered URLs into it at the same bound, and every
+// response recorded under it counts as folded, whoever folded it.
 func (w *window) endpoint(eps *endpointSet, endpoint string) *endpointStats {
-	if !eps.admit(endpoint) {
+	if endpoint == metric.OtherEndpoint || !eps.admit(endpoint) {
 		w.folded++
 		endpoint = metric.OtherEndpoint
 		if e := w.ep[endpoint]; e != nil {

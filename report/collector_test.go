@@ -442,3 +442,33 @@ func TestCollectorEndpointLimitDefault(t *testing.T) {
 		t.Errorf("%d endpoints in the period, want %d named and (other)", got, metric.MaxEndpoints)
 	}
 }
+
+// TestCollectorOtherFromRunner: responses the runner already named
+// (other) (rendered URLs past the same bound) take no place among the
+// endpoints and count as folded, so the summary warns about them too.
+func TestCollectorOtherFromRunner(t *testing.T) {
+	t.Parallel()
+	c := NewCollector(t0, Info{MaxEndpoints: 2})
+	sink := c.Sink(1)
+	for _, ep := range []string{metric.OtherEndpoint, "GET /a", metric.OtherEndpoint, "GET /b", "GET /c"} {
+		sink.Response(ep, time.Millisecond, 200, 0)
+	}
+	m, err := c.Flush(t0.Add(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		got, want int64
+	}{
+		{"GET /a", m.Summaries[metric.EndpointLatency("GET /a")].Count, 1},
+		{"GET /b", m.Summaries[metric.EndpointLatency("GET /b")].Count, 1},
+		{"(other)", m.Summaries[metric.EndpointLatency(metric.OtherEndpoint)].Count, 3},
+		{metric.EndpointsFolded, m.Counters[metric.EndpointsFolded], 3},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s: got %d, want %d", tt.name, tt.got, tt.want)
+		}
+	}
+}

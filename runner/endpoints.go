@@ -8,22 +8,17 @@ import (
 	"github.com/primeload/primeload/scenario"
 )
 
-// MaxEndpoints bounds the distinct endpoint names one run records when
-// names come from rendered URLs (metrics-by-endpoint groupDynamicURLs:
-// false). Each endpoint holds a latency histogram per report period, so a
-// $randomString() in a path must not grow memory without limit; names past
-// the bound are folded into OtherEndpoint.
-const MaxEndpoints = 100
-
-// OtherEndpoint is the one endpoint that the names past MaxEndpoints share.
-const OtherEndpoint = "(other)"
-
 // endpointNames names requests by their rendered URL, bounded; safe for
 // concurrent use. Each user renders its own URL, so the table is the only
 // shared state and is touched once per request in this mode only.
+//
+// The bound is the recorder's (Options.MaxEndpoints): a $randomString() in a
+// path must not grow the table without limit, and names past it are folded
+// into metric.OtherEndpoint here, where the live warning can show one.
 type endpointNames struct {
 	opts   scenario.EndpointOptions
 	target string
+	limit  int
 	warn   func(string)
 
 	mu    sync.Mutex
@@ -31,8 +26,8 @@ type endpointNames struct {
 	other bool
 }
 
-func newEndpointNames(opts scenario.EndpointOptions, target string, warn func(string)) *endpointNames {
-	return &endpointNames{opts: opts, target: target, warn: warn, seen: map[string]string{}}
+func newEndpointNames(opts scenario.EndpointOptions, target string, limit int, warn func(string)) *endpointNames {
+	return &endpointNames{opts: opts, target: target, limit: limit, warn: warn, seen: map[string]string{}}
 }
 
 // name returns the endpoint of a request sent to url (rendered, before the
@@ -47,16 +42,16 @@ func (n *endpointNames) name(url []byte, reqName string) string {
 	if v, ok := n.seen[s]; ok {
 		return v
 	}
-	if len(n.seen) < MaxEndpoints {
+	if len(n.seen) < n.limit {
 		n.seen[s] = s
 		return s
 	}
 	if !n.other {
 		n.other = true
 		n.warn(fmt.Sprintf("warning: more than %d distinct endpoints from rendered URLs (groupDynamicURLs: false); the rest are recorded as %q, e.g. %q\n",
-			MaxEndpoints, OtherEndpoint, s))
+			n.limit, metric.OtherEndpoint, s))
 	}
-	return OtherEndpoint
+	return metric.OtherEndpoint
 }
 
 // endpointError names the per-endpoint error counter, as Artillery's plugin

@@ -175,13 +175,14 @@ func TestEndpointNamesAsArtillery(t *testing.T) {
 }
 
 // TestRenderedEndpointsAreBounded checks that rendered URLs cannot grow the
-// endpoint table past runner.MaxEndpoints: the rest share one endpoint, and
+// endpoint table past Options.MaxEndpoints: the rest share one endpoint, and
 // the run says so once.
 func TestRenderedEndpointsAreBounded(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	t.Cleanup(srv.Close)
-	const users = runner.MaxEndpoints + 20
+	const limit = 30
+	const users = limit + 20
 	script := parseScript(t, fmt.Sprintf(`config:
   target: "%s"
   phases:
@@ -196,18 +197,23 @@ scenarios:
           url: "/items/{{ $uuid }}"
 `, srv.URL, users))
 	var log strings.Builder
-	_, rep := faultRun(t, script, srv.URL, runner.Options{Log: &log})
+	_, rep := faultRun(t, script, srv.URL, runner.Options{Log: &log, MaxEndpoints: limit})
 	names := 0
 	for name := range rep.Aggregate.Summaries {
 		if strings.HasPrefix(name, metric.EndpointResponseTime) {
 			names++
 		}
 	}
-	if names != runner.MaxEndpoints+1 {
-		t.Errorf("%d endpoints, want %d and %s", names, runner.MaxEndpoints, runner.OtherEndpoint)
+	if names != limit+1 {
+		t.Errorf("%d endpoints, want %d and %s", names, limit, metric.OtherEndpoint)
 	}
-	if got := rep.Aggregate.Summaries[metric.EndpointResponseTime+runner.OtherEndpoint].Count; got != users-runner.MaxEndpoints {
-		t.Errorf("%s has %d samples, want %d", runner.OtherEndpoint, got, users-runner.MaxEndpoints)
+	if got := rep.Aggregate.Summaries[metric.EndpointResponseTime+metric.OtherEndpoint].Count; got != users-limit {
+		t.Errorf("%s has %d samples, want %d", metric.OtherEndpoint, got, users-limit)
+	}
+	// The report counts the runner's folds as its own, so the summary's
+	// warning about (other) covers rendered URLs too.
+	if got := rep.Aggregate.Counters[metric.EndpointsFolded]; got != users-limit {
+		t.Errorf("%s = %d, want %d", metric.EndpointsFolded, got, users-limit)
 	}
 	if n := strings.Count(log.String(), "warning: more than"); n != 1 {
 		t.Errorf("%d warnings in the log, want 1:\n%s", n, log.String())

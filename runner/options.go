@@ -62,6 +62,11 @@ type Options struct {
 	// MaxDecodedBytes bounds a gzip response body once decompressed for a
 	// capture or an expectation; 0 means DefaultMaxDecodedBytes.
 	MaxDecodedBytes int64
+	// MaxEndpoints bounds the distinct endpoints named from rendered URLs
+	// (groupDynamicURLs: false); the rest are named metric.OtherEndpoint.
+	// 0 means metric.MaxEndpoints. Give it the recorder's bound, so both
+	// fold at the same count.
+	MaxEndpoints int
 	// Trace, when set, receives exchanges with their request, response and
 	// outcome (see Exchange): the first TraceN of each endpoint and the
 	// first TraceN failing ones of each endpoint and failure (an error

@@ -114,7 +114,11 @@ func newEngine(script *scenario.Script, rec Recorder, opts Options) (*engine, er
 		e.log = io.Discard
 	}
 	if o := script.Config.Plugins.Endpoints; o.RenderURLs {
-		e.names = newEndpointNames(o, target, func(msg string) {
+		limit := opts.MaxEndpoints
+		if limit <= 0 {
+			limit = metric.MaxEndpoints
+		}
+		e.names = newEndpointNames(o, target, limit, func(msg string) {
 			e.logMu.Lock()
 			_, _ = io.WriteString(e.log, msg)
 			e.logMu.Unlock()

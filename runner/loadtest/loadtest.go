@@ -52,7 +52,8 @@ type Options struct {
 	// Period is the length of an intermediate period; 0 means DefaultPeriod.
 	Period time.Duration
 	// MaxEndpoints bounds the distinct endpoints recorded separately (see
-	// report.Info); 0 means metric.MaxEndpoints.
+	// report.Info), and named from rendered URLs (runner.Options); 0 means
+	// metric.MaxEndpoints.
 	MaxEndpoints int
 	// Log receives the script's log steps and, once each, problems that do
 	// not stop the run (a period that could not be flushed); nil discards.
@@ -191,6 +192,9 @@ func Run(ctx context.Context, script *scenario.Script, opts Options, hooks Hooks
 		TraceN:   opts.TraceN,
 		Progress: l.progress,
 		OnPhase:  l.onPhase,
+		// The runner folds rendered names at the collector's bound, so
+		// both agree on which endpoints are (other).
+		MaxEndpoints: opts.MaxEndpoints,
 	})
 	if err != nil {
 		return nil, err
