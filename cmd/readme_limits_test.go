@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/primeload/primeload/scenario"
 	"github.com/primeload/primeload/target"
 	"github.com/primeload/primeload/target/cache"
+	"github.com/spf13/pflag"
 )
 
 // TestReadmeLimitsTable keeps README's one limits table equal to the code:
@@ -88,11 +90,26 @@ func TestReadmeLimitsTable(t *testing.T) {
 			t.Errorf("README says %s is %q, the code says %q", name, value, w)
 		}
 		seen[name] = true
-		// A flag the table names must be a real flag of run or serve.
+		// A flag the table names must be a real flag of run or serve, and
+		// one that sets the limit must default to the value the row shows.
 		for _, f := range strings.Fields(strings.TrimSpace(cells[4])) {
-			f = strings.Trim(f, "`")
-			if strings.HasPrefix(f, "--") && !isFlag(f[2:]) {
+			f = strings.Trim(f, "`,")
+			if !strings.HasPrefix(f, "--") {
+				continue
+			}
+			flag := lookupFlag(f[2:])
+			if flag == nil {
 				t.Errorf("README's limits table names flag %s, which neither run nor serve has", f)
+				continue
+			}
+			if def, err := strconv.Atoi(flag.DefValue); err == nil && def > 0 {
+				want := flag.DefValue
+				if strings.HasSuffix(flag.Name, "-mib") {
+					want += " MiB"
+				}
+				if value != want {
+					t.Errorf("README's %s row shows %q, but %s defaults to %q", name, value, f, want)
+				}
 			}
 		}
 	}
@@ -116,14 +133,17 @@ func readmeSection(t *testing.T, doc, heading string) string {
 	return rest
 }
 
-// isFlag reports whether run or serve defines the flag.
-func isFlag(name string) bool {
+// lookupFlag returns run's or serve's flag of that name, nil for none.
+func lookupFlag(name string) *pflag.Flag {
 	root := NewRootCmd(TestState(io.Discard, io.Discard, nil))
 	for _, sub := range []string{"run", "serve"} {
 		c, _, err := root.Find([]string{sub})
-		if err == nil && c.Flags().Lookup(name) != nil {
-			return true
+		if err != nil {
+			continue
+		}
+		if f := c.Flags().Lookup(name); f != nil {
+			return f
 		}
 	}
-	return false
+	return nil
 }

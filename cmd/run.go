@@ -50,6 +50,9 @@ type RunOptions struct {
 	// MaxEndpoints bounds the distinct endpoints recorded separately; the
 	// rest are recorded as one (other) endpoint.
 	MaxEndpoints int
+	// MaxBodyMiB bounds one response body read, and one gzip body
+	// decompressed for a capture or an expectation, in MiB.
+	MaxBodyMiB int
 	// Shape is what Artillery's --config, --overrides, --variables,
 	// --dotenv and -p change in the script.
 	Shape ScriptShape
@@ -123,6 +126,7 @@ exits 0 instead of 1, 3 or 21: "primeload report" over all parts gates.`,
 	boolFlag(f, "no-default-checks", "", "judge a script without SLOs by its expectations alone, not by the default checks (error rate <= 1%, 4xx not a majority)")
 	addMetricsFlags(f)
 	intFlag(f, "max-endpoints", metric.MaxEndpoints, "record at most `N` distinct endpoints separately (about 20 KB each); the rest are recorded as (other)")
+	intFlag(f, "max-body-mib", runner.DefaultMaxBodyBytes>>20, "read at most `N` MiB of one response body, and decompress at most N MiB of a gzip body for a capture or expectation (each user in flight may hold that much)")
 	addShapeFlags(f)
 	f.String("scenario-name", "", "run only the scenario named `NAME`")
 	boolFlag(f, "solo", "s", "one virtual user: replace config.phases with a single arrival (as artillery run --solo)")
@@ -183,6 +187,11 @@ func runOptions(s *State, c *cobra.Command, script string, now time.Time) (*RunO
 	if err == nil && o.MaxEndpoints < 1 {
 		collect(st.errorf("max-endpoints", "%d: want at least 1", o.MaxEndpoints))
 	}
+	o.MaxBodyMiB, err = st.Int("max-body-mib")
+	collect(err)
+	if err == nil && (o.MaxBodyMiB < 1 || o.MaxBodyMiB > maxBodyMiB) {
+		collect(st.errorf("max-body-mib", "%d is out of range (1 to %d)", o.MaxBodyMiB, maxBodyMiB))
+	}
 	o.Grace, err = st.Duration("grace")
 	collect(err)
 	if err == nil && o.Grace < 0 {
@@ -229,6 +238,10 @@ func runOptions(s *State, c *cobra.Command, script string, now time.Time) (*RunO
 	}
 	return o, nil
 }
+
+// maxBodyMiB bounds --max-body-mib: the HTTP client counts a body in an
+// int32, and a GiB per user in flight is already more than a generator holds.
+const maxBodyMiB = 1024
 
 // segmentOf reads --segment i/N, or --segments N with the Kubernetes Indexed
 // Job's JOB_COMPLETION_INDEX (0-based) choosing i.

@@ -134,6 +134,8 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 		Insecure:        o.Insecure,
 		Period:          o.Period,
 		MaxEndpoints:    o.MaxEndpoints,
+		MaxBodyBytes:    int64(o.MaxBodyMiB) << 20,
+		MaxDecodedBytes: int64(o.MaxBodyMiB) << 20,
 		Log:             s.Err,
 		Source:          src,
 		Trace:           tracer,

@@ -55,6 +55,10 @@ type Options struct {
 	// report.Info), and named from rendered URLs (runner.Options); 0 means
 	// metric.MaxEndpoints.
 	MaxEndpoints int
+	// MaxBodyBytes and MaxDecodedBytes are runner.Options' (how much of a
+	// response body is read, and decompressed for a capture or an
+	// expectation); 0 means the runner's defaults.
+	MaxBodyBytes, MaxDecodedBytes int64
 	// Log receives the script's log steps and, once each, problems that do
 	// not stop the run (a period that could not be flushed); nil discards.
 	Log io.Writer
@@ -194,7 +198,9 @@ func Run(ctx context.Context, script *scenario.Script, opts Options, hooks Hooks
 		OnPhase:  l.onPhase,
 		// The runner folds rendered names at the collector's bound, so
 		// both agree on which endpoints are (other).
-		MaxEndpoints: opts.MaxEndpoints,
+		MaxEndpoints:    opts.MaxEndpoints,
+		MaxBodyBytes:    opts.MaxBodyBytes,
+		MaxDecodedBytes: opts.MaxDecodedBytes,
 	})
 	if err != nil {
 		return nil, err
