@@ -11,74 +11,42 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// capture stores each capture's value under its name. A strict miss counts
-// "errors.Failed capture or match" and ends the flow (false); a non-strict
-// miss leaves the variable as it was.
-func (v *vu) capture(r *scenario.Request, resp *fasthttp.Response, body []byte, doc any) bool {
-	for i := range r.Capture {
-		c := &r.Capture[i]
-		val, ok := captureValue(c, resp, body, doc)
-		if !ok {
-			if c.Strict {
-				v.count(metric.ErrCaptureMiss, 1)
-				v.e.samples.check(v.failureEndpoint(r), metric.ErrCaptureMiss, func() string { return "capture " + captureLabel(c) + " failed: " }, resp, body)
-				return false
+// capture stores the response's captured values under their names, all
+// together as Artillery does. A strict miss (nothing, or ""; see
+// captureOutcome) counts "errors.Failed capture or match", stores none of
+// them and ends the flow (false). A non-strict miss stores what Artillery
+// stores: "" for regexp and header, undefined (the variable removed) for
+// the others.
+func (v *vu) capture(r *scenario.Request, outs []captureOutcome, resp *fasthttp.Response, body []byte) bool {
+	for i := range outs {
+		o := &outs[i]
+		if o.failed() {
+			v.count(metric.ErrCaptureMiss, 1)
+			v.e.samples.check(v.failureEndpoint(r), metric.ErrCaptureMiss, func() string {
+				why := ""
+				if o.err != nil {
+					why = o.err.Error() + ": "
+				}
+				return "capture " + captureLabel(o.c) + " failed: " + why
+			}, resp, body)
+			return false
+		}
+	}
+	for i := range outs {
+		o := &outs[i]
+		if !o.defined {
+			delete(v.tc.Vars, o.c.As)
+			if v.captured != nil {
+				delete(v.captured, o.c.As)
 			}
 			continue
 		}
-		if c.As != "" {
-			v.tc.Vars[c.As] = val
-			if v.captured != nil {
-				v.captured[c.As] = val
-			}
+		v.tc.Vars[o.c.As] = o.val
+		if v.captured != nil {
+			v.captured[o.c.As] = o.val
 		}
 	}
 	return true
-}
-
-func captureValue(c *scenario.Capture, resp *fasthttp.Response, body []byte, doc any) (any, bool) {
-	switch c.Kind {
-	case scenario.CaptureJSON:
-		if doc == nil || c.JSON == nil {
-			return nil, false
-		}
-		return c.JSON.Query(doc)
-	case scenario.CaptureHeader:
-		val := resp.Header.Peek(c.Expr)
-		if val == nil {
-			return nil, false
-		}
-		return string(val), true
-	case scenario.CaptureRegexp:
-		if c.Regexp == nil {
-			return nil, false
-		}
-		m := c.Regexp.FindSubmatchIndex(body)
-		if m == nil {
-			return nil, false
-		}
-		g := regexpGroup(c)
-		if g < 0 || 2*g+1 >= len(m) || m[2*g] < 0 {
-			return nil, false
-		}
-		return string(body[m[2*g]:m[2*g+1]]), true
-	}
-	return nil, false
-}
-
-// regexpGroup resolves Capture.Group: a number, a name, or "" for group 1
-// when the pattern has one and the whole match otherwise.
-func regexpGroup(c *scenario.Capture) int {
-	if c.Group == "" {
-		if c.Regexp.NumSubexp() > 0 {
-			return 1
-		}
-		return 0
-	}
-	if n, err := strconv.Atoi(c.Group); err == nil {
-		return n
-	}
-	return c.Regexp.SubexpIndex(c.Group)
 }
 
 // expect checks every expectation, counting plugins.expect.ok or

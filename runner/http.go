@@ -191,8 +191,9 @@ func (v *vu) checkResponse(r *scenario.Request, resp *fasthttp.Response) (flowRe
 	if needsDoc(r) {
 		x.doc = decodeJSON(x.body)
 	}
+	x.captures = v.extractAll(r, resp, x.body, x.doc)
 	switch {
-	case !v.capture(r, resp, x.body, x.doc):
+	case !v.capture(r, x.captures, resp, x.body):
 		x.failure = metric.ErrCaptureMiss
 	case !v.expect(r, resp, x.body, x.doc):
 		x.failure = metric.ExpectFailed
@@ -278,6 +279,9 @@ func (v *vu) build(req *fasthttp.Request, r *scenario.Request) error {
 			sep = '&'
 		}
 		for _, q := range r.QS {
+			if !q.Value.Defined(tc) {
+				continue // qs.stringify leaves out an undefined field
+			}
 			u = append(u, sep)
 			sep = '&'
 			u = append(u, url.QueryEscape(q.Name)...)
@@ -297,6 +301,8 @@ func (v *vu) build(req *fasthttp.Request, r *scenario.Request) error {
 	req.Header.SetUserAgent(userAgent)
 
 	switch {
+	case r.JSON != nil && !r.JSON.Defined(tc):
+		// json: "{{ x }}" with x undefined sends no body, as in Artillery.
 	case r.JSON != nil:
 		req.SetBody(r.JSON.AppendJSON(u[:0], tc))
 		req.Header.SetContentType("application/json")
@@ -315,10 +321,10 @@ func (v *vu) build(req *fasthttp.Request, r *scenario.Request) error {
 		req.Header.Set("Accept-Encoding", "gzip")
 	}
 	for _, h := range v.e.script.Config.DefaultHeaders {
-		setHeader(req, h.Name, h.Value.Render(tc))
+		setHeader(req, h.Name, h.Value, tc)
 	}
 	for _, h := range r.Headers {
-		setHeader(req, h.Name, h.Value.Render(tc))
+		setHeader(req, h.Name, h.Value, tc)
 	}
 	if r.Auth != nil {
 		cred := r.Auth.User.Render(tc) + ":" + r.Auth.Pass.Render(tc)
@@ -330,7 +336,14 @@ func (v *vu) build(req *fasthttp.Request, r *scenario.Request) error {
 	return nil
 }
 
-func setHeader(req *fasthttp.Request, name, value string) {
+// setHeader sets a header from its template; a value that is undefined
+// (see Template.Defined) removes it, as Artillery's HTTP client (got) does.
+func setHeader(req *fasthttp.Request, name string, t *scenario.Template, tc *scenario.Context) {
+	if !t.Defined(tc) {
+		req.Header.Del(name)
+		return
+	}
+	value := t.Render(tc)
 	if strings.EqualFold(name, "host") {
 		req.UseHostHeader = true
 		req.Header.SetHost(value)

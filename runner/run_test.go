@@ -613,7 +613,7 @@ func TestRunRegexpCaptureAndForm(t *testing.T) {
 		}
 		w.Write([]byte(`<p>code=A42;</p>`))
 	})
-	first := withCapture(get("/"), scenario.Capture{Kind: scenario.CaptureRegexp, Expr: `code=(\w+);`, Regexp: regexp.MustCompile(`code=(\w+);`), As: "code", Strict: true})
+	first := withCapture(get("/"), scenario.Capture{Kind: scenario.CaptureRegexp, Expr: `code=(\w+);`, Regexp: regexp.MustCompile(`code=(\w+);`), Group: "1", As: "code", Strict: true})
 	post := get("/form")
 	post.Request.Method = "POST"
 	post.Request.Form = []scenario.Param{{Name: "code", Value: scenario.MustCompile("{{ code }}")}}

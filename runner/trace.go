@@ -131,6 +131,8 @@ type traced struct {
 	body    []byte // the response body as captures read it
 	decoded bool
 	doc     any
+	// captures are the step's capture outcomes, as the flow used them.
+	captures []captureOutcome
 }
 
 // trace hands the exchange to the run's tracer when it is one to keep.
@@ -180,14 +182,15 @@ func (v *vu) trace(r *scenario.Request, req *fasthttp.Request, resp *fasthttp.Re
 	if x.failure != "" {
 		ex.Reason = ErrorReason(x.failure, string(req.URI().Host()))
 	}
-	// Captures and expectations read only the response, so running them
-	// again gives each one's outcome, including those after a strict miss.
-	for i := range r.Capture {
-		c := &r.Capture[i]
-		val, ok := captureValue(c, resp, body, x.doc)
-		tc := TracedCheck{Kind: "capture", Expr: captureExpr(c), As: c.As, OK: ok}
-		if ok {
-			tc.Value = fmtValue(val)
+	// Every capture was read, including those after a strict miss;
+	// expectations read only the response, so running them again gives
+	// each one's outcome.
+	for i := range x.captures {
+		o := &x.captures[i]
+		c := o.c
+		tc := TracedCheck{Kind: "capture", Expr: captureExpr(c), As: c.As, OK: o.err == nil && o.defined && o.val != ""}
+		if o.defined {
+			tc.Value = fmtValue(o.val)
 			if secretName.MatchString(c.As) || secretName.MatchString(c.Expr) {
 				tc.Value = redacted(len(tc.Value))
 			} else {
@@ -207,15 +210,7 @@ func prefix(b []byte) string {
 }
 
 func captureExpr(c *scenario.Capture) string {
-	switch c.Kind {
-	case scenario.CaptureJSON:
-		return "json " + c.Expr
-	case scenario.CaptureHeader:
-		return "header " + c.Expr
-	case scenario.CaptureRegexp:
-		return "regexp " + c.Expr
-	}
-	return c.Expr
+	return c.Kind.String() + " " + c.Expr
 }
 
 func (v *vu) expectExpr(x *scenario.Expect) string {

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -155,6 +156,21 @@ func TestYAMLSyntaxPositions(t *testing.T) {
 	for _, tt := range tests {
 		if got := parseErr(t, "y.yml", tt.src); got != tt.want {
 			t.Errorf("%s:\n got %q\nwant %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestArtilleryCorpus: every script of testdata/artillery, written in the
+// style of Artillery 2.0.34's examples and tests, validates unchanged
+// (issue 18); the runner's tests run the same forms against a server.
+func TestArtilleryCorpus(t *testing.T) {
+	files, err := filepath.Glob("testdata/artillery/*.yml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no corpus: %v", err)
+	}
+	for _, f := range files {
+		if _, err := Load(f, LoadOptions{}); err != nil {
+			t.Errorf("%s: %v", f, err)
 		}
 	}
 }

@@ -2,8 +2,6 @@ package scenario
 
 import (
 	"fmt"
-	"regexp"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -36,13 +34,6 @@ var (
 		"ifTrue":        "ifTrue evaluates JavaScript, which primeload does not support",
 		"formData":      "multipart formData is not supported; use form (URL-encoded), json or body",
 		"match":         "match is Artillery v1 syntax; use capture and expect",
-	}
-	captureKinds       = []string{"json", "header", "regexp"}
-	captureKeys        = append(append([]string{}, captureKinds...), "as", "strict", "group")
-	captureUnsupported = map[string]string{
-		"xpath":     "xpath captures are not supported; use json, header or regexp",
-		"selector":  "selector (HTML) captures are not supported; use json, header or regexp",
-		"transform": "transform calls JavaScript, which primeload does not support",
 	}
 	expectKeys        = []string{"statusCode", "contentType", "hasProperty", "equals"}
 	expectUnsupported = map[string]string{
@@ -292,79 +283,6 @@ func (l *loader) params(n *yaml.Node, path string, sc *scope) []Param {
 		}
 	}
 	return out
-}
-
-func (l *loader) capture(n *yaml.Node, path string) (Capture, bool) {
-	n = l.deref(n)
-	c := Capture{Strict: true, Pos: l.pos(n)}
-	before := len(l.errs)
-	var kinds []string
-	var groupN *yaml.Node
-	l.object(n, path, captureKeys, captureUnsupported, func(p pair, fp string) {
-		switch p.key {
-		case "json", "header", "regexp":
-			kinds = append(kinds, p.key)
-			expr, ok := l.str(p.v, fp)
-			if !ok {
-				return
-			}
-			c.Expr = expr
-			switch p.key {
-			case "json":
-				c.Kind = CaptureJSON
-				jp, err := CompileJSONPath(expr)
-				if err != nil {
-					l.errorf(l.deref(p.v), fp, "%v", err)
-					return
-				}
-				c.JSON = jp
-			case "header":
-				c.Kind = CaptureHeader
-			case "regexp":
-				c.Kind = CaptureRegexp
-				re, err := regexp.Compile(expr)
-				if err != nil {
-					l.errorf(l.deref(p.v), fp, "invalid regular expression: %v", err)
-					return
-				}
-				c.Regexp = re
-			}
-		case "as":
-			c.As = l.name(p.v, fp)
-		case "strict":
-			c.Strict, _ = l.boolean(p.v, fp)
-		case "group":
-			groupN = l.deref(p.v)
-			c.Group, _ = l.str(p.v, fp)
-		}
-	})
-	if n.Kind != yaml.MappingNode {
-		return c, false
-	}
-	switch {
-	case len(kinds) == 0 && len(l.errs) == before:
-		l.errorf(n, path, "a capture needs one of json, header or regexp")
-	case len(kinds) > 1:
-		l.errorf(n, path, "a capture reads from one place; this one has %s", strings.Join(kinds, " and "))
-	}
-	if c.As == "" && len(l.errs) == before {
-		l.errorf(n, join(path, "as"), "is required: the variable name the captured value is stored in")
-	}
-	if groupN != nil && len(l.errs) == before {
-		switch {
-		case c.Kind != CaptureRegexp:
-			l.errorf(groupN, join(path, "group"), "only goes with regexp")
-		case c.Regexp != nil:
-			if g, err := strconv.Atoi(c.Group); err == nil {
-				if g < 0 || g > c.Regexp.NumSubexp() {
-					l.errorf(groupN, join(path, "group"), "the regexp has %d groups, got group %d", c.Regexp.NumSubexp(), g)
-				}
-			} else if c.Regexp.SubexpIndex(c.Group) < 0 {
-				l.errorf(groupN, join(path, "group"), "the regexp has no group named %q", c.Group)
-			}
-		}
-	}
-	return c, len(l.errs) == before
 }
 
 // expects reads Artillery's expect list (- statusCode: 200) or a mapping

@@ -43,3 +43,46 @@ func FuzzJSONPathCapture(f *testing.F) {
 		}
 	})
 }
+
+// TestJSONPathPlusForms: the jsonpath-plus forms Artillery scripts write
+// read as jsonpath-plus reads them (issue 18).
+func TestJSONPathPlusForms(t *testing.T) {
+	doc := map[string]any{
+		"result":   []any{map[string]any{"name": "alpha"}},
+		"byKey":    map[string]any{"0": "zero"},
+		"some-key": "dash",
+		"@type":    "T",
+		"items":    []any{map[string]any{"id": 1.0, "tag": "a"}, map[string]any{"id": 2.0, "tag": "b"}},
+	}
+	tests := []struct {
+		expr, norm string
+		want       any
+	}{
+		{"$.result.0.name", "$.result[0,'0'].name", "alpha"},
+		{"$.byKey.0", "$.byKey[0,'0']", "zero"},
+		{"result[0].name", "$.result[0].name", "alpha"},
+		{"$.some-key", "$['some-key']", "dash"},
+		{"$.@type", "$['@type']", "T"},
+		{"$..name", "$..name", "alpha"},
+		{"$..[0].name", "$..[0].name", "alpha"},
+		{"$.items[?(@.tag === 'b')].id", "$.items[?(@.tag == 'b')].id", 2.0},
+		{"$.items[?(@.tag !== 'a')].id", "$.items[?(@.tag != 'a')].id", 2.0},
+		{"$.items[-1:].id", "$.items[-1:].id", 2.0},
+		{"$['some-key']", "$['some-key']", "dash"},
+	}
+	for _, tt := range tests {
+		norm, err := normalizeJSONPath(tt.expr)
+		if err != nil || norm != tt.norm {
+			t.Errorf("normalizeJSONPath(%q) = %q, %v; want %q", tt.expr, norm, err, tt.norm)
+			continue
+		}
+		p, err := CompileJSONPath(tt.expr)
+		if err != nil {
+			t.Errorf("CompileJSONPath(%q): %v", tt.expr, err)
+			continue
+		}
+		if got, ok := p.Query(doc); !ok || got != tt.want {
+			t.Errorf("Query(%q) = %v, %v; want %v", tt.expr, got, ok, tt.want)
+		}
+	}
+}

@@ -110,6 +110,9 @@ type loader struct {
 	endpoints endpointSet
 	baseURL   string   // config.target with the environment merged in
 	captures  []string // every capture name anywhere, for defaults.headers
+	// lenientCaptures is config.http.defaults.strictCapture: false, which
+	// makes a capture without strict: non-strict.
+	lenientCaptures bool
 	// typos holds field paths offered as "did you mean": their "is
 	// required" message would only repeat the same mistake.
 	typos map[string]bool

@@ -6,6 +6,9 @@ package scenario
 import (
 	"regexp"
 	"time"
+
+	"github.com/andybalholm/cascadia"
+	"github.com/antchfx/xpath"
 )
 
 // Script is a fully validated, compiled script. It is read-only after Load
@@ -221,20 +224,34 @@ type CaptureKind int
 
 // Capture kinds.
 const (
-	CaptureJSON CaptureKind = iota
-	CaptureHeader
-	CaptureRegexp
+	CaptureJSON     CaptureKind = iota // a JSONPath into the JSON body
+	CaptureHeader                      // a response header
+	CaptureRegexp                      // a regular expression over the body
+	CaptureXPath                       // an XPath into an XML body
+	CaptureSelector                    // a CSS selector into an HTML body
 )
 
 // Capture extracts a value from a response into a variable.
 type Capture struct {
-	Kind   CaptureKind
-	Expr   string // the JSONPath, header name or regexp as written
-	JSON   *JSONPath
-	Regexp *regexp.Regexp
-	Group  string // regexp group: a number or a name; "" means the whole match (or group 1 if present)
-	As     string
-	Strict bool // default true: a miss fails the virtual user
+	Kind CaptureKind
+	Expr string // the JSONPath, header name, regexp, XPath or selector as written
+	// Tmpl is set when Expr holds {{ }}: it is rendered for each response
+	// and compiled then (see Resolve); the compiled fields below are nil.
+	Tmpl     *Template `json:",omitempty"`
+	JSON     *JSONPath
+	Regexp   *regexp.Regexp
+	XPath    *xpath.Expr       `json:"-"`
+	Selector cascadia.Selector `json:"-"`
+	Flags    string            `json:",omitempty"` // regexp: JavaScript's flags (i, m, s, g, u, y) as written
+	Group    string            // regexp group: a number or a name; "" means the whole match
+	// Index picks among a selector's matches: "" (the first), "random",
+	// "last" or a number.
+	Index string `json:",omitempty"`
+	Attr  string `json:",omitempty"` // selector: the attribute read; "" gives all of them as an object
+	As    string
+	// Strict (default true, or config.http.defaults.strictCapture) makes a
+	// miss fail the virtual user.
+	Strict bool
 	Pos    Pos
 }
 

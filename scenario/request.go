@@ -118,21 +118,26 @@ func (l *loader) finishRequest(n *yaml.Node, path string, b *requestBuild) {
 		r.Endpoint = l.endpoints.opts.EndpointName(l.baseURL, b.urlN.Value, r.Name)
 	}
 	l.endpoints.add(r.Endpoint, r.Method)
+	var captured []string
 	for i, cn := range b.captures {
 		cp := join(path, "capture")
 		if b.captureList {
 			cp = index(cp, i)
 		}
-		c, ok := l.capture(cn, cp)
+		c, ok := l.capture(cn, cp, b.sc)
 		if ok {
 			r.Capture = append(r.Capture, c)
 		}
 		if c.As != "" {
-			// Defined even when the capture is wrong, so its one mistake
-			// is not reported again at every use.
-			b.sc.define(c.As)
-			l.captures = append(l.captures, c.As)
+			captured = append(captured, c.As)
 		}
+	}
+	// Defined after all of them, as Artillery stores a response's captures
+	// together; and even when a capture is wrong, so its one mistake is not
+	// reported again at every use.
+	for _, name := range captured {
+		b.sc.define(name)
+		l.captures = append(l.captures, name)
 	}
 	if b.expectN != nil {
 		r.Expect = l.expects(b.expectN, b.expectPath, b.sc)

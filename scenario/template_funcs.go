@@ -90,8 +90,8 @@ func (b *builtin) appendTo(dst []byte, e *expr, c *Context, esc bool) []byte {
 	case opLoopCount:
 		return strconv.AppendInt(dst, int64(c.LoopCount), 10)
 	case opLoopElement:
-		v, _ := lookup(c.LoopElement, e.path)
-		return appendAny(dst, v, esc)
+		v, found := lookup(c.LoopElement, e.path)
+		return appendVar(dst, v, found, esc)
 	}
 	return dst
 }

@@ -73,10 +73,48 @@ func (e *expr) value(c *Context) any {
 
 func (e *expr) appendTo(dst []byte, c *Context, esc bool) []byte {
 	if e.fn == nil {
-		v, _ := lookup(c.Vars[e.name], e.path)
-		return appendAny(dst, v, esc)
+		root, ok := c.Vars[e.name]
+		v, found := lookup(root, e.path)
+		return appendVar(dst, v, ok && found, esc)
 	}
 	return e.fn.appendTo(dst, e, c, esc)
+}
+
+// appendVar writes a variable's value into text as Artillery does, being
+// JavaScript: a missing variable or field (undefined, as a non-strict
+// capture miss leaves it) as "undefined", a JSON null as "null".
+func appendVar(dst []byte, v any, found, esc bool) []byte {
+	switch {
+	case !found:
+		return append(dst, "undefined"...)
+	case v == nil:
+		return append(dst, "null"...)
+	}
+	return appendAny(dst, v, esc)
+}
+
+// Defined reports whether the template has a value: false only when it is
+// one expression reading a variable or field that is not there, which
+// Artillery renders as undefined, so a header, query field or JSON member
+// of that value is left out of the request.
+func (t *Template) Defined(c *Context) bool {
+	e := t.single()
+	return e == nil || e.defined(c)
+}
+
+// defined reports whether e has a value; only variables and $loopElement
+// fields can miss.
+func (e *expr) defined(c *Context) bool {
+	switch {
+	case e.fn == nil:
+		root, ok := c.Vars[e.name]
+		_, found := lookup(root, e.path)
+		return ok && found
+	case e.fn.op == opLoopElement:
+		_, found := lookup(c.LoopElement, e.path)
+		return found
+	}
+	return true
 }
 
 // appendJSONExpr writes one expression's value as a JSON value of its type.
@@ -96,7 +134,8 @@ func appendJSONExpr(dst []byte, e *expr, c *Context) []byte {
 	return append(dst, '"')
 }
 
-// lookup walks path into v; ok is false when a step is missing.
+// lookup walks path into v; ok is false when a step is missing, and true
+// for a JSON null that is there.
 func lookup(v any, path []segment) (any, bool) {
 	for _, s := range path {
 		switch x := v.(type) {
@@ -126,5 +165,5 @@ func lookup(v any, path []segment) (any, bool) {
 			return nil, false
 		}
 	}
-	return v, v != nil
+	return v, true
 }

@@ -129,7 +129,9 @@ func (v *Value) Resolve(c *Context) any {
 	case valueObject:
 		m := make(map[string]any, len(v.keys))
 		for i, k := range v.keys {
-			m[k] = v.items[i].Resolve(c)
+			if v.items[i].Defined(c) {
+				m[k] = v.items[i].Resolve(c)
+			}
 		}
 		return m
 	default:
@@ -156,10 +158,16 @@ func (v *Value) AppendJSON(dst []byte, c *Context) []byte {
 		return append(dst, '"')
 	case valueObject:
 		dst = append(dst, '{')
+		first := true
 		for i, k := range v.keys {
-			if i > 0 {
+			if !v.items[i].Defined(c) {
+				// JSON.stringify leaves out a member whose value is undefined.
+				continue
+			}
+			if !first {
 				dst = append(dst, ',')
 			}
+			first = false
 			dst = append(dst, '"')
 			dst = appendJSONEscaped(dst, k)
 			dst = append(dst, '"', ':')
@@ -176,6 +184,13 @@ func (v *Value) AppendJSON(dst []byte, c *Context) []byte {
 		}
 		return append(dst, ']')
 	}
+}
+
+// Defined reports whether the value is there: false only for a template
+// that is one expression whose variable is missing (see Template.Defined).
+// In a list it is written as null, as JSON.stringify does.
+func (v *Value) Defined(c *Context) bool {
+	return v.kind != valueTemplate || v.tmpl.Defined(c)
 }
 
 // MarshalJSON writes the tree as written, templates as their source text.
