@@ -34,6 +34,8 @@ type CapacityOptions struct {
 	Require     string
 	Output      string
 	HTML        string
+	// SettingsFile is the settings file read, "" for none.
+	SettingsFile string
 }
 
 func newCapacityCmd(s *State) *cobra.Command {
@@ -114,7 +116,7 @@ func capacityOptions(s *State, c *cobra.Command, script string) (*CapacityOption
 		return nil, err
 	}
 	o := &CapacityOptions{Script: script, Target: st.String("target"), Environment: st.String("environment"),
-		Require: st.String("require"), Output: st.String("output"), HTML: st.String("html")}
+		Require: st.String("require"), Output: st.String("output"), HTML: st.String("html"), SettingsFile: st.file}
 	var errs []error
 	collect := func(err error) { errs = append(errs, err) }
 	o.Vars, err = st.Pairs("var")
@@ -164,6 +166,17 @@ func runCapacity(ctx context.Context, s *State, o *CapacityOptions) error {
 	}
 	script, err := scenario.Parse(o.Script, src, scenario.LoadOptions{Environment: o.Environment, Vars: vars})
 	if err != nil {
+		return usageError(s, err)
+	}
+	outs := []struct {
+		name, path string
+		write      func(io.Writer, *capacity.Result) error
+	}{{"--output", o.Output, capacity.WriteJSON}, {"--html", o.HTML, capacity.WriteHTML}}
+	checks := make([]output, len(outs))
+	for i, w := range outs {
+		checks[i] = output{name: w.name, path: w.path}
+	}
+	if err := checkFiles(scriptInputs(o.Script, script, ScriptShape{}, o.SettingsFile), checks); err != nil {
 		return usageError(s, err)
 	}
 	search := o.Search
@@ -217,10 +230,7 @@ func runCapacity(ctx context.Context, s *State, o *CapacityOptions) error {
 		return &ExitError{Code: ExitRuntime, Err: err}
 	}
 	errs = nil
-	for _, w := range []struct {
-		path  string
-		write func(io.Writer, *capacity.Result) error
-	}{{o.Output, capacity.WriteJSON}, {o.HTML, capacity.WriteHTML}} {
+	for _, w := range outs {
 		if w.path == "" {
 			continue
 		}

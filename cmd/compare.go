@@ -26,6 +26,8 @@ type CompareOptions struct {
 	Markdown      string
 	JUnit         string
 	HTML          string
+	// SettingsFile is the settings file read, "" for none.
+	SettingsFile string
 }
 
 func newCompareCmd(s *State) *cobra.Command {
@@ -99,7 +101,8 @@ func compareOptions(s *State, c *cobra.Command, args []string) (*CompareOptions,
 		return nil, err
 	}
 	o := &CompareOptions{Base: args[0], New: args[1], MaxRegression: st.String("max-regression"),
-		Output: st.String("output"), Markdown: st.String("markdown"), JUnit: st.String("junit"), HTML: st.String("html")}
+		Output: st.String("output"), Markdown: st.String("markdown"), JUnit: st.String("junit"), HTML: st.String("html"),
+		SettingsFile: st.file}
 	var errs []error
 	collect := func(err error) { errs = append(errs, err) }
 	o.Confidence, err = st.Float("confidence")
@@ -129,6 +132,25 @@ func runCompare(_ context.Context, s *State, o *CompareOptions) error {
 	if o.Replicates < 100 || o.Replicates > maxReplicates {
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--replicates %d: want 100 to %d", o.Replicates, maxReplicates)}
 	}
+	type out struct {
+		name     string
+		path     string
+		appendTo bool
+		write    func(io.Writer, *compare.Result) error
+	}
+	outs := []out{{"--output", o.Output, false, writeCompareJSON}, {"--markdown", o.Markdown, false, compare.WriteMarkdown},
+		{"--junit", o.JUnit, false, compare.WriteJUnit}, {"--html", o.HTML, false, compare.WriteHTML}}
+	if gh := s.Getenv("GITHUB_STEP_SUMMARY"); gh != "" {
+		outs = append(outs, out{"$GITHUB_STEP_SUMMARY", gh, true, compare.WriteMarkdown})
+	}
+	checks := make([]output, len(outs))
+	for i, w := range outs {
+		checks[i] = output{name: w.name, path: w.path, inPlace: w.appendTo}
+	}
+	inputs := []inputFile{{"the base report", o.Base}, {"the new report", o.New}, {"settings file", o.SettingsFile}}
+	if err := checkFiles(inputs, checks); err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
 	var errs []error
 	base, err := report.ReadFile(o.Base)
 	errs = append(errs, err)
@@ -146,16 +168,6 @@ func runCompare(_ context.Context, s *State, o *CompareOptions) error {
 	res.Base.File, res.New.File = o.Base, o.New
 	if err := compare.WriteText(s.Out, res); err != nil {
 		return &ExitError{Code: ExitRuntime, Err: err}
-	}
-	type out struct {
-		path     string
-		appendTo bool
-		write    func(io.Writer, *compare.Result) error
-	}
-	outs := []out{{o.Output, false, writeCompareJSON}, {o.Markdown, false, compare.WriteMarkdown},
-		{o.JUnit, false, compare.WriteJUnit}, {o.HTML, false, compare.WriteHTML}}
-	if gh := s.Getenv("GITHUB_STEP_SUMMARY"); gh != "" {
-		outs = append(outs, out{gh, true, compare.WriteMarkdown})
 	}
 	for _, w := range outs {
 		if w.path == "" {

@@ -57,7 +57,7 @@ func TestRunOutputLostAfterLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	go func() {
-		// checkOutputs runs before the wait for --start-at; the load starts after it.
+		// checkFiles runs before the wait for --start-at; the load starts after it.
 		time.Sleep(700 * time.Millisecond)
 		os.RemoveAll(gone)
 	}()

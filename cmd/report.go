@@ -23,6 +23,8 @@ type ReportOptions struct {
 	HTML      string
 	JUnit     string
 	SummaryMD string
+	// SettingsFile is the settings file read, "" for none.
+	SettingsFile string
 }
 
 func newReportCmd(s *State) *cobra.Command {
@@ -82,7 +84,8 @@ func reportOptions(s *State, c *cobra.Command, files []string) (*ReportOptions, 
 	if err != nil {
 		return nil, err
 	}
-	o := &ReportOptions{Files: files, Output: st.String("output"), HTML: st.String("html"), JUnit: st.String("junit"), SummaryMD: st.String("summary-md")}
+	o := &ReportOptions{Files: files, Output: st.String("output"), HTML: st.String("html"), JUnit: st.String("junit"), SummaryMD: st.String("summary-md"),
+		SettingsFile: st.file}
 	var errs []error
 	if o.SLOs, err = st.Strings("slo"); err != nil {
 		errs = append(errs, err)
@@ -96,6 +99,15 @@ func reportOptions(s *State, c *cobra.Command, files []string) (*ReportOptions, 
 // runReport reads (and merges) the reports and judges them as a live run
 // is judged, prints the summary, writes the outputs and exits as run does.
 func runReport(ctx context.Context, s *State, o *ReportOptions) error {
+	outs := outputsOf(s, &RunOptions{Output: o.Output, JUnit: o.JUnit, SummaryMD: o.SummaryMD, HTML: o.HTML})
+	inputs := []inputFile{{"settings file", o.SettingsFile}}
+	for _, f := range o.Files {
+		// -o part-1.json would replace a part with the merge of all.
+		inputs = append(inputs, inputFile{"the report", f})
+	}
+	if err := checkFiles(inputs, outs); err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
 	rep, err := loadReports(ctx, o.Files, o.Force)
 	if ierr := interrupted(ctx, "reading reports"); ierr != nil {
 		return ierr
@@ -106,10 +118,6 @@ func runReport(ctx context.Context, s *State, o *ReportOptions) error {
 	set, errs := reportSLOs(rep, o.SLOs)
 	if len(errs) > 0 {
 		return usageError(s, errors.Join(errs...))
-	}
-	outs := outputsOf(s, &RunOptions{Output: o.Output, JUnit: o.JUnit, SummaryMD: o.SummaryMD, HTML: o.HTML})
-	if err := checkOutputs(outs); err != nil {
-		return &ExitError{Code: ExitUsage, Err: err}
 	}
 	// An aborted report (interrupted, killed, or a merge with such a part)
 	// did not send its schedule: it is judged interrupted, so an incomplete

@@ -53,6 +53,8 @@ type RunOptions struct {
 	// MaxBodyMiB bounds one response body read, and one gzip body
 	// decompressed for a capture or an expectation, in MiB.
 	MaxBodyMiB int
+	// SettingsFile is the settings file read, "" for none.
+	SettingsFile string
 	// Shape is what Artillery's --config, --overrides, --variables,
 	// --dotenv and -p change in the script.
 	Shape ScriptShape
@@ -151,6 +153,8 @@ func runOptions(s *State, c *cobra.Command, script string, now time.Time) (*RunO
 		HdrLog:      st.String("hdr-log"),
 		DebugAddr:   st.String("debug-addr"),
 		TraceFile:   st.String("trace-file"),
+
+		SettingsFile: st.file,
 	}
 	var errs []error
 	collect := func(err error) {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,7 +59,11 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 		return usageError(s, err)
 	}
 	outs := outputsOf(s, o)
-	if err := checkOutputs(outs); err != nil {
+	checks := outs
+	if o.Trace > 0 && o.TraceFile != "" {
+		checks = append(checks[:len(checks):len(checks)], output{name: "--trace-file", path: o.TraceFile, inPlace: true})
+	}
+	if err := checkFiles(scriptInputs(o.Script, script, o.Shape, o.SettingsFile), checks); err != nil {
 		return usageError(s, err)
 	}
 
@@ -326,33 +329,35 @@ type writer func(w io.Writer, r *report.Report) error
 
 // output is one file the run writes at the end.
 type output struct {
-	path  string
-	write func(rep *report.Report) error
+	name    string // the flag or variable that named it, for messages
+	path    string
+	inPlace bool // written into the existing file, not replaced (appended)
+	write   func(rep *report.Report) error
 }
 
 // outputsOf lists the files to write, in a fixed order.
 func outputsOf(s *State, o *RunOptions) []output {
 	var outs []output
-	file := func(path string, appendTo bool, write writer) {
+	file := func(name, path string, appendTo bool, write writer) {
 		if path == "" {
 			return
 		}
-		outs = append(outs, output{path: path, write: func(rep *report.Report) error {
+		outs = append(outs, output{name: name, path: path, inPlace: appendTo, write: func(rep *report.Report) error {
 			return writeFile(path, appendTo, func(w io.Writer) error { return write(w, rep) })
 		}})
 	}
 	if o.Output != "" {
 		// Atomic, as after every period: the last complete report survives anything.
-		outs = append(outs, output{path: o.Output, write: func(rep *report.Report) error {
+		outs = append(outs, output{name: "--output", path: o.Output, write: func(rep *report.Report) error {
 			return report.WriteFile(o.Output, rep)
 		}})
 	}
-	file(o.JUnit, false, junit.Write)
-	file(o.HTML, false, html.Write)
-	file(o.HdrLog, false, report.WriteHdrLog)
-	file(o.SummaryMD, false, mdsummary.Write)
+	file("--junit", o.JUnit, false, junit.Write)
+	file("--html", o.HTML, false, html.Write)
+	file("--hdr-log", o.HdrLog, false, report.WriteHdrLog)
+	file("--summary-md", o.SummaryMD, false, mdsummary.Write)
 	if gh := s.Getenv("GITHUB_STEP_SUMMARY"); gh != "" {
-		file(gh, true, mdsummary.Write)
+		file("$GITHUB_STEP_SUMMARY", gh, true, mdsummary.Write)
 	}
 	return outs
 }
@@ -382,21 +387,6 @@ func writeFile(path string, appendTo bool, write func(io.Writer) error) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
-}
-
-// checkOutputs fails before any load when an output could not be written,
-// rather than after an hour of measurements.
-func checkOutputs(outs []output) error {
-	var errs []error
-	for _, o := range outs {
-		dir := filepath.Dir(o.path)
-		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-			errs = append(errs, fmt.Errorf("output %s: folder %s does not exist", o.path, dir))
-		} else if fi, err := os.Stat(o.path); err == nil && fi.IsDir() {
-			errs = append(errs, fmt.Errorf("output %s: is a folder, want a file name", o.path))
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // writeOutputs writes every output, going on past a failure so one bad

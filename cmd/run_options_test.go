@@ -79,6 +79,7 @@ func TestRunOptions(t *testing.T) {
 			env:  map[string]string{"PRIMELOAD_TARGET": "http://127.0.0.1:7/", "PRIMELOAD_VAR": "A=env"},
 			want: with(func(o *RunOptions) {
 				o.Target, o.Period, o.Quiet, o.Vars = "http://127.0.0.1:7/", 2*time.Second, true, map[string]string{"A": "env", "B": "flag"}
+				o.SettingsFile = cfg
 			}),
 		},
 		{
@@ -87,6 +88,7 @@ func TestRunOptions(t *testing.T) {
 			env:  map[string]string{"PRIMELOAD_SETTINGS": cfg},
 			want: with(func(o *RunOptions) {
 				o.Target, o.Period, o.Quiet, o.Vars = "http://127.0.0.1:9/", 2*time.Second, true, map[string]string{"A": "file", "B": "file"}
+				o.SettingsFile = cfg
 			}),
 		},
 		{

@@ -18,6 +18,9 @@ type ScriptShape struct {
 	Layers  []scenario.Layer // --config FILE, then --overrides, then --variables
 	Payload string           // -p FILE for a single config.payload
 	Dotenv  map[string]string
+	// ConfigFile and DotenvFile are the files --config and --dotenv
+	// named, "" for none: inputs no output may overwrite.
+	ConfigFile, DotenvFile string
 }
 
 // addShapeFlags declares Artillery's script-shaping flags, with its short
@@ -35,6 +38,7 @@ func scriptShape(st *settings) (ScriptShape, error) {
 	var sh ScriptShape
 	var errs []error
 	if path := st.String("config"); path != "" {
+		sh.ConfigFile = path
 		data, err := os.ReadFile(path)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: read config file: %w", st.source("config"), err))
@@ -52,6 +56,7 @@ func scriptShape(st *settings) (ScriptShape, error) {
 	}
 	sh.Payload = st.String("payload")
 	if path := st.String("dotenv"); path != "" {
+		sh.DotenvFile = path
 		env, err := godotenv.Read(path)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: read dotenv file: %w", st.source("dotenv"), err))
