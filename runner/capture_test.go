@@ -12,13 +12,29 @@ import (
 	"github.com/primeload/primeload/runner"
 )
 
+// seen collects what a test server saw, from its handler goroutines.
+type seen struct {
+	mu   sync.Mutex
+	list []string
+}
+
+func (s *seen) add(v string) {
+	s.mu.Lock()
+	s.list = append(s.list, v)
+	s.mu.Unlock()
+}
+
+// distinct is what was seen, sorted, each once.
+func (s *seen) distinct() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Compact(slices.Sorted(slices.Values(s.list)))
+}
+
 // captureServer answers the capture sources and records what each
 // /echo request carried: the v query field, the p query field and the X-V
 // header, "-" for one that was not sent.
-type captureServer struct {
-	mu     sync.Mutex
-	echoes []string
-}
+type captureServer struct{ echoes seen }
 
 func (s *captureServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
@@ -47,19 +63,8 @@ func (s *captureServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		v, vok := q["v"]
 		p, pok := q["p"]
 		h, hok := r.Header["X-V"]
-		s.mu.Lock()
-		s.echoes = append(s.echoes, "v="+field(v, vok)+" p="+field(p, pok)+" h="+field(h, hok))
-		s.mu.Unlock()
+		s.echoes.add("v=" + field(v, vok) + " p=" + field(p, pok) + " h=" + field(h, hok))
 	}
-}
-
-// distinct is the set of echoes, sorted.
-func (s *captureServer) distinct() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := slices.Clone(s.echoes)
-	slices.Sort(out)
-	return slices.Compact(out)
 }
 
 // TestCaptureSemantics drives each capture form against a real server and
@@ -132,7 +137,7 @@ scenarios:
             X-V: "{{ v }}"
 `)
 			_, rep := faultRun(t, script, srv.URL, runner.Options{})
-			if got := cs.distinct(); strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+			if got := cs.echoes.distinct(); strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
 				t.Errorf("echoes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
 			if got := rep.Aggregate.Counters["errors.Failed capture or match"]; got != tt.misses {

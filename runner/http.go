@@ -320,7 +320,7 @@ func (v *vu) build(req *fasthttp.Request, r *scenario.Request) error {
 	if r.Gzip {
 		req.Header.Set("Accept-Encoding", "gzip")
 	}
-	for _, h := range v.e.script.Config.DefaultHeaders {
+	for _, h := range v.e.script.Config.Defaults.Headers {
 		setHeader(req, h.Name, h.Value, tc)
 	}
 	for _, h := range r.Headers {
@@ -329,6 +329,10 @@ func (v *vu) build(req *fasthttp.Request, r *scenario.Request) error {
 	if r.Auth != nil {
 		cred := r.Auth.User.Render(tc) + ":" + r.Auth.Pass.Render(tc)
 		req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(cred)))
+	}
+	// Default cookies first: the request's own of the same name win.
+	for _, c := range v.e.script.Config.Defaults.Cookies {
+		req.Header.SetCookie(c.Name, c.Value.Render(tc))
 	}
 	for _, c := range r.Cookie {
 		req.Header.SetCookie(c.Name, c.Value.Render(tc))

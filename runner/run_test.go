@@ -591,7 +591,7 @@ func TestRunRequestShape(t *testing.T) {
 	s.Request.Headers = []scenario.Header{{Name: "x-over", Value: tmpl("req")}}
 	s.Request.Gzip = true
 	script := newScript(srv.URL, []scenario.Phase{count(1, 10*time.Millisecond)}, []scenario.Step{s})
-	script.Config.DefaultHeaders = []scenario.Header{{Name: "X-Default", Value: tmpl("def")}, {Name: "X-Over", Value: tmpl("def")}}
+	script.Config.Defaults.Headers = []scenario.Header{{Name: "X-Default", Value: tmpl("def")}, {Name: "X-Over", Value: tmpl("def")}}
 	script.Config.Variables = []scenario.Variable{{Name: "id", Values: []any{7}}}
 	run(t, script, Options{})
 	want := seen{"POST", "/items?x=1&q=a+b%267", "application/json", `{"id":7,"n":2}`, "u:7", "v7", "def|req", "gzip"}

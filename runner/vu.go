@@ -103,6 +103,11 @@ func (e *engine) initialVars(vars map[string]any, key int64, r *rand.Rand) {
 	}
 	for i := range cfg.Payloads {
 		p := &cfg.Payloads[i]
+		if p.LoadAll {
+			// Shared by every user: templates and loops only read it.
+			vars[p.Name] = p.All
+			continue
+		}
 		if len(p.Rows) == 0 {
 			continue
 		}
@@ -119,15 +124,12 @@ func (e *engine) initialVars(vars map[string]any, key int64, r *rand.Rand) {
 	}
 }
 
+// bindRow binds a row's fields as variables of their own, cast as the
+// payload says; a short row leaves its last fields undefined.
 func bindRow(vars map[string]any, p *scenario.Payload, row []string) {
-	dst := vars
-	if p.Name != "" {
-		dst = make(map[string]any, len(p.Fields))
-		vars[p.Name] = dst
-	}
 	for i, f := range p.Fields {
 		if i < len(row) {
-			dst[f] = row[i]
+			vars[f] = scenario.CSVValue(row[i], p.Cast)
 		}
 	}
 }
@@ -184,7 +186,7 @@ func (v *vu) runSteps(ctx context.Context, steps []scenario.Step) flowResult {
 			_, _ = v.e.log.Write(line) // a broken log writer must not fail the load
 			v.e.logMu.Unlock()
 		case s.Think > 0:
-			res = v.think(ctx, s.Think)
+			res = v.think(ctx, v.e.script.Config.Defaults.ThinkJitter.Apply(s.Think, v.tc.Rand.Float64))
 		}
 		if res != flowOK {
 			return res

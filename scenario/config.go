@@ -1,19 +1,12 @@
 package scenario
 
 import (
-	"bufio"
-	"encoding/csv"
-	"errors"
 	"fmt"
-	"io"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/primeload/primeload/report/metric"
 
@@ -26,17 +19,16 @@ const DefaultTimeout = 10 * time.Second
 const noJS = "primeload runs no JavaScript; use templates, captures, payload files and --var instead"
 
 var (
-	configKeys        = []string{"target", "phases", "defaults", "variables", "payload", "http", "tls", "environments", "ensure", "plugins", "processor"}
+	configKeys        = []string{"target", "phases", "defaults", "variables", "payload", "http", "timeout", "tls", "environments", "ensure", "plugins", "processor"}
 	configUnsupported = map[string]string{
 		"engines":    "engines other than http are not supported: primeload speaks HTTP only",
 		"ws":         "the ws (WebSocket) engine is not supported: primeload speaks HTTP only",
 		"socketio":   "the socketio engine is not supported: primeload speaks HTTP only",
 		"playwright": "the playwright engine is not supported: primeload speaks HTTP only",
 	}
-	phaseKeys   = []string{"name", "duration", "arrivalRate", "rampTo", "arrivalCount", "pause", "maxVusers", "vusers"}
-	payloadKeys = []string{"path", "fields", "order", "skipHeader", "delimiter", "name"}
-	ensureKeys  = []string{"thresholds", "conditions", "p95", "p99", "max", "min", "median", "maxErrorRate"}
-	pluginKeys  = []string{"ensure", "expect", "metrics-by-endpoint"}
+	phaseKeys  = []string{"name", "duration", "arrivalRate", "rampTo", "arrivalCount", "pause", "maxVusers", "vusers"}
+	ensureKeys = []string{"thresholds", "conditions", "p95", "p99", "max", "min", "median", "maxErrorRate"}
+	pluginKeys = []string{"ensure", "expect", "metrics-by-endpoint"}
 	// The plugins' own options: accepted so Artillery scripts run unchanged.
 	expectPluginKeys     = []string{"outputFormat", "formatter", "reportFailuresAsErrors", "expectDefault200"}
 	metricsPluginKeys    = []string{"useOnlyRequestNames", "stripQueryString", "ignoreUnnamedRequests", "metricsNamespace", "groupDynamicURLs"}
@@ -50,8 +42,10 @@ var (
 // environments node.
 func (l *loader) config(n *yaml.Node, path string, inEnv bool) (Config, []templateUse, *yaml.Node) {
 	cfg := Config{HTTP: HTTPConfig{Timeout: DefaultTimeout}, TLS: TLSConfig{RejectUnauthorized: true}}
-	var headers []templateUse
+	var uses []templateUse
 	var envs *yaml.Node
+	var legacy, modern *Defaults
+	var timeout time.Duration
 	l.object(n, path, configKeys, configUnsupported, func(p pair, fp string) {
 		switch p.key {
 		case "target":
@@ -59,15 +53,8 @@ func (l *loader) config(n *yaml.Node, path string, inEnv bool) (Config, []templa
 		case "phases":
 			cfg.Phases = l.phases(p.v, fp)
 		case "defaults":
-			l.object(p.v, fp, []string{"headers"}, nil, func(p pair, fp string) {
-				for _, hp := range l.pairs(p.v, fp) {
-					hfp := join(fp, hp.key)
-					if t := l.template(hp.v, hfp, nil); t != nil {
-						cfg.DefaultHeaders = append(cfg.DefaultHeaders, Header{Name: hp.key, Value: t})
-						headers = append(headers, templateUse{t: t, n: l.deref(hp.v), path: hfp})
-					}
-				}
-			})
+			// Artillery's legacy place for what config.http.defaults holds.
+			legacy = l.httpDefaults(p.v, fp, &uses)
 		case "variables":
 			cfg.Variables = l.variables(p.v, fp)
 		case "payload":
@@ -81,8 +68,10 @@ func (l *loader) config(n *yaml.Node, path string, inEnv bool) (Config, []templa
 				}
 			}
 		case "http":
-			l.object(p.v, fp, []string{"timeout", "maxSockets", "pool"}, nil, func(p pair, fp string) {
+			l.object(p.v, fp, []string{"timeout", "maxSockets", "pool", "defaults"}, nil, func(p pair, fp string) {
 				switch p.key {
+				case "defaults":
+					modern = l.httpDefaults(p.v, fp, &uses)
 				case "timeout":
 					if d, ok := l.duration(p.v, fp); ok {
 						cfg.HTTP.Timeout = d
@@ -115,12 +104,91 @@ func (l *loader) config(n *yaml.Node, path string, inEnv bool) (Config, []templa
 			l.ensure(p.v, fp, &cfg.Ensure)
 		case "plugins":
 			l.plugins(p.v, fp, &cfg)
+		case "timeout":
+			// Artillery reads config.timeout before config.http.timeout.
+			if d, ok := l.duration(p.v, fp); ok {
+				timeout = d
+			}
 		case "processor":
 			// An error or a note once the flows are read: see script.
 			l.processors = append(l.processors, p.k)
 		}
 	})
-	return cfg, headers, envs
+	cfg.Defaults = pickDefaults(modern, legacy)
+	if timeout > 0 {
+		cfg.HTTP.Timeout = timeout
+	}
+	return cfg, uses, envs
+}
+
+// defaultsKeys are the keys of config.http.defaults and config.defaults.
+var defaultsKeys = []string{"headers", "cookie", "strictCapture", "think"}
+
+// httpDefaults reads config.http.defaults or the legacy config.defaults;
+// its templates join uses, checked once every capture is known.
+func (l *loader) httpDefaults(n *yaml.Node, path string, uses *[]templateUse) *Defaults {
+	d := &Defaults{StrictCapture: true, set: map[string]bool{}}
+	l.object(n, path, defaultsKeys, nil, func(p pair, fp string) {
+		switch p.key {
+		case "headers", "cookie":
+			d.set[p.key] = true
+			for _, hp := range l.pairs(p.v, fp) {
+				hfp := join(fp, hp.key)
+				t := l.template(hp.v, hfp, nil)
+				if t == nil {
+					continue
+				}
+				*uses = append(*uses, templateUse{t: t, n: l.deref(hp.v), path: hfp})
+				if p.key == "headers" {
+					d.Headers = append(d.Headers, Header{Name: hp.key, Value: t})
+				} else {
+					d.Cookies = append(d.Cookies, Param{Name: hp.key, Value: t})
+				}
+			}
+		case "strictCapture":
+			d.set[p.key] = true
+			d.StrictCapture, _ = l.boolean(p.v, fp)
+		case "think":
+			d.set[p.key] = true
+			l.object(p.v, fp, []string{"jitter"}, nil, func(p pair, fp string) {
+				s, ok := l.str(p.v, fp)
+				if j, err := ParseJitter(s); ok && err != nil {
+					l.errorf(l.deref(p.v), fp, "%v", err)
+				} else {
+					d.ThinkJitter = j
+				}
+			})
+		}
+	})
+	return d
+}
+
+// pickDefaults merges config.http.defaults over config.defaults key by
+// key, as Artillery reads each (http.defaults.headers || defaults.headers):
+// a key set in the first replaces the second's whole.
+func pickDefaults(modern, legacy *Defaults) Defaults {
+	out := Defaults{StrictCapture: true}
+	for _, d := range []*Defaults{legacy, modern} {
+		if d == nil {
+			continue
+		}
+		if d.set["headers"] {
+			out.Headers = d.Headers
+		}
+		if d.set["cookie"] {
+			out.Cookies = d.Cookies
+		}
+		if d.set["think"] {
+			out.ThinkJitter = d.ThinkJitter
+		}
+	}
+	// Either one turning strict captures off is enough, as in Artillery.
+	for _, d := range []*Defaults{legacy, modern} {
+		if d != nil && d.set["strictCapture"] && !d.StrictCapture {
+			out.StrictCapture = false
+		}
+	}
+	return out
 }
 
 // DefaultPhase is the phase of a script without config.phases: one
@@ -339,164 +407,6 @@ func (l *loader) variables(n *yaml.Node, path string) []Variable {
 	return out
 }
 
-func (l *loader) payload(n *yaml.Node, path string) (Payload, bool) {
-	n = l.deref(n)
-	pl := Payload{Order: "random", Delimiter: ','}
-	before := len(l.errs)
-	var pathN *yaml.Node
-	l.object(n, path, payloadKeys, nil, func(p pair, fp string) {
-		switch p.key {
-		case "path":
-			pathN = l.deref(p.v)
-			pl.Path, _ = l.str(p.v, fp)
-		case "fields":
-			for i, f := range l.list(p.v, fp, false) {
-				pl.Fields = append(pl.Fields, l.name(f, index(fp, i)))
-			}
-		case "order":
-			s, ok := l.str(p.v, fp)
-			if ok && s != "random" && s != "sequence" {
-				l.errorf(l.deref(p.v), fp, "must be random or sequence, got %q%s", s, didYouMean(s, []string{"random", "sequence"}))
-			}
-			pl.Order = s
-		case "skipHeader":
-			pl.SkipHeader, _ = l.boolean(p.v, fp)
-		case "delimiter":
-			s, ok := l.str(p.v, fp)
-			r, size := utf8.DecodeRuneInString(s)
-			if ok && (size != len(s) || s == "" || r == '"' || r == '\r' || r == '\n' || r == utf8.RuneError) {
-				l.errorf(l.deref(p.v), fp, "must be one character other than a quote or newline, got %q", s)
-			}
-			pl.Delimiter = r
-		case "name":
-			pl.Name = l.name(p.v, fp)
-		}
-	})
-	if n.Kind != yaml.MappingNode {
-		return pl, false
-	}
-	if pathN == nil {
-		l.required(n, join(path, "path"), "is required: the CSV file, relative to the script")
-	}
-	if len(pl.Fields) == 0 {
-		l.required(n, join(path, "fields"), "is required: the variable names bound to the CSV columns")
-	}
-	if len(l.errs) != before {
-		return pl, false
-	}
-	resolved, err := l.payloadPath(pl.Path)
-	if err != nil {
-		l.errorf(pathN, join(path, "path"), "%v", err)
-		return pl, false
-	}
-	pl.Path = resolved
-	rows, err := readCSV(resolved, pl.Delimiter, pl.SkipHeader, csvLimits{bytes: MaxPayloadBytes, rows: MaxPayloadRows})
-	if err != nil {
-		l.errorf(pathN, join(path, "path"), "%v", err)
-		return pl, false
-	}
-	pl.Rows = rows
-	return pl, true
-}
-
-// payloadPath resolves p against the script's folder and refuses, unless
-// allowed, anything that ends up outside it (.., absolute paths, symlinks).
-func (l *loader) payloadPath(p string) (string, error) {
-	full := p
-	if !filepath.IsAbs(full) {
-		full = filepath.Join(l.dir, p)
-	}
-	if l.opts.AllowOutsidePayload || (l.trustedPayload != "" && full == l.trustedPayload) {
-		return full, nil
-	}
-	dir, err := filepath.Abs(l.dir)
-	if err != nil {
-		return "", fmt.Errorf("resolve script folder: %w", err)
-	}
-	abs, err := filepath.Abs(full)
-	if err != nil {
-		return "", fmt.Errorf("resolve %s: %w", p, err)
-	}
-	if real, err := filepath.EvalSymlinks(abs); err == nil {
-		abs = real
-	}
-	if real, err := filepath.EvalSymlinks(dir); err == nil {
-		dir = real
-	}
-	rel, err := filepath.Rel(dir, abs)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return "", fmt.Errorf("%s is outside the script's folder %s; move it next to the script or allow it with --allow-outside-payload", p, l.dir)
-	}
-	return full, nil
-}
-
-// errPayloadTooLarge is returned by capReader past its limit.
-var errPayloadTooLarge = errors.New("payload too large")
-
-// capReader fails once more than n bytes were read, so the CSV reader
-// stops at the limit instead of seeing a silently cut-off last row.
-type capReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *capReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n -= int64(n)
-	if c.n < 0 {
-		return n, errPayloadTooLarge
-	}
-	return n, err
-}
-
-// csvLimits are the bounds readCSV enforces: MaxPayloadBytes and
-// MaxPayloadRows, smaller in tests.
-type csvLimits struct {
-	bytes int64
-	rows  int
-}
-
-// readCSV streams the file, so memory holds the rows and not the file as
-// well, and stops at the limits.
-func readCSV(path string, delim rune, skipHeader bool, lim csvLimits) ([][]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("open payload: %w", err)
-	}
-	defer f.Close()
-	r := csv.NewReader(bufio.NewReader(&capReader{r: f, n: lim.bytes}))
-	r.Comma = delim
-	r.FieldsPerRecord = -1
-	var rows [][]string
-	limit := lim.rows
-	if skipHeader {
-		limit++
-	}
-	for {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if errors.Is(err, errPayloadTooLarge) {
-			return nil, fmt.Errorf("payload %s is larger than %d MiB (MaxPayloadBytes)", path, lim.bytes>>20)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("payload %s: %w", path, err)
-		}
-		if len(rows) == limit {
-			return nil, fmt.Errorf("payload %s has more than %d rows (MaxPayloadRows)", path, lim.rows)
-		}
-		rows = append(rows, rec)
-	}
-	if skipHeader && len(rows) > 0 {
-		rows = rows[1:]
-	}
-	if len(rows) == 0 {
-		return nil, fmt.Errorf("payload %s has no rows", path)
-	}
-	return rows, nil
-}
-
 func (l *loader) ensure(n *yaml.Node, path string, e *Ensure) {
 	l.object(n, path, ensureKeys, nil, func(p pair, fp string) {
 		switch p.key {
@@ -651,4 +561,34 @@ func (l *loader) plugins(n *yaml.Node, path string, cfg *Config) {
 			}
 		}
 	}
+}
+
+// ParseJitter reads a jitter as Artillery writes it: whole milliseconds
+// ("500", 500) or a whole percentage ("20%").
+func ParseJitter(s string) (Jitter, error) {
+	t := strings.TrimSpace(s)
+	j := Jitter{}
+	if rest, ok := strings.CutSuffix(t, "%"); ok {
+		j.Percent, t = true, rest
+	}
+	n, err := strconv.Atoi(t)
+	if err != nil || n < 0 {
+		return Jitter{}, fmt.Errorf("must be whole milliseconds (500) or a percentage (20%%), got %q", s)
+	}
+	j.Amount = n
+	return j, nil
+}
+
+// Apply varies d by the jitter, drawing from r: Artillery's
+// max(0, d - j + random * 2j), in whole milliseconds as there.
+func (j Jitter) Apply(d time.Duration, r func() float64) time.Duration {
+	if j.Amount == 0 {
+		return d
+	}
+	ms := float64(d.Milliseconds())
+	approx := float64(j.Amount)
+	if j.Percent {
+		approx = ms * approx / 100
+	}
+	return time.Duration(max(0, ms-approx+r()*2*approx) * float64(time.Millisecond))
 }

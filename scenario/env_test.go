@@ -80,7 +80,7 @@ scenarios:
 				return
 			}
 			if err == nil {
-				t.Fatalf("Parse accepted the script: %+v", s.Config.DefaultHeaders)
+				t.Fatalf("Parse accepted the script: %+v", s.Config.Defaults.Headers)
 			}
 			lines := strings.Split(err.Error(), "\n")
 			if len(lines) != len(tt.want) {
@@ -98,7 +98,7 @@ scenarios:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := s.Config.DefaultHeaders[0].Value.Render(&Context{Env: env}); got != "Bearer dev" {
+	if got := s.Config.Defaults.Headers[0].Value.Render(&Context{Env: env}); got != "Bearer dev" {
 		t.Errorf("header = %q, want the default", got)
 	}
 }

@@ -258,11 +258,11 @@ func TestPayloadLimits(t *testing.T) {
 	// The byte cap, at a size a test can afford.
 	small := csvLimits{bytes: 1 << 20, rows: MaxPayloadRows}
 	long := write("long.csv", strings.Repeat("abcdefgh,", 200_000)+"\n")
-	if _, err := readCSV(long, ',', false, small); err == nil || !strings.Contains(err.Error(), "is larger than 1 MiB (MaxPayloadBytes)") {
+	if _, err := readCSV(long, csvOptions{delim: ',', fromLine: 1}, small); err == nil || !strings.Contains(err.Error(), "is larger than 1 MiB (MaxPayloadBytes)") {
 		t.Errorf("a 1.8 MB CSV under a 1 MiB cap: %v", err)
 	}
 	exact := write("exact.csv", strings.Repeat("abcdefg\n", (1<<20)/8))
-	if got, err := readCSV(exact, ',', false, small); err != nil || len(got) != (1<<20)/8 {
+	if got, err := readCSV(exact, csvOptions{delim: ',', fromLine: 1}, small); err != nil || len(got) != (1<<20)/8 {
 		t.Errorf("a CSV of exactly the cap: %d rows, %v", len(got), err)
 	}
 }

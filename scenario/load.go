@@ -157,13 +157,14 @@ func (l *loader) script(data []byte) *Script {
 		configN = &yaml.Node{Kind: yaml.MappingNode, Line: root.Line, Column: root.Column}
 	}
 	headers := l.configWithEnvironment(configN, s)
+	l.lenientCaptures = !s.Config.Defaults.StrictCapture
 
 	global := newScope()
 	for _, v := range s.Config.Variables {
 		global.define(v.Name)
 	}
 	for _, p := range s.Config.Payloads {
-		if p.Name != "" {
+		if p.LoadAll {
 			global.define(p.Name)
 			continue
 		}

@@ -96,7 +96,7 @@ func TestLoadModel(t *testing.T) {
 	}
 	c := &Context{
 		Vars: map[string]any{"first": map[string]any{"id": json.Number("42")}, "status": "in_transit", "port": "Accra",
-			"word": "w", "product": map[string]any{"sku": "A-1", "qty": "3"}},
+			"word": "w", "products": []any{map[string]any{"sku": "A-1", "qty": 3.0}}},
 		Rand: nil,
 	}
 	post := s.Scenarios[0].Flow[2].Request
@@ -116,7 +116,7 @@ func TestLoadModel(t *testing.T) {
 			[]PhaseKind{PhaseConstant, PhaseRamp, PhaseCount, PhasePause, PhaseClosed}},
 		{"pause length", s.Config.Phases[3].Duration, 1500 * time.Millisecond},
 		{"payload rows skip the header", s.Config.Payloads[0].Rows, [][]string{{"alice", "pw1"}, {"bob", "pw,2"}}},
-		{"payload delimiter", s.Config.Payloads[1].Rows, [][]string{{"A-1", "3"}, {"B-2", "5"}}},
+		{"payload delimiter, loadAll and cast", s.Config.Payloads[1].All, []any{map[string]any{"sku": "A-1", "qty": 3.0}, map[string]any{"sku": "B-2", "qty": 5.0}}},
 		{"weights", []int{s.Scenarios[0].Weight, s.Scenarios[1].Weight, s.Scenarios[2].Weight}, []int{7, 0, 1}},
 		{"default name", s.Scenarios[2].Name, "scenario 3"},
 		{"named endpoint", s.Scenarios[0].Flow[0].Request.Endpoint, "/api/goods-received/?port={{ port }} (list goods)"},
@@ -141,7 +141,7 @@ func TestLoadModel(t *testing.T) {
 			t.Errorf("%s: got %#v, want %#v", tt.name, tt.got, tt.want)
 		}
 	}
-	if got := s.Config.Ensure.Thresholds[0].Pos; got != (Pos{File: "testdata/valid/full.yml", Line: 47, Column: 9}) {
+	if got := s.Config.Ensure.Thresholds[0].Pos; got != (Pos{File: "testdata/valid/full.yml", Line: 48, Column: 9}) {
 		t.Errorf("threshold position = %v", got)
 	}
 }

@@ -36,9 +36,10 @@ type Script struct {
 
 // Config is the script's config section, with the environment merged in.
 type Config struct {
-	Target         string
-	Phases         []Phase
-	DefaultHeaders []Header // config.defaults.headers
+	Target string
+	Phases []Phase
+	// Defaults are config.http.defaults over the legacy config.defaults.
+	Defaults Defaults
 	// Variables from config.variables. A list value means one element is
 	// picked at random per virtual user; a scalar is a one-element list.
 	Variables []Variable
@@ -47,6 +48,25 @@ type Config struct {
 	TLS       TLSConfig
 	Ensure    Ensure
 	Plugins   Plugins
+}
+
+// Defaults is what config.http.defaults (or the legacy config.defaults)
+// gives every request and step.
+type Defaults struct {
+	Headers []Header // sent on every request unless the request sets its own
+	Cookies []Param  // cookies set in the user's jar for every request's URL
+	// StrictCapture is false when strictCapture: false made captures
+	// without strict non-strict.
+	StrictCapture bool
+	ThinkJitter   Jitter // think: {jitter}, applied to think steps
+	set           map[string]bool
+}
+
+// Jitter varies a think time as Artillery's think jitter does: uniformly
+// within Amount milliseconds either side, or Amount percent of it.
+type Jitter struct {
+	Amount  int
+	Percent bool
 }
 
 // PhaseKind tells how a phase schedules arrivals.
@@ -87,8 +107,17 @@ type Payload struct {
 	Order      string   // "random" (default) or "sequence"
 	SkipHeader bool
 	Delimiter  rune
-	Name       string     // when set, the row is bound as one object under this name
-	Rows       [][]string // the parsed rows (header skipped)
+	// Cast (default true, as in Artillery) turns each field that reads as
+	// a number into one when it is bound; see CSVValue.
+	Cast           bool
+	SkipEmptyLines bool // default true
+	// LoadAll binds the whole table under Name, as All; Rows is nil then.
+	LoadAll bool
+	Name    string
+	Rows    [][]string // the parsed rows (header skipped)
+	// All is the table for LoadAll: one object per row keyed by Fields,
+	// or the rows as lists when there are no Fields; values cast.
+	All []any `json:",omitempty"`
 }
 
 // HTTPConfig is config.http.
