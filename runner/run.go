@@ -106,6 +106,7 @@ func newEngine(script *scenario.Script, rec Recorder, opts Options) (*engine, er
 	if e.seed == 0 {
 		e.seed = rand.Uint64()
 	}
+	sched.Seed = e.seed
 	if e.progress == nil {
 		e.progress = &Progress{}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"iter"
 	"math"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
@@ -170,6 +171,9 @@ type PhasePlan struct {
 type Schedule struct {
 	Phases  []PhasePlan
 	Segment Segment
+	// Seed draws the gaps of poisson phases, so a seed gives the same
+	// arrivals in every run and in every segment.
+	Seed uint64
 }
 
 // NewSchedule plans phases for a segment (the zero Segment for the whole run).
@@ -289,12 +293,50 @@ func (s *Schedule) PhaseArrivals(i int) iter.Seq[Arrival] {
 		}
 		// The first global index >= p.First that is congruent to r mod n.
 		k := p.First + ((r-p.First%n)+n)%n
+		if p.phase.Poisson && p.Kind == scenario.PhaseConstant {
+			s.poissonArrivals(i, k, n, yield)
+			return
+		}
 		for end := p.First + int64(p.Total); k < end; k += n {
 			a := Arrival{At: p.Start + p.offset(k-p.First), Index: k, Phase: i}
 			if !yield(a) {
 				return
 			}
 		}
+	}
+}
+
+// poissonSalt keeps poisson phases' gap streams apart from users' streams.
+const poissonSalt = 0x2545f4914f6cdd1d
+
+// poissonArrivals yields the arrivals of poisson phase i from global index
+// k on, every n-th, until one is refused. The phase's Total arrivals are
+// the points of a Poisson process over the phase conditioned on that many
+// (Artillery's count varies around it; keeping it exact keeps the expected
+// count and segments exact): such points are n sorted uniforms, which are
+// d·S(j)/S(N+1) for partial sums S of N+1 exponential gaps. The gaps are
+// drawn twice from the same seeded stream: once for S(N+1), then in order.
+func (s *Schedule) poissonArrivals(i int, k, n int64, yield func(Arrival) bool) {
+	p := &s.Phases[i]
+	stream := func() *rand.Rand { return rand.New(rand.NewPCG(s.Seed, poissonSalt*uint64(i+1))) }
+	r := stream()
+	var total float64
+	for range p.Total + 1 {
+		total += r.ExpFloat64()
+	}
+	r = stream()
+	var sum float64
+	d := float64(p.Duration)
+	for j := int64(0); j < int64(p.Total); j++ {
+		sum += r.ExpFloat64()
+		if p.First+j != k {
+			continue
+		}
+		at := min(max(time.Duration(d*sum/total), 0), p.Duration-1)
+		if !yield(Arrival{At: p.Start + at, Index: k, Phase: i}) {
+			return
+		}
+		k += n
 	}
 }
 

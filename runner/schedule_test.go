@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -413,4 +414,61 @@ func BenchmarkSchedule(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/arrival")
+}
+
+// TestPoissonSchedule: mode: poisson keeps the expected count and the
+// phase bounds, spaces arrivals with exponential gaps (coefficient of
+// variation near 1, where even spacing gives 0), is the same for a seed
+// and splits across segments exactly as the whole run (issue 18).
+func TestPoissonSchedule(t *testing.T) {
+	ph := scenario.Phase{Kind: scenario.PhaseConstant, ArrivalRate: 200, Duration: 50 * time.Second, Poisson: true}
+	times := func(seed uint64, seg Segment) map[int64]time.Duration {
+		s, err := NewSchedule([]scenario.Phase{pause(time.Second), ph}, seg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Seed = seed
+		out := map[int64]time.Duration{}
+		var last time.Duration
+		for a := range s.Arrivals() {
+			if a.At < last || a.At < time.Second || a.At >= 51*time.Second {
+				t.Fatalf("arrival %d at %v: out of order or outside the phase", a.Index, a.At)
+			}
+			last = a.At
+			out[a.Index] = a.At
+		}
+		return out
+	}
+	whole := times(7, Segment{})
+	if len(whole) != 10000 {
+		t.Fatalf("%d arrivals, want the expected 10000", len(whole))
+	}
+	var gaps []float64
+	for k := int64(1); k < 10000; k++ {
+		gaps = append(gaps, (whole[k] - whole[k-1]).Seconds())
+	}
+	var mean, sq float64
+	for _, g := range gaps {
+		mean += g
+	}
+	mean /= float64(len(gaps))
+	for _, g := range gaps {
+		sq += (g - mean) * (g - mean)
+	}
+	if cv := math.Sqrt(sq/float64(len(gaps))) / mean; cv < 0.9 || cv > 1.1 {
+		t.Errorf("gap coefficient of variation %.3f, want about 1 (exponential gaps)", cv)
+	}
+	if again := times(7, Segment{}); !maps.Equal(again, whole) {
+		t.Error("the same seed gave other arrivals")
+	}
+	if other := times(8, Segment{}); maps.Equal(other, whole) {
+		t.Error("another seed gave the same arrivals")
+	}
+	union := map[int64]time.Duration{}
+	for i := 1; i <= 3; i++ {
+		maps.Copy(union, times(7, Segment{Index: i, Count: 3}))
+	}
+	if !maps.Equal(union, whole) {
+		t.Error("three segments together differ from the whole run")
+	}
 }

@@ -168,9 +168,40 @@ func TestArtilleryCorpus(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no corpus: %v", err)
 	}
+	// The environment Artillery's own tests export for such scripts.
+	env := func(k string) (string, bool) {
+		v, ok := map[string]string{"TARGET": "http://127.0.0.1:3003", "RATE": "2", "WARMUP": "30s"}[k]
+		return v, ok
+	}
 	for _, f := range files {
-		if _, err := Load(f, LoadOptions{}); err != nil {
+		if _, err := Load(f, LoadOptions{Env: env}); err != nil {
 			t.Errorf("%s: %v", f, err)
+		}
+	}
+}
+
+// TestArtilleryPhaseForms: mode (uniform, poisson) and rampTo without
+// arrivalRate, a ramp from 0 (Artillery 2.0.34 crashes on it), load as
+// Artillery scripts write them; poisson elsewhere is an error (issue 18).
+func TestArtilleryPhaseForms(t *testing.T) {
+	src := script("  phases:\n    - {duration: 10, arrivalRate: 5, mode: poisson}\n    - {duration: 10, arrivalRate: 5, mode: uniform}\n    - {duration: 60, rampTo: 10}\n",
+		"      - get: {url: /}\n")
+	s, err := Parse("m.yml", []byte(src), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ph := s.Config.Phases
+	if !ph[0].Poisson || ph[1].Poisson || ph[2].Kind != PhaseRamp || ph[2].ArrivalRate != 0 || ph[2].RampTo != 10 {
+		t.Errorf("phases = %+v", ph)
+	}
+	for _, tt := range []struct{ phase, want string }{
+		{"{duration: 10, arrivalCount: 5, mode: poisson}", "config.phases[0].mode: poisson goes with arrivalRate without rampTo"},
+		{"{duration: 10, arrivalRate: 5, mode: random}", `config.phases[0].mode: must be uniform or poisson, got "random"`},
+		{"{rampTo: 10}", "config.phases[0].duration: is required with rampTo"},
+		{"{duration: 10, rampTo: 0}", "config.phases[0].rampTo: a ramp from 0 to 0 sends nothing"},
+	} {
+		if got := parseErr(t, "m.yml", script("  phases: ["+tt.phase+"]\n", "      - get: {url: /}\n")); !strings.Contains(got, tt.want) {
+			t.Errorf("%s: %q, want %q", tt.phase, got, tt.want)
 		}
 	}
 }

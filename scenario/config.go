@@ -26,7 +26,7 @@ var (
 		"socketio":   "the socketio engine is not supported: primeload speaks HTTP only",
 		"playwright": "the playwright engine is not supported: primeload speaks HTTP only",
 	}
-	phaseKeys  = []string{"name", "duration", "arrivalRate", "rampTo", "arrivalCount", "pause", "maxVusers", "vusers"}
+	phaseKeys  = []string{"name", "duration", "arrivalRate", "rampTo", "arrivalCount", "pause", "maxVusers", "vusers", "mode"}
 	ensureKeys = []string{"thresholds", "conditions", "p95", "p99", "max", "min", "median", "maxErrorRate"}
 	pluginKeys = []string{"ensure", "expect", "metrics-by-endpoint"}
 	// The plugins' own options: accepted so Artillery scripts run unchanged.
@@ -206,7 +206,7 @@ func (l *loader) target(n *yaml.Node, path string) string {
 		return ""
 	}
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Contains(s, "{{") {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		l.errorf(l.deref(n), path, "must be an absolute http:// or https:// URL such as http://127.0.0.1:8080, got %s", describe(l.deref(n)))
 		return ""
 	}
@@ -279,6 +279,14 @@ func (l *loader) phase(n *yaml.Node, path string) (Phase, bool) {
 			var ok bool
 			ph.ArrivalCount, ok = l.count(p.v, fp, 1)
 			l.atMost(p.v, fp, ok, float64(ph.ArrivalCount), MaxPhaseArrivals, "arrivals")
+		case "mode":
+			m, ok := l.str(p.v, fp)
+			switch {
+			case ok && m == "poisson":
+				ph.Poisson = true
+			case ok && m != "uniform":
+				l.errorf(l.deref(p.v), fp, "must be uniform or poisson, got %q%s", m, didYouMean(m, []string{"uniform", "poisson"}))
+			}
 		case "maxVusers", "vusers":
 			c, ok := l.count(p.v, fp, 1)
 			l.atMost(p.v, fp, ok, float64(c), MaxVUsers, "virtual users")
@@ -327,9 +335,18 @@ func (l *loader) phase(n *yaml.Node, path string) (Phase, bool) {
 		}
 		needDuration("arrivalRate")
 	case set["rampTo"] != nil:
-		l.errorf(set["rampTo"], join(path, "rampTo"), "needs arrivalRate, the rate the ramp starts from")
+		// Artillery 2.0.34 crashes on this phase; a ramp from 0 is what
+		// it reads as.
+		ph.Kind = PhaseRamp
+		if len(l.errs) == before && ph.RampTo == 0 {
+			l.errorf(set["rampTo"], join(path, "rampTo"), "a ramp from 0 to 0 sends nothing; rampTo must be positive")
+		}
+		needDuration("rampTo")
 	case len(l.errs) == before:
 		l.errorf(n, path, "a phase needs one of arrivalRate (with duration), arrivalCount, pause or vusers")
+	}
+	if kn := set["mode"]; kn != nil && ph.Poisson && ph.Kind != PhaseConstant {
+		l.errorf(kn, join(path, "mode"), "poisson goes with arrivalRate without rampTo, as in Artillery, where it changes nothing elsewhere")
 	}
 	if len(l.errs) == before {
 		l.phaseArrivals(n, path, ph)

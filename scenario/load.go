@@ -110,6 +110,11 @@ type loader struct {
 	endpoints endpointSet
 	baseURL   string   // config.target with the environment merged in
 	captures  []string // every capture name anywhere, for defaults.headers
+	// rendered holds the source of each config value rendered before it
+	// was read (see renderConfigValues), for messages; unresolved, those
+	// whose template named nothing known, reported once.
+	rendered   map[*yaml.Node]string
+	unresolved map[*yaml.Node]bool
 	// lenientCaptures is config.http.defaults.strictCapture: false, which
 	// makes a capture without strict: non-strict.
 	lenientCaptures bool
@@ -284,6 +289,8 @@ func (l *loader) yamlError(err error, data []byte) {
 // and fills s.Config from config with the chosen environment merged over it.
 // It returns the default header templates of the final config.
 func (l *loader) configWithEnvironment(configN *yaml.Node, s *Script) []templateUse {
+	l.unresolved = map[*yaml.Node]bool{}
+	l.renderConfigValues(configN, "config")
 	cfg, headers, envsN := l.config(configN, "config", false)
 	envs := map[string]*yaml.Node{}
 	var names []string
@@ -488,7 +495,14 @@ func (l *loader) pos(n *yaml.Node) Pos {
 }
 
 func (l *loader) errorf(n *yaml.Node, field, format string, args ...any) {
-	l.errs = append(l.errs, &Error{Pos: l.pos(n), Field: field, Message: fmt.Sprintf(format, args...)})
+	if l.unresolved[n] {
+		return // its template was reported as not set
+	}
+	msg := fmt.Sprintf(format, args...)
+	if raw, ok := l.rendered[n]; ok {
+		msg += fmt.Sprintf(" (rendered from %q)", raw)
+	}
+	l.errs = append(l.errs, &Error{Pos: l.pos(n), Field: field, Message: msg})
 }
 
 func (l *loader) warnf(n *yaml.Node, field, format string, args ...any) {

@@ -89,9 +89,12 @@ type Phase struct {
 	ArrivalRate  float64       // arrivals per second at the phase start
 	RampTo       float64       // arrivals per second at the phase end (PhaseRamp)
 	ArrivalCount int           // PhaseCount
-	MaxVusers    int           // 0 means no cap
-	VUsers       int           // PhaseClosed
-	Line         int           // where the phase starts in the file, for messages
+	// Poisson (mode: poisson) spaces a constant rate's arrivals randomly,
+	// as a Poisson process; the default spaces them evenly.
+	Poisson   bool
+	MaxVusers int // 0 means no cap
+	VUsers    int // PhaseClosed
+	Line      int // where the phase starts in the file, for messages
 }
 
 // Variable is one config.variables entry.
