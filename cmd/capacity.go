@@ -181,7 +181,7 @@ func runCapacity(ctx context.Context, s *State, o *CapacityOptions) error {
 	}
 	search := o.Search
 	if len(o.SLOs) > 0 {
-		set, errs := slo.CompileExpressions(o.SLOs, script.Endpoints)
+		set, errs := slo.CompileExpressions(o.SLOs, slo.ScriptNames(script))
 		if len(errs) > 0 {
 			return usageError(s, errors.Join(errs...))
 		}

@@ -161,7 +161,7 @@ func loadReports(ctx context.Context, files []string, force bool) (*report.Repor
 // report recorded from its script.
 func reportSLOs(rep *report.Report, exprs []string) (*slo.Set, []error) {
 	if len(exprs) > 0 {
-		return slo.CompileExpressions(exprs, slo.Endpoints(rep))
+		return slo.CompileExpressions(exprs, slo.ReportNames(rep))
 	}
 	set, errs := slo.FromReport(rep)
 	for i, err := range errs {

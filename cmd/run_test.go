@@ -566,7 +566,7 @@ func waitForReport(t *testing.T, path string, ok func(*report.Report) bool) *rep
 // TestExitFor: the judge's verdict order and the exit code each maps to.
 func TestExitFor(t *testing.T) {
 	t.Parallel()
-	failing, errs := slo.CompileExpressions([]string{"http.requests < 0"}, nil)
+	failing, errs := slo.CompileExpressions([]string{"http.requests < 0"}, slo.Names{})
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}

@@ -237,7 +237,10 @@ func (s *shard) Response(endpoint string, latency time.Duration, status int, dow
 	}
 	w.codes[status]++
 	w.rt.RecordValue(us) // in range after micros
-	if endpoint != "" {  // "" is a request left out of per-endpoint metrics
+	if c := statusClass(status); c >= 0 {
+		w.byClass[c].RecordValue(us)
+	}
+	if endpoint != "" { // "" is a request left out of per-endpoint metrics
 		e := w.ep[endpoint]
 		if e == nil || endpoint == metric.OtherEndpoint {
 			e = w.endpoint(s.eps, endpoint)
@@ -271,13 +274,40 @@ func (s *shard) Lag(d time.Duration) {
 	if d < 0 {
 		d = 0 // early is on time: the schedule, not the generator, decided
 	}
+	s.record(d, func(w *window) recorder { return w.lag })
+}
+
+// Session records a completed virtual user's session length.
+func (s *shard) Session(d time.Duration) {
+	s.record(d, func(w *window) recorder { return w.session })
+}
+
+// recorder is a histogram, dense or packed, as a shard records into it.
+type recorder interface{ RecordValue(v int64) error }
+
+// record adds d to the histogram of the open window that pick chooses,
+// counting a clamped value.
+func (s *shard) record(d time.Duration, pick func(*window) recorder) {
 	us, clamped := micros(d)
 	s.mu.Lock()
 	if clamped {
 		s.cur.clamped++
 	}
-	s.cur.lag.RecordValue(us)
+	_ = pick(s.cur).RecordValue(us) // in range after micros
 	s.mu.Unlock()
+}
+
+// statusClasses counts the status classes that have a latency summary of
+// their own, 2xx to 5xx.
+const statusClasses = 4
+
+// statusClass is the index of status's class in window.byClass, or -1 for
+// a status outside 200 to 599 (metric.ResponseTimeClass).
+func statusClass(status int) int {
+	if status < 200 || status >= 600 {
+		return -1
+	}
+	return status/100 - 2
 }
 
 // endpointSet is the run's distinct endpoints, shared by every shard, and
@@ -358,17 +388,28 @@ type window struct {
 	clamped    int64
 	folded     int64 // responses recorded under metric.OtherEndpoint
 	rt, lag    *hdrhistogram.Histogram
-	ep         map[string]*endpointStats
+	// byClass holds rt by status class (statusClass) and session the
+	// completed users' session lengths. They are packed, like the
+	// endpoints', since every window of every shard has them: dense they
+	// would add 0.7 MB per window.
+	byClass [statusClasses]*hdrhistogram.PackedHistogram
+	session *hdrhistogram.PackedHistogram
+	ep      map[string]*endpointStats
 }
 
 func newWindow() *window {
-	return &window{
+	w := &window{
 		counters: map[string]int64{},
 		codes:    map[int]int64{},
 		rt:       newHist(),
 		lag:      newHist(),
+		session:  newPacked(),
 		ep:       map[string]*endpointStats{},
 	}
+	for i := range w.byClass {
+		w.byClass[i] = newPacked()
+	}
+	return w
 }
 
 // reset empties w but keeps its map entries and histograms, zeroed, so the
@@ -379,6 +420,10 @@ func (w *window) reset() {
 	w.responses, w.downloaded, w.clamped, w.folded = 0, 0, 0, 0
 	w.rt.Reset()
 	w.lag.Reset()
+	w.session.Reset()
+	for _, h := range w.byClass {
+		h.Reset()
+	}
 	for _, e := range w.ep {
 		e.h.Reset()
 		zero(e.codes)
@@ -395,6 +440,10 @@ func (w *window) add(o *window) {
 	w.folded += o.folded
 	w.rt.Merge(o.rt)
 	w.lag.Merge(o.lag)
+	w.session.Merge(o.session)
+	for i, h := range o.byClass {
+		w.byClass[i].Merge(h)
+	}
 	for k, e := range o.ep {
 		if e.h.TotalCount() == 0 {
 			continue
@@ -485,6 +534,14 @@ func (w *window) named() (map[string]int64, map[string]hist) {
 	}
 	if w.lag.TotalCount() > 0 {
 		hists[metric.ScheduleLag] = w.lag
+	}
+	if w.session.TotalCount() > 0 {
+		hists[metric.SessionLength] = w.session
+	}
+	for i, h := range w.byClass {
+		if h.TotalCount() > 0 {
+			hists[metric.ResponseTimeClass(200+100*i)] = h
+		}
 	}
 	for k, e := range w.ep {
 		if e.h.TotalCount() > 0 {

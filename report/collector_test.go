@@ -472,3 +472,57 @@ func TestCollectorOtherFromRunner(t *testing.T) {
 		}
 	}
 }
+
+// TestCollectorStatusClassesAndSessions: each response is also in its
+// status class's summary (a status outside 200 to 599 in none), and
+// sessions have a summary of their own, across shards and periods.
+func TestCollectorStatusClassesAndSessions(t *testing.T) {
+	t.Parallel()
+	c := NewCollector(t0, Info{Period: 10 * time.Second})
+	record(c, []sample{
+		{sink: 1, endpoint: "/a", latency: 1 * time.Millisecond, status: 200},
+		{sink: 2, endpoint: "/a", latency: 3 * time.Millisecond, status: 204},
+		{sink: 3, endpoint: "/a", latency: 5 * time.Millisecond, status: 304},
+		{sink: 4, endpoint: "/a", latency: 7 * time.Millisecond, status: 404},
+		{sink: 5, endpoint: "/a", latency: 9 * time.Millisecond, status: 503},
+		{sink: 6, endpoint: "/a", latency: 11 * time.Millisecond, status: 101},
+	})
+	c.Sink(1).Session(2 * time.Second)
+	if _, err := c.Flush(t0.Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	c.Sink(2).Session(4 * time.Second)
+	record(c, []sample{{sink: 7, endpoint: "/a", latency: 13 * time.Millisecond, status: 201}})
+	if _, err := c.Flush(t0.Add(20 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	m := c.Report().Aggregate
+	tests := []struct {
+		name     string
+		count    int64
+		min, max float64
+	}{
+		{metric.ResponseTime, 7, 1, 13},
+		{metric.ResponseTime2xx, 3, 1, 13},
+		{metric.ResponseTime3xx, 1, 5, 5},
+		{metric.ResponseTime4xx, 1, 7, 7},
+		{metric.ResponseTime5xx, 1, 9, 9},
+		{metric.SessionLength, 2, 2000, 4000},
+	}
+	for _, tt := range tests {
+		s, ok := m.Summaries[tt.name]
+		if !ok {
+			t.Errorf("%s: no summary", tt.name)
+			continue
+		}
+		if s.Count != tt.count || math.Abs(s.Min-tt.min) > tt.min/1000 || math.Abs(s.Max-tt.max) > tt.max/1000 {
+			t.Errorf("%s: count %d min %v max %v, want %d, %v, %v", tt.name, s.Count, s.Min, s.Max, tt.count, tt.min, tt.max)
+		}
+		if _, ok := m.HDR[tt.name]; !ok {
+			t.Errorf("%s: no histogram in the report", tt.name)
+		}
+	}
+	if p := c.Report().Intermediate[0]; p.Summaries[metric.SessionLength].Count != 1 || p.Summaries[metric.ResponseTime2xx].Count != 2 {
+		t.Errorf("first period: sessions %d, 2xx %d; want 1 and 2", p.Summaries[metric.SessionLength].Count, p.Summaries[metric.ResponseTime2xx].Count)
+	}
+}

@@ -32,7 +32,7 @@ func TestWriteHdrLogReadsBackWithHdrHistogramsReader(t *testing.T) {
 			t.Fatalf("read interval %d: %v", len(got), err)
 		}
 		got = append(got, interval{h.Tag(), h.StartTimeMs(), h.EndTimeMs(), h.TotalCount()})
-		want, err := r.Intermediate[(len(got)-1)/3].Histogram(map[string]string{"": metric.ResponseTime, "GET_/api/goods-received/": metric.EndpointResponseTime + "GET /api/goods-received/", metric.ScheduleLag: metric.ScheduleLag}[h.Tag()])
+		want, err := r.Intermediate[(len(got)-1)/4].Histogram(map[string]string{"": metric.ResponseTime, metric.ResponseTime2xx: metric.ResponseTime2xx, "GET_/api/goods-received/": metric.EndpointResponseTime + "GET /api/goods-received/", metric.ScheduleLag: metric.ScheduleLag}[h.Tag()])
 		if err != nil {
 			t.Fatalf("interval %d tag %q: %v", len(got), h.Tag(), err)
 		}
@@ -43,8 +43,8 @@ func TestWriteHdrLogReadsBackWithHdrHistogramsReader(t *testing.T) {
 	// The log stores times relative to its base time; the reader adds it back.
 	p0, p1, p2 := t0.UnixMilli(), t0.UnixMilli()+10000, t0.UnixMilli()+20000
 	want := []interval{
-		{"", p0, p1, 50}, {"GET_/api/goods-received/", p0, p1, 50}, {metric.ScheduleLag, p0, p1, 50},
-		{"", p1, p2, 50}, {"GET_/api/goods-received/", p1, p2, 50}, {metric.ScheduleLag, p1, p2, 50},
+		{"", p0, p1, 50}, {metric.ResponseTime2xx, p0, p1, 50}, {"GET_/api/goods-received/", p0, p1, 50}, {metric.ScheduleLag, p0, p1, 50},
+		{"", p1, p2, 50}, {metric.ResponseTime2xx, p1, p2, 50}, {"GET_/api/goods-received/", p1, p2, 50}, {metric.ScheduleLag, p1, p2, 50},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("read %d intervals %+v, want %d", len(got), got, len(want))

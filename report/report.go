@@ -91,6 +91,9 @@ type ScriptInfo struct {
 	// are merged only when their digests (or, lacking them, paths) agree.
 	Digest    string   `json:"digest,omitempty"`
 	Endpoints []string `json:"endpoints,omitempty"`
+	// Scenarios names the script's scenarios as vusers.created_by_name
+	// does, so a re-check knows them.
+	Scenarios []string `json:"scenarios,omitempty"`
 	// EndpointMethods lists each endpoint's HTTP methods: Artillery's
 	// endpoint names leave the method out, people reading a report need it.
 	EndpointMethods map[string][]string `json:"endpointMethods,omitempty"`

@@ -105,8 +105,17 @@ func WriteSummary(w io.Writer, r *Report) error {
 		if s, ok := m.Summaries[metric.ResponseTime]; ok {
 			row("all requests", s)
 		}
+		// Artillery's http.response_time.2xx and its siblings, under the total.
+		for status := 200; status < 600; status += 100 {
+			if s, ok := m.Summaries[metric.ResponseTimeClass(status)]; ok {
+				row(fmt.Sprintf("  %dxx responses", status/100), s)
+			}
+		}
 		for _, ep := range m.Endpoints() {
 			row(r.Script.EndpointLabel(ep), m.Summaries[metric.EndpointLatency(ep)])
+		}
+		if s, ok := m.Summaries[metric.SessionLength]; ok {
+			row("(session length)", s)
 		}
 		if s, ok := m.Summaries[metric.ScheduleLag]; ok {
 			row("(schedule lag)", s)

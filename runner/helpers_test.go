@@ -23,6 +23,7 @@ type countRecorder struct {
 	endpoints map[string]int   // responses per endpoint
 	statuses  map[int]int
 	lags      int
+	sessions  []time.Duration
 	maxID     int
 }
 
@@ -56,6 +57,12 @@ func (r *countRecorder) Count(name string, delta int64) {
 func (r *countRecorder) Lag(time.Duration) {
 	r.mu.Lock()
 	r.lags++
+	r.mu.Unlock()
+}
+
+func (r *countRecorder) Session(d time.Duration) {
+	r.mu.Lock()
+	r.sessions = append(r.sessions, d)
 	r.mu.Unlock()
 }
 

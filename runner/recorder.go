@@ -36,4 +36,8 @@ type Sink interface {
 	Count(name string, delta int64)
 	// Lag records how late an arrival started against its scheduled time.
 	Lag(d time.Duration)
+	// Session records a completed virtual user's session length, from the
+	// start of its scenario to the end of its flow (Artillery's
+	// vusers.session_length, which leaves failed users out).
+	Session(d time.Duration)
 }

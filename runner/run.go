@@ -26,8 +26,11 @@ type engine struct {
 	rec     Recorder
 	seed    uint64
 	weights []int // cumulative scenario weights
-	fixed   map[string]any
-	trace   *tracing // nil when Options.Trace is
+	// createdBy names each scenario's vusers.created_by_name counter, made
+	// once so that an arrival builds no string.
+	createdBy []string
+	fixed     map[string]any
+	trace     *tracing // nil when Options.Trace is
 	// names names requests by their rendered URL (groupDynamicURLs:
 	// false); nil when each request has its script-time name.
 	names   *endpointNames
@@ -136,9 +139,10 @@ func newEngine(script *scenario.Script, rec Recorder, opts Options) (*engine, er
 	}
 	e.rec = rec
 	total := 0
-	for _, s := range script.Scenarios {
+	for i, s := range script.Scenarios {
 		total += max(s.Weight, 0)
 		e.weights = append(e.weights, total)
+		e.createdBy = append(e.createdBy, metric.CreatedByName(s.Name, i))
 	}
 	if total == 0 && len(script.Scenarios) > 0 {
 		return nil, fmt.Errorf("script %s: scenario weights add up to 0; give at least one a weight >= 1", script.Path)

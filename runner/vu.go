@@ -153,7 +153,9 @@ func (v *vu) count(name string, delta int64) { v.sink.Count(name, delta) }
 // shards spreads users evenly.
 func userSinkID(key int64) int { return 1 + int(uint64(key)%math.MaxInt32) }
 
-// runScenario picks a scenario by weight and runs its flow.
+// runScenario picks a scenario by weight and runs its flow, counting the
+// user under the scenario's name and, when the flow completes, its session
+// length, as Artillery's runner does.
 func (v *vu) runScenario(ctx context.Context) flowResult {
 	sc := v.e.script.Scenarios
 	i := 0
@@ -163,7 +165,13 @@ func (v *vu) runScenario(ctx context.Context) flowResult {
 			i++
 		}
 	}
-	return v.runSteps(ctx, sc[i].Flow)
+	v.count(v.e.createdBy[i], 1)
+	start := time.Now()
+	res := v.runSteps(ctx, sc[i].Flow)
+	if res == flowOK {
+		v.sink.Session(time.Since(start))
+	}
+	return res
 }
 
 // runSteps runs steps in order and stops at the first that ends the flow.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/andybalholm/cascadia"
 	"github.com/antchfx/xpath"
+	"github.com/primeload/primeload/report/metric"
 )
 
 // Script is a fully validated, compiled script. It is read-only after Load
@@ -305,4 +306,14 @@ type Expect struct {
 	Value      *Template   // contentType, hasProperty (a dotted path into the JSON body)
 	Equals     []*Template // equals: all must render equal
 	Pos        Pos
+}
+
+// ScenarioLabels names each scenario as its per-scenario metrics do
+// (vusers.created_by_name.<label>): by name, or by index when unnamed.
+func (s *Script) ScenarioLabels() []string {
+	labels := make([]string, len(s.Scenarios))
+	for i, sc := range s.Scenarios {
+		labels[i] = metric.ScenarioLabel(sc.Name, i)
+	}
+	return labels
 }

@@ -223,7 +223,7 @@ func TestWriteParsesBack(t *testing.T) {
 func TestUnmeasuredIsAnError(t *testing.T) {
 	t.Parallel()
 	r := reporttest.Run(t, reporttest.Options{Periods: 1})
-	set, errs := slo.CompileExpressions([]string{"primeload.schedule_lag.p99 < 5", "plugins.metrics-by-endpoint.response_time.login.p99 < 5"}, []string{"login"})
+	set, errs := slo.CompileExpressions([]string{"primeload.schedule_lag.p99 < 5", "plugins.metrics-by-endpoint.response_time.login.p99 < 5"}, slo.Names{Endpoints: []string{"login"}})
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}

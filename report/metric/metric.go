@@ -55,13 +55,15 @@ const (
 	ScheduleLag = "primeload.schedule_lag"
 )
 
-// Summaries Artillery reports that primeload does not record yet. The SLO
-// catalogue knows them so that Artillery scripts compile; a check on one
-// fails for lack of samples rather than passing on a made-up value.
+// Artillery's other run-wide summaries, counted over the same events as
+// Artillery counts them.
 const (
-	// SessionLength is a virtual user's time from arrival to the end of its flow.
+	// SessionLength is a completed virtual user's time from the start of its
+	// scenario to the end of its flow; users that failed are not in it, as
+	// in Artillery.
 	SessionLength = "vusers.session_length"
-	// ResponseTime2xx and its siblings are ResponseTime by status class.
+	// ResponseTime2xx and its siblings are ResponseTime by status class
+	// (ResponseTimeClass); a status outside 200 to 599 is in none.
 	ResponseTime2xx = ResponseTime + ".2xx"
 	ResponseTime3xx = ResponseTime + ".3xx"
 	ResponseTime4xx = ResponseTime + ".4xx"
@@ -101,9 +103,8 @@ const (
 	ErrorPrefix = "errors."
 	// ExpectPrefix starts the expect plugin's counters.
 	ExpectPrefix = "plugins.expect."
-	// CreatedByNamePrefix + scenario name is Artillery's count of virtual
-	// users per scenario, which primeload does not record yet; the SLO
-	// catalogue refuses it rather than reading 0.
+	// CreatedByNamePrefix + scenario name counts virtual users started per
+	// scenario (CreatedByName).
 	CreatedByNamePrefix = "vusers.created_by_name."
 	// EndpointPrefix starts every per-endpoint metric (Artillery's
 	// metrics-by-endpoint plugin).
@@ -142,11 +143,41 @@ func Counters() []string {
 func Rates() []string { return []string{RequestRate} }
 
 // Summaries lists every run-wide latency summary.
-func Summaries() []string { return []string{ResponseTime, ScheduleLag} }
+func Summaries() []string {
+	return []string{ResponseTime, ScheduleLag, SessionLength, ResponseTime2xx, ResponseTime3xx, ResponseTime4xx, ResponseTime5xx}
+}
 
-// ArtillerySummaries lists the summaries known but not recorded yet.
-func ArtillerySummaries() []string {
-	return []string{SessionLength, ResponseTime2xx, ResponseTime3xx, ResponseTime4xx, ResponseTime5xx}
+// ResponseTimeClass names the summary of status's class, as Artillery's
+// HTTP engine does: "http.response_time.2xx" for 200 to 299, up to 5xx;
+// "" for a status outside 200 to 599.
+func ResponseTimeClass(status int) string {
+	switch {
+	case status >= 200 && status < 300:
+		return ResponseTime2xx
+	case status >= 300 && status < 400:
+		return ResponseTime3xx
+	case status >= 400 && status < 500:
+		return ResponseTime4xx
+	case status >= 500 && status < 600:
+		return ResponseTime5xx
+	}
+	return ""
+}
+
+// CreatedByName names the counter of virtual users started in a scenario,
+// as Artillery names it: by the scenario's name, or by its index in
+// scenarios when it has none ("vusers.created_by_name.0").
+func CreatedByName(name string, index int) string {
+	return CreatedByNamePrefix + ScenarioLabel(name, index)
+}
+
+// ScenarioLabel is how per-scenario metrics name scenario index: by its
+// name, or by its index when it has none, as Artillery does.
+func ScenarioLabel(name string, index int) string {
+	if name == "" {
+		return strconv.Itoa(index)
+	}
+	return name
 }
 
 // Errors lists every error counter the runner records.

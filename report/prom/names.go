@@ -55,9 +55,8 @@ type Family struct {
 const VUsersActive = Namespace + "_vusers_active"
 
 // Families lists every family, in the order of the README's table. Fixed
-// names come from metric.Counters, metric.Summaries and
-// metric.ArtillerySummaries; families with a variable part from
-// report/metric's prefixes.
+// names come from metric.Counters and metric.Summaries; families with a
+// variable part from report/metric's prefixes.
 func Families() []*Family {
 	var fs []*Family
 	for _, n := range metric.Counters() {
@@ -70,7 +69,7 @@ func Families() []*Family {
 		endpointFamily(metric.EndpointCodes, "code", Namespace+"_endpoint_http_codes_total", "responses by endpoint and status code"),
 		endpointFamily(metric.EndpointErrors, "error", Namespace+"_endpoint_errors_total", "errors by endpoint and cause"),
 	)
-	for _, n := range append(metric.Summaries(), metric.ArtillerySummaries()...) {
+	for _, n := range metric.Summaries() {
 		fs = append(fs, fixed(n, promName(n)+"_seconds", Histogram))
 	}
 	fs = append(fs,

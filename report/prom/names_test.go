@@ -40,7 +40,6 @@ func TestFamiliesCoverTheVocabulary(t *testing.T) {
 	names = append(names, metric.Counters()...)
 	names = append(names, metric.Errors()...)
 	names = append(names, metric.Summaries()...)
-	names = append(names, metric.ArtillerySummaries()...)
 	names = append(names, metric.Code(200), metric.Code(503), metric.EndpointCode("GET /a.b", 404),
 		metric.EndpointLatency("GET /a.codes.x"), metric.CreatedByNamePrefix+"browse",
 		metric.EndpointPrefix+"GET /a."+metric.EndpointErrors+"ETIMEDOUT")

@@ -25,9 +25,6 @@ func notRecordedHere() map[string]string {
 		metric.Clamped:         "needs a latency beyond the histogram's 1 minute",
 		metric.EndpointsFolded: "needs more endpoints than the collector's limit; report's TestCollectorFoldsEndpoints records it",
 	}
-	for _, name := range metric.ArtillerySummaries() {
-		m[name] = "known for Artillery scripts, not recorded yet"
-	}
 	for _, name := range metric.Errors() {
 		m[name] = "tied to the runner's classifier in runner's TestErrorCounterCoversVocabulary"
 	}
@@ -44,6 +41,11 @@ func TestCatalogMatchesRecording(t *testing.T) {
 		switch r.URL.Path {
 		case "/fail":
 			w.WriteHeader(http.StatusInternalServerError)
+		case "/unchanged":
+			w.WriteHeader(http.StatusNotModified) // a 3xx that is no redirect
+			return
+		case "/missing":
+			w.WriteHeader(http.StatusNotFound)
 		case "/slow":
 			time.Sleep(200 * time.Millisecond) // holds users so maxVusers skips arrivals
 		}
@@ -77,6 +79,10 @@ scenarios:
           expect:
             - statusCode: 200
       - get:
+          url: "/unchanged"
+      - get:
+          url: "/missing"
+      - get:
           url: "/fail"
           expect:
             - statusCode: 200
@@ -107,7 +113,7 @@ scenarios:
 		t.Fatal(err)
 	}
 	m := col.Report().Aggregate
-	cat := newCatalog(script.Endpoints)
+	cat := newCatalog(ScriptNames(script))
 	recorded := map[string]bool{}
 	for _, name := range m.Names() {
 		if _, err := cat.classify(name); err != nil {
@@ -142,12 +148,13 @@ scenarios:
 // way out, not a counter that silently reads 0 and decides a verdict.
 func TestCatalogRefusesUnrecorded(t *testing.T) {
 	t.Parallel()
-	cat := newCatalog([]string{"GET /a"})
+	cat := newCatalog(Names{Endpoints: []string{"GET /a"}, Scenarios: []string{"checkout", "1"}})
 	tests := []struct{ name, want string }{
 		{"errors.ETIMEOUT", `did you mean "errors.ETIMEDOUT"?`},
 		{"errors.ESOCKETTIMEDOUT", "primeload counts these errors: errors.<ETIMEDOUT|"},
 		{"plugins.metrics-by-endpoint.GET /a.errors.ETIMEOUT", `did you mean "plugins.metrics-by-endpoint.GET /a.errors.ETIMEDOUT"?`},
-		{"vusers.created_by_name.checkout", `unknown metric "vusers.created_by_name.checkout"`},
+		{"vusers.created_by_name.chekout", `the script has no scenario "chekout"; did you mean "vusers.created_by_name.checkout"?`},
+		{"vusers.created_by_name.0", `the script has no scenario "0"`},
 		{"plugins.expect.ok.count", `unknown metric "plugins.expect.ok.count"`},
 	}
 	for _, tt := range tests {
@@ -156,7 +163,7 @@ func TestCatalogRefusesUnrecorded(t *testing.T) {
 			t.Errorf("classify(%q) = %v, want an error containing %q", tt.name, err, tt.want)
 		}
 	}
-	for _, name := range []string{"errors.ETIMEDOUT", "errors.Failed capture or match", "plugins.metrics-by-endpoint.GET /a.codes.404", "plugins.metrics-by-endpoint.GET /a.errors.ETIMEDOUT", "http.codes.503"} {
+	for _, name := range []string{"errors.ETIMEDOUT", "errors.Failed capture or match", "plugins.metrics-by-endpoint.GET /a.codes.404", "plugins.metrics-by-endpoint.GET /a.errors.ETIMEDOUT", "http.codes.503", "vusers.created_by_name.checkout", "vusers.created_by_name.1"} {
 		if k, err := cat.classify(name); err != nil || k != counter {
 			t.Errorf("classify(%q) = %v, %v; want a counter", name, k, err)
 		}

@@ -27,7 +27,7 @@ func TestExamplesCompile(t *testing.T) {
 			t.Errorf("%s: %v", path, err)
 			continue
 		}
-		set, errs := Compile(script.Config.Ensure, script.Endpoints)
+		set, errs := Compile(script.Config.Ensure, ScriptNames(script))
 		if len(errs) > 0 {
 			t.Errorf("%s -e %q: %v", path, tt.env, errs)
 		}
@@ -65,7 +65,7 @@ scenarios:
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, errs := Compile(s.Config.Ensure, s.Endpoints)
+	_, errs := Compile(s.Config.Ensure, ScriptNames(s))
 	want := []string{
 		path + `:9:9: ensure.thresholds: http.respnse_time.p99: unknown metric "http.respnse_time.p99"; did you mean "http.response_time.p99"?`,
 		path + `:11:9: ensure.conditions: http.codes.500 / http.request < 0.001: unknown metric "http.request"; did you mean "http.requests"?`,

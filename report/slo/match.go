@@ -45,6 +45,16 @@ func (c *catalog) matchName(s string, i int) int {
 	if t, ok := strings.CutPrefix(rest, metric.ErrorPrefix); ok {
 		try(errorEnd(s, len(s)-len(t)))
 	}
+	if t, ok := strings.CutPrefix(rest, metric.CreatedByNamePrefix); ok {
+		// A scenario name may hold spaces; a typo still reaches classify,
+		// which suggests the scenario meant.
+		try(wordTailEnd(s, len(s)-len(t)))
+		for _, sc := range c.scenarios {
+			if strings.HasPrefix(t, sc) {
+				try(len(s) - len(t) + len(sc))
+			}
+		}
+	}
 	if t, ok := strings.CutPrefix(rest, metric.ExpectPrefix); ok {
 		try(wordTailEnd(s, len(s)-len(t)))
 	}

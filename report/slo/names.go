@@ -27,10 +27,8 @@ const (
 // plugins.metrics-by-endpoint.response_time.<endpoint>.<stat>.
 const endpointResponseTime = metric.EndpointResponseTime
 
-// summaries are the run-wide summary names: those the collector records
-// and Artillery's that it does not record yet, known so that Artillery
-// scripts compile (a check on one fails for lack of samples).
-func summaries() []string { return slices.Concat(metric.Summaries(), metric.ArtillerySummaries()) }
+// summaries are the run-wide summary names.
+func summaries() []string { return metric.Summaries() }
 
 // counters are the names with a fixed spelling that count or rate; the
 // families with a variable last part (http.codes.NNN, per-endpoint codes)
@@ -43,12 +41,13 @@ func counters() []string {
 // catalog knows every metric name a run of one script could report.
 type catalog struct {
 	endpoints []string
+	scenarios []string
 	known     map[string]bool
 }
 
-func newCatalog(endpoints []string) *catalog {
-	c := &catalog{endpoints: endpoints, known: make(map[string]bool, len(endpoints)+1)}
-	for _, e := range endpoints {
+func newCatalog(names Names) *catalog {
+	c := &catalog{endpoints: names.Endpoints, scenarios: names.Scenarios, known: make(map[string]bool, len(names.Endpoints)+1)}
+	for _, e := range names.Endpoints {
 		c.known[e] = true
 	}
 	// A run with more endpoints than it records separately records the rest
@@ -78,9 +77,11 @@ func (c *catalog) classify(name string) (kind, error) {
 	if code, ok := strings.CutPrefix(name, metric.ErrorPrefix); ok {
 		return 0, c.unknownError(name, code)
 	}
-	if strings.HasPrefix(name, metric.CreatedByNamePrefix) {
-		// Reading it as 0 would give a wrong verdict.
-		return 0, fmt.Errorf("unknown metric %q: primeload does not record %s<scenario> yet", name, metric.CreatedByNamePrefix)
+	if sc, ok := strings.CutPrefix(name, metric.CreatedByNamePrefix); ok {
+		if slices.Contains(c.scenarios, sc) {
+			return counter, nil
+		}
+		return 0, c.unknownScenario(name, sc)
 	}
 	if strings.HasPrefix(name, metric.EndpointPrefix) {
 		return c.classifyEndpoint(name)
@@ -164,6 +165,19 @@ func (c *catalog) unknownEndpoint(name, ep string) error {
 		return fmt.Errorf("%s (the script has no requests)", msg)
 	}
 	return fmt.Errorf("%s (endpoints: %s)", msg, quoteAll(c.endpoints))
+}
+
+// unknownScenario explains a per-scenario counter of a scenario the script
+// does not have: read as 0 it would give a wrong verdict.
+func (c *catalog) unknownScenario(name, sc string) error {
+	msg := fmt.Sprintf("unknown metric %q: the script has no scenario %q", name, sc)
+	if s := closest(sc, c.scenarios); s != "" {
+		return fmt.Errorf("%s; did you mean %q?", msg, metric.CreatedByNamePrefix+s)
+	}
+	if len(c.scenarios) == 0 {
+		return fmt.Errorf("%s (the script has no scenarios)", msg)
+	}
+	return fmt.Errorf("%s (scenarios, by name or by index when unnamed: %s)", msg, quoteAll(c.scenarios))
 }
 
 func (c *catalog) unknown(name string) error {

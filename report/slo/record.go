@@ -3,8 +3,10 @@ package slo
 import (
 	"errors"
 	"slices"
+	"strings"
 
 	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/metric"
 )
 
 var _ Metrics = (*report.Metrics)(nil)
@@ -12,7 +14,7 @@ var _ Metrics = (*report.Metrics)(nil)
 // FromReport compiles the SLOs a report recorded from its script, so a report
 // is checked again without the script file. Positions are unknown there.
 func FromReport(r *report.Report) (*Set, []error) {
-	return Compile(r.Script.Ensure, Endpoints(r))
+	return Compile(r.Script.Ensure, ReportNames(r))
 }
 
 // Check evaluates the SLOs a report recorded against its aggregate metrics.
@@ -25,13 +27,28 @@ func Check(r *report.Report) ([]report.SLO, []error) {
 }
 
 // CompileExpressions compiles strict SLOs given on the command line
-// (--slo 'http.response_time.p99 < 250') against the given endpoints.
-func CompileExpressions(exprs []string, endpoints []string) (*Set, []error) {
+// (--slo 'http.response_time.p99 < 250') against the given names.
+func CompileExpressions(exprs []string, names Names) (*Set, []error) {
 	specs := make([]Spec, len(exprs))
 	for i, e := range exprs {
 		specs[i] = Spec{Name: e, Expression: e, Strict: true, field: "--slo"}
 	}
-	return CompileSpecs(specs, endpoints)
+	return CompileSpecs(specs, names)
+}
+
+// ReportNames are the names a report knows: its script's endpoints and
+// scenarios, and any that have measurements (an Artillery report records
+// no script).
+func ReportNames(r *report.Report) Names {
+	n := Names{Endpoints: Endpoints(r), Scenarios: slices.Clone(r.Script.Scenarios)}
+	if r.Aggregate != nil {
+		for name := range r.Aggregate.Counters {
+			if sc, ok := strings.CutPrefix(name, metric.CreatedByNamePrefix); ok && !slices.Contains(n.Scenarios, sc) {
+				n.Scenarios = append(n.Scenarios, sc)
+			}
+		}
+	}
+	return n
 }
 
 // Endpoints lists the endpoints a report knows: its script's and any that

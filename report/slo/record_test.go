@@ -48,7 +48,7 @@ func TestFromReportEvaluateRecord(t *testing.T) {
 		t.Errorf("passed = %v, want false", r.Passed)
 	}
 
-	extra, errs := CompileExpressions([]string{"http.codes.500 < 5", "http.codez.500 < 5"}, Endpoints(r))
+	extra, errs := CompileExpressions([]string{"http.codes.500 < 5", "http.codez.500 < 5"}, ReportNames(r))
 	if len(errs) != 1 || !strings.Contains(errs[0].Error(), `--slo: http.codez.500 < 5: unknown metric "http.codez.500"; did you mean "http.codes.500"?`) {
 		t.Fatalf("CompileExpressions errors = %v", errs)
 	}

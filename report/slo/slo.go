@@ -133,18 +133,33 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// Compile checks and compiles a script's ensure section. endpoints are the
-// endpoint labels the script can produce (scenario.Script.Endpoints); a
-// per-endpoint metric of any other endpoint is an error. All problems are
-// returned at once, each an *Error with the position in the script.
-func Compile(e scenario.Ensure, endpoints []string) (*Set, []error) {
-	return CompileSpecs(Specs(e), endpoints)
+// Names are the variable parts of metric names a run can report: a
+// per-endpoint metric of another endpoint, or a per-scenario counter of
+// another scenario, is an error with a suggestion, never a silent 0.
+type Names struct {
+	// Endpoints are the endpoint labels (scenario.Script.Endpoints).
+	Endpoints []string
+	// Scenarios are the scenarios as vusers.created_by_name.<scenario>
+	// names them: each one's name, or its index when it has none.
+	Scenarios []string
+}
+
+// ScriptNames are the names a run of script can report.
+func ScriptNames(script *scenario.Script) Names {
+	return Names{Endpoints: script.Endpoints, Scenarios: script.ScenarioLabels()}
+}
+
+// Compile checks and compiles a script's ensure section against the names
+// its run can report. All problems are returned at once, each an *Error
+// with the position in the script.
+func Compile(e scenario.Ensure, names Names) (*Set, []error) {
+	return CompileSpecs(Specs(e), names)
 }
 
 // CompileSpecs compiles SLOs given as text, e.g. from --slo flags or a
 // recorded report.
-func CompileSpecs(specs []Spec, endpoints []string) (*Set, []error) {
-	cat := newCatalog(endpoints)
+func CompileSpecs(specs []Spec, names Names) (*Set, []error) {
+	cat := newCatalog(names)
 	set := &Set{}
 	var errs []error
 	for _, sp := range specs {

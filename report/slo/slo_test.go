@@ -175,7 +175,7 @@ func TestEvaluate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			set, errs := Compile(tt.ensure, endpoints)
+			set, errs := Compile(tt.ensure, Names{Endpoints: endpoints})
 			if len(errs) > 0 {
 				t.Fatalf("Compile: %v", errs)
 			}
@@ -297,7 +297,7 @@ func TestCompileErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, errs := Compile(tt.ensure, endpoints)
+			_, errs := Compile(tt.ensure, Names{Endpoints: endpoints})
 			if len(errs) != 1 {
 				t.Fatalf("got %d errors %v, want 1", len(errs), errs)
 			}
@@ -320,7 +320,7 @@ func TestCompileCollectsEveryError(t *testing.T) {
 		Thresholds: []scenario.Threshold{{Metric: "http.response_time.p99", Limit: 250, Pos: pos(3)}, {Metric: "http.reqests", Limit: 1, Pos: pos(4)}},
 		Conditions: []scenario.Condition{{Expression: "errors.ETIMEDOUT == 0", Strict: true, Pos: pos(6)}, {Expression: "vuser.failed == 0", Pos: pos(7)}},
 	}
-	set, errs := Compile(e, endpoints)
+	set, errs := Compile(e, Names{Endpoints: endpoints})
 	var lines []string
 	for _, err := range errs {
 		lines = append(lines, strings.SplitN(err.Error(), ":", 3)[1])
@@ -335,7 +335,7 @@ func TestCompileCollectsEveryError(t *testing.T) {
 
 func TestLexNames(t *testing.T) {
 	t.Parallel()
-	cat := newCatalog(endpoints)
+	cat := newCatalog(Names{Endpoints: endpoints})
 	tests := []struct {
 		in    string
 		names []string
@@ -411,7 +411,7 @@ func TestFiltrexSemantics(t *testing.T) {
 		{"sqrt(16) == 4 and log(1) == 0", 1},
 		{"-(2 + 3)", -5},
 	}
-	cat := newCatalog(nil)
+	cat := newCatalog(Names{})
 	for _, tt := range tests {
 		l, err := lex(tt.in, cat)
 		if err != nil {
@@ -460,7 +460,7 @@ func TestPrintGolden(t *testing.T) {
 		},
 		Legacy: []scenario.Threshold{{Metric: "maxErrorRate", Limit: 1}},
 	}
-	set, errs := Compile(e, endpoints)
+	set, errs := Compile(e, Names{Endpoints: endpoints})
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
@@ -474,12 +474,12 @@ func TestPrintGolden(t *testing.T) {
 func TestCompileRejectsHugeExpression(t *testing.T) {
 	t.Parallel()
 	long := strings.Repeat("http.requests + ", MaxExpression/16) + "0 > 0"
-	_, errs := CompileSpecs([]Spec{{Name: "f", Expression: long, Strict: true}}, endpoints)
+	_, errs := CompileSpecs([]Spec{{Name: "f", Expression: long, Strict: true}}, Names{Endpoints: endpoints})
 	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "at most 4096") {
 		t.Fatalf("errors = %v, want one saying the expression is too long", errs)
 	}
 	fits := strings.Repeat("http.requests + ", MaxExpression/32) + "0 > 0"
-	if _, errs := CompileSpecs([]Spec{{Name: "f", Expression: fits, Strict: true}}, endpoints); len(errs) != 0 {
+	if _, errs := CompileSpecs([]Spec{{Name: "f", Expression: fits, Strict: true}}, Names{Endpoints: endpoints}); len(errs) != 0 {
 		t.Fatalf("a %d-byte expression: %v", len(fits), errs)
 	}
 }
@@ -491,7 +491,7 @@ func FuzzCompile(f *testing.F) {
 	f.Add("not (errors.ETIMEDOUT == 0) or 1e-3 > 0 and http.codes.200 not in (1, 2)")
 	f.Add("plugins.metrics-by-endpoint.response_time.GET /api/goods-received/.p95 < 500")
 	f.Fuzz(func(t *testing.T, expression string) {
-		set, errs := CompileSpecs([]Spec{{Name: "f", Expression: expression, Strict: true}}, endpoints)
+		set, errs := CompileSpecs([]Spec{{Name: "f", Expression: expression, Strict: true}}, Names{Endpoints: endpoints})
 		if len(errs) > 0 {
 			return
 		}
@@ -509,7 +509,7 @@ func BenchmarkEvaluate(b *testing.B) {
 		Thresholds: []scenario.Threshold{{Metric: "http.response_time.p99", Limit: 250}},
 		Conditions: []scenario.Condition{{Expression: "http.codes.500 / http.requests < 0.01 and http.response_time.p95 < 500", Strict: true}},
 		Legacy:     []scenario.Threshold{{Metric: "maxErrorRate", Limit: 1}},
-	}, endpoints)
+	}, Names{Endpoints: endpoints})
 	if len(errs) > 0 {
 		b.Fatal(errs)
 	}

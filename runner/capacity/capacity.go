@@ -132,7 +132,7 @@ func Search(ctx context.Context, script *scenario.Script, o Options) (*capacity.
 	slos := o.SLOs
 	if slos == nil {
 		var errs []error
-		if slos, errs = slo.Compile(script.Config.Ensure, script.Endpoints); len(errs) > 0 {
+		if slos, errs = slo.Compile(script.Config.Ensure, slo.ScriptNames(script)); len(errs) > 0 {
 			return nil, fmt.Errorf("%w: %w", loadtest.ErrInvalid, errors.Join(errs...))
 		}
 	}

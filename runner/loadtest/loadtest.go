@@ -123,7 +123,7 @@ func Validate(script *scenario.Script, seg runner.Segment) error {
 }
 
 func prepare(script *scenario.Script, seg runner.Segment) (*slo.Set, *runner.Schedule, error) {
-	slos, errs := slo.Compile(script.Config.Ensure, script.Endpoints)
+	slos, errs := slo.Compile(script.Config.Ensure, slo.ScriptNames(script))
 	sched, err := runner.NewSchedule(script.Config.Phases, seg)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("%s: %w", script.Path, err))
@@ -398,7 +398,7 @@ func segmentLabel(seg runner.Segment) string {
 
 // scriptInfo records the script in the report so SLOs can be re-checked later.
 func scriptInfo(sc *scenario.Script, src []byte) report.ScriptInfo {
-	info := report.ScriptInfo{Path: sc.Path, Endpoints: sc.Endpoints, EndpointMethods: sc.EndpointMethods, Ensure: sc.Config.Ensure}
+	info := report.ScriptInfo{Path: sc.Path, Endpoints: sc.Endpoints, Scenarios: sc.ScenarioLabels(), EndpointMethods: sc.EndpointMethods, Ensure: sc.Config.Ensure}
 	if src != nil {
 		info.Digest = report.ScriptDigest(src)
 	}
