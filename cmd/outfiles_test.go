@@ -160,6 +160,10 @@ func TestOutputCollisionsRefusedBeforeLoad(t *testing.T) {
 				if args[0] == "run" && requests.Load() == 0 {
 					t.Errorf("the run sent nothing")
 				}
+				// Written through, never replaced by a regular file.
+				if fi, err := os.Stat(os.DevNull); err != nil || fi.Mode()&fs.ModeCharDevice == 0 {
+					t.Errorf("%s is no longer a device: %v %v", os.DevNull, fi.Mode(), err)
+				}
 				return
 			}
 			if code != ExitUsage {
