@@ -20,7 +20,7 @@ type RunOptions struct {
 	Script      string        // the script file
 	Target      string        // overrides config.target; "" keeps the script's
 	Environment string        // -e: the config.environments entry to merge
-	Output      string        // JSON report, rewritten after every period
+	Output      string        // JSON report at the end; the run's checkpoint while it goes
 	Period      time.Duration // length of an intermediate period
 	Quiet       bool          // plain one-line period summaries even on a terminal
 	Vars        map[string]string
@@ -107,7 +107,7 @@ exits 0 instead of 1, 3 or 21: "primeload report" over all parts gates.`,
 	addSettingsFlag(c)
 	f.StringP("target", "t", "", "base `URL`, overrides config.target")
 	f.StringP("environment", "e", "", "merge config.environments.`NAME` into the config")
-	f.StringP("output", "o", "", "write the JSON report to `FILE`, updated after every period")
+	f.StringP("output", "o", "", "write the JSON report to `FILE` (while the run goes, its checkpoint: a line appended per period)")
 	durationFlag(f, "period", 10*time.Second, "length of an intermediate report period (a bare number is seconds)")
 	boolFlag(f, "quiet", "q", "plain one-line period summaries instead of progress bars")
 	f.StringArray("var", nil, "set a script variable, `NAME=VALUE` (repeatable)")

@@ -105,6 +105,11 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 		return usageError(s, err)
 	}
 	defer closeTrace()
+	ckpt, dropCkpt, err := checkpointPath(o.Output)
+	if err != nil {
+		return usageError(s, err)
+	}
+	defer dropCkpt()
 
 	// The first Ctrl-C cancels runCtx (no new arrivals, grace for those in
 	// flight); a second closes kill (stop now).
@@ -121,7 +126,7 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 		watchInterrupts(watchCtx, s.Signals, s.Err, o.Grace, stopArrivals, func() { once.Do(func() { close(kill) }) })
 	}()
 
-	p := &progress{disp: newDisplay(s.Out, s.IsTerminal, o.Quiet), rate: rateWindow{span: time.Second}, errOut: s.Err, output: o.Output}
+	p := &progress{disp: newDisplay(s.Out, s.IsTerminal, o.Quiet), rate: rateWindow{span: time.Second}}
 	hooks := p.hooks()
 	if lm != nil {
 		hooks.Collector = lm.collector
@@ -144,6 +149,7 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 		Trace:           tracer,
 		TraceN:          o.Trace,
 		NoDefaultChecks: o.NoDefaultChecks,
+		Checkpoint:      ckpt,
 	}, hooks)
 	stopWatch()
 	<-watched
@@ -180,35 +186,41 @@ func onlyScenario(script *scenario.Script, name string) error {
 	return fmt.Errorf("--scenario-name %q: %s has no such scenario (it has %s)", name, script.Path, strings.Join(names, ", "))
 }
 
-// progress draws a run's live display and keeps --output current, through
-// loadtest's hooks.
+// progress draws a run's live display through loadtest's hooks.
 type progress struct {
-	disp   display
-	rate   rateWindow // touched only from the goroutine that calls Run
-	errOut io.Writer
-	output string
-	// writeFailed is set once a checkpoint could not be written, so the
-	// problem is reported once; the final write decides the outcome.
-	writeFailed bool
+	disp display
+	rate rateWindow // touched only from the goroutine that calls Run
 }
 
 func (p *progress) hooks() loadtest.Hooks {
-	h := loadtest.Hooks{
+	return loadtest.Hooks{
 		TickEvery: tickEvery,
 		Tick:      func(sm loadtest.Sample) { p.disp.Show(p.stats(sm), nil) },
 		Period:    func(m *report.Metrics, sm loadtest.Sample) { p.disp.Show(p.stats(sm), m) },
 	}
-	if p.output != "" {
-		// A report on disk after every period: a crash or SIGKILL loses
-		// at most the period in progress.
-		h.Checkpoint = func(rep *report.Report) {
-			if err := report.WriteFile(p.output, rep); err != nil && !p.writeFailed {
-				p.writeFailed = true
-				fmt.Fprintln(p.errOut, "primeload:", err)
-			}
+}
+
+// checkpointPath is where a run keeps its periods while it goes
+// (loadtest.Options.Checkpoint), and what to do with the file afterwards.
+// With --output naming a regular file (or a new one), it is that file: a
+// run killed at any point leaves its complete periods there, readable by
+// `primeload report`, and the final report replaces it. Otherwise (no
+// --output, or a device or pipe such as /dev/stdout, which must get the
+// final report only) it is a temporary file, removed at the end: a long
+// run's periods live on disk either way, not in memory.
+func checkpointPath(output string) (path string, drop func(), err error) {
+	if output != "" {
+		fi, err := os.Stat(output)
+		if err != nil || fi.Mode().IsRegular() {
+			return output, func() {}, nil
 		}
 	}
-	return h
+	f, err := os.CreateTemp("", "primeload-periods-*.jsonl")
+	if err != nil {
+		return "", nil, fmt.Errorf("create the run's checkpoint in %s (set TMPDIR to another folder): %w", os.TempDir(), err)
+	}
+	f.Close()
+	return f.Name(), func() { os.Remove(f.Name()) }, nil
 }
 
 // tickEvery is how often progress bars redraw their numbers between periods.
@@ -347,7 +359,7 @@ func outputsOf(s *State, o *RunOptions) []output {
 		}})
 	}
 	if o.Output != "" {
-		// Atomic, as after every period: the last complete report survives anything.
+		// Atomic: the checkpoint it replaces, or the finished report, survives anything.
 		outs = append(outs, output{name: "--output", path: o.Output, write: func(rep *report.Report) error {
 			return report.WriteFile(o.Output, rep)
 		}})

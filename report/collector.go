@@ -32,6 +32,10 @@ type Info struct {
 	Version     string
 	// Period is the intended length of intermediate periods (--period).
 	Period time.Duration
+	// DropPeriods stops the collector keeping the periods it flushes: the
+	// caller keeps them (in a Checkpoint), so memory holds the aggregate and
+	// the open period however long the run, and Report's Intermediate is empty.
+	DropPeriods bool
 	// MaxEndpoints bounds the distinct endpoints recorded separately; the
 	// rest are recorded as metric.OtherEndpoint. 0 means metric.MaxEndpoints.
 	MaxEndpoints int
@@ -53,8 +57,13 @@ type Collector struct {
 	lastFlush time.Time
 	period    *window // scratch: the shards of one period merged
 	agg       *window
-	aggM      *Metrics
-	inter     []*Metrics
+	// aggM is agg encoded as of aggAt; encoding the run-wide histograms
+	// is most of a period's cost, so it happens when someone reads the
+	// aggregate, not at every Flush (a run with 100 ms periods would
+	// spend a tenth of a core on it).
+	aggM  *Metrics
+	aggAt time.Time
+	inter []*Metrics
 
 	liveMu   sync.Mutex
 	lastP99  time.Duration
@@ -84,7 +93,6 @@ func NewCollector(start time.Time, info Info) *Collector {
 		c.shards[i].spare = newWindow()
 		c.shards[i].eps = &c.eps
 	}
-	c.aggM, _ = c.agg.metrics(start, start) // an empty window cannot fail to encode
 	return c
 }
 
@@ -111,8 +119,9 @@ func (c *Collector) NextFlush(now time.Time) time.Time {
 }
 
 // Flush closes the period that ends at now, folds it into the aggregate and
-// returns it. Periods with nothing recorded are still returned and kept, so
-// a stalled target shows as empty periods rather than a gap.
+// returns it. Periods with nothing recorded are still returned (and kept,
+// unless Info.DropPeriods), so a stalled target shows as empty periods
+// rather than a gap.
 func (c *Collector) Flush(now time.Time) (*Metrics, error) {
 	c.flushMu.Lock()
 	defer c.flushMu.Unlock()
@@ -127,12 +136,9 @@ func (c *Collector) Flush(now time.Time) (*Metrics, error) {
 	}
 	c.agg.add(c.period)
 	c.period.reset()
-	agg, err := c.agg.metrics(c.start, now)
-	if err != nil {
-		return nil, fmt.Errorf("fold period into aggregate: %w", err)
+	if !c.info.DropPeriods {
+		c.inter = append(c.inter, m)
 	}
-	c.aggM = agg
-	c.inter = append(c.inter, m)
 	c.lastFlush = now
 
 	c.liveMu.Lock()
@@ -156,12 +162,39 @@ func (c *Collector) drain() {
 	}
 }
 
+// Aggregate returns the whole run as of the last Flush, encoding it if a
+// Flush came since it was last asked for. It is shared with the collector
+// and must not be modified.
+func (c *Collector) Aggregate() (*Metrics, error) {
+	c.flushMu.Lock()
+	defer c.flushMu.Unlock()
+	return c.aggregate()
+}
+
+// aggregate is Aggregate for a caller holding flushMu.
+func (c *Collector) aggregate() (*Metrics, error) {
+	if c.aggM != nil && c.aggAt.Equal(c.lastFlush) {
+		return c.aggM, nil
+	}
+	m, err := c.agg.metrics(c.start, c.lastFlush)
+	if err != nil {
+		return nil, fmt.Errorf("fold the periods into the aggregate: %w", err)
+	}
+	c.aggM, c.aggAt = m, c.lastFlush
+	return m, nil
+}
+
 // Report returns the report as of the last Flush. Its Metrics are shared
 // with the collector and must not be modified; the caller owns the rest and
-// fills in what only it knows (Expected, MissedArrivals, Aborted).
+// fills in what only it knows (Expected, MissedArrivals, Aborted). Should
+// the aggregate fail to encode (Aggregate says why), it is the last one
+// that did.
 func (c *Collector) Report() *Report {
 	c.flushMu.Lock()
 	defer c.flushMu.Unlock()
+	if _, err := c.aggregate(); err != nil && c.aggM == nil {
+		c.aggM = &Metrics{Counters: map[string]int64{}}
+	}
 	r := &Report{
 		Aggregate:    c.aggM,
 		Intermediate: slices.Clone(c.inter),

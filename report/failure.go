@@ -156,6 +156,10 @@ func (c *Collector) Sample(fs runner.FailureSample) {
 	c.failures.mu.Unlock()
 }
 
+// Failures returns every failure counted so far, most frequent first, with
+// their samples.
+func (c *Collector) Failures() []Failure { return c.failures.list() }
+
 // list returns every failure counted so far, most frequent first.
 func (f *failures) list() []Failure {
 	var out []Failure

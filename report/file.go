@@ -187,7 +187,8 @@ func ReadFile(path string) (*Report, error) {
 	return r, nil
 }
 
-// Decode reads one report and validates it: every histogram must decode
+// Decode reads one report, finished or a checkpoint (an unfinished run's
+// periods, see Checkpoint), and validates it: every histogram must decode
 // with primeload's geometry and agree with its summary's count, so that a
 // corrupt report is rejected here rather than misleading a merge or an SLO.
 func Decode(rd io.Reader) (*Report, error) {
@@ -198,13 +199,21 @@ func Decode(rd io.Reader) (*Report, error) {
 	if len(data) > MaxReportBytes {
 		return nil, fmt.Errorf("report larger than %d bytes", MaxReportBytes)
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
 	var r Report
-	if err := dec.Decode(&r); err != nil {
-		return nil, jsonError(data, err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("%s: unexpected data after the report's JSON object", position(data, dec.InputOffset()))
+	if isCheckpoint(data) {
+		cr, err := decodeCheckpoint(data)
+		if err != nil {
+			return nil, err
+		}
+		r = *cr
+	} else {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		if err := dec.Decode(&r); err != nil {
+			return nil, jsonError(data, err)
+		}
+		if dec.More() {
+			return nil, fmt.Errorf("%s: unexpected data after the report's JSON object", position(data, dec.InputOffset()))
+		}
 	}
 	if r.Aggregate == nil {
 		return nil, errors.New(`missing "aggregate": not a primeload or Artillery report`)

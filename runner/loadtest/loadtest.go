@@ -75,6 +75,14 @@ type Options struct {
 	// NoDefaultChecks judges a script without SLOs by nothing but its
 	// expectations, as before the default checks (defaultChecks).
 	NoDefaultChecks bool
+	// Checkpoint is a file the run keeps its periods in as it goes (see
+	// report.Checkpoint): created before any load, one line appended per
+	// period, so memory holds the aggregate and the open period however
+	// long the run, and a killed run leaves every complete period on disk.
+	// The finished report reads its periods back from it; the file stays
+	// for the caller to replace with that report or remove. "" keeps the
+	// periods in memory.
+	Checkpoint string
 }
 
 // Hooks let a caller watch a run. Every hook may be nil. They are called
@@ -93,10 +101,10 @@ type Hooks struct {
 	// run records into, for exporters that read it while the run goes
 	// (report.Collector.Snapshot is safe from any goroutine).
 	Collector func(*report.Collector)
-	// Checkpoint is called after each period with the report as it stands,
-	// marked aborted (which is what it is if the process dies now), so a
-	// caller can keep the last complete period on disk.
-	Checkpoint func(*report.Report)
+	// Checkpoint is called, from the goroutine that writes
+	// Options.Checkpoint, each time a period is safely on disk, with the
+	// number of periods written so far.
+	Checkpoint func(periods int)
 }
 
 // Sample is one look at a run in progress.
@@ -175,12 +183,22 @@ func Run(ctx context.Context, script *scenario.Script, opts Options, hooks Hooks
 		Version:      Version,
 		Period:       period,
 		MaxEndpoints: opts.MaxEndpoints,
+		DropPeriods:  opts.Checkpoint != "",
 	})
+	l := &live{col: col, sched: sched, start: start, hooks: hooks, log: opts.Log, progress: &runner.Progress{}}
+	l.phaseBase = make([]arrivals, len(sched.Phases))
+	if opts.Checkpoint != "" {
+		// Before any load: an output that cannot be written is a usage
+		// error now, not a lost report after the whole run.
+		head := col.Report()
+		head.Expected = l.phasesSoFar()
+		if l.ckpt, err = startCheckpointer(opts.Checkpoint, head, hooks.Checkpoint, opts.Log); err != nil {
+			return nil, invalid(err)
+		}
+	}
 	if hooks.Collector != nil {
 		hooks.Collector(col)
 	}
-	l := &live{col: col, sched: sched, start: start, hooks: hooks, log: opts.Log, progress: &runner.Progress{}}
-	l.phaseBase = make([]arrivals, len(sched.Phases))
 	out, err := l.run(ctx, script, runner.Options{
 		Target:   opts.Target,
 		Vars:     opts.Vars,
@@ -202,10 +220,17 @@ func Run(ctx context.Context, script *scenario.Script, opts Options, hooks Hooks
 		MaxBodyBytes:    opts.MaxBodyBytes,
 		MaxDecodedBytes: opts.MaxDecodedBytes,
 	})
+	var periods []*report.Metrics
+	if l.ckpt != nil {
+		periods = l.ckpt.finish() // every period, the last included, is handed over by now
+	}
 	if err != nil {
 		return nil, err
 	}
 	rep := col.Report()
+	if l.ckpt != nil {
+		rep.Intermediate = periods
+	}
 	fillOutcome(rep, out, sched)
 	rep.Aborted = out.Aborted || ctx.Err() != nil
 	JudgeWith(rep, slos, !opts.NoDefaultChecks)
@@ -221,6 +246,7 @@ type live struct {
 	hooks    Hooks
 	log      io.Writer
 	progress *runner.Progress
+	ckpt     *checkpointer // nil without Options.Checkpoint
 
 	mu            sync.Mutex
 	scheduleStart time.Time
@@ -264,8 +290,13 @@ func (l *live) run(ctx context.Context, script *scenario.Script, ropts runner.Op
 			if res.err != nil {
 				return nil, invalid(res.err)
 			}
-			if _, err := l.col.Flush(time.Now()); err != nil {
+			m, err := l.col.Flush(time.Now())
+			if err != nil {
 				return nil, fmt.Errorf("flush the last period: %w", err)
+			}
+			l.spill(m)
+			if _, err := l.col.Aggregate(); err != nil {
+				return nil, err
 			}
 			return res.out, nil
 		case <-tickC:
@@ -283,11 +314,9 @@ func (l *live) run(ctx context.Context, script *scenario.Script, ropts runner.Op
 			l.mu.Lock()
 			l.periods++
 			l.mu.Unlock()
+			l.spill(m)
 			if l.hooks.Period != nil {
 				l.hooks.Period(m, l.sample())
-			}
-			if l.hooks.Checkpoint != nil {
-				l.hooks.Checkpoint(l.checkpoint())
 			}
 		}
 	}
@@ -332,15 +361,22 @@ func (l *live) sample() Sample {
 	}
 }
 
-// checkpoint is the report so far. Each started phase's arrivals are those
+// spill hands a flushed period to the checkpoint, with the run's state.
+func (l *live) spill(m *report.Metrics) {
+	if l.ckpt == nil {
+		return
+	}
+	l.ckpt.add(m, report.CheckpointState{Expected: l.phasesSoFar(), Failures: l.col.Failures()})
+}
+
+// phasesSoFar is each phase's arrivals so far: a started phase's are those
 // counted between its start and the next phase's; the runner's exact
 // per-phase counts replace them in the final report.
-func (l *live) checkpoint() *report.Report {
+func (l *live) phasesSoFar() []report.PhaseArrivals {
 	now := l.arrivals()
-	rep := l.col.Report()
-	rep.Aborted = true
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	out := make([]report.PhaseArrivals, 0, len(l.sched.Phases))
 	for i, p := range l.sched.Phases {
 		pa := report.PhaseArrivals{Name: phaseName(p.Index, p.Name), Expected: int64(p.Expected)}
 		if i < l.started {
@@ -354,9 +390,9 @@ func (l *live) checkpoint() *report.Report {
 				pa.VUsers = int64(p.VUsers)
 			}
 		}
-		rep.Expected = append(rep.Expected, pa)
+		out = append(out, pa)
 	}
-	return rep
+	return out
 }
 
 // fillOutcome copies what only the runner knows into the report.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -39,13 +40,32 @@ scenarios:
 		t.Fatal(err)
 	}
 	var checkpoints []*report.Report
+	ckpt := filepath.Join(t.TempDir(), "run.json")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	rep, err := Run(ctx, script, Options{Period: 200 * time.Millisecond}, Hooks{
-		Checkpoint: func(r *report.Report) { checkpoints = append(checkpoints, r) },
+	// What is on disk after each period is what a SIGKILL would leave.
+	var readErr error
+	rep, err := Run(ctx, script, Options{Period: 200 * time.Millisecond, Checkpoint: ckpt}, Hooks{
+		Checkpoint: func(n int) {
+			r, err := report.ReadFile(ckpt)
+			if err != nil {
+				readErr = err
+				return
+			}
+			if len(r.Intermediate) != n {
+				t.Errorf("checkpoint after %d periods reads back %d", n, len(r.Intermediate))
+			}
+			checkpoints = append(checkpoints, r)
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if readErr != nil {
+		t.Fatalf("checkpoint mid-run: %v", readErr)
+	}
+	if len(rep.Intermediate) != len(checkpoints) {
+		t.Errorf("final report has %d periods, the checkpoint had %d", len(rep.Intermediate), len(checkpoints))
 	}
 	if len(checkpoints) < 5 {
 		t.Fatalf("%d checkpoints in a 4 s run with 200 ms periods, want at least 5", len(checkpoints))

@@ -1,0 +1,285 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/primeload/primeload/report/metric"
+)
+
+// A checkpoint is a run's report in progress, kept on disk at constant cost:
+// one JSON line with what the run is (the report without its metrics), then
+// one line appended per period. Rewriting the whole report every period
+// would cost more the longer the run (a 24-hour soak has 8,640 periods);
+// appending a line costs the same at the first period and the last. A run
+// that is killed leaves every complete period readable: Decode (and so
+// `primeload report`) reads a checkpoint as an unfinished report, its
+// aggregate folded from the periods.
+//
+// The first line starts with checkpointMagic, which is how Decode tells a
+// checkpoint from a finished report (an indented JSON object).
+
+// checkpointMagic opens a checkpoint file; its value is the format's version.
+const checkpointMagic = `{"primeloadCheckpoint":1,`
+
+// checkpointHead is the first line: the run's identity, metrics left out.
+type checkpointHead struct {
+	Format int `json:"primeloadCheckpoint"`
+	*Report
+}
+
+// CheckpointState is what a period line carries besides the period: the
+// run's totals so far that are not metrics (each line has all of them, so
+// the last complete line is the state a killed run reached).
+type CheckpointState struct {
+	Expected       []PhaseArrivals `json:"expected"`
+	MissedArrivals int64           `json:"missedArrivals"`
+	// Failures is written only when it changed since the previous line; a
+	// reader keeps the last one it saw.
+	Failures []Failure `json:"failures,omitempty"`
+}
+
+// checkpointLine is one period line.
+type checkpointLine struct {
+	Period *Metrics `json:"period"`
+	CheckpointState
+}
+
+// Checkpoint appends a run's periods to a file. It is used from one
+// goroutine at a time.
+type Checkpoint struct {
+	f    *os.File
+	path string
+	buf  bytes.Buffer
+	// failures is the count plus the samples of the last written Failures
+	// (both only grow), so an unchanged list is not written again.
+	failures int64
+	periods  int
+}
+
+// CreateCheckpoint creates (or truncates) the checkpoint at path and writes
+// its first line from head, whose Aggregate and Intermediate are ignored.
+// The file is synced, so even a run killed before its first period leaves
+// a report that says what ran.
+//
+// The head replaces whatever was at path atomically (WriteAtomic), so a
+// reader never finds the file empty or an earlier run's report half gone.
+func CreateCheckpoint(path string, head *Report) (*Checkpoint, error) {
+	h := *head
+	h.Aggregate, h.Intermediate = nil, nil
+	c := &Checkpoint{path: path}
+	if err := WriteAtomic(path, func(w io.Writer) error {
+		if err := c.encode(checkpointHead{Format: 1, Report: &h}); err != nil {
+			return err
+		}
+		_, err := w.Write(c.buf.Bytes())
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("create checkpoint %s: %w", path, err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open checkpoint: %w", err)
+	}
+	c.f = f
+	return c, nil
+}
+
+// Path is the checkpoint's file.
+func (c *Checkpoint) Path() string { return c.path }
+
+// Periods is how many periods were appended.
+func (c *Checkpoint) Periods() int { return c.periods }
+
+// Append writes one period and the run's state after it, and syncs the
+// file: once Append returns, a SIGKILL or a power cut keeps the period.
+// Its cost depends on the period, never on how many came before.
+func (c *Checkpoint) Append(m *Metrics, st CheckpointState) error {
+	var n int64
+	for _, f := range st.Failures {
+		n += f.Count + int64(len(f.Samples))
+	}
+	if n == c.failures {
+		st.Failures = nil
+	}
+	if err := c.writeLine(checkpointLine{Period: m, CheckpointState: st}); err != nil {
+		return err
+	}
+	c.failures = n
+	c.periods++
+	return nil
+}
+
+// writeLine writes v as one line with one write call, so a kill leaves at
+// most one incomplete line, the last, which readers ignore.
+func (c *Checkpoint) writeLine(v any) error {
+	if err := c.encode(v); err != nil {
+		return err
+	}
+	if _, err := c.f.Write(c.buf.Bytes()); err != nil {
+		return fmt.Errorf("write checkpoint %s: %w", c.path, err)
+	}
+	if err := c.f.Sync(); err != nil {
+		return fmt.Errorf("sync checkpoint %s: %w", c.path, err)
+	}
+	return nil
+}
+
+// encode puts v in c.buf as one line.
+func (c *Checkpoint) encode(v any) error {
+	c.buf.Reset()
+	if err := json.NewEncoder(&c.buf).Encode(v); err != nil { // Encode ends the line
+		return fmt.Errorf("encode checkpoint line: %w", err)
+	}
+	return nil
+}
+
+// Close closes the file; the checkpoint stays on disk.
+func (c *Checkpoint) Close() error { return c.f.Close() }
+
+// ReadPeriods streams the checkpoint's periods, in order, to each, without
+// holding more than one in memory.
+func (c *Checkpoint) ReadPeriods(each func(*Metrics) error) error {
+	f, err := os.Open(c.path)
+	if err != nil {
+		return fmt.Errorf("read checkpoint: %w", err)
+	}
+	defer f.Close()
+	_, err = scanCheckpoint(f, func(l *checkpointLine) error { return each(l.Period) })
+	if err != nil {
+		return fmt.Errorf("read checkpoint %s: %w", c.path, err)
+	}
+	return nil
+}
+
+// isCheckpoint reports whether data is a checkpoint rather than a report.
+func isCheckpoint(data []byte) bool { return bytes.HasPrefix(data, []byte(checkpointMagic)) }
+
+// maxCheckpointLine bounds one line: a period of metric.MaxEndpoints
+// endpoints with their histograms stays well below it.
+const maxCheckpointLine = 256 << 20
+
+// scanCheckpoint reads a checkpoint's head and passes each complete period
+// line to each, with its state (Failures carried over from earlier lines).
+// An incomplete last line, the write a kill interrupted, is ignored; any
+// other line that does not decode is an error naming its line number.
+func scanCheckpoint(r io.Reader, each func(*checkpointLine) error) (*Report, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var head *Report
+	var failures []Failure
+	for lineNo := 1; ; lineNo++ {
+		line, err := readLine(br)
+		if errors.Is(err, io.EOF) {
+			break // nothing, or an incomplete last line
+		}
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %w", lineNo, err)
+		}
+		if head == nil {
+			var h checkpointHead
+			h.Report = &Report{}
+			if err := json.Unmarshal(line, &h); err != nil {
+				return nil, fmt.Errorf("line 1 (the checkpoint's head): %w", err)
+			}
+			if h.Format != 1 {
+				return nil, fmt.Errorf("line 1: checkpoint format %d, this primeload reads format 1", h.Format)
+			}
+			head = h.Report
+			continue
+		}
+		var l checkpointLine
+		if err := json.Unmarshal(line, &l); err != nil {
+			return nil, fmt.Errorf("line %d: %w", lineNo, err)
+		}
+		if l.Period == nil {
+			return nil, fmt.Errorf("line %d: no period", lineNo)
+		}
+		if err := l.Period.validate(); err != nil {
+			return nil, fmt.Errorf("line %d: %w", lineNo, err)
+		}
+		if l.Failures != nil {
+			failures = l.Failures
+		}
+		l.Failures = failures
+		if err := each(&l); err != nil {
+			return nil, err
+		}
+	}
+	if head == nil {
+		return nil, errors.New("empty checkpoint: the run was killed before it wrote its first line")
+	}
+	return head, nil
+}
+
+// readLine returns the next complete line without its newline, or io.EOF
+// when what is left has no newline (an interrupted write).
+func readLine(br *bufio.Reader) ([]byte, error) {
+	var long []byte
+	for {
+		frag, err := br.ReadSlice('\n')
+		if err == nil {
+			if long == nil {
+				return frag[:len(frag)-1], nil
+			}
+			return append(long, frag[:len(frag)-1]...), nil
+		}
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			if errors.Is(err, io.EOF) {
+				return nil, io.EOF
+			}
+			return nil, err
+		}
+		long = append(long, frag...)
+		if len(long) > maxCheckpointLine {
+			return nil, fmt.Errorf("line longer than %d bytes", maxCheckpointLine)
+		}
+	}
+}
+
+// decodeCheckpoint reads a checkpoint as the unfinished report it is: the
+// periods as its intermediate periods, their fold as its aggregate, the last
+// complete line's arrivals and failures, marked aborted.
+func decodeCheckpoint(data []byte) (*Report, error) {
+	var periods []*Metrics
+	var last CheckpointState
+	head, err := scanCheckpoint(bytes.NewReader(data), func(l *checkpointLine) error {
+		periods = append(periods, l.Period)
+		last = l.CheckpointState
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	r := head
+	r.Aborted = true // a checkpoint is what a run leaves before its final write
+	r.Intermediate = periods
+	if r.Intermediate == nil {
+		r.Intermediate = []*Metrics{}
+	}
+	r.Expected = last.Expected
+	if r.Expected == nil {
+		r.Expected = []PhaseArrivals{}
+	}
+	r.MissedArrivals = last.MissedArrivals
+	r.Failures = last.Failures
+	if len(periods) == 0 {
+		r.Aggregate = &Metrics{Period: r.StartedAt.UnixMilli(), PeriodEnd: r.StartedAt.UnixMilli()}
+		r.EndedAt = r.StartedAt
+	} else {
+		var sat saturation
+		if r.Aggregate, err = mergeMetrics(periods, sat.within("aggregate")); err != nil {
+			return nil, fmt.Errorf("checkpoint: fold the periods: %w", err)
+		}
+		r.Saturated = sat.names
+		r.EndedAt = periods[len(periods)-1].End()
+	}
+	if s, ok := r.Aggregate.Summaries[metric.ScheduleLag]; ok {
+		r.ScheduleLag = &s
+	}
+	return r, nil
+}

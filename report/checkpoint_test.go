@@ -1,0 +1,194 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/primeload/primeload/report/metric"
+)
+
+// checkpointRun records n periods into a collector that drops them and
+// appends each to a checkpoint at path, as a run with --output does.
+func checkpointRun(t testing.TB, path string, n int) (*Collector, *Checkpoint) {
+	t.Helper()
+	c := NewCollector(t0, Info{Period: time.Second, DropPeriods: true, Target: "http://127.0.0.1:1", Version: "test"})
+	ck, err := CreateCheckpoint(path, c.Report())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= n; i++ {
+		s := c.Sink(i)
+		s.Count(metric.Requests, 1)
+		s.Response("GET /", time.Duration(i)*time.Millisecond, 200, 1)
+		if i%3 == 0 {
+			c.WantSample("GET /", "ECONNRESET")
+		}
+		m, err := c.Flush(t0.Add(time.Duration(i) * time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := CheckpointState{Expected: []PhaseArrivals{{Name: "p", Expected: int64(2 * n), Created: int64(i)}}, Failures: c.failures.list()}
+		if err := ck.Append(m, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c, ck
+}
+
+// TestCheckpointReadsAsUnfinishedReport: a checkpoint decodes as the report
+// a killed run leaves: every period, their fold as the aggregate (equal to
+// the collector's own), the last line's arrivals and failures, aborted.
+func TestCheckpointReadsAsUnfinishedReport(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "run.json")
+	c, ck := checkpointRun(t, path, 7)
+	defer ck.Close()
+	if got := len(c.Report().Intermediate); got != 0 {
+		t.Fatalf("a collector with DropPeriods kept %d periods", got)
+	}
+	r, err := ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Aborted || len(r.Intermediate) != 7 || r.Target != "http://127.0.0.1:1" {
+		t.Fatalf("aborted %v, %d periods, target %q; want aborted, 7, the head's target", r.Aborted, len(r.Intermediate), r.Target)
+	}
+	want := c.Report().Aggregate
+	for _, name := range []string{metric.Requests, metric.Responses} {
+		if r.Aggregate.Counters[name] != want.Counters[name] || want.Counters[name] != 7 {
+			t.Errorf("%s: checkpoint %d, collector %d, want 7", name, r.Aggregate.Counters[name], want.Counters[name])
+		}
+	}
+	if g, w := r.Aggregate.Summaries[metric.ResponseTime], want.Summaries[metric.ResponseTime]; g != w {
+		t.Errorf("response time folded from the periods %+v, collector's %+v", g, w)
+	}
+	if len(r.Expected) != 1 || r.Expected[0].Created != 7 {
+		t.Errorf("expected %+v, want the last line's (created 7)", r.Expected)
+	}
+	// Failures are written only when they change; the reader carries them.
+	if len(r.Failures) != 1 || r.Failures[0].Count != 2 {
+		t.Errorf("failures %+v, want ECONNRESET counted 2 (periods 3 and 6)", r.Failures)
+	}
+	if !r.EndedAt.Equal(t0.Add(7 * time.Second)) {
+		t.Errorf("ended at %v, want the last period's end %v", r.EndedAt, t0.Add(7*time.Second))
+	}
+}
+
+// TestCheckpointTornLastLine: whatever byte a kill stops the last write at,
+// the file reads as the periods before it; a broken line that is not the
+// last is an error naming its line.
+func TestCheckpointTornLastLine(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "run.json")
+	_, ck := checkpointRun(t, path, 3)
+	ck.Close()
+	full, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.SplitAfter(full, []byte("\n"))
+	lastStart := len(full) - len(lines[len(lines)-2]) // lines ends with an empty piece
+	for cut := lastStart; cut < len(full); cut += max(1, (len(full)-lastStart)/40) {
+		r, err := Decode(bytes.NewReader(full[:cut]))
+		if err != nil {
+			t.Fatalf("cut at byte %d of %d: %v", cut, len(full), err)
+		}
+		if len(r.Intermediate) != 2 {
+			t.Fatalf("cut at byte %d: %d periods, want the 2 complete ones", cut, len(r.Intermediate))
+		}
+	}
+	corrupt := bytes.Replace(full, []byte(`{"period":`), []byte(`{"period":x`), 1)
+	_, err = Decode(bytes.NewReader(corrupt))
+	if err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("a corrupt second line: %v, want an error naming line 2", err)
+	}
+	if _, err := Decode(strings.NewReader(checkpointMagic)); err == nil || !strings.Contains(err.Error(), "killed before") {
+		t.Errorf("a head cut short: %v, want the empty-checkpoint error", err)
+	}
+}
+
+// TestCheckpointReadPeriods: the periods stream back in order.
+func TestCheckpointReadPeriods(t *testing.T) {
+	_, ck := checkpointRun(t, filepath.Join(t.TempDir(), "run.json"), 5)
+	defer ck.Close()
+	var got []int64
+	if err := ck.ReadPeriods(func(m *Metrics) error {
+		got = append(got, m.Counters[metric.Requests])
+		if m.Counters[metric.Requests] != 1 {
+			return fmt.Errorf("period with %d requests", m.Counters[metric.Requests])
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 5 || ck.Periods() != 5 {
+		t.Errorf("read %d periods back, appended %d, want 5", len(got), ck.Periods())
+	}
+}
+
+// BenchmarkCheckpointAppend is the per-period cost of keeping a run's
+// report on disk, after `written` periods are already there. Appending
+// costs the same after 10,000 periods as after none; rewriting the whole
+// report every period (what runs did before checkpoints, "rewrite") grows
+// with the run.
+func BenchmarkCheckpointAppend(b *testing.B) {
+	busy := func(c *Collector, i int) {
+		for s := range 8 {
+			sink := c.Sink(s)
+			for j := range 200 {
+				sink.Count(metric.Requests, 1)
+				sink.Response(benchEndpoints[j%len(benchEndpoints)], time.Duration(j*37+i)*time.Microsecond, 200, 512)
+			}
+		}
+	}
+	for _, written := range []int{0, 1_000, 10_000} {
+		b.Run(fmt.Sprintf("append/written=%d", written), func(b *testing.B) {
+			path := filepath.Join(b.TempDir(), "run.json")
+			c := NewCollector(t0, Info{Period: time.Second, DropPeriods: true})
+			ck, err := CreateCheckpoint(path, c.Report())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer ck.Close()
+			busy(c, 0)
+			m, err := c.Flush(t0.Add(time.Second))
+			if err != nil {
+				b.Fatal(err)
+			}
+			for range written {
+				if err := ck.Append(m, CheckpointState{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := ck.Append(m, CheckpointState{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	for _, written := range []int{0, 1_000} {
+		b.Run(fmt.Sprintf("rewrite/written=%d", written), func(b *testing.B) {
+			path := filepath.Join(b.TempDir(), "run.json")
+			c := NewCollector(t0, Info{Period: time.Second})
+			busy(c, 0)
+			for i := range written + 1 {
+				if _, err := c.Flush(t0.Add(time.Duration(i+1) * time.Second)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			rep := c.Report()
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := WriteFile(path, rep); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
