@@ -72,8 +72,7 @@ func newHTTPClient(cfg scenario.Config, insecure bool, maxBody, maxDecoded int64
 		timeout:    cfg.HTTP.Timeout,
 		maxBody:    int(min(maxBody, math.MaxInt32)),
 		maxDecoded: int(min(maxDecoded, math.MaxInt32)),
-		// The user asked for it with --insecure or rejectUnauthorized: false.
-		tls: &tls.Config{InsecureSkipVerify: insecure}, //nolint:gosec
+		tls:        clientTLS(cfg.TLS, insecure),
 	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
@@ -85,6 +84,21 @@ func newHTTPClient(cfg scenario.Config, insecure bool, maxBody, maxDecoded int64
 	c.readers.New = func() any { return bufio.NewReaderSize(nil, readBufferSize) }
 	c.writers.New = func() any { return bufio.NewWriterSize(nil, writeBufferSize) }
 	return c
+}
+
+// clientTLS is config.tls as crypto/tls takes it. The loader checked the
+// PEM blocks, so what does not parse here was not given.
+func clientTLS(t scenario.TLSConfig, insecure bool) *tls.Config {
+	// The user asked for it with --insecure or rejectUnauthorized: false.
+	cfg := &tls.Config{InsecureSkipVerify: insecure, MinVersion: t.MinVersion, MaxVersion: t.MaxVersion} //nolint:gosec
+	if len(t.CA) > 0 {
+		cfg.RootCAs = x509.NewCertPool()
+		cfg.RootCAs.AppendCertsFromPEM(t.CA)
+	}
+	if cert, err := tls.X509KeyPair(t.Certificate, t.Key); err == nil {
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg
 }
 
 func (c *httpClient) close() {

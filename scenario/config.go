@@ -89,11 +89,7 @@ func (l *loader) config(n *yaml.Node, path string, inEnv bool) (Config, []templa
 				}
 			})
 		case "tls":
-			l.object(p.v, fp, []string{"rejectUnauthorized"}, nil, func(p pair, fp string) {
-				if b, ok := l.boolean(p.v, fp); ok {
-					cfg.TLS.RejectUnauthorized = b
-				}
-			})
+			cfg.TLS = l.tlsConfig(p.v, fp)
 		case "environments":
 			if inEnv {
 				l.errorf(p.k, fp, "environments cannot be nested inside an environment")

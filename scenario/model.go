@@ -137,9 +137,19 @@ type HTTPConfig struct {
 	Pool int
 }
 
-// TLSConfig is config.tls.
+// TLSConfig is config.tls, which Artillery hands to its HTTP client (got)
+// as its https options; the names are got's.
 type TLSConfig struct {
 	RejectUnauthorized bool // default true; false skips certificate checks
+	// CA is certificateAuthority: PEM certificates trusted instead of the
+	// system's; nil for the system's.
+	CA []byte `json:",omitempty"`
+	// Certificate and Key are the client certificate chain and its key in
+	// PEM, for targets that ask for one (mutual TLS); both or neither.
+	Certificate []byte `json:",omitempty"`
+	Key         []byte `json:"-"`
+	MinVersion  uint16 `json:",omitempty"` // tls.VersionTLS12 ...; 0 for Go's default
+	MaxVersion  uint16 `json:",omitempty"`
 }
 
 // Ensure holds SLOs from config.ensure and config.plugins.ensure, kept with
