@@ -124,10 +124,10 @@ func WriteSummary(w io.Writer, r *Report) error {
 	}
 
 	rows = nil
-	for _, ep := range m.Endpoints() {
-		rows = append(rows, []string{r.Script.EndpointLabel(ep), endpointCodes(m, ep)})
+	for _, ep := range endpointsWithOutcomes(m) {
+		rows = append(rows, []string{r.Script.EndpointLabel(ep), endpointOutcomes(m, ep)})
 	}
-	table(ew, "Status codes per endpoint", nil, rows)
+	table(ew, "Status codes and errors per endpoint", nil, rows)
 	writeFailures(ew, r.Failures)
 
 	rows = nil
@@ -192,13 +192,35 @@ func table(ew *errWriter, title string, head []string, rows [][]string) {
 	}
 }
 
-// endpointCodes lists an endpoint's status codes as "200×900 500×100".
-func endpointCodes(m *Metrics, ep string) string {
-	prefix := metric.EndpointCodePrefix(ep)
+// endpointsWithOutcomes lists the endpoints with measurements and those
+// whose every request failed before a response, which only their
+// per-endpoint error counters name (Artillery's
+// plugins.metrics-by-endpoint.<endpoint>.errors.<code>).
+func endpointsWithOutcomes(m *Metrics) []string {
+	eps := m.Endpoints()
+	for name := range m.Counters {
+		rest, ok := strings.CutPrefix(name, metric.EndpointPrefix)
+		i := strings.LastIndex(rest, "."+metric.EndpointErrors)
+		if !ok || i < 0 {
+			continue
+		}
+		if ep := rest[:i]; !slices.Contains(eps, ep) {
+			eps = append(eps, ep)
+		}
+	}
+	slices.Sort(eps)
+	return eps
+}
+
+// endpointOutcomes lists an endpoint's status codes, then its errors:
+// "200×900 500×100 ETIMEDOUT×3".
+func endpointOutcomes(m *Metrics, ep string) string {
 	var parts []string
-	for _, name := range slices.Sorted(maps.Keys(m.Counters)) {
-		if code, ok := strings.CutPrefix(name, prefix); ok {
-			parts = append(parts, fmt.Sprintf("%s×%d", code, m.Counters[name]))
+	for _, prefix := range []string{metric.EndpointCodePrefix(ep), metric.EndpointError(ep, metric.ErrorPrefix)} {
+		for _, name := range slices.Sorted(maps.Keys(m.Counters)) {
+			if code, ok := strings.CutPrefix(name, prefix); ok {
+				parts = append(parts, fmt.Sprintf("%s×%d", code, m.Counters[name]))
+			}
 		}
 	}
 	return strings.Join(parts, " ")

@@ -72,7 +72,9 @@ func TestWriteSummaryGolden(t *testing.T) {
 func failingReport() *Report {
 	return &Report{
 		Version: "0.1.0", Target: "http://127.0.0.1:8080", StartedAt: t0, EndedAt: t0.Add(2 * time.Second),
-		Aggregate: &Metrics{Counters: map[string]int64{"http.requests": 32, "http.responses": 32, "http.codes.401": 32, "errors.Failed capture or match": 32}},
+		Aggregate: &Metrics{Counters: map[string]int64{"http.requests": 35, "http.responses": 32, "http.codes.401": 32, "errors.Failed capture or match": 32,
+			// An endpoint whose every request timed out has no latency, only its errors.
+			"errors.ETIMEDOUT": 3, "plugins.metrics-by-endpoint./slow.errors.ETIMEDOUT": 3}},
 		Failures: []Failure{
 			{Endpoint: "GET /me", Code: "http.codes.401", Count: 32, Samples: []FailureSample{
 				{Reason: `the response was 401 {"detail":"invalid token"}`, Status: 401, Body: `{"detail":"invalid token"}`},

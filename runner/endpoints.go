@@ -53,9 +53,3 @@ func (n *endpointNames) name(url []byte, reqName string) string {
 	}
 	return metric.OtherEndpoint
 }
-
-// endpointError names the per-endpoint error counter, as Artillery's plugin
-// does: plugins.metrics-by-endpoint.<endpoint>.errors.<code>.
-func endpointError(endpoint, counter string) string {
-	return metric.EndpointPrefix + endpoint + "." + counter
-}

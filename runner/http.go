@@ -157,7 +157,7 @@ func (v *vu) request(ctx context.Context, r *scenario.Request) flowResult {
 		}
 		v.sink.Count(code, 1)
 		if v.endpoint != "" {
-			v.sink.Count(endpointError(v.endpoint, code), 1)
+			v.sink.Count(metric.EndpointError(v.endpoint, code), 1)
 		}
 		e.samples.transport(v.failureEndpoint(r), req, code, err)
 		if e.trace != nil {

@@ -112,9 +112,8 @@ const (
 	// EndpointResponseTime + endpoint is an endpoint's latency summary.
 	EndpointResponseTime = EndpointPrefix + "response_time."
 	// EndpointCodes and EndpointErrors follow EndpointPrefix + endpoint + ".":
-	// "plugins.metrics-by-endpoint.GET /a.codes.200". The runner records
-	// per-endpoint codes; per-endpoint errors appear in Artillery's reports,
-	// which the writers read.
+	// "plugins.metrics-by-endpoint./a.codes.200". The runner records both:
+	// codes through Sink.Response, errors through Count (EndpointError).
 	EndpointCodes  = "codes."
 	EndpointErrors = "errors."
 )
@@ -202,6 +201,13 @@ func EndpointCodePrefix(endpoint string) string {
 // EndpointCode names the counter of an endpoint's responses with status code.
 func EndpointCode(endpoint string, status int) string {
 	return EndpointCodePrefix(endpoint) + strconv.Itoa(status)
+}
+
+// EndpointError names an endpoint's counter of an error counter's cause,
+// as Artillery's plugin does: EndpointError("/a", "errors.ETIMEDOUT") is
+// "plugins.metrics-by-endpoint./a.errors.ETIMEDOUT".
+func EndpointError(endpoint, errorCounter string) string {
+	return EndpointPrefix + endpoint + "." + errorCounter
 }
 
 // IsStatusCode reports whether s is a 3-digit HTTP status code, the last
