@@ -169,3 +169,26 @@ func BenchmarkRequestPoolWait(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkPoolHandOver is the pool alone at a generator's limit: more
+// goroutines than pooled connections take one and give it back, with no
+// request in between, so an op is the pool's own cost of a wait and a
+// hand-over (the network is paid only for the first dials).
+func BenchmarkPoolHandOver(b *testing.B) {
+	e := benchEngineConfig(b, []scenario.Step{get("/")}, scenario.Config{HTTP: scenario.HTTPConfig{Pool: 2}})
+	host := []byte(e.target[len("http://"):])
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.SetParallelism(4)
+	b.RunParallel(func(pb *testing.PB) {
+		uc := &userConns{http: e.http}
+		for pb.Next() {
+			conn, err := e.http.pool.acquire(ctx, e.http, uc, false, false, host, time.Now().Add(time.Minute))
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			e.http.pool.release(e.http, conn, true)
+		}
+	})
+}

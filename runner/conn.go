@@ -93,6 +93,15 @@ type userConns struct {
 	first *userConn
 	rest  []*userConn
 	wait  *time.Timer // for think and config.http.pool waits; made on the first
+	pw    *poolWaiter // for config.http.pool waits; made on the first
+}
+
+// poolWaiter returns the user's place in a pool's queue, made once.
+func (uc *userConns) poolWaiter() *poolWaiter {
+	if uc.pw == nil {
+		uc.pw = &poolWaiter{ch: make(chan *userConn, 1)}
+	}
+	return uc.pw
 }
 
 // waitTimer returns the user's timer armed for d. Since Go 1.23 a stopped

@@ -1,0 +1,122 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/primeload/primeload/scenario"
+)
+
+// TestPoolHandOver: with every pooled connection taken, waiters are served
+// oldest first; one that times out leaves the queue, and a connection or
+// slot handed to it as it gave up goes to the next, so the host never ends
+// up with fewer usable connections than its size.
+func TestPoolHandOver(t *testing.T) {
+	e := benchEngineConfig(t, nil, scenario.Config{HTTP: scenario.HTTPConfig{Pool: 1}})
+	p, c := e.http.pool, e.http
+	host := []byte(e.target[len("http://"):])
+	ctx := context.Background()
+	far := func() time.Time { return time.Now().Add(time.Minute) }
+
+	holder := &userConns{http: c}
+	conn, err := p.acquire(ctx, c, holder, false, false, host, far())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A waiter with a short deadline times out and leaves the queue.
+	if _, err := p.acquire(ctx, c, &userConns{http: c}, false, false, host, time.Now().Add(20*time.Millisecond)); !errors.Is(err, errPoolWait) {
+		t.Fatalf("a wait past its deadline: %v, want errPoolWait", err)
+	}
+	hp := p.host(false, host)
+	hp.mu.Lock()
+	if n := len(hp.waiting); n != 0 {
+		t.Errorf("%d waiters left after a timeout, want 0", n)
+	}
+	hp.mu.Unlock()
+
+	// Three waiters queue in order; each released connection goes to the oldest.
+	var mu sync.Mutex
+	var order []int
+	var wg sync.WaitGroup
+	for i := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			uc := &userConns{http: c}
+			got, err := p.acquire(ctx, c, uc, false, false, host, far())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			order = append(order, i)
+			mu.Unlock()
+			p.release(c, got, true)
+		}()
+		// Wait until it is queued, so the queue's order is i's.
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			hp.mu.Lock()
+			n := len(hp.waiting)
+			hp.mu.Unlock()
+			if n == i+1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("waiter %d never queued", i)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	p.release(c, conn, true)
+	wg.Wait()
+	if len(order) != 3 || order[0] != 0 || order[1] != 1 || order[2] != 2 {
+		t.Errorf("waiters served in order %v, want [0 1 2]", order)
+	}
+	// The one connection is idle again: the next request takes it at once.
+	hp.mu.Lock()
+	open, idle := hp.open, len(hp.idle)
+	hp.mu.Unlock()
+	if open != 1 || idle != 1 {
+		t.Errorf("after the waits: %d open, %d idle, want 1 and 1", open, idle)
+	}
+
+	// A closed connection's slot goes to a waiter, which dials.
+	conn, err = p.acquire(ctx, c, holder, false, false, host, far())
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		got, err := p.acquire(ctx, c, &userConns{http: c}, false, false, host, far())
+		if err == nil {
+			p.release(c, got, true)
+		}
+		done <- err
+	}()
+	for {
+		hp.mu.Lock()
+		n := len(hp.waiting)
+		hp.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	p.release(c, conn, false)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("the waiter given a slot: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a freed slot never reached the waiter")
+	}
+	hp.mu.Lock()
+	if hp.open != 1 {
+		t.Errorf("%d open after a close and a re-dial, want 1", hp.open)
+	}
+	hp.mu.Unlock()
+}
