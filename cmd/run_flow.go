@@ -317,7 +317,14 @@ func printJudged(w io.Writer, rep *report.Report) error {
 	}
 	if len(rep.SLO) > 0 {
 		fmt.Fprintln(w)
-		return slo.Print(w, rep.SLO)
+		if err := slo.Print(w, rep.SLO); err != nil {
+			return err
+		}
+	}
+	if rep.Script.Ensure.OutsidePlugin {
+		// Loud, under the results a CI reader looks at: the same script
+		// under Artillery would not have been judged.
+		fmt.Fprintf(w, "\nNOTE: config.ensure is %s\n", scenario.EnsureOutsidePluginNote)
 	}
 	return nil
 }

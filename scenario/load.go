@@ -343,6 +343,16 @@ func (l *loader) configWithEnvironment(configN *yaml.Node, s *Script) []template
 		l.errs = append(l.errs, &Error{Pos: Pos{File: l.file}, Field: "--var " + k,
 			Message: "variable names are letters, digits, _ and -"})
 	}
+	if cfg.Ensure.Len() > 0 && !cfg.Plugins.Ensure {
+		cfg.Ensure.OutsidePlugin = true
+		at := configN
+		for _, p := range l.quietPairs(l.deref(configN)) {
+			if p.key == "ensure" {
+				at = p.k
+			}
+		}
+		l.warnf(at, "config.ensure", "%s", EnsureOutsidePluginNote)
+	}
 	if len(cfg.Phases) == 0 && !l.hasKey(configN, "phases") {
 		// Artillery's default, the documented way to run a functional test.
 		cfg.Phases = []Phase{DefaultPhase(configN.Line)}

@@ -159,7 +159,22 @@ type Ensure struct {
 	Conditions []Condition `json:"conditions,omitempty"`
 	// Legacy keys: p95: 200, maxErrorRate: 1 ...
 	Legacy []Threshold `json:"legacy,omitempty"`
+	// OutsidePlugin is set when the checks come from config.ensure and
+	// config.plugins.ensure is absent: primeload enforces them, Artillery
+	// would not (EnsureOutsidePluginNote).
+	OutsidePlugin bool `json:"outsidePlugin,omitempty"`
 }
+
+// Len counts the checks.
+func (e Ensure) Len() int { return len(e.Thresholds) + len(e.Conditions) + len(e.Legacy) }
+
+// EnsureOutsidePluginNote says, at load and under the SLO results, that
+// config.ensure is enforced where Artillery would ignore it: Artillery
+// 2.0.34 loads its ensure plugin only when config.plugins names it, so the
+// same script there runs no check and exits 0. Enforcing is the safer
+// reading of a script that states SLOs, but a CI gate that never fired
+// before now can.
+const EnsureOutsidePluginNote = "enforced, though config.plugins.ensure is not set: Artillery 2.0.34 loads its ensure plugin only from config.plugins, so there these checks never run and the run exits 0; add \"plugins: {ensure: {}}\" under config so the script means the same to both"
 
 // Threshold is "metric: limit", meaning metric < limit.
 type Threshold struct {
