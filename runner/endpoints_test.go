@@ -5,9 +5,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -217,5 +219,65 @@ scenarios:
 	}
 	if n := strings.Count(log.String(), "warning: more than"); n != 1 {
 		t.Errorf("%d warnings in the log, want 1:\n%s", n, log.String())
+	}
+}
+
+// TestUUIDPerUser: $uuid is one valid version 4 UUID per virtual user, the
+// same in every request of its flow, different between users, and the same
+// again for a run with the same seed.
+func TestUUIDPerUser(t *testing.T) {
+	t.Parallel()
+	run := func() [][2]string {
+		var mu sync.Mutex
+		var seen [][2]string
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			seen = append(seen, [2]string{r.Header.Get("X-User"), r.URL.Path})
+			mu.Unlock()
+		}))
+		defer srv.Close()
+		script := parseScript(t, fmt.Sprintf(`config:
+  target: "%s"
+  phases:
+    - duration: 0.2
+      arrivalCount: 20
+scenarios:
+  - flow:
+      - get:
+          url: "/a/{{ $uuid }}"
+          headers:
+            X-User: "{{ $uuid }}"
+      - get:
+          url: "/b/{{ $uuid }}"
+          headers:
+            X-User: "{{ $uuid }}"
+`, srv.URL))
+		faultRun(t, script, srv.URL, runner.Options{Seed: 7})
+		mu.Lock()
+		defer mu.Unlock()
+		slices.SortFunc(seen, func(a, b [2]string) int { return strings.Compare(a[0]+a[1], b[0]+b[1]) })
+		return seen
+	}
+	v4 := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	first := run()
+	if len(first) != 40 {
+		t.Fatalf("%d requests, want 40", len(first))
+	}
+	users := map[string]int{}
+	for _, s := range first {
+		id := s[0]
+		if !v4.MatchString(id) {
+			t.Fatalf("$uuid %q is not a version 4 UUID", id)
+		}
+		if !strings.HasSuffix(s[1], "/"+id) {
+			t.Errorf("request %s carries user %s: $uuid differs within one user", s[1], id)
+		}
+		users[id]++
+	}
+	if len(users) != 20 {
+		t.Errorf("%d distinct $uuid values over 20 users, want 20", len(users))
+	}
+	if again := run(); !slices.Equal(again, first) {
+		t.Errorf("a second run with the same seed sent other $uuid values")
 	}
 }

@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -10,7 +9,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/primeload/primeload/scenario"
 	"github.com/valyala/fasthttp"
 )
@@ -87,8 +85,10 @@ func (e *engine) resetVU(v *vu, key int64, stream uint64) {
 		Env:         e.opts.Env,
 		Target:      e.target,
 		Environment: e.env,
-		UUID:        newUUID(r),
-		Rand:        r,
+		// The same two draws as ever, so a seeded run's $uuid values
+		// stay; the text is made only if a template asks for it.
+		UUIDSeed: [2]uint64{r.Uint64(), r.Uint64()},
+		Rand:     r,
 	}
 }
 
@@ -132,17 +132,6 @@ func bindRow(vars map[string]any, p *scenario.Payload, row []string) {
 			vars[f] = scenario.CSVValue(row[i], p.Cast)
 		}
 	}
-}
-
-// newUUID makes a version 4 UUID from the user's random stream, which is
-// cheaper than crypto/rand and repeatable under Options.Seed.
-func newUUID(r *rand.Rand) string {
-	var b uuid.UUID
-	binary.LittleEndian.PutUint64(b[:8], r.Uint64())
-	binary.LittleEndian.PutUint64(b[8:], r.Uint64())
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return b.String()
 }
 
 // count adds to a counter in the user's sink.

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strconv"
 	"strings"
@@ -78,6 +79,9 @@ func (b *builtin) appendTo(dst []byte, e *expr, c *Context, esc bool) []byte {
 	case opTarget:
 		return appendText(dst, c.Target, esc)
 	case opUUID:
+		if c.UUID == "" && c.UUIDSeed != [2]uint64{} {
+			c.UUID = UUIDFrom(c.UUIDSeed)
+		}
 		if c.UUID == "" {
 			// A Context built without one still gets a valid, fresh UUID.
 			return append(dst, uuid.NewString()...)
@@ -202,4 +206,14 @@ func parseRandomNumber(e *expr, args []int) error {
 	}
 	e.a, e.b = args[0], args[1]
 	return noFields(e, nil)
+}
+
+// UUIDFrom is the version 4 UUID made of seed's random bits.
+func UUIDFrom(seed [2]uint64) string {
+	var b uuid.UUID
+	binary.LittleEndian.PutUint64(b[:8], seed[0])
+	binary.LittleEndian.PutUint64(b[8:], seed[1])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return b.String()
 }

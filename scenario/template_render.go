@@ -18,7 +18,11 @@ type Context struct {
 	LoopCount   int                         // {{ $loopCount }}, from 0
 	LoopElement any                         // {{ $loopElement }}
 	UUID        string                      // {{ $uuid }}: fresh per virtual user
-	Rand        *rand.Rand                  // $randomString, $randomNumber
+	// UUIDSeed, when UUID is "", is the user's $uuid as random bits,
+	// formatted on first use: most scripts never use $uuid, and making
+	// its text for every arrival costs an allocation each.
+	UUIDSeed [2]uint64
+	Rand     *rand.Rand // $randomString, $randomNumber
 }
 
 // AppendTo renders into dst and returns the extended slice.
