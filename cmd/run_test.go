@@ -403,8 +403,9 @@ func TestRunExitCodes(t *testing.T) {
           expect:
             - statusCode: 201
 `,
-			want:     ExitExpect,
-			counters: map[string]int64{"plugins.expect.failed": 3, "vusers.failed": 3},
+			want: ExitExpect,
+			// Artillery reports the failure and the user goes on.
+			counters: map[string]int64{"plugins.expect.failed": 3, "plugins.expect.failed.statusCode": 3, "vusers.completed": 3, "vusers.failed": 0},
 		},
 		{
 			name: "breached SLO exits 1",
@@ -475,6 +476,9 @@ func TestRunExitCodes(t *testing.T) {
 				if got := res.rep.Aggregate.Counters[name]; got != want {
 					t.Errorf("%s = %d, want %d", name, got, want)
 				}
+			}
+			if tt.want == ExitExpect && !strings.Contains(res.out+res.errOut, "FAILED: 3 expectations failed; most often expect statusCode failed at /items (3 times): expect statusCode 201 failed: the response was 200") {
+				t.Errorf("the cause does not name the expectation and endpoint:\n%s\n%s", res.out, res.errOut)
 			}
 			if len(res.rep.Script.Ensure.Thresholds)+len(res.rep.Script.Ensure.Conditions) > 0 {
 				if len(res.rep.SLO) == 0 || res.rep.Passed == nil || *res.rep.Passed != (tt.want != ExitSLO) {

@@ -45,11 +45,14 @@ type FailureSample struct {
 }
 
 // Label is the failure's code as people name it: "ECONNREFUSED", "HTTP 401",
-// "expect failed".
+// "expect failed", "expect statusCode failed".
 func (f Failure) Label() string {
 	switch {
 	case f.Code == metric.ExpectFailed:
 		return "expect failed"
+	case strings.HasPrefix(f.Code, metric.ExpectFailed+"."):
+		// One expectation type: "expect statusCode failed".
+		return "expect " + f.Code[len(metric.ExpectFailed)+1:] + " failed"
 	case strings.HasPrefix(f.Code, metric.CodePrefix):
 		return "HTTP " + f.Code[len(metric.CodePrefix):]
 	}

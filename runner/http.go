@@ -113,7 +113,8 @@ func needsDoc(r *scenario.Request) bool {
 		}
 	}
 	for i := range r.Expect {
-		if r.Expect[i].Kind == scenario.ExpectHasProperty {
+		switch r.Expect[i].Kind {
+		case scenario.ExpectHasProperty, scenario.ExpectNotHasProperty, scenario.ExpectContentType:
 			return true
 		}
 	}
@@ -206,10 +207,14 @@ func (v *vu) checkResponse(r *scenario.Request, resp *fasthttp.Response) (flowRe
 		x.doc = decodeJSON(x.body)
 	}
 	x.captures = v.extractAll(r, resp, x.body, x.doc)
+	// The expect plugin checks a response whatever its captures found,
+	// as Artillery runs it after them in any case.
+	captured := v.capture(r, x.captures, resp, x.body)
+	expected := v.expect(r, resp, x.body, x.doc)
 	switch {
-	case !v.capture(r, x.captures, resp, x.body):
+	case !captured:
 		x.failure = metric.ErrCaptureMiss
-	case !v.expect(r, resp, x.body, x.doc):
+	case !expected:
 		x.failure = metric.ExpectFailed
 	default:
 		return flowOK, x

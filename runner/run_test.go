@@ -252,52 +252,6 @@ func TestRunCookiesPerUser(t *testing.T) {
 	}
 }
 
-func TestRunExpectFailures(t *testing.T) {
-	t.Parallel()
-	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.Write([]byte(`{"data":{"items":[1,2]}}`))
-	})
-	tmpl := scenario.MustCompile
-	tests := []struct {
-		name   string
-		expect scenario.Expect
-		wantOK bool
-	}{
-		{"status matches", scenario.Expect{Kind: scenario.ExpectStatusCode, StatusCode: []int{201, 200}}, true},
-		{"status differs", scenario.Expect{Kind: scenario.ExpectStatusCode, StatusCode: []int{201}}, false},
-		{"content type json", scenario.Expect{Kind: scenario.ExpectContentType, Value: tmpl("json")}, true},
-		{"content type exact", scenario.Expect{Kind: scenario.ExpectContentType, Value: tmpl("application/json")}, true},
-		{"content type differs", scenario.Expect{Kind: scenario.ExpectContentType, Value: tmpl("text/html")}, false},
-		{"has nested property", scenario.Expect{Kind: scenario.ExpectHasProperty, Value: tmpl("data.items.1")}, true},
-		{"lacks property", scenario.Expect{Kind: scenario.ExpectHasProperty, Value: tmpl("data.nope")}, false},
-		{"equals", scenario.Expect{Kind: scenario.ExpectEquals, Equals: []*scenario.Template{tmpl("a"), tmpl("a")}}, true},
-		{"not equal", scenario.Expect{Kind: scenario.ExpectEquals, Equals: []*scenario.Template{tmpl("a"), tmpl("b")}}, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			first := get("/")
-			first.Request.Expect = []scenario.Expect{tt.expect}
-			script := newScript(srv.URL, []scenario.Phase{count(2, 50*time.Millisecond)}, []scenario.Step{first, get("/after")})
-			out, rec := run(t, script, Options{})
-			wantOK, wantFail, wantAfter := int64(2), int64(0), 2
-			if !tt.wantOK {
-				wantOK, wantFail, wantAfter = 0, 2, 0
-			}
-			if rec.get(metric.ExpectOK) != wantOK || rec.get(metric.ExpectFailed) != wantFail || out.ExpectFailed != wantFail {
-				t.Errorf("ok %d, failed %d (Outcome %d); want %d and %d", rec.get(metric.ExpectOK), rec.get(metric.ExpectFailed), out.ExpectFailed, wantOK, wantFail)
-			}
-			if got := rec.endpoints["/after"]; got != wantAfter {
-				t.Errorf("%d users went on after the expectation, want %d", got, wantAfter)
-			}
-			if got := rec.get(metric.VUsersFailed); got != wantFail {
-				t.Errorf("vusers.failed = %d, want %d", got, wantFail)
-			}
-		})
-	}
-}
-
 // hijack returns a handler that takes the connection and closes it without
 // an answer; with reset it sends a TCP RST instead of a FIN.
 func hijack(reset bool) http.HandlerFunc {

@@ -23,8 +23,10 @@ func TestRunCountsScenariosAndSessions(t *testing.T) {
 	const think = 60 * time.Millisecond
 	slow := []scenario.Step{get("/a"), {Think: think}, get("/a")}
 	failing := get("/fail")
-	failing.Request.Expect = []scenario.Expect{{Kind: scenario.ExpectStatusCode, StatusCode: []int{200}}}
+	failing.Request.Expect = []scenario.Expect{{Kind: scenario.ExpectStatusCode, Type: "statusCode", StatusCode: []int{200}}}
 	script := newScript(srv.URL, []scenario.Phase{count(12, 100*time.Millisecond)}, slow, []scenario.Step{failing})
+	// A failed expectation ends the user only under reportFailuresAsErrors.
+	script.Config.Plugins.ExpectOptions.ReportFailuresAsErrors = true
 	script.Scenarios[1].Name = "" // counted by its index
 	out, rec := run(t, script, Options{Seed: 7})
 	browse, unnamed := rec.get(metric.CreatedByName("sa", 0)), rec.get(metric.CreatedByName("", 1))

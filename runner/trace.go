@@ -3,8 +3,6 @@ package runner
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -200,7 +198,7 @@ func (v *vu) trace(r *scenario.Request, req *fasthttp.Request, resp *fasthttp.Re
 		ex.Checks = append(ex.Checks, tc)
 	}
 	for i := range r.Expect {
-		ex.Checks = append(ex.Checks, TracedCheck{Kind: "expect", Expr: v.expectExpr(&r.Expect[i]), OK: v.check(&r.Expect[i], resp, x.doc)})
+		ex.Checks = append(ex.Checks, TracedCheck{Kind: "expect", Expr: v.expectExpr(&r.Expect[i]), OK: v.check(&r.Expect[i], resp, body, expectDoc(resp, x.doc))})
 	}
 	t.to.Trace(ex)
 }
@@ -211,28 +209,6 @@ func prefix(b []byte) string {
 
 func captureExpr(c *scenario.Capture) string {
 	return c.Kind.String() + " " + c.Expr
-}
-
-func (v *vu) expectExpr(x *scenario.Expect) string {
-	switch x.Kind {
-	case scenario.ExpectStatusCode:
-		s := make([]string, len(x.StatusCode))
-		for i, c := range x.StatusCode {
-			s[i] = strconv.Itoa(c)
-		}
-		return "statusCode " + strings.Join(s, ", ")
-	case scenario.ExpectContentType:
-		return "contentType " + x.Value.Render(&v.tc)
-	case scenario.ExpectHasProperty:
-		return "hasProperty " + x.Value.Render(&v.tc)
-	case scenario.ExpectEquals:
-		s := make([]string, len(x.Equals))
-		for i, t := range x.Equals {
-			s[i] = t.Render(&v.tc)
-		}
-		return "equals " + strings.Join(s, ", ")
-	}
-	return "unknown"
 }
 
 // fmtValue is a captured value as text: a string as it is, anything

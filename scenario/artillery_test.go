@@ -1,10 +1,13 @@
 package scenario
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // TestArtilleryDurations: every form of Artillery's duration grammar (the
@@ -176,6 +179,23 @@ func TestArtilleryCorpus(t *testing.T) {
 	for _, f := range files {
 		if _, err := Load(f, LoadOptions{Env: env}); err != nil {
 			t.Errorf("%s: %v", f, err)
+		}
+		// And with each environment it names (-e functional turns on
+		// expectations in Artillery's examples).
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Config struct{ Environments map[string]any }
+		}
+		if err := yaml.Unmarshal(src, &doc); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for name := range doc.Config.Environments {
+			if _, err := Load(f, LoadOptions{Env: env, Environment: name}); err != nil {
+				t.Errorf("%s -e %s: %v", f, name, err)
+			}
 		}
 	}
 }

@@ -30,7 +30,6 @@ var (
 	ensureKeys = []string{"thresholds", "conditions", "p95", "p99", "max", "min", "median", "maxErrorRate"}
 	pluginKeys = []string{"ensure", "expect", "metrics-by-endpoint"}
 	// The plugins' own options: accepted so Artillery scripts run unchanged.
-	expectPluginKeys     = []string{"outputFormat", "formatter", "reportFailuresAsErrors", "expectDefault200"}
 	metricsPluginKeys    = []string{"useOnlyRequestNames", "stripQueryString", "ignoreUnnamedRequests", "metricsNamespace", "groupDynamicURLs"}
 	metricsPluginRefused = map[string]string{
 		"metricsPrefix": "metricsPrefix is not an option of Artillery's metrics-by-endpoint plugin; did you mean metricsNamespace?",
@@ -565,7 +564,7 @@ func (l *loader) plugins(n *yaml.Node, path string, cfg *Config) {
 		case "expect":
 			cfg.Plugins.Expect = true
 			if !empty {
-				l.object(v, fp, expectPluginKeys, nil, func(pair, string) {})
+				l.expectPlugin(v, fp, &cfg.Plugins.ExpectOptions)
 			}
 		case "metrics-by-endpoint":
 			cfg.Plugins.MetricsByEndpoint = true

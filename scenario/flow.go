@@ -35,19 +35,12 @@ var (
 		"formData":      "multipart formData is not supported; use form (URL-encoded), json or body",
 		"match":         "match is Artillery v1 syntax; use capture and expect",
 	}
-	expectKeys        = []string{"statusCode", "contentType", "hasProperty", "equals"}
-	expectUnsupported = map[string]string{
-		"notStatusCode":  "notStatusCode is not supported; list the accepted codes in statusCode",
-		"hasHeader":      "hasHeader is not supported; supported: statusCode, contentType, hasProperty, equals",
-		"headerEquals":   "headerEquals is not supported; capture the header and use equals",
-		"matchesRegexp":  "matchesRegexp is not supported; capture with regexp and use equals",
-		"notHasProperty": "notHasProperty is not supported; supported: statusCode, contentType, hasProperty, equals",
-		"cdnHit":         "cdnHit is not supported; supported: statusCode, contentType, hasProperty, equals",
-	}
 )
 
 // section parses before: or after:, a mapping holding one flow.
 func (l *loader) section(n *yaml.Node, path string, sc *scope) []Step {
+	l.inSection = path
+	defer func() { l.inSection = "" }()
 	var steps []Step
 	found := false
 	l.object(n, path, []string{"flow"}, scenarioUnsupported, func(p pair, fp string) {
@@ -280,81 +273,6 @@ func (l *loader) params(n *yaml.Node, path string, sc *scope) []Param {
 	for _, p := range l.pairs(n, path) {
 		if t := l.template(p.v, join(path, p.key), sc); t != nil {
 			out = append(out, Param{Name: p.key, Value: t})
-		}
-	}
-	return out
-}
-
-// expects reads Artillery's expect list (- statusCode: 200) or a mapping
-// of several expectations.
-func (l *loader) expects(n *yaml.Node, path string, sc *scope) []Expect {
-	v := l.deref(n)
-	var entries []pair
-	var paths []string
-	if v.Kind == yaml.SequenceNode {
-		for i, item := range v.Content {
-			for _, p := range l.pairs(item, index(path, i)) {
-				entries = append(entries, p)
-				paths = append(paths, join(index(path, i), p.key))
-			}
-		}
-	} else {
-		for _, p := range l.pairs(v, path) {
-			entries = append(entries, p)
-			paths = append(paths, join(path, p.key))
-		}
-	}
-	var out []Expect
-	for i, p := range entries {
-		fp := paths[i]
-		if why, ok := expectUnsupported[p.key]; ok {
-			l.errorf(p.k, fp, "%s", why)
-			continue
-		}
-		if !containsString(expectKeys, p.key) {
-			l.errorf(p.k, fp, "unknown expectation; valid: %s%s", strings.Join(expectKeys, ", "), didYouMean(p.key, expectKeys))
-			continue
-		}
-		e := Expect{Pos: l.pos(p.k)}
-		ok := true
-		switch p.key {
-		case "statusCode":
-			e.Kind = ExpectStatusCode
-			codes := []*yaml.Node{p.v}
-			if cv := l.deref(p.v); cv.Kind == yaml.SequenceNode {
-				codes = cv.Content
-			}
-			for _, cn := range codes {
-				c, cok := l.count(cn, fp, 100)
-				if cok && c > 599 {
-					l.errorf(l.deref(cn), fp, "must be an HTTP status code from 100 to 599, got %d", c)
-					cok = false
-				}
-				ok = ok && cok
-				e.StatusCode = append(e.StatusCode, c)
-			}
-		case "contentType", "hasProperty":
-			e.Kind = ExpectContentType
-			if p.key == "hasProperty" {
-				e.Kind = ExpectHasProperty
-			}
-			e.Value = l.template(p.v, fp, sc)
-			ok = e.Value != nil
-		case "equals":
-			e.Kind = ExpectEquals
-			items := l.list(p.v, fp, false)
-			if len(items) < 2 && l.deref(p.v).Kind == yaml.SequenceNode {
-				l.errorf(l.deref(p.v), fp, "needs at least two values to compare")
-				ok = false
-			}
-			for j, it := range items {
-				t := l.template(it, index(fp, j), sc)
-				ok = ok && t != nil
-				e.Equals = append(e.Equals, t)
-			}
-		}
-		if ok {
-			out = append(out, e)
 		}
 	}
 	return out

@@ -118,6 +118,12 @@ type loader struct {
 	// lenientCaptures is config.http.defaults.strictCapture: false, which
 	// makes a capture without strict: non-strict.
 	lenientCaptures bool
+	// expectOn is config.plugins.expect's presence, with the environment
+	// merged; inSection is "before" or "after" while those flows load, as
+	// Artillery checks expectations in scenarios only.
+	expectOn, expectOffNoted bool
+	expectDefault200         bool
+	inSection                string
 	// typos holds field paths offered as "did you mean": their "is
 	// required" message would only repeat the same mistake.
 	typos map[string]bool
@@ -178,6 +184,8 @@ func (l *loader) script(data []byte) *Script {
 		}
 	}
 
+	l.expectOn = s.Config.Plugins.Expect
+	l.expectDefault200 = s.Config.Plugins.ExpectOptions.ExpectDefault200
 	shared := global.clone()
 	if beforeN != nil {
 		sc := global.clone()

@@ -131,7 +131,7 @@ func TestLoadModel(t *testing.T) {
 		{"think step", s.Scenarios[0].Flow[3].Think, time.Second},
 		{"request think", s.Scenarios[0].Flow[1].Request.Think, 500 * time.Millisecond},
 		{"ensure", len(s.Config.Ensure.Thresholds) + len(s.Config.Ensure.Conditions) + len(s.Config.Ensure.Legacy), 2 + 2 + 3},
-		{"plugins", s.Config.Plugins, Plugins{Expect: true, MetricsByEndpoint: true, Ensure: true}},
+		{"plugins", s.Config.Plugins, Plugins{Expect: true, ExpectOptions: ExpectOptions{ReportFailuresAsErrors: true}, MetricsByEndpoint: true, Ensure: true}},
 		{"tls", s.Config.TLS.RejectUnauthorized, false},
 		{"before capture", s.Before[0].Request.Capture[0].As, "sessionToken"},
 		{"after log", s.After[0].Log.Raw(), "finished with session {{ sessionToken }}"},

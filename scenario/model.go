@@ -192,12 +192,29 @@ type Condition struct {
 
 // Plugins records which of the accepted plugins were configured.
 type Plugins struct {
+	// Expect is set when config.plugins.expect is configured: only then
+	// are expectations checked, as in Artillery.
 	Expect            bool
+	ExpectOptions     ExpectOptions
 	MetricsByEndpoint bool
 	Ensure            bool
 	// Endpoints are the metrics-by-endpoint options, honoured whether or not
 	// the plugin is configured.
 	Endpoints EndpointOptions
+}
+
+// ExpectOptions are config.plugins.expect's options.
+type ExpectOptions struct {
+	// ReportFailuresAsErrors makes a failed expectation end the virtual
+	// user with an error, as a failed capture does; otherwise the flow
+	// goes on and the failure is only counted.
+	ReportFailuresAsErrors bool
+	// UseOnlyRequestNames names a request by its name, when it has one,
+	// in that error.
+	UseOnlyRequestNames bool
+	// ExpectDefault200 is recorded for messages; the loader has already
+	// given each scenario request without expectations statusCode: 200.
+	ExpectDefault200 bool
 }
 
 // Pos is a position in a script file.
@@ -316,21 +333,42 @@ type Capture struct {
 // ExpectKind is what an expectation checks.
 type ExpectKind int
 
-// Expectation kinds.
+// Expectation kinds, the checks of Artillery's expect plugin.
 const (
 	ExpectStatusCode ExpectKind = iota
+	ExpectNotStatusCode
 	ExpectContentType
 	ExpectHasProperty
+	ExpectNotHasProperty
+	ExpectHasHeader
+	ExpectHeaderEquals
 	ExpectEquals
+	ExpectMatchesRegexp
+	ExpectCdnHit
 )
 
 // Expect is one expect entry.
 type Expect struct {
-	Kind       ExpectKind
-	StatusCode []int       // one or several accepted codes
-	Value      *Template   // contentType, hasProperty (a dotted path into the JSON body)
-	Equals     []*Template // equals: all must render equal
-	Pos        Pos
+	Kind ExpectKind
+	// Type names the check in counters (plugins.expect.ok.<Type>) as the
+	// expect plugin names it: the key, or "header <name> values equals"
+	// for headerEquals, whose name may be a template (then rendered).
+	Type string
+	// StatusCode holds the literal codes of statusCode and notStatusCode;
+	// Codes the templated ones, each rendered and read as a number.
+	StatusCode []int
+	Codes      []*Template
+	// Value is contentType, hasProperty, notHasProperty (a lodash path into
+	// the JSON body), hasHeader or matchesRegexp.
+	Value *Template
+	// Regexp is matchesRegexp compiled when the script loads; nil when
+	// the pattern is a template.
+	Regexp *regexp.Regexp
+	// Equals are the values of equals (all must render equal), or the
+	// header name and value of headerEquals.
+	Equals []*Template
+	CdnHit bool // cdnHit: true wants a cache hit, false a miss
+	Pos    Pos
 }
 
 // ScenarioLabels names each scenario as its per-scenario metrics do

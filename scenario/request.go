@@ -140,7 +140,15 @@ func (l *loader) finishRequest(n *yaml.Node, path string, b *requestBuild) {
 		l.captures = append(l.captures, name)
 	}
 	if b.expectN != nil {
+		// Checked either way, so a mistake shows before the plugin is on.
 		r.Expect = l.expects(b.expectN, b.expectPath, b.sc)
+		if !l.expectsChecked(b.expectN, b.expectPath) {
+			r.Expect = nil
+		}
+	}
+	if len(r.Expect) == 0 && l.expectOn && l.expectDefault200 && l.inSection == "" {
+		// expectDefault200: a request without checks expects 200.
+		r.Expect = []Expect{{Kind: ExpectStatusCode, Type: "statusCode", StatusCode: []int{200}, Pos: l.pos(n)}}
 	}
 }
 

@@ -10,7 +10,11 @@
 // The package has no dependencies, so runner and report both import it.
 package metric
 
-import "strconv"
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
 
 // Counters the runner and the collector record.
 const (
@@ -101,6 +105,9 @@ const (
 	CodePrefix = "http.codes."
 	// ErrorPrefix starts every error counter.
 	ErrorPrefix = "errors."
+	// ErrExpectPrefix + a request's name is the error of a failed
+	// expectation under the expect plugin's reportFailuresAsErrors.
+	ErrExpectPrefix = ErrorPrefix + "Failed expectations for request "
 	// ExpectPrefix starts the expect plugin's counters.
 	ExpectPrefix = "plugins.expect."
 	// CreatedByNamePrefix + scenario name counts virtual users started per
@@ -185,6 +192,38 @@ func Errors() []string {
 		ErrTimedOut, ErrConnRefused, ErrConnReset, ErrPipe, ErrNotFound, ErrHostUnreach, ErrNetUnreach,
 		ErrProto, ErrCert, ErrRedirectLoop, ErrBodyTooLarge, ErrDecodedTooLarge, ErrInvalidURL, ErrUnknown, ErrCaptureMiss,
 	}
+}
+
+// ExpectTypes are the checks of Artillery's expect plugin, each the last
+// part of its ExpectCheck counters; headerEquals counts under
+// "header <name> values equals" (ExpectHeaderType).
+func ExpectTypes() []string {
+	return []string{"statusCode", "notStatusCode", "contentType", "hasProperty", "notHasProperty",
+		"hasHeader", "headerEquals", "equals", "matchesRegexp", "cdnHit"}
+}
+
+// IsExpectType reports whether typ is the last part of an ExpectCheck
+// counter: one of ExpectTypes other than headerEquals, or a headerEquals
+// type ("header x-cache values equals").
+func IsExpectType(typ string) bool {
+	if name, ok := strings.CutPrefix(typ, "header "); ok {
+		name, ok = strings.CutSuffix(name, " values equals")
+		return ok && name != ""
+	}
+	return typ != "headerEquals" && slices.Contains(ExpectTypes(), typ)
+}
+
+// ExpectHeaderType is headerEquals' type for header name.
+func ExpectHeaderType(name string) string { return "header " + name + " values equals" }
+
+// ExpectCheck names the counter of one expectation type's outcomes, as
+// the expect plugin names it: "plugins.expect.ok.statusCode",
+// "plugins.expect.failed.contentType".
+func ExpectCheck(ok bool, typ string) string {
+	if ok {
+		return ExpectOK + "." + typ
+	}
+	return ExpectFailed + "." + typ
 }
 
 // Code names the counter of responses with status code: "http.codes.200".

@@ -57,6 +57,12 @@ func (c *catalog) matchName(s string, i int) int {
 	}
 	if t, ok := strings.CutPrefix(rest, metric.ExpectPrefix); ok {
 		try(wordTailEnd(s, len(s)-len(t)))
+		// plugins.expect.ok.<type>, plugins.expect.failed.<type>
+		for _, o := range []string{"ok.", "failed."} {
+			if u, ok := strings.CutPrefix(t, o); ok {
+				try(wordTailEnd(s, len(s)-len(u)))
+			}
+		}
 	}
 	if t, ok := strings.CutPrefix(rest, metric.EndpointPrefix); ok {
 		try(c.endpointEnd(s, len(s)-len(t)))

@@ -74,8 +74,16 @@ func (c *catalog) classify(name string) (kind, error) {
 		}
 		return counter, nil
 	}
+	if strings.HasPrefix(name, metric.ErrExpectPrefix) && len(name) > len(metric.ErrExpectPrefix) {
+		return counter, nil
+	}
 	if code, ok := strings.CutPrefix(name, metric.ErrorPrefix); ok {
 		return 0, c.unknownError(name, code)
+	}
+	for _, outcome := range []string{metric.ExpectOK, metric.ExpectFailed} {
+		if typ, ok := strings.CutPrefix(name, outcome+"."); ok && metric.IsExpectType(typ) {
+			return counter, nil
+		}
 	}
 	if sc, ok := strings.CutPrefix(name, metric.CreatedByNamePrefix); ok {
 		if slices.Contains(c.scenarios, sc) {

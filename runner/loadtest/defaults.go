@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/primeload/primeload/report"
 	"github.com/primeload/primeload/report/metric"
@@ -86,7 +87,14 @@ func Cause(rep *report.Report) []string {
 	case report.Interrupted:
 		lines = append(lines, "FAILED (interrupted): the run did not send its whole schedule")
 	case report.ExpectFailed:
-		lines = append(lines, fmt.Sprintf("FAILED: %d expectations failed", rep.Aggregate.Counters[metric.ExpectFailed]))
+		line := fmt.Sprintf("FAILED: %d expectations failed", rep.Aggregate.Counters[metric.ExpectFailed])
+		for _, f := range rep.Failures { // most frequent first
+			if strings.HasPrefix(f.Code, metric.ExpectFailed) {
+				line += fmt.Sprintf("; most often %s at %s (%d times): %s", f.Label(), f.Endpoint, f.Count, f.Reason())
+				break
+			}
+		}
+		lines = append(lines, line)
 	}
 	for _, s := range rep.SLO {
 		if s.Strict && !s.OK {
