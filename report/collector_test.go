@@ -417,7 +417,7 @@ func TestCollectorFoldsEndpoints(t *testing.T) {
 	if err := WriteSummary(&out, r); err != nil {
 		t.Fatal(err)
 	}
-	if want := fmt.Sprintf("%d responses of the rest are recorded as \"(other)\"", 3*perEndpoint); !strings.Contains(out.String(), want) {
+	if want := fmt.Sprintf("%d responses of the rest are recorded as \"(other)\"", 3*perEndpoint); !strings.Contains(unwrapped(out.String()), want) {
 		t.Errorf("summary does not warn %q:\n%s", want, out.String())
 	}
 }

@@ -37,6 +37,11 @@ func (e *errWriter) printf(format string, args ...any) {
 	}
 }
 
+// warn prints a paragraph after an empty line, wrapped to SummaryWidth.
+func (e *errWriter) warn(format string, args ...any) {
+	e.printf("\n%s\n", strings.Join(Wrap(fmt.Sprintf(format, args...), SummaryWidth), "\n"))
+}
+
 // WriteSummary prints the end-of-run summary for people: the run, a warning
 // when the generator fell behind, counters, rates, response times overall
 // and per endpoint, and expected versus created arrivals per phase.
@@ -47,24 +52,24 @@ func WriteSummary(w io.Writer, r *Report) error {
 	if r.Aborted {
 		status = "aborted"
 	}
-	ew.printf("primeload %s · %s → %s · %s\n", r.Version, cmp.Or(r.Script.Path, "(no script)"), cmp.Or(r.Target, "(no target)"), status)
-	ew.printf("%s to %s (%s)", r.StartedAt.UTC().Format("2006-01-02 15:04:05"), r.EndedAt.UTC().Format("15:04:05 MST"), r.EndedAt.Sub(r.StartedAt).Round(time.Millisecond))
+	ew.printf("%s\n", fitLine("primeload "+r.Version, cmp.Or(r.Script.Path, "(no script)")+" → "+cmp.Or(r.Target, "(no target)"), status))
+	when := []string{fmt.Sprintf("%s to %s (%s)", r.StartedAt.UTC().Format("2006-01-02 15:04:05"), r.EndedAt.UTC().Format("15:04:05 MST"), r.EndedAt.Sub(r.StartedAt).Round(time.Millisecond))}
 	if r.Segment != "" {
-		ew.printf(" · segment %s", r.Segment)
+		when = append(when, "segment "+r.Segment)
 	}
 	if r.Environment != "" {
-		ew.printf(" · environment %s", r.Environment)
+		when = append(when, "environment "+r.Environment)
 	}
-	ew.printf("\n")
+	ew.printf("%s\n", fitLine(when...))
 	t, requests := m.Tally(), m.Counters[metric.Requests]
-	ew.printf("errors %d of %d requests (%s%%; %s) · HTTP 4xx %d\n",
-		t.Failed(), requests, strconv.FormatFloat(t.ErrorRate(requests), 'f', 2, 64), ErrorRateMeaning, t.HTTP4xx)
+	ew.printf("%s\n", fitLine(fmt.Sprintf("errors %d of %d requests (%s%%; %s)",
+		t.Failed(), requests, strconv.FormatFloat(t.ErrorRate(requests), 'f', 2, 64), ErrorRateMeaning), fmt.Sprintf("HTTP 4xx %d", t.HTTP4xx)))
 	if r.FellBehind() {
-		ew.printf("\nWARNING: the load generator fell behind its schedule (schedule lag p99 %s ms, limit %s ms): latencies below understate the truth.\n",
+		ew.warn("WARNING: the load generator fell behind its schedule (schedule lag p99 %s ms, limit %s ms): latencies below understate the truth.",
 			ms(r.ScheduleLag.P99), ms(float64(LagWarning)/float64(time.Millisecond)))
 	}
 	if r.MissedArrivals > 0 {
-		ew.printf("\nWARNING: %d arrivals could not be started at all.\n", r.MissedArrivals)
+		ew.warn("WARNING: %d arrivals could not be started at all.", r.MissedArrivals)
 	}
 	if n := len(r.Saturated); n > 0 {
 		const shown = 3
@@ -72,14 +77,14 @@ func WriteSummary(w io.Writer, r *Report) error {
 		if n > shown {
 			names += fmt.Sprintf(" and %d more", n-shown)
 		}
-		ew.printf("\nWARNING: merging held %d sums at the int64 maximum instead of wrapping (%s): they are lower bounds, and the parts are probably corrupt.\n", n, names)
+		ew.warn("WARNING: merging held %d sums at the int64 maximum instead of wrapping (%s): they are lower bounds, and the parts are probably corrupt.", n, names)
 	}
 	if rw := r.RemoteWrite; rw != nil && (rw.Failed > 0 || rw.Dropped > 0) {
-		ew.printf("\nWARNING: remote write to %s: %d of %d pushes failed, %d snapshots dropped; last error: %s\n",
+		ew.warn("WARNING: remote write to %s: %d of %d pushes failed, %d snapshots dropped; last error: %s",
 			rw.URL, rw.Failed, rw.Sent+rw.Failed, rw.Dropped, cmp.Or(rw.LastError, "none"))
 	}
 	if n := m.Counters[metric.EndpointsFolded]; n > 0 {
-		ew.printf("\nWARNING: the run had more distinct endpoints than it records separately; %d responses of the rest are recorded as %q (%s; raise the limit with --max-endpoints).\n",
+		ew.warn("WARNING: the run had more distinct endpoints than it records separately; %d responses of the rest are recorded as %q (%s; raise the limit with --max-endpoints).",
 			n, metric.OtherEndpoint, metric.EndpointsFolded)
 	}
 
@@ -92,7 +97,7 @@ func WriteSummary(w io.Writer, r *Report) error {
 	for _, name := range slices.Sorted(maps.Keys(m.Rates)) {
 		rows = append(rows, []string{name, strconv.FormatFloat(m.Rates[name], 'f', -1, 64) + "/sec"})
 	}
-	table(ew, "Counters and rates", nil, rows)
+	table(ew, "Counters and rates", 1, nil, rows)
 
 	if len(m.Summaries) == 0 {
 		ew.printf("\nNo responses were recorded.\n")
@@ -120,14 +125,25 @@ func WriteSummary(w io.Writer, r *Report) error {
 		if s, ok := m.Summaries[metric.ScheduleLag]; ok {
 			row("(schedule lag)", s)
 		}
-		table(ew, "Response time (ms)", []string{"", "count", "min", "mean", "p50", "p90", "p95", "p99", "p999", "max"}, rows)
+		table(ew, "Response time (ms)", 1, []string{"", "count", "min", "mean", "p50", "p90", "p95", "p99", "p999", "max"}, rows)
 	}
 
 	rows = nil
+labelWidth := 0
 	for _, ep := range endpointsWithOutcomes(m) {
-		rows = append(rows, []string{r.Script.EndpointLabel(ep), endpointOutcomes(m, ep)})
+		labelWidth = max(labelWidth, utf8.RuneCountInString(r.Script.EndpointLabel(ep)))
 	}
-	table(ew, "Status codes and errors per endpoint", nil, rows)
+	for _, ep := range endpointsWithOutcomes(m) {
+		// A long list goes on under its first line, so the label keeps its room.
+		for i, outcomes := range wrapItems(endpointOutcomes(m, ep), max(SummaryWidth-4-labelWidth, minCodesWidth)) {
+			label := ""
+			if i == 0 {
+				label = r.Script.EndpointLabel(ep)
+			}
+			rows = append(rows, []string{label, outcomes})
+		}
+	}
+	table(ew, "Status codes and errors per endpoint", 2, nil, rows)
 	writeFailures(ew, r.Failures)
 
 	rows = nil
@@ -140,7 +156,7 @@ func WriteSummary(w io.Writer, r *Report) error {
 		rows = append(rows, []string{cmp.Or(p.Name, "(unnamed)"),
 			expected, strconv.FormatInt(p.Created, 10), strconv.FormatInt(p.Skipped, 10)})
 	}
-	table(ew, "Arrivals per phase", []string{"", "expected", "created", "skipped"}, rows)
+	table(ew, "Arrivals per phase", 1, []string{"", "expected", "created", "skipped"}, rows)
 	return ew.err
 }
 
@@ -152,16 +168,27 @@ func writeFailures(ew *errWriter, fs []Failure) {
 	}
 	ew.printf("\nFailures (first %d samples of each, per endpoint)\n", MaxFailureSamples)
 	for _, f := range fs {
-		ew.printf("  %s · %s ×%d\n", cmp.Or(f.Endpoint, "(no endpoint)"), f.Label(), f.Count)
+		what := fmt.Sprintf(" · %s ×%d", f.Label(), f.Count)
+		ew.printf("  %s%s\n", Abbreviate(cmp.Or(f.Endpoint, "(no endpoint)"), SummaryWidth-2-utf8.RuneCountInString(what)), what)
 		for _, reason := range f.Reasons() {
-			ew.printf("    %s\n", reason)
+			ew.printf("    %s\n", strings.Join(Wrap(reason, SummaryWidth-6), "\n      "))
 		}
 	}
 }
 
-// table prints a titled table: the first column left-aligned, the others
-// right-aligned as numbers are. Nothing is printed for no rows.
-func table(ew *errWriter, title string, head []string, rows [][]string) {
+// minCodesWidth is the narrowest a status code list wraps to; a longer
+// endpoint label is abbreviated instead.
+const minCodesWidth = 40
+
+// minLabelWidth is as far as a table's first column is abbreviated to fit
+// SummaryWidth; only latencies past 1000 s in every column need more.
+const minLabelWidth = 8
+
+// table prints a titled table: the first left columns left-aligned, the
+// others right-aligned as numbers are. When the table is wider than
+// SummaryWidth, the first column's labels are abbreviated in the middle.
+// Nothing is printed for no rows.
+func table(ew *errWriter, title string, left int, head []string, rows [][]string) {
 	if len(rows) == 0 {
 		return
 	}
@@ -177,12 +204,22 @@ func table(ew *errWriter, title string, head []string, rows [][]string) {
 			width[i] = max(width[i], utf8.RuneCountInString(cell))
 		}
 	}
+	total := 0
+	for _, w := range width {
+		total += 2 + w
+	}
+	if over := total - SummaryWidth; over > 0 && width[0] > minLabelWidth {
+		width[0] = max(width[0]-over, minLabelWidth)
+		for _, row := range rows {
+			row[0] = Abbreviate(row[0], width[0])
+		}
+	}
 	ew.printf("\n%s\n", title)
 	for _, row := range rows {
 		var b strings.Builder
 		for i, cell := range row {
 			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(cell))
-			if i == 0 {
+			if i < left {
 				b.WriteString("  " + cell + pad)
 			} else {
 				b.WriteString("  " + pad + cell)
@@ -213,8 +250,8 @@ func endpointsWithOutcomes(m *Metrics) []string {
 }
 
 // endpointOutcomes lists an endpoint's status codes, then its errors:
-// "200×900 500×100 ETIMEDOUT×3".
-func endpointOutcomes(m *Metrics, ep string) string {
+// "200×900", "500×100", "ETIMEDOUT×3".
+func endpointOutcomes(m *Metrics, ep string) []string {
 	var parts []string
 	for _, prefix := range []string{metric.EndpointCodePrefix(ep), metric.EndpointError(ep, metric.ErrorPrefix)} {
 		for _, name := range slices.Sorted(maps.Keys(m.Counters)) {
@@ -223,7 +260,22 @@ func endpointOutcomes(m *Metrics, ep string) string {
 			}
 		}
 	}
-	return strings.Join(parts, " ")
+	return parts
+}
+
+// wrapItems joins items with spaces onto lines of at most width runes,
+// breaking only between items: an error name may hold spaces itself.
+func wrapItems(items []string, width int) []string {
+	const glue = "\x00" // stands for a space inside an item while wrapping
+	joined := make([]string, len(items))
+	for i, it := range items {
+		joined[i] = strings.ReplaceAll(it, " ", glue)
+	}
+	lines := Wrap(strings.Join(joined, " "), width)
+	for i, l := range lines {
+		lines[i] = strings.ReplaceAll(l, glue, " ")
+	}
+	return lines
 }
 
 // ms formats milliseconds with two decimals: enough to tell 0.14 ms on

@@ -3,26 +3,58 @@ package slo
 import (
 	"fmt"
 	"io"
-	"text/tabwriter"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/primeload/primeload/report"
 	"github.com/primeload/primeload/report/metric"
 )
 
 // Print writes one line per SLO result after the console summary: ok or
-// fail, the SLO, and what was measured against the limit.
+// fail, the SLO, and what was measured against the limit. Within
+// report.SummaryWidth: a long expression or measurement wraps in its own
+// column (the report files keep each in full).
 func Print(w io.Writer, results []report.SLO) error {
 	if len(results) == 0 {
 		return nil
 	}
-	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "SLOs:")
+	const lead = 8 // "  fail  "
+	avail := report.SummaryWidth - lead
+	titleW, measW := 0, 0
 	for _, r := range results {
-		fmt.Fprintf(tw, "  %-4s  %s\t%s\n", r.Status(), r.Title(), r.Measured())
+		titleW = max(titleW, utf8.RuneCountInString(r.Title()))
+		measW = max(measW, utf8.RuneCountInString(r.Measured()))
 	}
-	return tw.Flush()
+	if titleW+2+measW > avail {
+		// The measurement gets what the expressions leave, at least minMeasured.
+		measW = min(measW, max(avail-2-titleW, minMeasured))
+		titleW = avail - 2 - measW
+	}
+	var b strings.Builder
+	b.WriteString("SLOs:\n")
+	for _, r := range results {
+		title, meas := report.Wrap(r.Title(), titleW), report.Wrap(r.Measured(), measW)
+		for i := range max(len(title), len(meas)) {
+			line := strings.Repeat(" ", lead)
+			if i == 0 {
+				line = fmt.Sprintf("  %-4s  ", r.Status())
+			}
+			if i < len(title) {
+				line += title[i]
+			}
+			if i < len(meas) {
+				line += strings.Repeat(" ", lead+titleW+2-utf8.RuneCountInString(line)) + meas[i]
+			}
+			b.WriteString(strings.TrimRight(line, " ") + "\n")
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
+
+// minMeasured is the narrowest the measured column wraps to.
+const minMeasured = 30
 
 // MaxLagP99 is the p99 schedule lag, in milliseconds, above which a run is
 // not trusted: arrivals started late, so the target saw less load than the

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/primeload/primeload/report"
 	"github.com/primeload/primeload/report/metric"
@@ -518,3 +519,69 @@ func BenchmarkEvaluate(b *testing.B) {
 		set.Evaluate(run)
 	}
 }
+
+// Print keeps to the summary's width whatever the expressions, and loses
+// nothing: each expression and measurement reads whole once unwrapped.
+func TestPrintFits(t *testing.T) {
+	t.Parallel()
+	long := "(http.codes.500 + http.codes.502 + http.codes.503 + http.codes.504 + errors.ETIMEDOUT + errors.ECONNREFUSED + errors.ECONNRESET) / http.requests < 0.001"
+	tests := []struct {
+		name    string
+		results []report.SLO
+	}{
+		{"short", []report.SLO{{Expression: "http.response_time.p95 < 500", OK: true, Strict: true, Value: ptr(29.8), Limit: ptr(500.0)}}},
+		{"a long expression", []report.SLO{{Expression: long, OK: true, Strict: true, Value: ptr(0.0), Limit: ptr(0.001)},
+			{Expression: "http.response_time.p99 < 2000", OK: true, Value: ptr(46.24), Limit: ptr(2000.0)}}},
+		{"one word longer than the line", []report.SLO{{Expression: "plugins.metrics-by-endpoint.response_time./api/v2/warehouses/{{warehouseId}}/goods-received/{{goodsId}}/tracking-updates/.p95 < 500",
+			Strict: true, Value: ptr(26.9), Limit: ptr(500.0)}}},
+		{"a long measurement", []report.SLO{{Expression: "a < 1 and b < 2", Strict: false,
+			Detail: strings.Repeat("plugins.metrics-by-endpoint.response_time./api/x/.p95=150, ", 4)}}},
+	}
+	for _, tt := range tests {
+		var buf bytes.Buffer
+		if err := Print(&buf, tt.results); err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(buf.String(), "\n") {
+			if n := utf8.RuneCountInString(line); n > report.SummaryWidth {
+				t.Errorf("%s: a line of %d columns:\n%s", tt.name, n, buf.String())
+			}
+		}
+		if len(tt.results) > 0 {
+			title, meas := printColumns(t, buf.String())
+			for i, part := range []string{tt.results[0].Title(), tt.results[0].Measured()} {
+				got := []string{title, meas}[i]
+				// A word broken at a joint has no space inside once unwrapped.
+				if strings.ReplaceAll(got, " ", "") != strings.ReplaceAll(part, " ", "") {
+					t.Errorf("%s: column %d reads %q, want %q:\n%s", tt.name, i, got, part, buf.String())
+				}
+			}
+		}
+	}
+}
+
+// printColumns reads the first SLO's expression and measurement columns
+// back out of Print's output (ASCII only), each unwrapped to one line.
+func printColumns(t *testing.T, out string) (title, meas string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")[1:]
+	const lead = 8
+	gap := strings.Index(lines[0][lead:], "  ")
+	if gap < 0 {
+		t.Fatalf("no measurement column in %q", lines[0])
+	}
+	col := lead + gap + len(lines[0][lead+gap:]) - len(strings.TrimLeft(lines[0][lead+gap:], " "))
+	var ts, ms []string
+	for i, line := range lines {
+		if i > 0 && !strings.HasPrefix(line, strings.Repeat(" ", lead)) {
+			break // the next SLO
+		}
+		ts = append(ts, strings.TrimSpace(line[lead:min(col, len(line))]))
+		if len(line) > col {
+			ms = append(ms, line[col:])
+		}
+	}
+	return strings.Join(strings.Fields(strings.Join(ts, " ")), " "), strings.Join(ms, " ")
+}
+
+func ptr(v float64) *float64 { return &v }
