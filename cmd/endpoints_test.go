@@ -38,7 +38,7 @@ func TestRunMaxEndpoints(t *testing.T) {
 	if named != 4 || other != 4 || m.Counters[metric.EndpointsFolded] != 4 || m.Counters[metric.Responses] != 8 {
 		t.Errorf("named %d, (other) %d, folded %d, responses %d; want 4, 4, 4, 8", named, other, m.Counters[metric.EndpointsFolded], m.Counters[metric.Responses])
 	}
-	if !strings.Contains(res.out, `4 responses of the rest are recorded as "(other)"`) {
+	if !strings.Contains(strings.Join(strings.Fields(res.out), " "), `4 responses of the rest are recorded as "(other)"`) {
 		t.Errorf("the summary does not warn about the folded endpoint:\n%s", res.out)
 	}
 }

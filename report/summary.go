@@ -129,7 +129,7 @@ func WriteSummary(w io.Writer, r *Report) error {
 	}
 
 	rows = nil
-labelWidth := 0
+	labelWidth := 0
 	for _, ep := range endpointsWithOutcomes(m) {
 		labelWidth = max(labelWidth, utf8.RuneCountInString(r.Script.EndpointLabel(ep)))
 	}

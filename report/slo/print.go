@@ -12,9 +12,10 @@ import (
 )
 
 // Print writes one line per SLO result after the console summary: ok or
-// fail, the SLO, and what was measured against the limit. Within
-// report.SummaryWidth: a long expression or measurement wraps in its own
-// column (the report files keep each in full).
+// fail, the SLO, and what was measured against the limit. It keeps within
+// report.SummaryWidth: an expression too long for its column wraps across
+// the line and its measurement goes under it, in the measurement column
+// (the report files keep both in full).
 func Print(w io.Writer, results []report.SLO) error {
 	if len(results) == 0 {
 		return nil
@@ -27,15 +28,19 @@ func Print(w io.Writer, results []report.SLO) error {
 		measW = max(measW, utf8.RuneCountInString(r.Measured()))
 	}
 	if titleW+2+measW > avail {
-		// The measurement gets what the expressions leave, at least minMeasured.
-		measW = min(measW, max(avail-2-titleW, minMeasured))
-		titleW = avail - 2 - measW
+		titleW = max(avail-2-measW, minTitle)
+		measW = avail - 2 - titleW
 	}
 	var b strings.Builder
 	b.WriteString("SLOs:\n")
 	for _, r := range results {
-		title, meas := report.Wrap(r.Title(), titleW), report.Wrap(r.Measured(), measW)
-		for i := range max(len(title), len(meas)) {
+		title, meas := []string{r.Title()}, report.Wrap(r.Measured(), measW)
+		under := 0 // the title lines before the measurement starts
+		if utf8.RuneCountInString(r.Title()) > titleW {
+			title = report.Wrap(r.Title(), avail)
+			under = len(title)
+		}
+		for i := range max(len(title), under+len(meas)) {
 			line := strings.Repeat(" ", lead)
 			if i == 0 {
 				line = fmt.Sprintf("  %-4s  ", r.Status())
@@ -43,8 +48,8 @@ func Print(w io.Writer, results []report.SLO) error {
 			if i < len(title) {
 				line += title[i]
 			}
-			if i < len(meas) {
-				line += strings.Repeat(" ", lead+titleW+2-utf8.RuneCountInString(line)) + meas[i]
+			if m := i - under; m >= 0 && m < len(meas) {
+				line += strings.Repeat(" ", lead+titleW+2-utf8.RuneCountInString(line)) + meas[m]
 			}
 			b.WriteString(strings.TrimRight(line, " ") + "\n")
 		}
@@ -53,8 +58,9 @@ func Print(w io.Writer, results []report.SLO) error {
 	return err
 }
 
-// minMeasured is the narrowest the measured column wraps to.
-const minMeasured = 30
+// minTitle is the narrowest the expression column gets beside a long
+// measurement.
+const minTitle = 40
 
 // MaxLagP99 is the p99 schedule lag, in milliseconds, above which a run is
 // not trusted: arrivals started late, so the target saw less load than the

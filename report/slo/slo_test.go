@@ -561,27 +561,31 @@ func TestPrintFits(t *testing.T) {
 }
 
 // printColumns reads the first SLO's expression and measurement columns
-// back out of Print's output (ASCII only), each unwrapped to one line.
+// back out of Print's output (ASCII only), each unwrapped to one line. A
+// line holds expression text from column 8 up to a gap of two spaces,
+// then measurement text; a line that starts with more spaces holds only
+// measurement text.
 func printColumns(t *testing.T, out string) (title, meas string) {
 	t.Helper()
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")[1:]
 	const lead = 8
-	gap := strings.Index(lines[0][lead:], "  ")
-	if gap < 0 {
-		t.Fatalf("no measurement column in %q", lines[0])
-	}
-	col := lead + gap + len(lines[0][lead+gap:]) - len(strings.TrimLeft(lines[0][lead+gap:], " "))
 	var ts, ms []string
 	for i, line := range lines {
 		if i > 0 && !strings.HasPrefix(line, strings.Repeat(" ", lead)) {
 			break // the next SLO
 		}
-		ts = append(ts, strings.TrimSpace(line[lead:min(col, len(line))]))
-		if len(line) > col {
-			ms = append(ms, line[col:])
+		rest := line[lead:]
+		if strings.HasPrefix(rest, " ") {
+			ms = append(ms, strings.TrimSpace(rest))
+			continue
+		}
+		left, right, _ := strings.Cut(rest, "  ")
+		ts = append(ts, left)
+		if right = strings.TrimSpace(right); right != "" {
+			ms = append(ms, right)
 		}
 	}
-	return strings.Join(strings.Fields(strings.Join(ts, " ")), " "), strings.Join(ms, " ")
+	return strings.Join(ts, " "), strings.Join(ms, " ")
 }
 
 func ptr(v float64) *float64 { return &v }
