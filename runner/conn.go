@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/url"
 	"sync"
 	"syscall"
 	"time"
@@ -328,7 +329,13 @@ func (c *httpClient) dial(ctx context.Context, https bool, host []byte, deadline
 // dialNow is dial on the calling goroutine.
 func (c *httpClient) dialNow(ctx context.Context, https bool, host []byte, deadline time.Time) (*userConn, error) {
 	d := net.Dialer{Deadline: deadline}
-	raw, err := d.DialContext(ctx, "tcp", fasthttp.AddMissingPort(string(host), https))
+	addr := fasthttp.AddMissingPort(string(host), https)
+	proxy := c.proxies.forAddr(https, addr)
+	dialAddr := addr
+	if proxy != nil {
+		dialAddr = proxyAddr(proxy)
+	}
+	raw, err := d.DialContext(ctx, "tcp", dialAddr)
 	if err != nil {
 		return nil, err
 	}
@@ -337,8 +344,14 @@ func (c *httpClient) dialNow(ctx context.Context, https bool, host []byte, deadl
 		raw.Close()
 		return nil, err
 	}
-	if sc, ok := raw.(syscall.Conn); ok && canAwait {
+	if sc, ok := raw.(syscall.Conn); ok && canAwait && (proxy == nil || proxy.Scheme == "http") {
 		conn.rc, _ = sc.SyscallConn() // a TCPConn's never fails
+	}
+	if proxy != nil {
+		if err := c.tunnel(ctx, conn, proxy, addr, deadline); err != nil {
+			c.conns.closeConn(conn)
+			return nil, err
+		}
 	}
 	if !https {
 		return conn, nil
@@ -349,7 +362,7 @@ func (c *httpClient) dialNow(ctx context.Context, https bool, host []byte, deadl
 		c.conns.closeConn(conn)
 		return nil, err
 	}
-	tc := tls.Client(raw, cfg)
+	tc := tls.Client(conn.Conn, cfg)
 	if err := raw.SetDeadline(deadline); err != nil {
 		c.conns.closeConn(conn)
 		return nil, err
@@ -360,6 +373,22 @@ func (c *httpClient) dialNow(ctx context.Context, https bool, host []byte, deadl
 	}
 	conn.Conn = tc
 	return conn, nil
+}
+
+// tunnel opens a CONNECT tunnel to addr through proxy on conn, over TLS to
+// the proxy when its URL is https (checked against the system's CAs).
+func (c *httpClient) tunnel(ctx context.Context, conn *userConn, proxy *url.URL, addr string, deadline time.Time) error {
+	if proxy.Scheme == "https" {
+		tc := tls.Client(conn.raw, &tls.Config{ServerName: proxy.Hostname(), MinVersion: tls.VersionTLS12})
+		if err := conn.raw.SetDeadline(deadline); err != nil {
+			return err
+		}
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return err
+		}
+		conn.Conn = tc
+	}
+	return connectTunnel(conn.Conn, proxy, addr, deadline)
 }
 
 // exchange writes req and reads resp over conn through pooled buffers, so

@@ -62,6 +62,7 @@ type httpClient struct {
 	tls        *tls.Config
 	conns      connSet
 	pool       *sharedPool // config.http.pool; nil when each user owns its connections
+	proxies    *proxies    // HTTP_PROXY, HTTPS_PROXY; nil for none
 	bufs       sync.Pool   // *[]byte scratch for URLs and bodies
 	readers    sync.Pool   // *bufio.Reader
 	writers    sync.Pool   // *bufio.Writer
@@ -398,7 +399,12 @@ func errorCounter(err error) string {
 	var recordErr tls.RecordHeaderError
 	var alertErr tls.AlertError
 	var brokenChunk fasthttp.ErrBrokenChunk
+	var proxyErr *proxyError
 	switch {
+	case errors.As(err, &proxyErr):
+		return metric.ErrProxy
+	case errors.Is(err, errProxyEarly):
+		return metric.ErrProto
 	case errors.Is(err, errInvalidURL):
 		return metric.ErrInvalidURL
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):

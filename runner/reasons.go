@@ -44,6 +44,8 @@ func ErrorReason(code, host string) string {
 		return "the URL rendered without an http:// or https:// host; nothing was sent"
 	case metric.ErrUnknown:
 		return "a failure primeload has no code for; the detail says what it was"
+	case metric.ErrProxy:
+		return "the proxy of HTTP_PROXY or HTTPS_PROXY refused the tunnel to " + host + " (NO_PROXY lists hosts to reach directly)"
 	case metric.ErrCaptureMiss:
 		return "a strict capture found nothing in the response"
 	}

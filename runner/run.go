@@ -148,6 +148,9 @@ func newEngine(script *scenario.Script, rec Recorder, opts Options) (*engine, er
 		return nil, fmt.Errorf("script %s: scenario weights add up to 0; give at least one a weight >= 1", script.Path)
 	}
 	e.http = newHTTPClient(script.Config, opts.Insecure || !script.Config.TLS.RejectUnauthorized, e.opts.MaxBodyBytes, e.opts.MaxDecodedBytes)
+	if e.http.proxies, err = newProxies(opts.Env); err != nil {
+		return nil, fmt.Errorf("proxy: %w", err)
+	}
 	return e, nil
 }
 

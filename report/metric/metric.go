@@ -94,6 +94,9 @@ const (
 	// ErrInvalidURL: the URL rendered without a host, so nothing was sent.
 	ErrInvalidURL = ErrorPrefix + "EINVALIDURL"
 	ErrUnknown    = ErrorPrefix + "EUNKNOWN"
+	// ErrProxy: the HTTP_PROXY or HTTPS_PROXY proxy refused the tunnel
+	// (Artillery counts it by its message, "Bad response: 407").
+	ErrProxy = ErrorPrefix + "EPROXY"
 	// ErrCaptureMiss is a strict capture or match that found nothing, named
 	// as Artillery names it.
 	ErrCaptureMiss = ErrorPrefix + "Failed capture or match"
@@ -191,6 +194,7 @@ func Errors() []string {
 	return []string{
 		ErrTimedOut, ErrConnRefused, ErrConnReset, ErrPipe, ErrNotFound, ErrHostUnreach, ErrNetUnreach,
 		ErrProto, ErrCert, ErrRedirectLoop, ErrBodyTooLarge, ErrDecodedTooLarge, ErrInvalidURL, ErrUnknown, ErrCaptureMiss,
+		ErrProxy,
 	}
 }
 
