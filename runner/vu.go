@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/scenario"
 	"github.com/valyala/fasthttp"
 )
@@ -48,6 +49,9 @@ type vu struct {
 	// endpoint names the request being sent in per-endpoint metrics; ""
 	// records none.
 	endpoint string
+	// loopDepth counts the loops running, so an inner loop gives the
+	// outer one its $loopCount back.
+	loopDepth int
 }
 
 // newVU prepares a virtual user. key is the arrival's global index (or a
@@ -170,6 +174,9 @@ func (v *vu) runSteps(ctx context.Context, steps []scenario.Step) flowResult {
 		var res flowResult
 		switch {
 		case s.Request != nil:
+			if r := s.Request; r.HasProbability && v.tc.Rand.Float64()*100 >= r.Probability {
+				continue // skipped, as Artillery skips it: nothing sent, nothing counted
+			}
 			res = v.request(ctx, s.Request)
 			if res == flowOK && s.Request.Think > 0 {
 				res = v.think(ctx, s.Request.Think)
@@ -182,6 +189,14 @@ func (v *vu) runSteps(ctx context.Context, steps []scenario.Step) flowResult {
 			v.e.logMu.Lock()
 			_, _ = v.e.log.Write(line) // a broken log writer must not fail the load
 			v.e.logMu.Unlock()
+		case s.ThinkT != nil:
+			d, ok := scenario.ParseDuration(s.ThinkT.Render(&v.tc))
+			if !ok {
+				// Artillery throws on a think it cannot read.
+				v.count(metric.ErrInvalidThink, 1)
+				return flowFailed
+			}
+			res = v.think(ctx, v.e.script.Config.Defaults.ThinkJitter.Apply(d, v.tc.Rand.Float64))
 		case s.Think > 0:
 			res = v.think(ctx, v.e.script.Config.Defaults.ThinkJitter.Apply(s.Think, v.tc.Rand.Float64))
 		}
@@ -193,20 +208,51 @@ func (v *vu) runSteps(ctx context.Context, steps []scenario.Step) flowResult {
 }
 
 // loop runs l.Steps Count times or once per element, with $loopCount and
-// $loopElement set; the outer loop's values come back afterwards. Each
-// iteration starts only while ctx is live.
+// $loopElement set (and loopValue, loopElement when named). An inner
+// loop gives the outer one its values back afterwards; after an outermost
+// loop they keep their last values, as Artillery leaves them in the
+// user's variables: $loopCount one past the last iteration, $loopElement
+// undefined after an over loop. Each iteration starts only while ctx is
+// live.
 func (v *vu) loop(ctx context.Context, l *scenario.Loop) flowResult {
 	saveCount, saveElem := v.tc.LoopCount, v.tc.LoopElement
-	defer func() { v.tc.LoopCount, v.tc.LoopElement = saveCount, saveElem }()
+	v.loopDepth++
+	defer func() {
+		v.loopDepth--
+		if v.loopDepth > 0 {
+			v.tc.LoopCount, v.tc.LoopElement = saveCount, saveElem
+		}
+	}()
 	items := l.OverValues
 	if l.Over != nil {
 		// A variable that is not a list loops zero times rather than
 		// guessing; the loader checks literal lists.
 		items, _ = l.Over.Value(&v.tc).([]any)
 	}
-	n := l.Count
-	if l.Over != nil || l.OverValues != nil {
+	from, n := l.From, l.Count
+	switch {
+	case l.Over != nil || l.OverValues != nil:
 		n = len(items)
+	case l.CountT != nil:
+		from, n = scenario.LoopCount(l.CountT.Render(&v.tc))
+	}
+	over := l.Over != nil || l.OverValues != nil
+	set := func(i int) {
+		v.tc.LoopCount = from + i
+		// In a count loop Artillery's $loopElement is the first count.
+		v.tc.LoopElement = from
+		if over {
+			v.tc.LoopElement = nil
+			if i < len(items) {
+				v.tc.LoopElement = items[i]
+			}
+		}
+		if l.IndexVar != "" {
+			v.tc.Vars[l.IndexVar] = v.tc.LoopCount
+		}
+		if l.ElementVar != "" {
+			v.tc.Vars[l.ElementVar] = v.tc.LoopElement
+		}
 	}
 	for i := range n {
 		// Steps that never wait (log, an empty body) would not see the
@@ -214,15 +260,12 @@ func (v *vu) loop(ctx context.Context, l *scenario.Loop) flowResult {
 		if ctx.Err() != nil {
 			return flowCut
 		}
-		v.tc.LoopCount = i
-		v.tc.LoopElement = nil
-		if i < len(items) {
-			v.tc.LoopElement = items[i]
-		}
+		set(i)
 		if res := v.runSteps(ctx, l.Steps); res != flowOK {
 			return res
 		}
 	}
+	set(n)
 	return flowOK
 }
 

@@ -2,6 +2,8 @@ package scenario
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -12,7 +14,7 @@ const noHooks = "hooks call JavaScript functions, which primeload does not suppo
 var (
 	methods         = []string{"get", "post", "put", "patch", "delete", "head", "options"}
 	stepActions     = append(append([]string{}, methods...), "think", "loop", "log")
-	stepKeys        = append(append([]string{}, stepActions...), "count", "over")
+	stepKeys        = append(append([]string{}, stepActions...), "count", "over", "loopValue", "loopElement")
 	stepUnsupported = map[string]string{
 		"function":  "function steps call JavaScript, which primeload does not support: " + noJS,
 		"whileTrue": "whileTrue calls a JavaScript function, which primeload does not support; use loop with count or over",
@@ -156,6 +158,11 @@ func (l *loader) step(n *yaml.Node, path string, sc *scope) (Step, bool) {
 	fp := join(path, action.key)
 	switch action.key {
 	case "think":
+		if v := l.deref(action.v); v.Kind == yaml.ScalarNode && strings.Contains(v.Value, "{{") {
+			// Artillery renders a think when the user reaches it.
+			st.ThinkT = l.template(v, fp, sc)
+			break
+		}
 		st.Think, _ = l.duration(action.v, fp)
 	case "log":
 		st.Log = l.template(action.v, fp, sc)
@@ -175,7 +182,7 @@ func (l *loader) loop(n *yaml.Node, path string, keys map[string]pair, stepPath 
 	case hasCount && hasOver:
 		l.errorf(overP.k, join(stepPath, "over"), "a loop has count or over, not both")
 	case hasCount:
-		lp.Count, _ = l.count(countP.v, join(stepPath, "count"), 1)
+		l.loopCount(countP.v, join(stepPath, "count"), lp, sc)
 	case hasOver:
 		op := join(stepPath, "over")
 		v := l.deref(overP.v)
@@ -208,11 +215,49 @@ func (l *loader) loop(n *yaml.Node, path string, keys map[string]pair, stepPath 
 	default:
 		l.errorf(l.deref(n), path, "a loop needs count or over; a loop without either would never end")
 	}
+	for _, k := range []string{"loopValue", "loopElement"} {
+		if p, ok := keys[k]; ok {
+			name := l.name(p.v, join(stepPath, k))
+			if k == "loopValue" {
+				lp.IndexVar = name
+			} else {
+				lp.ElementVar = name
+			}
+			// Defined after the loop too: it keeps its last value.
+			sc.define(name)
+		}
+	}
 	// Captures inside the body count for steps after the loop too.
 	sc.loops++
 	lp.Steps = l.flow(n, path, sc)
 	sc.loops--
+	sc.afterLoop = true
 	return lp
+}
+
+// loopRangeRE is Artillery's count range, "2-5".
+var loopRangeRE = regexp.MustCompile(`^\s*(\d+)\s*-\s*(\d+)\s*$`)
+
+// loopCount reads count: a whole number, a "from-to" range (Artillery runs
+// to - from iterations, $loopCount from from), or a template rendered
+// when the loop starts.
+func (l *loader) loopCount(n *yaml.Node, path string, lp *Loop, sc *scope) {
+	v := l.deref(n)
+	if v.Kind == yaml.ScalarNode && strings.Contains(v.Value, "{{") {
+		lp.CountT = l.template(v, path, sc)
+		return
+	}
+	if m := loopRangeRE.FindStringSubmatch(v.Value); v.Kind == yaml.ScalarNode && m != nil {
+		from, err1 := strconv.Atoi(m[1])
+		to, err2 := strconv.Atoi(m[2])
+		if err1 != nil || err2 != nil || to <= from {
+			l.errorf(v, path, "a range from-to runs to - from times (Artillery's reading), so %q would run zero times; the end must be larger", v.Value)
+			return
+		}
+		lp.From, lp.Count = from, to-from
+		return
+	}
+	lp.Count, _ = l.count(n, path, 1)
 }
 
 // findRef returns the scalar under n whose template reads name, and its
@@ -276,4 +321,24 @@ func (l *loader) params(n *yaml.Node, path string, sc *scope) []Param {
 		}
 	}
 	return out
+}
+
+// LoopCount reads a rendered count as Artillery does: a whole number n
+// (from 0, n times) or a "from-to" range (to - from times, from from).
+// Anything else, or a count below 1, runs zero times, as Artillery runs
+// a count that is not a number; its -1 (forever) is not copied.
+func LoopCount(s string) (from, n int) {
+	if m := loopRangeRE.FindStringSubmatch(s); m != nil {
+		from, err1 := strconv.Atoi(m[1])
+		to, err2 := strconv.Atoi(m[2])
+		if err1 != nil || err2 != nil || to <= from {
+			return 0, 0
+		}
+		return from, to - from
+	}
+	c, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || c < 1 {
+		return 0, 0
+	}
+	return 0, c
 }

@@ -771,43 +771,58 @@ func (l *loader) duration(n *yaml.Node, path string) (time.Duration, bool) {
 		l.errorf(n, path, "%s, got %s", want, describe(n))
 		return 0, false
 	}
-	s := strings.TrimSpace(n.Value)
-	var d time.Duration
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		if f <= 0 || f != f {
-			l.errorf(n, path, "%s, got %s", want, describe(n))
-			return 0, false
-		}
-		if f > MaxDuration.Seconds() {
-			l.errorf(n, path, "must be at most %s (MaxDuration), got %s", formatLimitDuration(MaxDuration), describe(n))
-			return 0, false
-		}
-		d = time.Duration(f * float64(time.Second))
-	} else {
-		var perr error
-		if secs, ok := msDuration(s); ok {
-			if secs > MaxDuration.Seconds() {
-				l.errorf(n, path, "must be at most %s (MaxDuration), got %s", formatLimitDuration(MaxDuration), describe(n))
-				return 0, false
-			}
-			d = time.Duration(secs * float64(time.Second))
-		} else {
-			d, perr = time.ParseDuration(s)
-		}
-		if perr != nil && strings.Contains(perr.Error(), "invalid duration") && isDurationShaped(s) {
-			// time.ParseDuration says "invalid" for an overflow too.
-			d, perr = MaxDuration+1, nil
-		}
-		if perr != nil || d <= 0 {
-			l.errorf(n, path, "%s, got %s", want, describe(n))
-			return 0, false
-		}
-		if d > MaxDuration {
-			l.errorf(n, path, "must be at most %s (MaxDuration), got %s", formatLimitDuration(MaxDuration), describe(n))
-			return 0, false
-		}
+	d, tooLong, ok := parseDuration(n.Value)
+	switch {
+	case tooLong:
+		l.errorf(n, path, "must be at most %s (MaxDuration), got %s", formatLimitDuration(MaxDuration), describe(n))
+		return 0, false
+	case !ok:
+		l.errorf(n, path, "%s, got %s", want, describe(n))
+		return 0, false
 	}
 	return d, true
+}
+
+// ParseDuration reads a rendered duration as scripts write them (see
+// duration): a positive length of at most MaxDuration, or false.
+func ParseDuration(s string) (time.Duration, bool) {
+	d, tooLong, ok := parseDuration(s)
+	return d, ok && !tooLong
+}
+
+// parseDuration is duration's grammar; tooLong marks a length past
+// MaxDuration.
+func parseDuration(s string) (d time.Duration, tooLong, ok bool) {
+	s = strings.TrimSpace(s)
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		if f <= 0 || f != f {
+			return 0, false, false
+		}
+		if f > MaxDuration.Seconds() {
+			return 0, true, false
+		}
+		return time.Duration(f * float64(time.Second)), false, true
+	}
+	var perr error
+	if secs, ok := msDuration(s); ok {
+		if secs > MaxDuration.Seconds() {
+			return 0, true, false
+		}
+		d = time.Duration(secs * float64(time.Second))
+	} else {
+		d, perr = time.ParseDuration(s)
+	}
+	if perr != nil && strings.Contains(perr.Error(), "invalid duration") && isDurationShaped(s) {
+		// time.ParseDuration says "invalid" for an overflow too.
+		return 0, true, false
+	}
+	if perr != nil || d <= 0 {
+		return 0, false, false
+	}
+	if d > MaxDuration {
+		return 0, true, false
+	}
+	return d, false, true
 }
 
 // msUnits are the units of Artillery's duration grammar (the ms package),
@@ -990,9 +1005,9 @@ func (l *loader) checkRefs(t *Template, n *yaml.Node, path string, sc *scope) {
 	if t == nil {
 		return
 	}
-	if off, ok := t.loopOffset(); ok && sc.loops == 0 {
+	if off, ok := t.loopOffset(); ok && !sc.loopValues() {
 		l.errs = append(l.errs, &Error{Pos: l.posAt(n, off), Field: path,
-			Message: "$loopCount and $loopElement only have a value inside a loop's steps"})
+			Message: "$loopCount and $loopElement only have a value inside a loop's steps, or after a loop"})
 	}
 	for _, name := range t.Refs() {
 		if sc.has(name) {
@@ -1011,7 +1026,13 @@ func (l *loader) checkRefs(t *Template, n *yaml.Node, path string, sc *scope) {
 type scope struct {
 	set   map[string]bool
 	loops int // how many loops enclose this point, for $loopCount and $loopElement
+	// afterLoop: a loop ran before this point, and its $loopCount and
+	// $loopElement keep their last values, as in Artillery.
+	afterLoop bool
 }
+
+// loopValues reports whether $loopCount and $loopElement have a value here.
+func (s *scope) loopValues() bool { return s.loops > 0 || s.afterLoop }
 
 func newScope() *scope { return &scope{set: map[string]bool{}} }
 
@@ -1020,6 +1041,7 @@ func (s *scope) has(name string) bool { return s.set[name] }
 func (s *scope) clone() *scope {
 	c := newScope()
 	c.loops = s.loops
+	c.afterLoop = s.afterLoop
 	for k := range s.set {
 		c.set[k] = true
 	}

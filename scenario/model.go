@@ -235,16 +235,28 @@ type Scenario struct {
 type Step struct {
 	Request *Request
 	Think   time.Duration // when > 0 and Request == nil: a think step
-	Loop    *Loop
-	Log     *Template
-	Pos     Pos
+	// ThinkT is a templated think step (think: "{{ pause }}"), rendered
+	// when the user reaches it and read as Think is; nil for none.
+	ThinkT *Template
+	Loop   *Loop
+	Log    *Template
+	Pos    Pos
 }
 
 // Loop repeats Steps Count times, or once per element of Over.
 type Loop struct {
 	Steps []Step
-	Count int       // 0 when Over is used
-	Over  *Template // a variable holding a list, or nil
+	Count int // 0 when Over or CountT is used
+	// From is where $loopCount starts: Artillery's count: "2-5" runs
+	// 5 - 2 = 3 times with $loopCount 2, 3, 4; 0 otherwise.
+	From int
+	// CountT is a templated count ("{{ n }}"), rendered when the loop
+	// starts and read as a number or a "from-to" range; nil for none.
+	CountT *Template
+	// IndexVar and ElementVar are loopValue and loopElement: variables
+	// that hold the iteration and the element too; "" for none.
+	IndexVar, ElementVar string
+	Over                 *Template // a variable holding a list, or nil
 	// OverValues is a literal list given in the script instead of a variable.
 	OverValues []any
 }
@@ -274,6 +286,10 @@ type Request struct {
 	Capture        []Capture
 	Expect         []Expect
 	Think          time.Duration // think after this request (Artillery's per-request think)
+	// Probability, when HasProbability, is the percent chance (0 to 100)
+	// that the request is sent at all; otherwise it is skipped.
+	Probability    float64
+	HasProbability bool
 }
 
 // Header is a header with a templated value.

@@ -57,6 +57,13 @@ var requestFields = []requestField{
 	{key: "think", read: func(l *loader, b *requestBuild, v *yaml.Node, path string) {
 		b.r.Think, _ = l.duration(v, path)
 	}},
+	{key: "probability", read: func(l *loader, b *requestBuild, v *yaml.Node, path string) {
+		p, ok := l.number(v, path, "a percentage from 0 to 100")
+		if ok && (p < 0 || p > 100) {
+			l.errorf(l.deref(v), path, "must be a percentage from 0 to 100, got %s", describe(l.deref(v)))
+		}
+		b.r.Probability, b.r.HasProbability = p, ok
+	}},
 }
 
 // requestKeys are the keys of requestFields, for l.object.
@@ -193,12 +200,12 @@ func (l *loader) requestJSON(b *requestBuild, v *yaml.Node, path string) {
 			})
 		}
 	}
-	if b.sc.loops == 0 {
+	if !b.sc.loopValues() {
 		reported := false
 		body.Templates(func(t *Template) {
 			if _, ok := t.loopOffset(); ok && !reported {
 				reported = true
-				l.errorf(l.deref(v), path, "$loopCount and $loopElement only have a value inside a loop's steps")
+				l.errorf(l.deref(v), path, "$loopCount and $loopElement only have a value inside a loop's steps, or after a loop")
 			}
 		})
 	}

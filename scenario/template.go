@@ -70,11 +70,16 @@ func Compile(src string) (*Template, error) {
 		if i > 0 {
 			t.parts = append(t.parts, part{lit: rest[:i], off: off})
 		}
-		j := strings.Index(rest[i+2:], "}}")
-		if j < 0 {
-			return nil, &TemplateError{Offset: off + i, Msg: fmt.Sprintf("unclosed {{ in %q", src)}
+		// Artillery reads {{{ x }}} as {{ x }} (Mustache's unescaped form).
+		open, closing := 2, "}}"
+		if strings.HasPrefix(rest[i+2:], "{") {
+			open, closing = 3, "}}}"
 		}
-		body := rest[i+2 : i+2+j]
+		j := strings.Index(rest[i+open:], closing)
+		if j < 0 {
+			return nil, &TemplateError{Offset: off + i, Msg: fmt.Sprintf("unclosed %s in %q", rest[i:i+open], src)}
+		}
+		body := rest[i+open : i+open+j]
 		e, err := parseExpr(body)
 		if err != nil {
 			return nil, &TemplateError{Offset: off + i, Msg: fmt.Sprintf("{{%s}}: %s", body, err)}
@@ -83,7 +88,7 @@ func Compile(src string) (*Template, error) {
 		if e.isVar() && !containsString(t.refs, e.name) {
 			t.refs = append(t.refs, e.name)
 		}
-		n := i + 2 + j + 2
+		n := i + open + j + len(closing)
 		rest = rest[n:]
 		off += n
 	}

@@ -97,6 +97,9 @@ const (
 	// ErrProxy: the HTTP_PROXY or HTTPS_PROXY proxy refused the tunnel
 	// (Artillery counts it by its message, "Bad response: 407").
 	ErrProxy = ErrorPrefix + "EPROXY"
+	// ErrInvalidThink: a templated think rendered to something that is
+	// not a duration; Artillery throws "Invalid think time".
+	ErrInvalidThink = ErrorPrefix + "EINVALIDTHINK"
 	// ErrCaptureMiss is a strict capture or match that found nothing, named
 	// as Artillery names it.
 	ErrCaptureMiss = ErrorPrefix + "Failed capture or match"
@@ -194,7 +197,7 @@ func Errors() []string {
 	return []string{
 		ErrTimedOut, ErrConnRefused, ErrConnReset, ErrPipe, ErrNotFound, ErrHostUnreach, ErrNetUnreach,
 		ErrProto, ErrCert, ErrRedirectLoop, ErrBodyTooLarge, ErrDecodedTooLarge, ErrInvalidURL, ErrUnknown, ErrCaptureMiss,
-		ErrProxy,
+		ErrProxy, ErrInvalidThink,
 	}
 }
 

@@ -63,7 +63,7 @@ func constValues() map[string]string {
 		"ErrTimedOut": ErrTimedOut, "ErrConnRefused": ErrConnRefused, "ErrConnReset": ErrConnReset, "ErrPipe": ErrPipe,
 		"ErrNotFound": ErrNotFound, "ErrHostUnreach": ErrHostUnreach, "ErrNetUnreach": ErrNetUnreach, "ErrProto": ErrProto,
 		"ErrCert": ErrCert, "ErrRedirectLoop": ErrRedirectLoop, "ErrBodyTooLarge": ErrBodyTooLarge, "ErrDecodedTooLarge": ErrDecodedTooLarge, "ErrInvalidURL": ErrInvalidURL,
-		"ErrUnknown": ErrUnknown, "ErrCaptureMiss": ErrCaptureMiss, "ErrProxy": ErrProxy,
+		"ErrUnknown": ErrUnknown, "ErrCaptureMiss": ErrCaptureMiss, "ErrProxy": ErrProxy, "ErrInvalidThink": ErrInvalidThink,
 	}
 }
 

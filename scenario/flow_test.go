@@ -1,0 +1,84 @@
+package scenario
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestFlowStepForms: Artillery 2.0.34's loop, think and probability forms
+// load as written, and their mistakes are errors with positions (issue 18).
+func TestFlowStepForms(t *testing.T) {
+	ok := []struct {
+		name, flow string
+		check      func(t *testing.T, s *Script)
+	}{
+		{"count range", "      - loop: [{get: {url: /}}]\n        count: \"2-5\"\n", func(t *testing.T, s *Script) {
+			if l := s.Scenarios[0].Flow[0].Loop; l.From != 2 || l.Count != 3 {
+				t.Errorf("from %d count %d, want 2 and 3", l.From, l.Count)
+			}
+		}},
+		{"templated count and renames", "      - loop: [{get: {url: \"/{{ i }}/{{ e }}\"}}]\n        count: \"{{ n }}\"\n        loopValue: i\n        loopElement: e\n      - get: {url: \"/{{ i }}/{{ $loopCount }}\"}\n", func(t *testing.T, s *Script) {
+			if l := s.Scenarios[0].Flow[0].Loop; l.CountT == nil || l.IndexVar != "i" || l.ElementVar != "e" {
+				t.Errorf("loop = %+v", l)
+			}
+		}},
+		{"templated think", "      - think: \"{{ n }}\"\n", func(t *testing.T, s *Script) {
+			if st := s.Scenarios[0].Flow[0]; st.ThinkT == nil || st.Think != 0 {
+				t.Errorf("step = %+v", st)
+			}
+		}},
+		{"probability", "      - get: {url: /, probability: 25}\n", func(t *testing.T, s *Script) {
+			if r := s.Scenarios[0].Flow[0].Request; !r.HasProbability || r.Probability != 25 {
+				t.Errorf("request = %+v", r)
+			}
+		}},
+		{"triple braces", "      - get: {url: \"/{{{ n }}}\"}\n", func(t *testing.T, s *Script) {
+			if refs := s.Scenarios[0].Flow[0].Request.URL.Refs(); len(refs) != 1 || refs[0] != "n" {
+				t.Errorf("refs = %v", refs)
+			}
+		}},
+	}
+	for _, tt := range ok {
+		s, err := Parse("f.yml", []byte(script("  variables: {n: 2}\n"+defaultPhases, tt.flow)), LoadOptions{})
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		tt.check(t, s)
+	}
+	bad := []struct{ flow, want string }{
+		{"      - loop: [{get: {url: /}}]\n        count: \"5-2\"\n", `scenarios[0].flow[0].count: a range from-to runs to - from times`},
+		{"      - loop: [{get: {url: /}}]\n        count: 2\n        loopValue: \"a b\"\n", `scenarios[0].flow[0].loopValue: names are letters`},
+		{"      - get: {url: /, loopValue: i}\n", `scenarios[0].flow[0].get.loopValue: unknown key`},
+		{"      - get: {url: /, probability: 101}\n", `scenarios[0].flow[0].get.probability: must be a percentage from 0 to 100, got 101`},
+		{"      - get: {url: /, probability: often}\n", `scenarios[0].flow[0].get.probability: must be a percentage from 0 to 100, got "often"`},
+		{"      - get: {url: \"/{{{ n }}\"}\n", `unclosed {{{`},
+		{"      - get: {url: \"/{{ $loopCount }}\"}\n      - loop: [{get: {url: /}}]\n        count: 1\n", `scenarios[0].flow[0].get.url: $loopCount and $loopElement only have a value inside a loop's steps, or after a loop`},
+	}
+	for _, tt := range bad {
+		if got := parseErr(t, "f.yml", script("  variables: {n: 2}\n"+defaultPhases, tt.flow)); !strings.Contains(got, tt.want) {
+			t.Errorf("%q:\n got %q\nwant %q", tt.flow, got, tt.want)
+		}
+	}
+}
+
+func TestLoopCountAndParseDuration(t *testing.T) {
+	for _, tt := range []struct {
+		in      string
+		from, n int
+	}{{"3", 0, 3}, {" 2-5 ", 2, 3}, {"5-2", 0, 0}, {"-1", 0, 0}, {"many", 0, 0}, {"0", 0, 0}} {
+		if from, n := LoopCount(tt.in); from != tt.from || n != tt.n {
+			t.Errorf("LoopCount(%q) = %d, %d; want %d, %d", tt.in, from, n, tt.from, tt.n)
+		}
+	}
+	for _, tt := range []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{{"2", 2 * time.Second, true}, {"500ms", 500 * time.Millisecond, true}, {"1 min", time.Minute, true}, {"soon", 0, false}, {"0", 0, false}, {"400d", 0, false}} {
+		if got, ok := ParseDuration(tt.in); got != tt.want || ok != tt.ok {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
