@@ -33,6 +33,8 @@ func TestErrorCounterCoversVocabulary(t *testing.T) {
 		// where it is inflated.
 		metric.ErrCaptureMiss:     true,
 		metric.ErrDecodedTooLarge: true,
+		// And a templated think that is no duration, by the think step.
+		metric.ErrInvalidThink: true,
 	}
 	for _, err := range causes {
 		name := errorCounter(err)

@@ -48,6 +48,11 @@ func ErrorReason(code, host string) string {
 		return "the proxy of HTTP_PROXY or HTTPS_PROXY refused the tunnel to " + host + " (NO_PROXY lists hosts to reach directly)"
 	case metric.ErrCaptureMiss:
 		return "a strict capture found nothing in the response"
+	case metric.ErrInvalidThink:
+		return "a templated think rendered to something that is not a duration"
+	}
+	if strings.HasPrefix(metric.ErrorPrefix+strings.TrimPrefix(code, metric.ErrorPrefix), metric.ErrExpectPrefix) {
+		return "an expectation failed, and the expect plugin's reportFailuresAsErrors ended the user"
 	}
 	if code == metric.ExpectFailed {
 		return "an expectation on the response failed"
