@@ -59,8 +59,8 @@ The first failing step stops the rise; the search then bisects between the
 last passing and the first failing rate until they are within --precision,
 and re-checks the best passing rate once, so one lucky step does not decide.
 
-When the load generator, not the target, is the limit (schedule lag p99
-over --max-lag, arrivals it could not start, or its own CPU over --max-cpu)
+When the load generator, not the target, is the limit (run's lag rule: too many
+arrivals later than --max-lag, arrivals it could not start, or its own CPU over --max-cpu)
 the search stops and says so: that rate is not the target's capacity.
 
 The whole search never runs longer than --max-duration; Ctrl-C stops the
@@ -100,7 +100,7 @@ could not be written, 130 interrupted.`,
 	f.Duration("step", runcap.DefaultStep, "how long each rate is held and judged (whole seconds)")
 	f.Duration("warm-up", runcap.DefaultWarmUp, "how long each rate runs, unjudged, before its step (whole seconds)")
 	f.Duration("max-duration", runcap.DefaultMaxDuration, "the longest the whole search may take")
-	f.Duration("max-lag", runcap.DefaultMaxLag, "schedule lag p99 past which the generator is the limit")
+	f.Duration("max-lag", runcap.DefaultMaxLag, "an arrival later than this is late; a step with over 1% late (and at least 5) is the generator's limit, as run's lag rule")
 	f.Float64("max-cpu", runcap.DefaultMaxCPU, "generator CPU `SHARE` of its cores past which it is the limit")
 	f.Float64("baseline-rate", 0, "normal traffic in arrivals per second (`RATE`), to state capacity as a multiple of it")
 	f.String("require", "", "exit 1 below this capacity: a multiple of --baseline-rate (10x) or an arrival rate (500)")

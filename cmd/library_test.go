@@ -76,6 +76,9 @@ func masked(r *report.Report) *report.Report {
 	m.StartedAt, m.EndedAt = time.Time{}, time.Time{}
 	m.Intermediate = nil // how periods fall on the clock varies
 	m.ScheduleLag = nil
+	if r.Lag != nil { // the rule, not the timing
+		m.Lag = &report.Lag{LimitMs: r.Lag.LimitMs, MaxShare: r.Lag.MaxShare, MinLate: r.Lag.MinLate}
+	}
 	if m.Aggregate != nil {
 		m.Aggregate = maskMetrics(m.Aggregate)
 	}

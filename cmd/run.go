@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/primeload/primeload/report"
 	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/runner"
 	"github.com/spf13/cobra"
@@ -65,6 +66,12 @@ type RunOptions struct {
 	// Count is Artillery's --count (its worker count); the load is the
 	// same whatever it is, see the README.
 	Count int
+	// MaxLag is the lag rule's limit (report.LagRule): an arrival started
+	// later than this counts as late.
+	MaxLag time.Duration
+	// beforeArrival is loadtest.Options.BeforeArrival: tests set it to
+	// starve the scheduler; no flag reaches it.
+	beforeArrival func()
 }
 
 func newRunCmd(s *State) *cobra.Command {
@@ -125,6 +132,8 @@ exits 0 instead of 1, 3 or 21: "primeload report" over all parts gates.`,
 	f.String("debug-addr", "", "serve Go pprof on this loopback `ADDR` (e.g. 127.0.0.1:6060) while running")
 	f.Int("trace", 0, "print the first `N` requests and responses of each endpoint, and the first N failing ones of each endpoint and error, to stderr (credentials redacted)")
 	f.String("trace-file", "", "write the trace to `FILE` as JSON Lines instead (alone, it traces 1 of each)")
+	durationFlag(f, "max-lag", report.DefaultMaxLag, fmt.Sprintf("an arrival started later than this is late; the run is untrusted (exit 3) when over %s%% of arrivals, and at least %d, are late",
+		report.FormatNumber(100*report.DefaultLateShare), report.DefaultMinLate))
 	boolFlag(f, "no-default-checks", "", "judge a script without SLOs by its expectations alone, not by the default checks (error rate <= 1%, 4xx not a majority)")
 	addMetricsFlags(f)
 	intFlag(f, "max-endpoints", metric.MaxEndpoints, "record at most `N` distinct endpoints separately (about 20 KB each); the rest are recorded as (other)")
@@ -195,6 +204,11 @@ func runOptions(s *State, c *cobra.Command, script string, now time.Time) (*RunO
 	collect(err)
 	if err == nil && (o.MaxBodyMiB < 1 || o.MaxBodyMiB > maxBodyMiB) {
 		collect(st.errorf("max-body-mib", "%d is out of range (1 to %d)", o.MaxBodyMiB, maxBodyMiB))
+	}
+	o.MaxLag, err = st.Duration("max-lag")
+	collect(err)
+	if err == nil && o.MaxLag <= 0 {
+		collect(st.errorf("max-lag", "%s: want a positive duration", o.MaxLag))
 	}
 	o.Grace, err = st.Duration("grace")
 	collect(err)

@@ -150,6 +150,8 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 		TraceN:          o.Trace,
 		NoDefaultChecks: o.NoDefaultChecks,
 		Checkpoint:      ckpt,
+		MaxLag:          o.MaxLag,
+		BeforeArrival:   o.beforeArrival,
 	}, hooks)
 	stopWatch()
 	<-watched

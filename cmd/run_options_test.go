@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/primeload/primeload/report"
 	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/runner"
 	"github.com/primeload/primeload/scenario"
@@ -28,7 +29,7 @@ func TestRunOptions(t *testing.T) {
 	badCfg := filepath.Join(dir, "bad.yaml")
 	mustWrite(t, badCfg, "quiet: true\n\nperiod: soon\n")
 
-	defaults := RunOptions{Script: "s.yml", Period: 10 * time.Second, Grace: 5 * time.Second, Vars: map[string]string{}, MaxEndpoints: metric.MaxEndpoints, MaxBodyMiB: runner.DefaultMaxBodyBytes >> 20, Count: 1}
+	defaults := RunOptions{Script: "s.yml", Period: 10 * time.Second, Grace: 5 * time.Second, Vars: map[string]string{}, MaxEndpoints: metric.MaxEndpoints, MaxBodyMiB: runner.DefaultMaxBodyBytes >> 20, Count: 1, MaxLag: report.DefaultMaxLag}
 	with := func(f func(*RunOptions)) RunOptions {
 		o := defaults
 		o.Vars = map[string]string{}
@@ -48,7 +49,7 @@ func TestRunOptions(t *testing.T) {
 			args: []string{"s.yml", "-t", "http://127.0.0.1:8080", "-e", "quick", "-o", "r.json", "--period", "1s", "--quiet",
 				"--var", "A=1", "--var", "B=x=y", "--grace", "0s", "--insecure", "--segment", "2/4",
 				"--start-at", "2026-11-26T03:00:00Z", "--junit", "j.xml", "--html", "r.html", "--summary-md", "s.md",
-				"--hdr-log", "h.log", "--allow-outside-payload", "--debug-addr", "127.0.0.1:6060", "--trace", "3", "--trace-file", "t.jsonl", "--max-endpoints", "20", "--max-body-mib", "64",
+				"--hdr-log", "h.log", "--allow-outside-payload", "--debug-addr", "127.0.0.1:6060", "--trace", "3", "--trace-file", "t.jsonl", "--max-endpoints", "20", "--max-body-mib", "64", "--max-lag", "25ms",
 				"--scenario-name", "one", "--solo", "--count", "3", "-p", "d.csv", "--overrides", `{"a": 1}`, "-v", `{"b": 2}`},
 			want: RunOptions{ScenarioName: "one", Solo: true, Count: 3, Shape: ScriptShape{Payload: "d.csv", Layers: []scenario.Layer{
 				{Name: "--overrides", Data: []byte(`{"a": 1}`), Merge: scenario.MergeReplaceLists},
@@ -57,7 +58,7 @@ func TestRunOptions(t *testing.T) {
 				Period: time.Second, Quiet: true, Vars: map[string]string{"A": "1", "B": "x=y"}, Insecure: true,
 				Segment: runner.Segment{Index: 2, Count: 4}, StartAt: time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC), JUnit: "j.xml",
 				HTML: "r.html", SummaryMD: "s.md", HdrLog: "h.log", AllowOutsidePayload: true, DebugAddr: "127.0.0.1:6060",
-				Trace: 3, TraceFile: "t.jsonl", MaxEndpoints: 20, MaxBodyMiB: 64},
+				Trace: 3, TraceFile: "t.jsonl", MaxEndpoints: 20, MaxBodyMiB: 64, MaxLag: 25 * time.Millisecond},
 		},
 		{
 			name: "environment sets flags",
@@ -103,6 +104,7 @@ func TestRunOptions(t *testing.T) {
 		{name: "no endpoints", args: []string{"s.yml", "--max-endpoints", "0"}, wantErr: []string{"max-endpoints", "0: want at least 1"}},
 		{name: "body limit zero", args: []string{"s.yml", "--max-body-mib", "0"}, wantErr: []string{"--max-body-mib: 0 is out of range (1 to 1024)"}},
 		{name: "body limit past an int32", args: []string{"s.yml"}, env: map[string]string{"PRIMELOAD_MAX_BODY_MIB": "2048"}, wantErr: []string{"PRIMELOAD_MAX_BODY_MIB: 2048 is out of range (1 to 1024)"}},
+		{name: "no lag allowed", args: []string{"s.yml", "--max-lag", "0"}, wantErr: []string{"max-lag", "0s: want a positive duration"}},
 		{name: "bad duration from env", args: []string{"s.yml"}, env: map[string]string{"PRIMELOAD_GRACE": "soon"}, wantErr: []string{"PRIMELOAD_GRACE", `"soon" is not a duration`}},
 		{name: "bad duration in file names its line", args: []string{"s.yml", "--settings", badCfg}, wantErr: []string{badCfg + ":3: period", "not a duration"}},
 		{name: "unknown key in file", args: []string{"s.yml", "--settings", typoCfg}, wantErr: []string{typoCfg + ":2: perod: unknown setting", "period"}},

@@ -110,6 +110,11 @@ func Merge(reports []*Report, force bool) (*Report, error) {
 	}
 	out.Saturated = sat.names
 	out.Failures = mergeFailures(reports)
+	// The parts were judged by one rule: the merge is, again, over the
+	// merged lag histogram.
+	if err := out.JudgeLag(first.LagRule()); err != nil {
+		return nil, fmt.Errorf("merge: %w", err)
+	}
 	return out, nil
 }
 

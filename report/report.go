@@ -25,6 +25,9 @@ type Report struct {
 	Expected []PhaseArrivals `json:"expected"`
 	// ScheduleLag repeats the aggregate's ScheduleLag summary so readers need not dig.
 	ScheduleLag *Summary `json:"scheduleLag,omitempty"`
+	// Lag is the schedule lag as the lag rule judged it (LagRule); nil
+	// until the run was judged.
+	Lag *Lag `json:"lag,omitempty"`
 	// MissedArrivals counts arrivals the generator could not start at all.
 	MissedArrivals int64      `json:"missedArrivals"`
 	Target         string     `json:"target"`

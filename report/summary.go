@@ -13,17 +13,6 @@ import (
 	"unicode/utf8"
 )
 
-// LagWarning is how late (schedule lag p99) the generator may start
-// arrivals before its latencies stop being trustworthy.
-const LagWarning = 10 * time.Millisecond
-
-// FellBehind reports whether the generator fell behind its own schedule
-// (schedule lag p99 over LagWarning): then a slow target was not offered
-// the load the script describes and the latencies understate the truth.
-func (r *Report) FellBehind() bool {
-	return r.ScheduleLag != nil && r.ScheduleLag.P99 > float64(LagWarning)/float64(time.Millisecond)
-}
-
 // errWriter remembers the first write error so the printing code reads
 // straight; the caller checks err once.
 type errWriter struct {
@@ -64,9 +53,13 @@ func WriteSummary(w io.Writer, r *Report) error {
 	t, requests := m.Tally(), m.Counters[metric.Requests]
 	ew.printf("%s\n", fitLine(fmt.Sprintf("errors %d of %d requests (%s%%; %s)",
 		t.Failed(), requests, strconv.FormatFloat(t.ErrorRate(requests), 'f', 2, 64), ErrorRateMeaning), fmt.Sprintf("HTTP 4xx %d", t.HTTP4xx)))
-	if r.FellBehind() {
-		ew.warn("WARNING: the load generator fell behind its schedule (schedule lag p99 %s ms, limit %s ms): latencies below understate the truth.",
-			ms(r.ScheduleLag.P99), ms(float64(LagWarning)/float64(time.Millisecond)))
+	lag := r.lag()
+	if lag.Arrivals > 0 {
+		ew.printf("%s\n", fitLine(lag.parts()...))
+	}
+	if lag.FellBehind {
+		ew.warn("WARNING: the load generator fell behind its schedule (%d of %d arrivals started more than %s ms late): latencies below understate the truth.",
+			lag.Late, lag.Arrivals, FormatNumber(lag.LimitMs))
 	}
 	if r.MissedArrivals > 0 {
 		ew.warn("WARNING: %d arrivals could not be started at all.", r.MissedArrivals)

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
 )
@@ -84,29 +83,6 @@ func failingReport() *Report {
 				{Reason: `capture $.token failed: the response was 401 {"detail":"invalid token"}`, Status: 401},
 			}},
 		},
-	}
-}
-
-func TestSummaryWarnsOnlyWhenBehind(t *testing.T) {
-	for _, tc := range []struct {
-		lag  *Summary
-		want bool
-	}{
-		{nil, false},
-		{&Summary{P99: 9.999}, false},
-		{&Summary{P99: 10}, false},
-		{&Summary{P99: 10.001}, true},
-	} {
-		r := smallReport(t)
-		r.ScheduleLag = tc.lag
-		var buf bytes.Buffer
-		if err := WriteSummary(&buf, r); err != nil {
-			t.Fatal(err)
-		}
-		got := strings.Contains(buf.String(), "the load generator fell behind its schedule")
-		if got != tc.want || r.FellBehind() != tc.want {
-			t.Errorf("lag %+v: warning %v, FellBehind %v; want %v", tc.lag, got, r.FellBehind(), tc.want)
-		}
 	}
 }
 

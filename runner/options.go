@@ -83,6 +83,10 @@ type Options struct {
 	// Seed makes scenario picks, random payload rows and $random* values
 	// repeatable; 0 picks a random seed.
 	Seed uint64
+	// BeforeArrival, when set, is called by the scheduler as each arrival
+	// falls due, before its lag is measured. It is for tests: a slow hook
+	// starves the scheduler the way a busy machine does. nil costs nothing.
+	BeforeArrival func()
 }
 
 // Progress is a live view of a run, safe to read from another goroutine

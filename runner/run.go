@@ -392,6 +392,9 @@ func (e *engine) schedule(ctx, vuCtx context.Context, sink0 Sink, start time.Tim
 			} else if ctx.Err() != nil {
 				return
 			}
+			if e.opts.BeforeArrival != nil {
+				e.opts.BeforeArrival()
+			}
 			sink0.Lag(time.Since(due))
 			if p.MaxVusers > 0 && e.active[i].Load() >= int64(p.MaxVusers) {
 				po.Skipped++

@@ -18,7 +18,6 @@ import (
 
 	"github.com/primeload/primeload/cmd"
 	"github.com/primeload/primeload/report"
-	"github.com/primeload/primeload/report/slo"
 	"github.com/primeload/primeload/target"
 )
 
@@ -189,7 +188,7 @@ func readReport(t *testing.T, path string) *report.Report {
 // wantCode is want, or 3 when the report shows the generator fell behind:
 // that depends on how busy the machine is, not on the manifests.
 func wantCode(rep *report.Report, want int) int {
-	if untrusted, _ := slo.Untrusted(rep.Aggregate); untrusted {
+	if untrusted, _ := rep.Untrusted(); untrusted {
 		return cmd.ExitUntrusted
 	}
 	return want

@@ -16,7 +16,6 @@ import (
 
 	"github.com/primeload/primeload/report"
 	"github.com/primeload/primeload/report/metric"
-	"github.com/primeload/primeload/report/slo"
 	"github.com/primeload/primeload/report/view"
 )
 
@@ -221,7 +220,7 @@ func notes(base, new *report.Report) []string {
 		name string
 		r    *report.Report
 	}{{"base", base}, {"new", new}} {
-		if bad, why := slo.Untrusted(s.r.Aggregate); bad {
+		if bad, why := s.r.Untrusted(); bad {
 			ns = append(ns, s.name+" run untrusted: "+why)
 		}
 		if s.r.Aborted {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/primeload/primeload/report"
 	"github.com/primeload/primeload/report/metric"
-	"github.com/primeload/primeload/report/slo"
 	"github.com/primeload/primeload/report/view"
 )
 
@@ -134,7 +133,7 @@ func Build(r *report.Report) Suites {
 	for _, f := range r.Failures {
 		s.Cases = append(s.Cases, failureCase(f))
 	}
-	if untrusted, why := slo.Untrusted(agg); untrusted {
+	if untrusted, why := r.Untrusted(); untrusted {
 		s.Cases = append(s.Cases, Case{
 			Name: "load generator kept its schedule", Classname: ClassRun, Time: "0",
 			Failure: &Problem{Message: why, Type: "untrusted"},

@@ -3,11 +3,9 @@ package slo
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/primeload/primeload/report"
 	"github.com/primeload/primeload/report/metric"
-	"github.com/primeload/primeload/report/reporttest"
 	"github.com/primeload/primeload/scenario"
 )
 
@@ -54,21 +52,5 @@ func TestFromReportEvaluateRecord(t *testing.T) {
 	}
 	if res := extra.Evaluate(r.Aggregate); len(res) != 1 || !res[0].OK {
 		t.Errorf("--slo result = %+v, want one passing", res)
-	}
-}
-
-// TestUntrustedAgreesWithSummary keeps the exit code and the console
-// summary's lag warning on one rule.
-func TestUntrustedAgreesWithSummary(t *testing.T) {
-	t.Parallel()
-	for _, lag := range []time.Duration{0, 5 * time.Millisecond, 30 * time.Millisecond} {
-		r := reporttest.Run(t, reporttest.Options{Periods: 1, Lag: lag})
-		got, _ := Untrusted(r.Aggregate)
-		if want := r.FellBehind(); got != want {
-			t.Errorf("lag %v: Untrusted = %v, report.FellBehind = %v", lag, got, want)
-		}
-		if want := lag >= 10*time.Millisecond; got != want {
-			t.Errorf("lag %v: Untrusted = %v, want %v", lag, got, want)
-		}
 	}
 }

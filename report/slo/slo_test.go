@@ -10,7 +10,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/primeload/primeload/report"
-	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/report/reporttest"
 	"github.com/primeload/primeload/scenario"
 )
@@ -426,26 +425,6 @@ func TestFiltrexSemantics(t *testing.T) {
 		}
 		if got := (&evaluation{}).eval(root); got != tt.want {
 			t.Errorf("%s = %v, want %v", tt.in, got, tt.want)
-		}
-	}
-}
-
-func TestUntrusted(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name string
-		m    MapMetrics
-		want bool
-	}{
-		{"no lag recorded", MapMetrics{}, false},
-		{"on schedule", MapMetrics{metric.ScheduleLag + ".p99": 2}, false},
-		{"at the limit", MapMetrics{metric.ScheduleLag + ".p99": MaxLagP99}, false},
-		{"behind", MapMetrics{metric.ScheduleLag + ".p99": 37}, true},
-	}
-	for _, tt := range tests {
-		got, why := Untrusted(tt.m)
-		if got != tt.want || (why != "") != tt.want {
-			t.Errorf("%s: Untrusted = %v %q, want %v", tt.name, got, why, tt.want)
 		}
 	}
 }

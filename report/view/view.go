@@ -102,7 +102,7 @@ func Summarize(r *report.Report) Overview {
 		o.Rate = float64(o.Requests) / s
 	}
 	o.ErrorRate = o.Tally.ErrorRate(o.Requests)
-	o.Untrusted, o.UntrustedBy = slo.Untrusted(m)
+	o.Untrusted, o.UntrustedBy = r.Untrusted()
 	return o
 }
 

@@ -38,8 +38,8 @@ const (
 	DefaultWarmUp      = 10 * time.Second
 	DefaultMaxDuration = 30 * time.Minute
 	DefaultMaxCPU      = 0.9
-	// DefaultMaxLag is the schedule lag p99 past which a run is untrusted.
-	DefaultMaxLag = report.LagWarning
+	// DefaultMaxLag is the lag rule's limit (report.LagRule).
+	DefaultMaxLag = report.DefaultMaxLag
 )
 
 // period is the report period of a step: one second, so that the judged
@@ -59,9 +59,9 @@ type Options struct {
 	// MaxDuration bounds the whole search: no step starts that could not
 	// end inside it.
 	MaxDuration time.Duration
-	// MaxLag and MaxCPU say when the generator is the limit: a step whose
-	// schedule lag p99 exceeds MaxLag, or whose process used more than
-	// MaxCPU of its cores.
+	// MaxLag and MaxCPU say when the generator is the limit: a step that
+	// the lag rule (report.LagRule) with limit MaxLag finds behind its
+	// schedule, or whose process used more than MaxCPU of its cores.
 	MaxLag time.Duration
 	MaxCPU float64
 	// SLOs judge each step; nil compiles the script's ensure section.
@@ -232,7 +232,7 @@ func runStep(ctx context.Context, script *scenario.Script, slos *slo.Set, o Opti
 		return nil, fmt.Errorf("capacity step at %s arrivals/s: %w", rateLabel(rate), err)
 	}
 	// A capacity search judges by its own SLOs only.
-	loadtest.JudgeWith(window, slos, false)
+	loadtest.JudgeWith(window, slos, false, report.WithLimit(o.MaxLag))
 	return measure(window, o, rate, stage, cpu), nil
 }
 
@@ -286,14 +286,13 @@ func measure(w *report.Report, o Options, rate float64, stage capacity.Stage, cp
 			st.Failed = append(st.Failed, r.Title()+" ("+r.Measured()+")")
 		}
 	}
-	maxLag := float64(o.MaxLag) / float64(time.Millisecond)
 	switch {
 	case st.Achieved < 0.9*rate:
 		st.Generator = fmt.Sprintf("started %s of the %s arrivals asked", rateLabel(st.Achieved), rateLabel(rate))
 	case w.MissedArrivals > 0:
 		st.Generator = fmt.Sprintf("%d arrivals could not start", w.MissedArrivals)
-	case st.LagP99 > maxLag:
-		st.Generator = fmt.Sprintf("schedule lag p99 %s ms > %s ms", view.Ms(st.LagP99), view.Ms(maxLag))
+	case w.FellBehind():
+		st.Generator = fmt.Sprintf("%d of %d arrivals started more than %s late", w.Lag.Late, w.Lag.Arrivals, o.MaxLag)
 	case cpu > o.MaxCPU:
 		st.Generator = fmt.Sprintf("generator CPU %.0f%% of %d cores > %.0f%%", 100*cpu, runtime.GOMAXPROCS(0), 100*o.MaxCPU)
 	}

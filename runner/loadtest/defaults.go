@@ -6,7 +6,6 @@ import (
 
 	"github.com/primeload/primeload/report"
 	"github.com/primeload/primeload/report/metric"
-	"github.com/primeload/primeload/report/slo"
 )
 
 // The default checks judge a script that declares no SLOs, so a run where
@@ -82,7 +81,7 @@ func Cause(rep *report.Report) []string {
 	case report.Pass, "":
 		return nil
 	case report.Untrusted:
-		_, why := slo.Untrusted(rep.Aggregate)
+		_, why := rep.Untrusted()
 		lines = append(lines, "FAILED (untrusted): "+why)
 	case report.Interrupted:
 		lines = append(lines, "FAILED (interrupted): the run did not send its whole schedule")

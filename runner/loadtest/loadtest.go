@@ -83,6 +83,12 @@ type Options struct {
 	// for the caller to replace with that report or remove. "" keeps the
 	// periods in memory.
 	Checkpoint string
+	// MaxLag is the lag rule's limit (report.LagRule): how late an arrival
+	// may start before it counts as late; 0 means report.DefaultMaxLag.
+	MaxLag time.Duration
+	// BeforeArrival is runner.Options.BeforeArrival, for tests that starve
+	// the scheduler.
+	BeforeArrival func()
 }
 
 // Hooks let a caller watch a run. Every hook may be nil. They are called
@@ -219,6 +225,7 @@ func Run(ctx context.Context, script *scenario.Script, opts Options, hooks Hooks
 		MaxEndpoints:    opts.MaxEndpoints,
 		MaxBodyBytes:    opts.MaxBodyBytes,
 		MaxDecodedBytes: opts.MaxDecodedBytes,
+		BeforeArrival:   opts.BeforeArrival,
 	})
 	var periods []*report.Metrics
 	if l.ckpt != nil {
@@ -233,7 +240,7 @@ func Run(ctx context.Context, script *scenario.Script, opts Options, hooks Hooks
 	}
 	fillOutcome(rep, out, sched)
 	rep.Aborted = out.Aborted || ctx.Err() != nil
-	JudgeWith(rep, slos, !opts.NoDefaultChecks)
+	JudgeWith(rep, slos, !opts.NoDefaultChecks, report.WithLimit(opts.MaxLag))
 	return rep, nil
 }
 
@@ -452,12 +459,12 @@ func scriptInfo(sc *scenario.Script, src []byte) report.ScriptInfo {
 // says anything about the target; then strict SLOs, then expectations, as
 // Artillery orders them.
 func Judge(rep *report.Report, slos *slo.Set) report.Verdict {
-	return JudgeWith(rep, slos, true)
+	return JudgeWith(rep, slos, true, rep.LagRule())
 }
 
 // JudgeWith is Judge, applying the default checks to a script without SLOs
-// only when defaults is set.
-func JudgeWith(rep *report.Report, slos *slo.Set, defaults bool) report.Verdict {
+// only when defaults is set, and judging the schedule lag by lag.
+func JudgeWith(rep *report.Report, slos *slo.Set, defaults bool, lag report.LagRule) report.Verdict {
 	if rep.Aggregate == nil {
 		rep.Aggregate = &report.Metrics{Counters: map[string]int64{}}
 	}
@@ -467,7 +474,10 @@ func JudgeWith(rep *report.Report, slos *slo.Set, defaults bool) report.Verdict 
 		results = defaultChecks(rep)
 	}
 	slo.Record(rep, results)
-	untrusted, _ := slo.Untrusted(agg) // the summary says why in plain words
+	// A histogram that does not decode was refused when the report was
+	// read or merged; the lag it would have counted stays unjudged.
+	_ = rep.JudgeLag(lag)
+	untrusted, _ := rep.Untrusted() // the summary says why in plain words
 	switch {
 	case rep.Aborted:
 		rep.Verdict = report.Interrupted
