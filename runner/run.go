@@ -166,6 +166,11 @@ func relativeURL(script *scenario.Script) (scenario.Pos, string, bool) {
 					return pos, raw, true
 				}
 			}
+			if s.Parallel != nil {
+				if pos, raw, ok := find(s.Parallel.Steps); ok {
+					return pos, raw, true
+				}
+			}
 			if s.Request == nil {
 				continue
 			}

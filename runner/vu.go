@@ -183,6 +183,8 @@ func (v *vu) runSteps(ctx context.Context, steps []scenario.Step) flowResult {
 			}
 		case s.Loop != nil:
 			res = v.loop(ctx, s.Loop)
+		case s.Parallel != nil:
+			res = v.parallel(ctx, s.Parallel)
 		case s.Log != nil:
 			line := s.Log.AppendTo(nil, &v.tc)
 			line = append(line, '\n')

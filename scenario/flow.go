@@ -13,12 +13,11 @@ const noHooks = "hooks call JavaScript functions, which primeload does not suppo
 
 var (
 	methods         = []string{"get", "post", "put", "patch", "delete", "head", "options"}
-	stepActions     = append(append([]string{}, methods...), "think", "loop", "log")
-	stepKeys        = append(append([]string{}, stepActions...), "count", "over", "loopValue", "loopElement")
+	stepActions     = append(append([]string{}, methods...), "think", "loop", "log", "parallel")
+	stepKeys        = append(append([]string{}, stepActions...), "count", "over", "loopValue", "loopElement", "limit")
 	stepUnsupported = map[string]string{
 		"function":  "function steps call JavaScript, which primeload does not support: " + noJS,
 		"whileTrue": "whileTrue calls a JavaScript function, which primeload does not support; use loop with count or over",
-		"parallel":  "parallel steps are not supported; run the requests as separate steps or scenarios",
 		"emit":      "emit is a socketio step; primeload speaks HTTP only",
 		"send":      "send is a ws step; primeload speaks HTTP only",
 	}
@@ -150,8 +149,12 @@ func (l *loader) step(n *yaml.Node, path string, sc *scope) (Step, bool) {
 		}
 		return st, false
 	}
-	if action.key != "loop" {
-		for k, p := range keys {
+	for k, p := range keys {
+		if with := "loop"; k == "limit" {
+			if with = "parallel"; action.key != with {
+				l.errorf(p.k, join(path, k), "only goes with parallel")
+			}
+		} else if action.key != with {
 			l.errorf(p.k, join(path, k), "only goes with loop")
 		}
 	}
@@ -168,6 +171,11 @@ func (l *loader) step(n *yaml.Node, path string, sc *scope) (Step, bool) {
 		st.Log = l.template(action.v, fp, sc)
 	case "loop":
 		st.Loop = l.loop(action.v, fp, keys, path, sc)
+	case "parallel":
+		st.Parallel = &Parallel{Steps: l.flow(action.v, fp, sc), Limit: DefaultParallelLimit}
+		if p, ok := keys["limit"]; ok {
+			st.Parallel.Limit, _ = l.count(p.v, join(path, "limit"), 1)
+		}
 	default:
 		st.Request = l.request(action.v, fp, strings.ToUpper(action.key), sc)
 	}

@@ -33,6 +33,14 @@ func TestFlowStepForms(t *testing.T) {
 				t.Errorf("request = %+v", r)
 			}
 		}},
+		{"parallel", "      - parallel:\n          - get: {url: /a, capture: {json: $.id, as: id}}\n          - get: {url: /b}\n        limit: 1\n      - get: {url: \"/{{ id }}\"}\n", func(t *testing.T, s *Script) {
+			if p := s.Scenarios[0].Flow[0].Parallel; p == nil || len(p.Steps) != 2 || p.Limit != 1 {
+				t.Errorf("parallel = %+v", p)
+			}
+			if got := s.Endpoints; len(got) != 3 {
+				t.Errorf("endpoints = %v, want the parallel requests' and the last", got)
+			}
+		}},
 		{"triple braces", "      - get: {url: \"/{{{ n }}}\"}\n", func(t *testing.T, s *Script) {
 			if refs := s.Scenarios[0].Flow[0].Request.URL.Refs(); len(refs) != 1 || refs[0] != "n" {
 				t.Errorf("refs = %v", refs)
@@ -54,6 +62,10 @@ func TestFlowStepForms(t *testing.T) {
 		{"      - get: {url: /, probability: 101}\n", `scenarios[0].flow[0].get.probability: must be a percentage from 0 to 100, got 101`},
 		{"      - get: {url: /, probability: often}\n", `scenarios[0].flow[0].get.probability: must be a percentage from 0 to 100, got "often"`},
 		{"      - get: {url: \"/{{{ n }}\"}\n", `unclosed {{{`},
+		{"      - parallel: []\n", `scenarios[0].flow[0].parallel: must hold at least one step`},
+		{"      - parallel: [{get: {url: /}}]\n        limit: 0\n", `scenarios[0].flow[0].limit: must be a positive whole number`},
+		{"      - get: {url: /}\n        limit: 2\n", `scenarios[0].flow[0].limit: only goes with parallel`},
+		{"      - parallel: [{get: {url: /}}]\n        count: 2\n", `scenarios[0].flow[0].count: only goes with loop`},
 		{"      - get: {url: \"/{{ $loopCount }}\"}\n      - loop: [{get: {url: /}}]\n        count: 1\n", `scenarios[0].flow[0].get.url: $loopCount and $loopElement only have a value inside a loop's steps, or after a loop`},
 	}
 	for _, tt := range bad {

@@ -237,10 +237,22 @@ type Step struct {
 	Think   time.Duration // when > 0 and Request == nil: a think step
 	// ThinkT is a templated think step (think: "{{ pause }}"), rendered
 	// when the user reaches it and read as Think is; nil for none.
-	ThinkT *Template
-	Loop   *Loop
-	Log    *Template
-	Pos    Pos
+	ThinkT   *Template
+	Loop     *Loop
+	Parallel *Parallel
+	Log      *Template
+	Pos      Pos
+}
+
+// DefaultParallelLimit is how many of a parallel step's steps run at once
+// when it sets no limit, as in Artillery (async.parallelLimit's 100).
+const DefaultParallelLimit = 100
+
+// Parallel runs Steps at the same time for one virtual user, at most
+// Limit at once, and goes on when all have ended.
+type Parallel struct {
+	Steps []Step
+	Limit int
 }
 
 // Loop repeats Steps Count times, or once per element of Over.
