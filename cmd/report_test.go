@@ -289,3 +289,54 @@ func TestReportMergeWithKilledPart(t *testing.T) {
 		}
 	}
 }
+
+// TestReportReadsArtilleryReport: `primeload report` over `artillery run
+// --output`'s JSON (testdata/artillery-report.json, Artillery 2.0.34's
+// shape: string intermediate periods, no histograms, no script) prints our
+// summary, with Artillery's metric names, and re-checks SLOs over it,
+// including the per-scenario, per-status-class, session and per-endpoint
+// error names.
+func TestReportReadsArtilleryReport(t *testing.T) {
+	t.Parallel()
+	in := filepath.Join("testdata", "artillery-report.json")
+	tests := []struct {
+		name string
+		slos []string
+		want int
+		out  []string
+	}{
+		{"passing checks", []string{
+			"http.response_time.2xx.p95 < 100", "vusers.created_by_name.Browse == 8", "vusers.created_by_name.0 == 2",
+			"plugins.metrics-by-endpoint./slow.errors.ETIMEDOUT == 1", "plugins.metrics-by-endpoint./items/1 (one).codes.500 == 1",
+		}, ExitOK, []string{
+			"2025-12-02 12:53:20 to 12:53:24 UTC (4.9s)",
+			"    2xx responses      18    2.00   15.00",
+			"  (session length)      8   20.10   90.00",
+			"  /slow           ETIMEDOUT×1",
+			"  ok    vusers.created_by_name.Browse == 8",
+		}},
+		{"a failing check", []string{"vusers.session_length.p95 < 200"}, ExitSLO, []string{"fail  vusers.session_length.p95 < 200  300.2 (limit 200)"}},
+		{"a scenario the report does not have", []string{"vusers.created_by_name.Brows == 8"}, ExitUsage, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			args := []string{in}
+			for _, s := range tt.slos {
+				args = append(args, "--slo", s)
+			}
+			code, out, errOut := execReport(t, nil, args...)
+			if code != tt.want {
+				t.Fatalf("exit %d, want %d\n%s\n%s", code, tt.want, out, errOut)
+			}
+			for _, want := range tt.out {
+				if !strings.Contains(out, want) {
+					t.Errorf("output lacks %q\n%s", want, out)
+				}
+			}
+			if tt.want == ExitUsage && !strings.Contains(errOut, `did you mean "vusers.created_by_name.Browse"?`) {
+				t.Errorf("no suggestion for the misspelt scenario:\n%s", errOut)
+			}
+		})
+	}
+}

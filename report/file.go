@@ -243,6 +243,12 @@ func Decode(rd io.Reader) (*Report, error) {
 			return nil, fmt.Errorf("expected[%d] (phase %q): counts must not be negative", i, p.Name)
 		}
 	}
+	if r.StartedAt.IsZero() && r.Aggregate.FirstMetricAt > 0 {
+		// Artillery's report has no start and end of its own: its
+		// aggregate's first and last metric bound the run.
+		r.StartedAt = time.UnixMilli(r.Aggregate.FirstMetricAt)
+		r.EndedAt = time.UnixMilli(max(r.Aggregate.LastMetricAt, r.Aggregate.FirstMetricAt))
+	}
 	return &r, nil
 }
 
@@ -344,6 +350,25 @@ func (m *Metrics) Endpoints() []string {
 	var eps []string
 	for name := range m.Summaries {
 		if ep, ok := strings.CutPrefix(name, metric.EndpointResponseTime); ok {
+			eps = append(eps, ep)
+		}
+	}
+	slices.Sort(eps)
+	return eps
+}
+
+// EndpointsWithOutcomes is Endpoints and the endpoints whose every request
+// failed before a response, which only their per-endpoint error counters
+// name (Artillery's plugins.metrics-by-endpoint.<endpoint>.errors.<code>).
+func (m *Metrics) EndpointsWithOutcomes() []string {
+	eps := m.Endpoints()
+	for name := range m.Counters {
+		rest, ok := strings.CutPrefix(name, metric.EndpointPrefix)
+		i := strings.LastIndex(rest, "."+metric.EndpointErrors)
+		if !ok || i < 0 {
+			continue
+		}
+		if ep := rest[:i]; !slices.Contains(eps, ep) {
 			eps = append(eps, ep)
 		}
 	}

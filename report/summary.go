@@ -41,7 +41,7 @@ func WriteSummary(w io.Writer, r *Report) error {
 	if r.Aborted {
 		status = "aborted"
 	}
-	ew.printf("%s\n", fitLine("primeload "+r.Version, cmp.Or(r.Script.Path, "(no script)")+" → "+cmp.Or(r.Target, "(no target)"), status))
+	ew.printf("%s\n", fitLine("primeload "+cmp.Or(r.Version, "(no version: an Artillery report?)"), cmp.Or(r.Script.Path, "(no script)")+" → "+cmp.Or(r.Target, "(no target)"), status))
 	when := []string{fmt.Sprintf("%s to %s (%s)", r.StartedAt.UTC().Format("2006-01-02 15:04:05"), r.EndedAt.UTC().Format("15:04:05 MST"), r.EndedAt.Sub(r.StartedAt).Round(time.Millisecond))}
 	if r.Segment != "" {
 		when = append(when, "segment "+r.Segment)
@@ -123,10 +123,10 @@ func WriteSummary(w io.Writer, r *Report) error {
 
 	rows = nil
 	labelWidth := 0
-	for _, ep := range endpointsWithOutcomes(m) {
+	for _, ep := range m.EndpointsWithOutcomes() {
 		labelWidth = max(labelWidth, utf8.RuneCountInString(r.Script.EndpointLabel(ep)))
 	}
-	for _, ep := range endpointsWithOutcomes(m) {
+	for _, ep := range m.EndpointsWithOutcomes() {
 		// A long list goes on under its first line, so the label keeps its room.
 		for i, outcomes := range wrapItems(endpointOutcomes(m, ep), max(SummaryWidth-4-labelWidth, minCodesWidth)) {
 			label := ""
@@ -220,26 +220,6 @@ func table(ew *errWriter, title string, left int, head []string, rows [][]string
 		}
 		ew.printf("%s\n", strings.TrimRight(b.String(), " "))
 	}
-}
-
-// endpointsWithOutcomes lists the endpoints with measurements and those
-// whose every request failed before a response, which only their
-// per-endpoint error counters name (Artillery's
-// plugins.metrics-by-endpoint.<endpoint>.errors.<code>).
-func endpointsWithOutcomes(m *Metrics) []string {
-	eps := m.Endpoints()
-	for name := range m.Counters {
-		rest, ok := strings.CutPrefix(name, metric.EndpointPrefix)
-		i := strings.LastIndex(rest, "."+metric.EndpointErrors)
-		if !ok || i < 0 {
-			continue
-		}
-		if ep := rest[:i]; !slices.Contains(eps, ep) {
-			eps = append(eps, ep)
-		}
-	}
-	slices.Sort(eps)
-	return eps
 }
 
 // endpointOutcomes lists an endpoint's status codes, then its errors:

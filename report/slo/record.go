@@ -56,7 +56,7 @@ func ReportNames(r *report.Report) Names {
 func Endpoints(r *report.Report) []string {
 	eps := slices.Clone(r.Script.Endpoints)
 	if r.Aggregate != nil {
-		for _, ep := range r.Aggregate.Endpoints() {
+		for _, ep := range r.Aggregate.EndpointsWithOutcomes() {
 			if !slices.Contains(eps, ep) {
 				eps = append(eps, ep)
 			}
