@@ -142,7 +142,7 @@ func newEngine(script *scenario.Script, rec Recorder, opts Options) (*engine, er
 	for i, s := range script.Scenarios {
 		total += max(s.Weight, 0)
 		e.weights = append(e.weights, total)
-		e.createdBy = append(e.createdBy, metric.CreatedByName(s.Name, i))
+		e.createdBy = append(e.createdBy, metric.CreatedByName(s.MetricLabel(i)))
 	}
 	if total == 0 && len(script.Scenarios) > 0 {
 		return nil, fmt.Errorf("script %s: scenario weights add up to 0; give at least one a weight >= 1", script.Path)

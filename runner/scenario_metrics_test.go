@@ -27,9 +27,9 @@ func TestRunCountsScenariosAndSessions(t *testing.T) {
 	script := newScript(srv.URL, []scenario.Phase{count(12, 100*time.Millisecond)}, slow, []scenario.Step{failing})
 	// A failed expectation ends the user only under reportFailuresAsErrors.
 	script.Config.Plugins.ExpectOptions.ReportFailuresAsErrors = true
-	script.Scenarios[1].Name = "" // counted by its index
+	script.Scenarios[1].Unnamed = true // counted by its index
 	out, rec := run(t, script, Options{Seed: 7})
-	browse, unnamed := rec.get(metric.CreatedByName("sa", 0)), rec.get(metric.CreatedByName("", 1))
+	browse, unnamed := rec.get(metric.CreatedByName("sa")), rec.get(metric.CreatedByName("1"))
 	if browse+unnamed != 12 || browse == 0 || unnamed == 0 {
 		t.Fatalf("created by name: sa %d, 1 %d; want both > 0, adding up to 12", browse, unnamed)
 	}

@@ -63,13 +63,13 @@ func (l *loader) scenarios(n *yaml.Node, sc *scope) []Scenario {
 	total := 0
 	for i, sn := range items {
 		path := index("scenarios", i)
-		s := Scenario{Name: fmt.Sprintf("scenario %d", i+1), Weight: 1}
+		s := Scenario{Name: fmt.Sprintf("scenario %d", i+1), Weight: 1, Unnamed: true}
 		found := false
 		l.object(sn, path, scenarioKeys, scenarioUnsupported, func(p pair, fp string) {
 			switch p.key {
 			case "name":
 				if name, ok := l.str(p.v, fp); ok {
-					s.Name = name
+					s.Name, s.Unnamed = name, false
 				}
 			case "weight":
 				if w, ok := l.count(p.v, fp, 0); ok {

@@ -226,9 +226,21 @@ type Pos struct {
 
 // Scenario is one weighted entry of scenarios.
 type Scenario struct {
-	Name   string
-	Weight int // default 1
+	Name   string // as written, or "scenario N" for people when unnamed
+	Weight int    // default 1
 	Flow   []Step
+	// Unnamed is set when the script gave no name: per-scenario metrics
+	// then name it by its index, as Artillery does (MetricLabel).
+	Unnamed bool
+}
+
+// MetricLabel names scenario index i in per-scenario metrics
+// (vusers.created_by_name.<label>): its name, or i when it has none.
+func (s Scenario) MetricLabel(i int) string {
+	if s.Unnamed {
+		return metric.ScenarioLabel("", i)
+	}
+	return metric.ScenarioLabel(s.Name, i)
 }
 
 // Step is one flow entry; exactly one of its fields is set.
@@ -404,7 +416,7 @@ type Expect struct {
 func (s *Script) ScenarioLabels() []string {
 	labels := make([]string, len(s.Scenarios))
 	for i, sc := range s.Scenarios {
-		labels[i] = metric.ScenarioLabel(sc.Name, i)
+		labels[i] = sc.MetricLabel(i)
 	}
 	return labels
 }

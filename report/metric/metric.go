@@ -176,12 +176,9 @@ func ResponseTimeClass(status int) string {
 	return ""
 }
 
-// CreatedByName names the counter of virtual users started in a scenario,
-// as Artillery names it: by the scenario's name, or by its index in
-// scenarios when it has none ("vusers.created_by_name.0").
-func CreatedByName(name string, index int) string {
-	return CreatedByNamePrefix + ScenarioLabel(name, index)
-}
+// CreatedByName names the counter of virtual users started in the
+// scenario with label (ScenarioLabel): "vusers.created_by_name.0".
+func CreatedByName(label string) string { return CreatedByNamePrefix + label }
 
 // ScenarioLabel is how per-scenario metrics name scenario index: by its
 // name, or by its index when it has none, as Artillery does.
