@@ -143,6 +143,7 @@ func NewRootCmd(s *State) *cobra.Command {
 	root.AddCommand(
 		newValidateCmd(s),
 		newRunCmd(s),
+		newQuickCmd(s),
 		newServeCmd(s),
 		newReportCmd(s),
 		newCompareCmd(s),
