@@ -434,12 +434,23 @@ func (c *httpClient) exchange(conn *userConn, req *fasthttp.Request, resp *fasth
 	}
 	reuse = !extra && !req.ConnectionClose() && !resp.ConnectionClose()
 	conn.reuseBy = time.Time{}
-	if ka := resp.Header.Peek("Keep-Alive"); reuse && len(ka) > 0 {
-		if idle, ok := keepAliveIdle(ka); ok {
-			conn.reuseBy = time.Now().Add(idle)
-		}
+	if reuse {
+		conn.keepAlive(resp)
 	}
 	return reuse, nil
+}
+
+// keepAlive notes how long the server keeps conn open when idle. It is a
+// function of its own to keep exchange's frame, beneath which the request
+// is written and the response read, small (see request).
+//
+//go:noinline
+func (c *userConn) keepAlive(resp *fasthttp.Response) {
+	if ka := resp.Header.Peek("Keep-Alive"); len(ka) > 0 {
+		if idle, ok := keepAliveIdle(ka); ok {
+			c.reuseBy = time.Now().Add(idle)
+		}
+	}
 }
 
 // keepAliveSlack is taken off a server's Keep-Alive timeout before an idle
