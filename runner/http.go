@@ -113,6 +113,11 @@ func needsDoc(r *scenario.Request) bool {
 			return true
 		}
 	}
+	for i := range r.Match {
+		if r.Match[i].Capture.Kind == scenario.CaptureJSON {
+			return true
+		}
+	}
 	for i := range r.Expect {
 		switch r.Expect[i].Kind {
 		case scenario.ExpectHasProperty, scenario.ExpectNotHasProperty, scenario.ExpectContentType:
@@ -207,7 +212,7 @@ func (v *vu) answered(r *scenario.Request, req *fasthttp.Request, resp *fasthttp
 	v.sink.Response(v.endpoint, latency, resp.StatusCode(), n)
 	e.samples.status(v.failureEndpoint(r), resp, resp.Body())
 
-	if len(r.Capture) == 0 && len(r.Expect) == 0 {
+	if len(r.Capture) == 0 && len(r.Expect) == 0 && len(r.Match) == 0 {
 		if e.trace != nil {
 			v.trace(r, req, resp, traced{start: start, latency: latency})
 		}
@@ -246,7 +251,8 @@ func (v *vu) checkResponse(r *scenario.Request, resp *fasthttp.Response) (flowRe
 	x.captures = v.extractAll(r, resp, x.body, x.doc)
 	// The expect plugin checks a response whatever its captures found,
 	// as Artillery runs it after them in any case.
-	captured := v.capture(r, x.captures, resp, x.body)
+	// A failed strict match stores no capture, as in Artillery.
+	captured := v.match(r, resp, x.body, x.doc) && v.capture(r, x.captures, resp, x.body)
 	expected := v.expect(r, resp, x.body, x.doc)
 	switch {
 	case !captured:

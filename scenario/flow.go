@@ -34,7 +34,6 @@ var (
 		"function":      "function " + noHooks,
 		"ifTrue":        "ifTrue evaluates JavaScript, which primeload does not support",
 		"formData":      "multipart formData is not supported; use form (URL-encoded), json or body",
-		"match":         "match is Artillery v1 syntax; use capture and expect",
 	}
 )
 

@@ -41,6 +41,12 @@ func TestFlowStepForms(t *testing.T) {
 				t.Errorf("endpoints = %v, want the parallel requests' and the last", got)
 			}
 		}},
+		{"match", "      - get: {url: /, match: [{json: $.id, value: 7}, {header: x-v, value: \"{{ n }}\", strict: false}]}\n", func(t *testing.T, s *Script) {
+			m := s.Scenarios[0].Flow[0].Request.Match
+			if len(m) != 2 || m[0].ValueKind != "number" || m[0].Capture.Kind != CaptureJSON || m[1].Strict || m[1].Capture.Kind != CaptureHeader {
+				t.Errorf("match = %+v", m)
+			}
+		}},
 		{"triple braces", "      - get: {url: \"/{{{ n }}}\"}\n", func(t *testing.T, s *Script) {
 			if refs := s.Scenarios[0].Flow[0].Request.URL.Refs(); len(refs) != 1 || refs[0] != "n" {
 				t.Errorf("refs = %v", refs)
@@ -62,6 +68,10 @@ func TestFlowStepForms(t *testing.T) {
 		{"      - get: {url: /, probability: 101}\n", `scenarios[0].flow[0].get.probability: must be a percentage from 0 to 100, got 101`},
 		{"      - get: {url: /, probability: often}\n", `scenarios[0].flow[0].get.probability: must be a percentage from 0 to 100, got "often"`},
 		{"      - get: {url: \"/{{{ n }}\"}\n", `unclosed {{{`},
+		{"      - get: {url: /, match: {json: $.id}}\n", `scenarios[0].flow[0].get.match.value: is required`},
+		{"      - get: {url: /, match: [{json: $.id, value: 1, as: x}]}\n", `scenarios[0].flow[0].get.match[0].as: a match checks a value and stores nothing`},
+		{"      - get: {url: /, match: {jsn: $.id, value: 1}}\n", `scenarios[0].flow[0].get.match.jsn: unknown key`},
+		{"      - get: {url: /, match: {regexp: \"(\", value: 1}}\n", `scenarios[0].flow[0].get.match.regexp:`},
 		{"      - parallel: []\n", `scenarios[0].flow[0].parallel: must hold at least one step`},
 		{"      - parallel: [{get: {url: /}}]\n        limit: 0\n", `scenarios[0].flow[0].limit: must be a positive whole number`},
 		{"      - get: {url: /}\n        limit: 2\n", `scenarios[0].flow[0].limit: only goes with parallel`},

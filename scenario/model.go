@@ -308,6 +308,7 @@ type Request struct {
 	FollowRedirect bool // default true
 	Gzip           bool
 	Capture        []Capture
+	Match          []Match
 	Expect         []Expect
 	Think          time.Duration // think after this request (Artillery's per-request think)
 	// Probability, when HasProbability, is the percent chance (0 to 100)
@@ -368,6 +369,19 @@ type Capture struct {
 	// miss fail the virtual user.
 	Strict bool
 	Pos    Pos
+}
+
+// Match is one entry of a request's match (deprecated in Artillery, still
+// evaluated by v2): a capture expression whose value must equal Value.
+type Match struct {
+	// Capture reads the value; its As is unused.
+	Capture Capture
+	Value   *Template
+	// ValueKind is the YAML type of a literal value (number, bool), which
+	// JavaScript's !== compares along with the value; "" for a string.
+	ValueKind string
+	Strict    bool // default true: a mismatch fails the user
+	Pos       Pos
 }
 
 // ExpectKind is what an expectation checks.

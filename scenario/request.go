@@ -49,6 +49,11 @@ var requestFields = []requestField{
 		b.captureList = l.deref(v).Kind == yaml.SequenceNode
 		b.captures = l.list(v, path, true)
 	}},
+	{key: "match", read: func(l *loader, b *requestBuild, v *yaml.Node, path string) {
+		b.matchList = l.deref(v).Kind == yaml.SequenceNode
+		b.matches = l.list(v, path, true)
+		b.matchPath = path
+	}},
 	{key: "expect", read: func(_ *loader, b *requestBuild, v *yaml.Node, path string) {
 		// Read in finish, after the captures: expectations see this
 		// response's captures.
@@ -86,6 +91,9 @@ type requestBuild struct {
 	bodies      []string   // the body keys written, in order
 	captures    []*yaml.Node
 	captureList bool
+	matches     []*yaml.Node
+	matchList   bool
+	matchPath   string
 	expectN     *yaml.Node
 	expectPath  string
 }
@@ -145,6 +153,15 @@ func (l *loader) finishRequest(n *yaml.Node, path string, b *requestBuild) {
 	for _, name := range captured {
 		b.sc.define(name)
 		l.captures = append(l.captures, name)
+	}
+	for i, mn := range b.matches {
+		mp := b.matchPath
+		if b.matchList {
+			mp = index(mp, i)
+		}
+		if m, ok := l.match(mn, mp, b.sc); ok {
+			r.Match = append(r.Match, m)
+		}
 	}
 	if b.expectN != nil {
 		// Checked either way, so a mistake shows before the plugin is on.
