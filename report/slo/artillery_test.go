@@ -3,12 +3,14 @@ package slo
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/primeload/primeload/report"
 	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/scenario"
 )
@@ -27,6 +29,39 @@ type artilleryForm struct {
 	// purpose: "pass", "fail" or "rejected" (a compile error), and why.
 	Primeload string `json:"primeload"`
 	Why       string `json:"why"`
+	// Value is the measured value a check comparing one side with a
+	// constant reports, worked out by hand from fixture.json; nil for a
+	// compound check. Reads are the metric names the expression must
+	// resolve, bare names included; Unmeasured, that they have no samples.
+	Value      *float64 `json:"value"`
+	Reads      []string `json:"reads"`
+	Unmeasured bool     `json:"unmeasured"`
+}
+
+// checkEvaluated asserts what the check read and computed, beyond its
+// verdict: a bare name read as the wrong metric could still pass.
+func (f artilleryForm) checkEvaluated(t *testing.T, r report.SLO) {
+	t.Helper()
+	switch {
+	case f.Value == nil && r.Value != nil:
+		t.Errorf("value %v, want none (a compound check)", *r.Value)
+	case f.Value != nil && r.Value == nil:
+		t.Errorf("no value, want %v", *f.Value)
+	case f.Value != nil && math.Abs(*r.Value-*f.Value) > 1e-6*math.Max(1, math.Abs(*f.Value)):
+		t.Errorf("value %v, want %v", *r.Value, *f.Value)
+	}
+	if len(f.Reads) == 0 {
+		t.Fatal("the form lists no metric names it reads")
+	}
+	for _, name := range f.Reads {
+		want := name + "="
+		if f.Unmeasured {
+			want = "no samples: " + name
+		}
+		if !strings.Contains(r.Detail, want) {
+			t.Errorf("detail %q does not show %q read", r.Detail, name)
+		}
+	}
 }
 
 // artilleryFixture is the fixed report, in the shape of Artillery's JSON
@@ -75,7 +110,8 @@ func (f artilleryForm) String() string {
 }
 
 // TestArtilleryForms runs 41 ensure forms through the script loader and the
-// SLO compiler and checks each verdict against Artillery's. Where Artillery
+// SLO compiler and checks each verdict against Artillery's, and the value
+// and metric names primeload evaluated. Where Artillery
 // is wrong, the form says why and primeload's verdict is asserted instead:
 //   - a check on http.response_time.p999: Artillery's text substitution
 //     puts p99's value inside it first, so the check never compiles;
@@ -146,6 +182,7 @@ func TestArtilleryForms(t *testing.T) {
 				t.Fatalf("%d checks, want 1", set.Len())
 			default:
 				r := set.Evaluate(m)[0]
+				f.checkEvaluated(t, r)
 				got = map[bool]string{true: "pass", false: "fail"}[r.OK]
 				if got != want {
 					t.Errorf("%s: %s, want %s (Artillery: %s) [%s]", r.Expression, got, want, f.Artillery, r.Detail)
