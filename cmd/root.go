@@ -23,7 +23,7 @@ const (
 	ExitOK        = 0 // finished, all strict SLOs passed
 	ExitSLO       = 1 // finished, a strict SLO failed
 	ExitUsage     = 2 // invalid script, flags or arguments: nothing was sent
-	ExitUntrusted = 3 // the generator fell behind its schedule: latencies understate the truth
+	ExitUntrusted = 3 // the generator fell behind its schedule or missed arrivals (a start after --start-at): results untrusted
 	// ExitRuntime: the input was valid but the command failed while doing its
 	// work: a report could not be written after the load was sent, serve's
 	// database is unreachable.

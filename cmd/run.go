@@ -96,7 +96,8 @@ variable (--with-target is PRIMELOAD_WITH_TARGET); flags win over the
 environment, which wins over the file.
 
 Exit codes: 0 ok, 1 a strict SLO failed, 2 invalid script or usage (nothing
-was sent), 3 the generator fell behind its schedule (results untrusted), 4
+was sent), 3 the generator fell behind its schedule or missed arrivals by
+starting after --start-at (results untrusted), 4
 a failure after the load was sent (a report could not be written), 21
 expectations failed, 130 interrupted. When several apply, the first in the
 order 130, 4, 3, 1, 21 wins. A part of a distributed run (--segment i/N, N > 1)

@@ -662,14 +662,23 @@ func TestRunSegmentsAndStartAt(t *testing.T) {
 		name                  string
 		args                  []string
 		env                   map[string]string
+		wantCode              int // before a lagging generator's 3 (wantExit)
 		wantCreated, wantMiss int64
 		wantSegment           string
+		wantOut               string
+		startAgo              time.Duration // --start-at this long before the run
 	}{
 		{name: "segment 2 of 4 sends a quarter", args: []string{"--segment", "2/4"}, wantCreated: 2, wantSegment: "2/4"},
 		{name: "indexed job picks segment 4", args: []string{"--segments", "4"}, env: map[string]string{"JOB_COMPLETION_INDEX": "3"}, wantCreated: 2, wantSegment: "4/4"},
-		// An hour late: the whole schedule is over, every arrival is
-		// missed and none is sent in a burst.
-		{name: "start long past joins nothing", args: []string{"--start-at", time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)}, wantMiss: 8},
+		// An hour late: the whole schedule is over, so nothing would be
+		// sent; refused before any load.
+		{name: "start long past is refused", args: []string{"--start-at", time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)},
+			wantCode: ExitUsage, wantMiss: -1, wantOut: "no arrival would be sent"},
+		// 300 ms late into a 1 s schedule of 8, 125 ms apart: at least the
+		// first three are missed (more if the process is slow to start),
+		// none is sent in a burst, and the run is untrusted.
+		{name: "start late misses and is untrusted", startAgo: 300 * time.Millisecond,
+			wantCode: ExitUntrusted, wantCreated: 5, wantMiss: 3, wantOut: "arrivals were missed"},
 		{name: "start in the future waits and sends all", args: []string{"--start-at", "+500ms"}, wantCreated: 8},
 	}
 	for _, tt := range tests {
@@ -677,23 +686,44 @@ func TestRunSegmentsAndStartAt(t *testing.T) {
 			t.Parallel()
 			var h hits
 			srv := itemsServer(t, &h)
-			res := execRun(t, tt.env, nil, "", append([]string{writeScript(t, tinyScript(srv.URL, 8, ""))}, tt.args...)...)
-			want := wantExit(res, ExitOK)
+			args := append([]string{writeScript(t, tinyScript(srv.URL, 8, ""))}, tt.args...)
+			if tt.startAgo > 0 {
+				args = append(args, "--start-at", time.Now().Add(-tt.startAgo).UTC().Format(time.RFC3339Nano))
+			}
+			res := execRun(t, tt.env, nil, "", args...)
+			want := wantExit(res, tt.wantCode)
 			if tt.wantSegment != "" {
 				want = ExitOK // a part leaves its verdict to the merge
 			}
 			if res.code != want {
-				t.Fatalf("exit %d, want %d\nstderr:\n%s", res.code, want, res.errOut)
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", res.code, want, res.out, res.errOut)
+			}
+			if !strings.Contains(res.out+res.errOut, tt.wantOut) {
+				t.Errorf("output lacks %q:\n%s\n%s", tt.wantOut, res.out, res.errOut)
 			}
 			rep := res.rep
-			if got := rep.Aggregate.Counters["vusers.created"]; got != tt.wantCreated {
-				t.Errorf("vusers.created = %d, want %d", got, tt.wantCreated)
+			if tt.startAgo > 0 && rep != nil && rep.MissedArrivals > tt.wantMiss {
+				// A slow start missed more: what was not missed was sent.
+				tt.wantMiss = rep.MissedArrivals
+				tt.wantCreated = 8 - tt.wantMiss
 			}
 			if got := int64(h.count("GET /items")); got != tt.wantCreated {
 				t.Errorf("server saw %d first requests, want %d", got, tt.wantCreated)
 			}
+			if tt.wantMiss < 0 {
+				if rep != nil {
+					t.Errorf("a refused run wrote a report")
+				}
+				return
+			}
+			if got := rep.Aggregate.Counters["vusers.created"]; got != tt.wantCreated {
+				t.Errorf("vusers.created = %d, want %d", got, tt.wantCreated)
+			}
 			if rep.MissedArrivals != tt.wantMiss || rep.Segment != tt.wantSegment {
 				t.Errorf("missed %d, segment %q; want %d, %q", rep.MissedArrivals, rep.Segment, tt.wantMiss, tt.wantSegment)
+			}
+			if tt.wantMiss > 0 && rep.Verdict != report.Untrusted {
+				t.Errorf("verdict %q, want untrusted", rep.Verdict)
 			}
 		})
 	}

@@ -158,11 +158,20 @@ func (r *Report) lag() Lag {
 // Untrusted reports whether the run's measurements cannot be trusted, and
 // why in words. It is the single place that decides, for run and report
 // and every writer.
+//
+// Two things make a run untrusted: the generator fell behind its schedule
+// (the lag rule), or it missed arrivals altogether, as a process that
+// started after --start-at does: the target then saw less load than the
+// script describes, and a pass would say nothing about the load asked.
 func (r *Report) Untrusted() (bool, string) {
+	var why []string
 	if l := r.lag(); l.FellBehind {
-		return true, "the load generator fell behind its schedule: " + l.Describe() + "; latencies understate the truth, reduce the rate or use a less busy load machine"
+		why = append(why, "the load generator fell behind its schedule: "+l.Describe()+"; latencies understate the truth, reduce the rate or use a less busy load machine")
 	}
-	return false, ""
+	if r.MissedArrivals > 0 {
+		why = append(why, fmt.Sprintf("%d arrivals were missed: the process started after the schedule's start (--start-at), so the target got less load than the script describes", r.MissedArrivals))
+	}
+	return len(why) > 0, strings.Join(why, "; and ")
 }
 
 func msOfDuration(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -143,3 +143,31 @@ func TestSummaryWarnsOnlyWhenBehind(t *testing.T) {
 		}
 	}
 }
+
+func TestUntrustedMissedArrivals(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		missed int64
+		step   time.Duration
+		want   []string
+	}{
+		{0, 0, nil},
+		{1, 0, []string{"1 arrivals were missed"}},
+		{11, 250 * time.Microsecond, []string{"fell behind its schedule", "; and 11 arrivals were missed"}},
+	} {
+		r := laggingReport(t, tc.step)
+		r.MissedArrivals = tc.missed
+		if err := r.JudgeLag(DefaultLagRule()); err != nil {
+			t.Fatal(err)
+		}
+		got, why := r.Untrusted()
+		if got != (tc.want != nil) {
+			t.Errorf("missed %d, lag step %v: Untrusted = %v %q", tc.missed, tc.step, got, why)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(why, w) {
+				t.Errorf("missed %d: reason %q lacks %q", tc.missed, why, w)
+			}
+		}
+	}
+}

@@ -62,7 +62,7 @@ func WriteSummary(w io.Writer, r *Report) error {
 			lag.Late, lag.Arrivals, FormatNumber(lag.LimitMs))
 	}
 	if r.MissedArrivals > 0 {
-		ew.warn("WARNING: %d arrivals could not be started at all.", r.MissedArrivals)
+		ew.warn("WARNING: %d arrivals were missed: the process started after the schedule's start (--start-at), so the target got less load than the script describes.", r.MissedArrivals)
 	}
 	if n := len(r.Saturated); n > 0 {
 		const shown = 3

@@ -97,8 +97,8 @@ const (
 	// Interrupted: the run did not send its whole schedule (Ctrl-C, a
 	// killed process, or a merge with such a part), so it cannot pass.
 	Interrupted Verdict = "interrupted"
-	// Untrusted: the load generator fell behind its schedule; latencies
-	// are wrong in either direction.
+	// Untrusted: the load generator fell behind its schedule or missed
+	// arrivals (Report.Untrusted); latencies are wrong in either direction.
 	Untrusted Verdict = "untrusted"
 	// SLOFailed: a strict SLO failed.
 	SLOFailed Verdict = "slo-failed"

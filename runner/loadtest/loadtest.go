@@ -169,6 +169,9 @@ func Run(ctx context.Context, script *scenario.Script, opts Options, hooks Hooks
 	if err != nil {
 		return nil, invalid(err)
 	}
+	if err := checkStartAt(opts.StartAt, sched.Duration(), time.Now()); err != nil {
+		return nil, invalid(err)
+	}
 	target := opts.Target
 	if target == "" {
 		target = script.Config.Target
@@ -242,6 +245,21 @@ func Run(ctx context.Context, script *scenario.Script, opts Options, hooks Hooks
 	rep.Aborted = out.Aborted || ctx.Err() != nil
 	JudgeWith(rep, slos, !opts.NoDefaultChecks, report.WithLimit(opts.MaxLag))
 	return rep, nil
+}
+
+// checkStartAt refuses a start so far in the past that the whole schedule
+// is over: such a run would send nothing and only count misses. A start
+// less late joins the schedule where it is, and the arrivals it missed make
+// the run untrusted (report.Report.Untrusted).
+func checkStartAt(at time.Time, duration time.Duration, now time.Time) error {
+	if at.IsZero() {
+		return nil
+	}
+	if late := now.Sub(at); late >= duration {
+		return fmt.Errorf("start time (--start-at) %s is %s in the past, and the whole schedule takes %s: no arrival would be sent; give a later time or +DURATION",
+			at.UTC().Format(time.RFC3339), late.Round(time.Millisecond), duration)
+	}
+	return nil
 }
 
 // live is a run in progress: the runner in one goroutine, and the caller's

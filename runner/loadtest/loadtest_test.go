@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,5 +104,32 @@ scenarios:
 	}
 	if rep.Aborted || rep.Expected[0].Created != 5 || rep.Expected[1].Created != 8 || rep.Expected[2].Created != 3 {
 		t.Errorf("final report: aborted %v, phases %+v", rep.Aborted, rep.Expected)
+	}
+}
+
+func TestCheckStartAt(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 2, 15, 0, 0, 0, time.UTC)
+	const dur = 40 * time.Second
+	tests := []struct {
+		name string
+		at   time.Time
+		ok   bool
+	}{
+		{"none", time.Time{}, true},
+		{"in the future", now.Add(time.Minute), true},
+		{"now", now, true},
+		{"late by part of the schedule: joins, misses counted", now.Add(-39 * time.Second), true},
+		{"late by the whole schedule", now.Add(-dur), false},
+		{"an hour late", now.Add(-time.Hour), false},
+	}
+	for _, tt := range tests {
+		err := checkStartAt(tt.at, dur, now)
+		if (err == nil) != tt.ok {
+			t.Errorf("%s: err = %v, want ok %v", tt.name, err, tt.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "--start-at") {
+			t.Errorf("%s: %q does not name --start-at", tt.name, err)
+		}
 	}
 }
