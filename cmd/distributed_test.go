@@ -191,7 +191,7 @@ func TestSegmentLeavesVerdictToMerge(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	code := Execute(ctx, TestState(&out, &errOut, nil), append([]string{"report"}, parts...))
-	merged, err := loadReports(context.Background(), parts, false)
+	merged, err := loadReports(context.Background(), TestState(&bytes.Buffer{}, &bytes.Buffer{}, nil), parts, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -45,8 +46,11 @@ the HTML, JUnit and markdown outputs asked for.
 
 With several reports (the parts of one distributed run): merge them first.
 Counters add, histograms merge without loss, and intermediate periods align
-on wall-clock period boundaries. Reports of different scripts are refused
-unless --force.
+on wall-clock period boundaries. Only the parts of one distributed run
+merge: reports of different scripts, the same segment twice, segments of
+different splits or with some missing, and a whole run among them are
+refused naming the files (exit 2) unless --force, which merges anyway with
+a warning.
 
 Flags also come from PRIMELOAD_* variables and the settings file
 (--settings, PRIMELOAD_SETTINGS, ./primeload.yaml), as for run.
@@ -71,7 +75,7 @@ or killed (a merge with such a part is incomplete and cannot pass).`,
 	f := c.Flags()
 	f.StringArray("slo", nil, "a strict SLO `EXPRESSION` (repeatable), replacing those the report recorded")
 	f.StringP("output", "o", "", "write the merged, re-evaluated JSON report to `FILE`")
-	boolFlag(f, "force", "", "merge reports of different scripts")
+	boolFlag(f, "force", "", "merge reports that are not the parts of one run (different scripts, duplicate, missing or overlapping segments), with a warning")
 	f.String("html", "", "write a self-contained HTML report to `FILE`")
 	f.String("junit", "", "write a JUnit XML report to `FILE`")
 	f.String("summary-md", "", "write a markdown summary to `FILE` (also appended to $GITHUB_STEP_SUMMARY when set)")
@@ -108,7 +112,7 @@ func runReport(ctx context.Context, s *State, o *ReportOptions) error {
 	if err := checkFiles(inputs, outs); err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
-	rep, err := loadReports(ctx, o.Files, o.Force)
+	rep, err := loadReports(ctx, s, o.Files, o.Force)
 	if ierr := interrupted(ctx, "reading reports"); ierr != nil {
 		return ierr
 	}
@@ -129,8 +133,10 @@ func runReport(ctx context.Context, s *State, o *ReportOptions) error {
 	return exitError(verdictCode(rep.Verdict), writeOutputs(outs, rep))
 }
 
-// loadReports reads every file and merges them when there are several.
-func loadReports(ctx context.Context, files []string, force bool) (*report.Report, error) {
+// loadReports reads every file and merges them when there are several:
+// only the parts of one distributed run (report.CheckParts), unless force,
+// which merges anyway and says loudly what is wrong.
+func loadReports(ctx context.Context, s *State, files []string, force bool) (*report.Report, error) {
 	reps := make([]*report.Report, 0, len(files))
 	var errs []error
 	for _, f := range files {
@@ -149,6 +155,20 @@ func loadReports(ctx context.Context, files []string, force bool) (*report.Repor
 	}
 	if len(reps) == 1 {
 		return reps[0], nil
+	}
+	parts := make([]report.Part, len(reps))
+	for i, r := range reps {
+		parts[i] = report.Part{Name: files[i], Report: r}
+	}
+	if err := report.CheckParts(parts); err != nil {
+		if !force {
+			return nil, fmt.Errorf("these reports are not the parts of one distributed run (--force merges them anyway):\n%w", err)
+		}
+		for _, line := range strings.Split(err.Error(), "\n") {
+			warn := "WARNING: --force: merging anyway, the merged figures are wrong: " + line
+			fmt.Fprintln(s.Err, warn)
+			fmt.Fprintln(s.Out, warn)
+		}
 	}
 	merged, err := report.Merge(reps, force)
 	if err != nil {

@@ -166,9 +166,9 @@ func TestReportBadFiles(t *testing.T) {
 func TestReportMerge(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	a := reportFile(t, dir, "a.json", reporttest.Options{Seed: 1, Ensure: strictP99(1000), Failures: true}, nil)
-	b := reportFile(t, dir, "b.json", reporttest.Options{Seed: 2, Ensure: strictP99(1000), Failures: true}, nil)
-	other := reportFile(t, dir, "other.json", reporttest.Options{Seed: 3, Script: "other.yml"}, func(r *report.Report) { r.Script.Digest = "sha256:other" })
+	a := reportFile(t, dir, "a.json", reporttest.Options{Seed: 1, Ensure: strictP99(1000), Failures: true}, segment("1/2"))
+	b := reportFile(t, dir, "b.json", reporttest.Options{Seed: 2, Ensure: strictP99(1000), Failures: true}, segment("2/2"))
+	other := reportFile(t, dir, "other.json", reporttest.Options{Seed: 3, Script: "other.yml"}, func(r *report.Report) { r.Script.Digest = "sha256:other"; r.Segment = "2/2" })
 	merged := filepath.Join(dir, "merged.json")
 
 	code, out, errOut := execReport(t, nil, a, b, "-o", merged)
@@ -259,12 +259,74 @@ func TestReportOutputs(t *testing.T) {
 // TestReportMergeWithKilledPart: a distributed run whose part was killed
 // (its last checkpoint says aborted) is incomplete and must not pass the
 // gate, whatever its SLOs say; a finished merge passes.
+// segment marks a report as part i/N of a distributed run.
+func segment(seg string) func(*report.Report) { return func(r *report.Report) { r.Segment = seg } }
+
+// TestReportRefusesWrongParts: reports that are not the parts of one
+// distributed run are refused naming the files (exit 2), and --force
+// merges them with a warning naming what is wrong.
+func TestReportRefusesWrongParts(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	part := func(name, seg string, edit ...func(*report.Report)) string {
+		return reportFile(t, dir, name, reporttest.Options{Seed: uint64(len(name))}, func(r *report.Report) {
+			r.Segment = seg
+			for _, e := range edit {
+				e(r)
+			}
+		})
+	}
+	p1, p2 := part("p1.json", "1/2"), part("p2.json", "2/2")
+	again := part("again.json", "1/2")
+	q1 := part("q1.json", "1/4")
+	whole := part("whole.json", "")
+	whole2 := part("whole2.json", "")
+	otherScript := part("other.json", "2/2", func(r *report.Report) { r.Script.Digest = "sha256:edited" })
+	tests := []struct {
+		name  string
+		files []string
+		want  []string // in the error, all of them
+	}{
+		{"same segment twice", []string{p1, again, p2}, []string{"p1.json and " + again + " are both segment 1/2"}},
+		{"one file is re-checked, not merged", []string{p1}, nil},
+		{"overlapping splits", []string{p1, q1}, []string{"different splits (/2, /4) overlap"}},
+		{"missing segment", []string{q1, part("q3.json", "3/4")}, []string{"segment 2/4, 4/4 missing"}},
+		{"whole run with a segment", []string{whole, p1, p2}, []string{"whole.json: a whole run (no --segment) mixed with segments"}},
+		{"two whole runs", []string{whole, whole2}, []string{"whole.json, " + whole2 + ": each is a whole run"}},
+		{"different scripts", []string{p1, otherScript}, []string{"other.json is of script", "sha256:edited", "p1.json of"}},
+	}
+	for _, tt := range tests {
+		code, out, errOut := execReport(t, nil, tt.files...)
+		if tt.want == nil {
+			if code == ExitUsage {
+				t.Errorf("%s: exit 2\n%s", tt.name, errOut)
+			}
+			continue
+		}
+		if code != ExitUsage || !strings.Contains(errOut, "--force") {
+			t.Errorf("%s: exit %d, want 2 suggesting --force\n%s\n%s", tt.name, code, out, errOut)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(errOut, w) {
+				t.Errorf("%s: error lacks %q:\n%s", tt.name, w, errOut)
+			}
+		}
+		code, out, _ = execReport(t, nil, append(tt.files, "--force")...)
+		if code == ExitUsage || !strings.Contains(out, "WARNING: --force: merging anyway") || !strings.Contains(out, tt.want[0]) {
+			t.Errorf("%s --force: exit %d, want a merge with the warning naming %q\n%s", tt.name, code, tt.want[0], out)
+		}
+	}
+	if code, out, errOut := execReport(t, nil, p1, p2); code != ExitOK {
+		t.Errorf("the two parts: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
 func TestReportMergeWithKilledPart(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	done := reportFile(t, dir, "part-1.json", reporttest.Options{Seed: 1, Ensure: strictP99(1000)}, nil)
-	killed := reportFile(t, dir, "part-2.json", reporttest.Options{Seed: 2, Ensure: strictP99(1000)}, func(r *report.Report) { r.Aborted = true })
-	other := reportFile(t, dir, "part-3.json", reporttest.Options{Seed: 3, Ensure: strictP99(1000)}, nil)
+	done := reportFile(t, dir, "part-1.json", reporttest.Options{Seed: 1, Ensure: strictP99(1000)}, segment("1/2"))
+	killed := reportFile(t, dir, "part-2.json", reporttest.Options{Seed: 2, Ensure: strictP99(1000)}, func(r *report.Report) { r.Aborted = true; r.Segment = "2/2" })
+	other := reportFile(t, dir, "part-3.json", reporttest.Options{Seed: 3, Ensure: strictP99(1000)}, segment("2/2"))
 	merged := filepath.Join(dir, "merged.json")
 	tests := []struct {
 		files   []string
