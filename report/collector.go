@@ -310,6 +310,32 @@ func (s *shard) Lag(d time.Duration) {
 	s.record(d, func(w *window) recorder { return w.lag })
 }
 
+// ServerTiming records the total of an endpoint's Server-Timing header.
+func (s *shard) ServerTiming(endpoint string, d time.Duration) {
+	us, clamped := micros(d)
+	s.mu.Lock()
+	w := s.cur
+	if clamped {
+		w.clamped++
+	}
+	e := w.ep[endpoint]
+	if e == nil {
+		// Response, which came first, counted any fold already.
+		if !s.eps.admit(endpoint) {
+			endpoint = metric.OtherEndpoint
+		}
+		if e = w.ep[endpoint]; e == nil {
+			e = newEndpointStats()
+			w.ep[endpoint] = e
+		}
+	}
+	if e.st == nil {
+		e.st = newPacked()
+	}
+	_ = e.st.RecordValue(us) // in range after micros
+	s.mu.Unlock()
+}
+
 // Session records a completed virtual user's session length.
 func (s *shard) Session(d time.Duration) {
 	s.record(d, func(w *window) recorder { return w.session })
@@ -405,6 +431,8 @@ func (w *window) endpoint(eps *endpointSet, endpoint string) *endpointStats {
 type endpointStats struct {
 	h     *hdrhistogram.PackedHistogram
 	codes map[int]int64
+	// st is the Server-Timing totals, nil until a response carries one.
+	st *hdrhistogram.PackedHistogram
 }
 
 func newEndpointStats() *endpointStats {
@@ -459,6 +487,9 @@ func (w *window) reset() {
 	}
 	for _, e := range w.ep {
 		e.h.Reset()
+		if e.st != nil {
+			e.st.Reset()
+		}
 		zero(e.codes)
 	}
 }
@@ -478,7 +509,8 @@ func (w *window) add(o *window) {
 		w.byClass[i].Merge(h)
 	}
 	for k, e := range o.ep {
-		if e.h.TotalCount() == 0 {
+		hasST := e.st != nil && e.st.TotalCount() > 0
+		if e.h.TotalCount() == 0 && !hasST {
 			continue
 		}
 		dst := w.ep[k]
@@ -488,6 +520,12 @@ func (w *window) add(o *window) {
 		}
 		dst.h.Merge(e.h)
 		addNonZero(dst.codes, e.codes)
+		if hasST {
+			if dst.st == nil {
+				dst.st = newPacked()
+			}
+			dst.st.Merge(e.st)
+		}
 	}
 }
 
@@ -579,6 +617,9 @@ func (w *window) named() (map[string]int64, map[string]hist) {
 	for k, e := range w.ep {
 		if e.h.TotalCount() > 0 {
 			hists[metric.EndpointLatency(k)] = e.h
+		}
+		if e.st != nil && e.st.TotalCount() > 0 {
+			hists[metric.EndpointServerTimingOf(k)] = e.st
 		}
 	}
 	return counters, hists

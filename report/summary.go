@@ -111,6 +111,9 @@ func WriteSummary(w io.Writer, r *Report) error {
 		}
 		for _, ep := range m.Endpoints() {
 			row(r.Script.EndpointLabel(ep), m.Summaries[metric.EndpointLatency(ep)])
+			if s, ok := m.Summaries[metric.EndpointServerTimingOf(ep)]; ok {
+				row("  server-timing total", s)
+			}
 		}
 		if s, ok := m.Summaries[metric.SessionLength]; ok {
 			row("(session length)", s)

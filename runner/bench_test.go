@@ -18,6 +18,7 @@ func (nopRecorder) Response(string, time.Duration, int, int64) {}
 func (nopRecorder) Count(string, int64)                        {}
 func (nopRecorder) Lag(time.Duration)                          {}
 func (nopRecorder) Session(time.Duration)                      {}
+func (nopRecorder) ServerTiming(string, time.Duration)         {}
 
 // nopSampler is nopRecorder keeping failure samples, which a success must
 // not touch.

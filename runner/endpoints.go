@@ -1,8 +1,11 @@
 package runner
 
 import (
+	"bytes"
 	"fmt"
+	"strconv"
 	"sync"
+	"time"
 
 	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/scenario"
@@ -52,4 +55,29 @@ func (n *endpointNames) name(url []byte, reqName string) string {
 			n.limit, metric.OtherEndpoint, s))
 	}
 	return metric.OtherEndpoint
+}
+
+// serverTimingTotal reads the first total;dur=N (milliseconds, case
+// ignored) of a Server-Timing header, as Artillery's plugin does. Artillery
+// records -1 for a header without one; primeload records nothing, since a
+// latency histogram has no negative values.
+func serverTimingTotal(h []byte) (time.Duration, bool) {
+	const key = "total;dur="
+	if len(h) < len(key) {
+		return 0, false // no header, the common case: nothing allocated
+	}
+	i := bytes.Index(bytes.ToLower(h), []byte(key))
+	if i < 0 {
+		return 0, false
+	}
+	rest := h[i+len(key):]
+	j := 0
+	for j < len(rest) && (rest[j] >= '0' && rest[j] <= '9' || rest[j] == '.') {
+		j++
+	}
+	ms, err := strconv.ParseFloat(string(rest[:j]), 64)
+	if err != nil {
+		return 0, false
+	}
+	return time.Duration(ms * float64(time.Millisecond)), true
 }

@@ -60,6 +60,12 @@ func (r *countRecorder) Lag(time.Duration) {
 	r.mu.Unlock()
 }
 
+func (r *countRecorder) ServerTiming(endpoint string, d time.Duration) {
+	r.mu.Lock()
+	r.counters["server-timing "+endpoint]++
+	r.mu.Unlock()
+}
+
 func (r *countRecorder) Session(d time.Duration) {
 	r.mu.Lock()
 	r.sessions = append(r.sessions, d)

@@ -210,6 +210,11 @@ func (v *vu) answered(r *scenario.Request, req *fasthttp.Request, resp *fasthttp
 	e := v.e
 	// Response alone carries http.responses, http.codes.* and these bytes.
 	v.sink.Response(v.endpoint, latency, resp.StatusCode(), n)
+	if v.endpoint != "" {
+		if d, ok := serverTimingTotal(resp.Header.Peek("Server-Timing")); ok {
+			v.sink.ServerTiming(v.endpoint, d)
+		}
+	}
 	e.samples.status(v.failureEndpoint(r), resp, resp.Body())
 
 	if len(r.Capture) == 0 && len(r.Expect) == 0 && len(r.Match) == 0 {

@@ -40,4 +40,8 @@ type Sink interface {
 	// start of its scenario to the end of its flow (Artillery's
 	// vusers.session_length, which leaves failed users out).
 	Session(d time.Duration)
+	// ServerTiming records the total a response's Server-Timing header
+	// reported (total;dur=N, in ms) for endpoint, never "" (Artillery's
+	// plugins.metrics-by-endpoint.server-timing.<endpoint>).
+	ServerTiming(endpoint string, d time.Duration)
 }

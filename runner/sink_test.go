@@ -36,6 +36,7 @@ func (s idSink) Response(string, time.Duration, int, int64) { s.note("Response")
 func (s idSink) Count(name string, _ int64)                 { s.note(name) }
 func (s idSink) Lag(time.Duration)                          { s.note("Lag") }
 func (s idSink) Session(time.Duration)                      { s.note("Session") }
+func (s idSink) ServerTiming(string, time.Duration)         { s.note("ServerTiming") }
 
 // The scheduler records into sink 0 and virtual users never do, so a
 // recorder can keep the scheduler's lag off every lock users take.

@@ -124,6 +124,9 @@ const (
 	EndpointPrefix = "plugins.metrics-by-endpoint."
 	// EndpointResponseTime + endpoint is an endpoint's latency summary.
 	EndpointResponseTime = EndpointPrefix + "response_time."
+	// EndpointServerTiming + endpoint summarises the total;dur of the
+	// responses' Server-Timing headers, as Artillery's plugin does.
+	EndpointServerTiming = EndpointPrefix + "server-timing."
 	// EndpointCodes and EndpointErrors follow EndpointPrefix + endpoint + ".":
 	// "plugins.metrics-by-endpoint./a.codes.200". The runner records both:
 	// codes through Sink.Response, errors through Count (EndpointError).
@@ -235,6 +238,9 @@ func Code(status int) string { return CodePrefix + strconv.Itoa(status) }
 
 // EndpointLatency names an endpoint's latency summary.
 func EndpointLatency(endpoint string) string { return EndpointResponseTime + endpoint }
+
+// EndpointServerTimingOf names an endpoint's Server-Timing summary.
+func EndpointServerTimingOf(endpoint string) string { return EndpointServerTiming + endpoint }
 
 // EndpointCodePrefix starts the names of an endpoint's status code counters.
 func EndpointCodePrefix(endpoint string) string {

@@ -19,7 +19,7 @@ func TestEveryNameListed(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Prefixes and parts are matched as families, not listed.
-	families := []string{"OtherEndpoint", "MaxEndpoints", "CodePrefix", "ErrorPrefix", "ErrExpectPrefix", "ExpectPrefix", "CreatedByNamePrefix", "EndpointPrefix", "EndpointResponseTime", "EndpointCodes", "EndpointErrors"}
+	families := []string{"OtherEndpoint", "MaxEndpoints", "CodePrefix", "ErrorPrefix", "ErrExpectPrefix", "ExpectPrefix", "CreatedByNamePrefix", "EndpointPrefix", "EndpointResponseTime", "EndpointServerTiming", "EndpointCodes", "EndpointErrors"}
 	listed := slices.Concat(Counters(), Rates(), Summaries(), Errors())
 	values := constValues()
 	n := 0

@@ -74,6 +74,7 @@ func Families() []*Family {
 	}
 	fs = append(fs,
 		prefixed(metric.EndpointResponseTime, "endpoint", Namespace+"_endpoint_http_response_time_seconds", Histogram, "response time by endpoint"),
+		prefixed(metric.EndpointServerTiming, "endpoint", Namespace+"_endpoint_server_timing_seconds", Histogram, "Server-Timing total by endpoint"),
 		&Family{
 			Name: VUsersActive, Kind: Gauge, Help: "virtual users started and not yet ended",
 			Report: metric.VUsersCreated + " − " + metric.VUsersCompleted + " − " + metric.VUsersFailed,
@@ -125,7 +126,7 @@ func endpointFamily(part, label, name, help string) *Family {
 		Help: help + ", report name " + report,
 		split: func(n string) ([]string, bool) {
 			rest, ok := strings.CutPrefix(n, metric.EndpointPrefix)
-			if !ok || strings.HasPrefix(n, metric.EndpointResponseTime) {
+			if !ok || strings.HasPrefix(n, metric.EndpointResponseTime) || strings.HasPrefix(n, metric.EndpointServerTiming) {
 				return nil, false
 			}
 			i := strings.LastIndex(rest, "."+part)

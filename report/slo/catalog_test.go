@@ -2,6 +2,7 @@ package slo
 
 import (
 	"context"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -46,6 +47,8 @@ func TestCatalogMatchesRecording(t *testing.T) {
 			return
 		case "/missing":
 			w.WriteHeader(http.StatusNotFound)
+		case "/ok":
+			w.Header().Set("Server-Timing", "db;dur=53, Total;dur=123.4, total;dur=9")
 		case "/slow":
 			time.Sleep(200 * time.Millisecond) // holds users so maxVusers skips arrivals
 		}
@@ -132,10 +135,17 @@ scenarios:
 			t.Errorf("the catalogue knows %q, but the run did not record it", name)
 		}
 	}
-	for _, want := range []string{metric.Code(500), metric.ErrConnRefused, metric.ErrCaptureMiss, metric.EndpointCode("/fail", 500), metric.EndpointLatency("/ok") + ".p99"} {
+	for _, want := range []string{metric.Code(500), metric.ErrConnRefused, metric.ErrCaptureMiss, metric.EndpointCode("/fail", 500), metric.EndpointLatency("/ok") + ".p99", metric.EndpointServerTimingOf("/ok") + ".max"} {
 		if !recorded[want] {
 			t.Errorf("the run did not record %q; the test no longer exercises that family", want)
 		}
+	}
+	// The first total, case ignored, as Artillery's plugin reads it.
+	if st := m.Summaries[metric.EndpointServerTimingOf("/ok")]; st.Count == 0 || math.Abs(st.Max-123.4) > 0.2 || math.Abs(st.Min-123.4) > 0.2 {
+		t.Errorf("server-timing of /ok: %+v, want every value 123.4 ms", st)
+	}
+	if _, ok := m.Summaries[metric.EndpointServerTimingOf("/slow")]; ok {
+		t.Errorf("server-timing recorded for /slow, which sends no Server-Timing header")
 	}
 	for name := range skip {
 		if !slices.Contains(fixed, name) {

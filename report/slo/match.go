@@ -78,10 +78,12 @@ func (c *catalog) fixedNames() []string { return counters() }
 // <endpoint>.errors.<code>.
 func (c *catalog) endpointEnd(s string, i int) int {
 	best := -1
-	rt := strings.TrimPrefix(endpointResponseTime, metric.EndpointPrefix)
 	for _, ep := range c.endpoints {
-		if strings.HasPrefix(s[i:], rt+ep+".") {
-			best = max(best, c.statEnd(s, i+len(rt)+len(ep)+1))
+		for _, family := range endpointSummaries() {
+			f := strings.TrimPrefix(family, metric.EndpointPrefix)
+			if strings.HasPrefix(s[i:], f+ep+".") {
+				best = max(best, c.statEnd(s, i+len(f)+len(ep)+1))
+			}
 		}
 		if t, ok := strings.CutPrefix(s[i:], ep+"."+metric.EndpointCodes); ok {
 			best = max(best, codeEnd(s, len(s)-len(t)))

@@ -27,6 +27,12 @@ const (
 // plugins.metrics-by-endpoint.response_time.<endpoint>.<stat>.
 const endpointResponseTime = metric.EndpointResponseTime
 
+// endpointSummaries are the per-endpoint summary families: latency and
+// the Server-Timing totals.
+func endpointSummaries() []string {
+	return []string{metric.EndpointResponseTime, metric.EndpointServerTiming}
+}
+
 // summaries are the run-wide summary names.
 func summaries() []string { return metric.Summaries() }
 
@@ -100,17 +106,21 @@ func (c *catalog) classify(name string) (kind, error) {
 // classifyEndpoint handles plugins.metrics-by-endpoint.response_time.<ep>.<stat>
 // and the per-endpoint counters <prefix><ep>.codes.NNN and <prefix><ep>.errors.X.
 func (c *catalog) classifyEndpoint(name string) (kind, error) {
-	if rest, ok := strings.CutPrefix(name, endpointResponseTime); ok {
+	for _, family := range endpointSummaries() {
+		rest, ok := strings.CutPrefix(name, family)
+		if !ok {
+			continue
+		}
 		ep, stat, ok := cutLast(rest)
 		if !ok {
-			return 0, fmt.Errorf(`unknown metric %q: a per-endpoint latency is %s<endpoint>.<stat>, and names with spaces are quoted: metric("%s<endpoint>.p95")`,
-				name, endpointResponseTime, endpointResponseTime)
+			return 0, fmt.Errorf(`unknown metric %q: a per-endpoint summary is %s<endpoint>.<stat>, and names with spaces are quoted: metric("%s<endpoint>.p95")`,
+				name, family, family)
 		}
 		if !c.known[ep] {
 			return 0, c.unknownEndpoint(name, ep)
 		}
 		if !slices.Contains(report.SummaryStats(), stat) {
-			return 0, c.unknownStat(name, endpointResponseTime+ep, stat)
+			return 0, c.unknownStat(name, family+ep, stat)
 		}
 		return summary, nil
 	}
