@@ -54,6 +54,7 @@ type Collector struct {
 	eps      endpointSet
 
 	flushMu   sync.Mutex // one Flush at a time; guards everything below
+	enc       histEncoder
 	lastFlush time.Time
 	period    *window // scratch: the shards of one period merged
 	agg       *window
@@ -130,7 +131,7 @@ func (c *Collector) Flush(now time.Time) (*Metrics, error) {
 	if now.Before(start) {
 		now = start
 	}
-	m, err := c.period.metrics(start, now)
+	m, err := c.period.metrics(start, now, &c.enc)
 	if err != nil {
 		return nil, fmt.Errorf("close period at %s: %w", now.Format(time.RFC3339), err)
 	}
@@ -176,7 +177,7 @@ func (c *Collector) aggregate() (*Metrics, error) {
 	if c.aggM != nil && c.aggAt.Equal(c.lastFlush) {
 		return c.aggM, nil
 	}
-	m, err := c.agg.metrics(c.start, c.lastFlush)
+	m, err := c.agg.metrics(c.start, c.lastFlush, &c.enc)
 	if err != nil {
 		return nil, fmt.Errorf("fold the periods into the aggregate: %w", err)
 	}
@@ -547,7 +548,7 @@ func addNonZero[K comparable](dst, src map[K]int64) {
 }
 
 // metrics names and derives everything in w for the period [start, end).
-func (w *window) metrics(start, end time.Time) (*Metrics, error) {
+func (w *window) metrics(start, end time.Time, enc *histEncoder) (*Metrics, error) {
 	counters, hists := w.named()
 	m := &Metrics{
 		Counters:  counters,
@@ -557,7 +558,7 @@ func (w *window) metrics(start, end time.Time) (*Metrics, error) {
 		Summaries: map[string]Summary{},
 		HDR:       map[string]string{},
 	}
-	if err := m.setHists(hists); err != nil {
+	if err := m.setHists(hists, enc); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -626,9 +627,9 @@ func (w *window) named() (map[string]int64, map[string]hist) {
 }
 
 // setHists encodes and summarizes hists into m, then derives the rest.
-func (m *Metrics) setHists(hists map[string]hist) error {
+func (m *Metrics) setHists(hists map[string]hist, he *histEncoder) error {
 	for name, h := range hists {
-		enc, err := encodeHist(h)
+		enc, err := encodeHist(he, h)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}

@@ -53,7 +53,7 @@ func lagMetrics(t testing.TB, n, late, onTimeUs, lateUs int64) *Metrics {
 		}
 	}
 	m := &Metrics{Counters: map[string]int64{}, Summaries: map[string]Summary{}, HDR: map[string]string{}}
-	if err := m.setHists(map[string]hist{metric.ScheduleLag: h}); err != nil {
+	if err := m.setHists(map[string]hist{metric.ScheduleLag: h}, nil); err != nil {
 		t.Fatal(err)
 	}
 	return m

@@ -205,7 +205,7 @@ func mergeMetrics(ms []*Metrics, add func(counter string, dst *int64, v int64)) 
 	for name, h := range hists {
 		named[name] = h
 	}
-	if err := out.setHists(named); err != nil {
+	if err := out.setHists(named, nil); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -278,7 +278,7 @@ func TestMergeRefusesOverflowingHistogram(t *testing.T) {
 		if err := h.RecordValues(1000, 1<<62); err != nil {
 			t.Fatal(err)
 		}
-		enc, err := encodeHist(h)
+		enc, err := encodeHist(nil, h)
 		if err != nil {
 			t.Fatal(err)
 		}
