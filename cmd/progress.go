@@ -27,6 +27,27 @@ type liveStats struct {
 	P99            float64   // ms, last period; NaN when it had no responses
 	Errors         int64     // whole run so far: every errors.* counter
 	Start          time.Time // the collector's start, which period lines count from
+	// DrainETA is how long the users still in flight after the schedule
+	// should take to finish, judged by how fast they have been finishing;
+	// negative while there is nothing to judge by.
+	DrainETA time.Duration
+}
+
+// draining reports whether the schedule is over and users are finishing.
+func (st liveStats) draining() bool { return st.Total > 0 && st.Elapsed >= st.Total }
+
+// scheduleText says where the run is on its schedule, never past its end:
+// "00:24/01:00 · ETA 00:36" while arrivals go on, then
+// "draining 00:14 · ETA 00:03" while the users in flight finish.
+func (st liveStats) scheduleText() string {
+	if !st.draining() {
+		return fmt.Sprintf("%s/%s · ETA %s", clock(st.Elapsed), clock(st.Total), clock(st.Total-st.Elapsed))
+	}
+	s := "draining " + clock(st.Elapsed-st.Total)
+	if st.DrainETA >= 0 {
+		s += " · ETA " + clock(st.DrainETA)
+	}
+	return s
 }
 
 // display shows a run's progress. Show is called on every tick with period
@@ -62,7 +83,7 @@ func (d *plainDisplay) Show(st liveStats, period *report.Metrics) {
 		return
 	}
 	line := strings.TrimRight(d.buf.String(), "\n")
-	fmt.Fprintf(d.w, "%s · %s %s/%s · %d vusers active\n", line, st.phaseLabel(), clock(st.Elapsed), clock(st.Total), st.ActiveVUs)
+	fmt.Fprintf(d.w, "%s · %s %s · %d vusers active\n", line, st.phaseLabel(), st.scheduleText(), st.ActiveVUs)
 }
 
 func (d *plainDisplay) Close(bool) {}
@@ -78,6 +99,44 @@ func (st liveStats) phaseLabel() string {
 	return s
 }
 
+// barsWidth is the widest line the bars draw, as the summary's.
+const barsWidth = report.SummaryWidth
+
+// barWidth is the width of each bar itself, brackets included.
+const barWidth = 24
+
+// barLabel is the width of "run   " and "phase ", before each bar.
+const barLabel = 6
+
+// barText fits a bar's text beside it, keeping its start: the schedule
+// and the phase come first. mpb puts a space each side of the bar.
+func barText(s string) string {
+	return cutEnd(s, barsWidth-barLabel-barWidth-2)
+}
+
+// cutEnd shortens s to width runes, ending it with "…" when it was longer.
+func cutEnd(s string, width int) string {
+	r := []rune(s)
+	if len(r) <= width {
+		return s
+	}
+	return string(r[:width-1]) + "…"
+}
+
+// runText is the text beside the run bar.
+func (st liveStats) runText() string {
+	return barText(fmt.Sprintf("%s · %.1f req/s · errors %d · p99 %s", st.scheduleText(), st.Rate, st.Errors, fmtMs(st.P99)))
+}
+
+// phaseText is the text beside the phase bar.
+func (st liveStats) phaseText() string {
+	users := fmt.Sprintf("vusers %d", st.ActiveVUs)
+	if st.draining() {
+		users += " left"
+	}
+	return barText(fmt.Sprintf("%s/%s · %s · %s", clock(st.PhaseElapsed), clock(st.PhaseTotal), users, st.phaseLabel()))
+}
+
 // barDisplay draws two mpb bars, the whole run and the current phase.
 type barDisplay struct {
 	p       *mpb.Progress
@@ -89,24 +148,19 @@ type barDisplay struct {
 func newBars(w io.Writer) *barDisplay {
 	// State decides what is a terminal (it may wrap stdout), so mpb must
 	// refresh whatever the writer looks like to it.
-	d := &barDisplay{p: mpb.New(mpb.WithOutput(w), mpb.WithWidth(120), mpb.WithRefreshRate(250*time.Millisecond), mpb.WithAutoRefresh())}
+	d := &barDisplay{p: mpb.New(mpb.WithOutput(w), mpb.WithWidth(barsWidth), mpb.WithRefreshRate(250*time.Millisecond), mpb.WithAutoRefresh())}
 	get := func() liveStats { d.mu.Lock(); defer d.mu.Unlock(); return d.st }
 	text := func(f func(liveStats) string) decor.Decorator {
 		return decor.Any(func(decor.Statistics) string { return f(get()) })
 	}
 	// Bars start with total 0 so mpb never completes them on its own:
 	// the phase bar is reused for every phase.
-	d.run = d.p.New(0, mpb.BarStyle(), mpb.BarWidth(40),
+	d.run = d.p.New(0, mpb.BarStyle(), mpb.BarWidth(barWidth),
 		mpb.PrependDecorators(text(func(liveStats) string { return "run   " })),
-		mpb.AppendDecorators(text(func(st liveStats) string {
-			return fmt.Sprintf(" %s / %s · vusers %d · %.1f req/s · p99 %s · errors %d",
-				clock(st.Elapsed), clock(st.Total), st.ActiveVUs, st.Rate, fmtMs(st.P99), st.Errors)
-		})))
-	d.ph = d.p.New(0, mpb.BarStyle(), mpb.BarWidth(40),
+		mpb.AppendDecorators(text(func(st liveStats) string { return st.runText() })))
+	d.ph = d.p.New(0, mpb.BarStyle(), mpb.BarWidth(barWidth),
 		mpb.PrependDecorators(text(func(liveStats) string { return "phase " })),
-		mpb.AppendDecorators(text(func(st liveStats) string {
-			return fmt.Sprintf(" %s / %s · %s", clock(st.PhaseElapsed), clock(st.PhaseTotal), st.phaseLabel())
-		})))
+		mpb.AppendDecorators(text(func(st liveStats) string { return st.phaseText() })))
 	return d
 }
 
@@ -153,6 +207,31 @@ func (w *rateWindow) add(at time.Time, total int64) float64 {
 		return 0
 	}
 	return float64(total-w.n[0]) / dt
+}
+
+// drainWindow estimates how long the users in flight after the schedule
+// take to finish, from how fast they finished over about the last span.
+type drainWindow struct {
+	span   time.Duration
+	at     []time.Time
+	active []int64
+}
+
+// add records the users in flight at an instant and returns the estimate,
+// -1 until some have finished within the window; 0 when none are left.
+func (w *drainWindow) add(at time.Time, active int64) time.Duration {
+	if active <= 0 {
+		return 0
+	}
+	w.at, w.active = append(w.at, at), append(w.active, active)
+	for len(w.at) > 2 && !w.at[1].After(at.Add(-w.span)) {
+		w.at, w.active = w.at[1:], w.active[1:]
+	}
+	dt, done := at.Sub(w.at[0]), w.active[0]-active
+	if dt <= 0 || done <= 0 {
+		return -1
+	}
+	return time.Duration(float64(dt) * float64(active) / float64(done))
 }
 
 // clock formats a duration as mm:ss, or h:mm:ss past an hour.

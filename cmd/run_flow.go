@@ -126,7 +126,7 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 		watchInterrupts(watchCtx, s.Signals, s.Err, o.Grace, stopArrivals, func() { once.Do(func() { close(kill) }) })
 	}()
 
-	p := &progress{disp: newDisplay(s.Out, s.IsTerminal, o.Quiet), rate: rateWindow{span: time.Second}}
+	p := &progress{disp: newDisplay(s.Out, s.IsTerminal, o.Quiet), rate: rateWindow{span: time.Second}, drain: drainWindow{span: drainSpan}}
 	hooks := p.hooks()
 	if lm != nil {
 		hooks.Collector = lm.collector
@@ -190,8 +190,9 @@ func onlyScenario(script *scenario.Script, name string) error {
 
 // progress draws a run's live display through loadtest's hooks.
 type progress struct {
-	disp display
-	rate rateWindow // touched only from the goroutine that calls Run
+	disp  display
+	rate  rateWindow  // touched only from the goroutine that calls Run, as drain
+	drain drainWindow // fed only once the schedule is over
 }
 
 func (p *progress) hooks() loadtest.Hooks {
@@ -225,6 +226,10 @@ func checkpointPath(output string) (path string, drop func(), err error) {
 	return f.Name(), func() { os.Remove(f.Name()) }, nil
 }
 
+// drainSpan is how far back the drain's ETA looks: long enough to see
+// users finish between think times, short enough to follow a change.
+const drainSpan = 5 * time.Second
+
 // tickEvery is how often progress bars redraw their numbers between periods.
 const tickEvery = 250 * time.Millisecond
 
@@ -248,6 +253,10 @@ func (p *progress) stats(sm loadtest.Sample) liveStats {
 		st.Phase = sm.Phase.Name
 		st.PhaseTotal = sm.Phase.Duration
 		st.PhaseElapsed = min(max(st.Elapsed-sm.Phase.Start, 0), sm.Phase.Duration)
+	}
+	st.DrainETA = -1
+	if st.draining() {
+		st.DrainETA = p.drain.add(time.Now(), st.ActiveVUs)
 	}
 	return st
 }
