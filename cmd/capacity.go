@@ -164,7 +164,7 @@ func runCapacity(ctx context.Context, s *State, o *CapacityOptions) error {
 	if err != nil {
 		return usageError(s, fmt.Errorf("read script: %w", err))
 	}
-	script, err := scenario.Parse(o.Script, src, scenario.LoadOptions{Environment: o.Environment, Vars: vars})
+	script, err := scenario.Parse(o.Script, src, scenario.LoadOptions{Environment: o.Environment, Vars: vars, Predicates: ifTrue})
 	if err != nil {
 		return usageError(s, err)
 	}

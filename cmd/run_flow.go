@@ -43,7 +43,7 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 	}
 	script, err := scenario.Parse(o.Script, src, scenario.LoadOptions{
 		Environment: o.Environment, Vars: o.Vars, AllowOutsidePayload: o.AllowOutsidePayload, Env: parseEnv,
-		Layers: o.Shape.Layers, Payload: o.Shape.Payload, Solo: o.Solo,
+		Layers: o.Shape.Layers, Payload: o.Shape.Payload, Solo: o.Solo, Predicates: ifTrue,
 	})
 	if err != nil {
 		return usageError(s, err)
@@ -429,4 +429,14 @@ func writeOutputs(outs []output, rep *report.Report) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// ifTrue compiles Artillery's ifTrue with the ensure expressions' filtrex
+// grammar, which the scenario package cannot import.
+func ifTrue(expr string) (scenario.Predicate, error) {
+	c, err := slo.CompileCondition(expr)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }

@@ -92,7 +92,7 @@ func runValidate(ctx context.Context, s *State, o *ValidateOptions) error {
 		layers = append(layers[:len(layers):len(layers)], scenario.Layer{Name: "--target", Data: t, Merge: scenario.MergeReplaceLists})
 	}
 	opts := scenario.LoadOptions{Environment: o.Environment, Vars: o.Vars, AllowOutsidePayload: o.AllowOutsidePayload,
-		Env: o.Shape.env(s.LookupEnv), Layers: layers, Payload: o.Shape.Payload}
+		Env: o.Shape.env(s.LookupEnv), Layers: layers, Payload: o.Shape.Payload, Predicates: ifTrue}
 	bad := 0
 	for _, file := range o.Files {
 		if err := interrupted(ctx, "validating "+file); err != nil {

@@ -138,6 +138,18 @@ func bindRow(vars map[string]any, p *scenario.Payload, row []string) {
 	}
 }
 
+// lookup reads a variable as Artillery's context.vars holds it, where
+// $loopCount and $loopElement are variables too; nil when not set.
+func (v *vu) lookup(name string) any {
+	switch name {
+	case "$loopCount":
+		return v.tc.LoopCount
+	case "$loopElement":
+		return v.tc.LoopElement
+	}
+	return v.tc.Vars[name]
+}
+
 // count adds to a counter in the user's sink.
 func (v *vu) count(name string, delta int64) { v.sink.Count(name, delta) }
 
@@ -174,7 +186,7 @@ func (v *vu) runSteps(ctx context.Context, steps []scenario.Step) flowResult {
 		var res flowResult
 		switch {
 		case s.Request != nil:
-			if r := s.Request; r.HasProbability && v.tc.Rand.Float64()*100 >= r.Probability {
+			if r := s.Request; r.HasProbability && v.tc.Rand.Float64()*100 >= r.Probability || r.IfTrue != nil && !r.IfTrue.Holds(v.lookup) {
 				continue // skipped, as Artillery skips it: nothing sent, nothing counted
 			}
 			res = v.request(ctx, s.Request)

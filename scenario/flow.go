@@ -32,9 +32,7 @@ var (
 		"beforeRequest": "beforeRequest " + noHooks,
 		"afterResponse": "afterResponse " + noHooks,
 		"function":      "function " + noHooks,
-		"ifTrue": "ifTrue is not supported yet: Artillery reads it as a filtrex expression over the user's variables, which primeload " +
-			"does not evaluate here, so the request would always be sent; use probability, or scenarios with weights",
-		"formData": "multipart formData is not supported; use form (URL-encoded), json or body",
+		"formData":      "multipart formData is not supported; use form (URL-encoded), json or body",
 	}
 )
 

@@ -19,6 +19,10 @@ import (
 
 // LoadOptions are the choices made outside the script file.
 type LoadOptions struct {
+	// Predicates compiles a request's ifTrue, a filtrex expression over
+	// the user's variables (report/slo.CompileCondition, which this
+	// package cannot import); nil refuses ifTrue.
+	Predicates func(expr string) (Predicate, error)
 	// Environment names a config.environments entry to merge over config
 	// (-e); "" for none.
 	Environment string

@@ -203,6 +203,13 @@ type Plugins struct {
 	Endpoints EndpointOptions
 }
 
+// Predicate is a compiled ifTrue expression.
+type Predicate interface {
+	// Holds evaluates the expression over a user's variables, read
+	// through lookup (nil for one that is not set).
+	Holds(lookup func(name string) any) bool
+}
+
 // ExpectOptions are config.plugins.expect's options.
 type ExpectOptions struct {
 	// ReportFailuresAsErrors makes a failed expectation end the virtual
@@ -311,6 +318,9 @@ type Request struct {
 	Match          []Match
 	Expect         []Expect
 	Think          time.Duration // think after this request (Artillery's per-request think)
+	// IfTrue, when set, is Artillery's ifTrue: the request is sent only
+	// when it holds for the user's variables.
+	IfTrue Predicate `json:"-"`
 	// Probability, when HasProbability, is the percent chance (0 to 100)
 	// that the request is sent at all; otherwise it is skipped.
 	Probability    float64

@@ -62,6 +62,22 @@ var requestFields = []requestField{
 	{key: "think", read: func(l *loader, b *requestBuild, v *yaml.Node, path string) {
 		b.r.Think, _ = l.duration(v, path)
 	}},
+	{key: "ifTrue", read: func(l *loader, b *requestBuild, v *yaml.Node, path string) {
+		expr, ok := l.str(v, path)
+		if !ok {
+			return
+		}
+		if l.opts.Predicates == nil {
+			l.errorf(l.deref(v), path, "ifTrue needs an expression compiler; this loader was given none")
+			return
+		}
+		c, err := l.opts.Predicates(expr)
+		if err != nil {
+			l.errorf(l.deref(v), path, "%v (ifTrue is a filtrex expression over the user's variables, such as \"page < 3 and count > 0\")", err)
+			return
+		}
+		b.r.IfTrue = c
+	}},
 	{key: "probability", read: func(l *loader, b *requestBuild, v *yaml.Node, path string) {
 		p, ok := l.number(v, path, "a percentage from 0 to 100")
 		if ok && (p < 0 || p > 100) {

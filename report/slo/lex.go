@@ -171,6 +171,10 @@ func (l *lexer) word(i int) (int, error) {
 		return 0, fmt.Errorf("column %d: filtrex's \"of\" reads a property of an object; metrics are plain numbers", i+1)
 	case call:
 		l.emit(token{kind: tFunc, text: w, pos: i})
+	case l.cat.vars:
+		// filtrex's symbol: letters, digits, _, $ and dots.
+		j = wordEnd(s, i)
+		l.metric(s[i:j], s[i:j], i)
 	default:
 		// Not a name any run of the script reports: find how far the
 		// writer meant it to go, for one useful message.

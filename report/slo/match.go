@@ -22,6 +22,10 @@ func knownErrorCodes() []string {
 // that starts at s[i], or -1. A name must end where a word ends, so that
 // http.codes.5000 or http.response_time.p95x is not taken for a shorter name.
 func (c *catalog) matchName(s string, i int) int {
+	if c.vars {
+		// Variables have filtrex's symbol shape; word() reads them.
+		return -1
+	}
 	best := -1
 	try := func(end int) {
 		if end > best && endsWord(s, end) {

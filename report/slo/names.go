@@ -49,6 +49,9 @@ type catalog struct {
 	endpoints []string
 	scenarios []string
 	known     map[string]bool
+	// vars makes every word a name (a variable of ifTrue, see Condition)
+	// rather than a metric this catalogue must know.
+	vars bool
 }
 
 func newCatalog(names Names) *catalog {
@@ -65,6 +68,9 @@ func newCatalog(names Names) *catalog {
 // classify tells the kind of a metric name, or explains why no run of the
 // script could report it.
 func (c *catalog) classify(name string) (kind, error) {
+	if c.vars {
+		return counter, nil
+	}
 	if slices.Contains(counters(), name) {
 		return counter, nil
 	}
