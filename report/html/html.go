@@ -12,6 +12,7 @@ import (
 	"html/template"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/primeload/primeload/report"
@@ -63,6 +64,7 @@ func Write(w io.Writer, r *report.Report) error {
 	t, err := template.New("page.tmpl").Funcs(template.FuncMap{
 		"ms":      view.Ms,
 		"percent": view.Percent,
+		"url":     breakableURL,
 	}).ParseFS(files, "page.tmpl")
 	if err != nil {
 		return fmt.Errorf("write html report: %w", err)
@@ -147,4 +149,24 @@ func build(r *report.Report) (*page, error) {
 		}
 	}
 	return p, nil
+}
+
+// breakableURL marks up a URL so a narrow card breaks it only after a
+// slash of its path: the scheme, host and port stay on one line.
+func breakableURL(u string) template.HTML {
+	origin, path := u, ""
+	if i := strings.Index(u, "://"); i >= 0 {
+		if j := strings.IndexByte(u[i+3:], '/'); j >= 0 {
+			origin, path = u[:i+3+j], u[i+3+j:]
+		}
+	}
+	var b strings.Builder
+	b.WriteString(`<span class="nobr">` + template.HTMLEscapeString(origin) + `</span>`)
+	for seg := range strings.SplitAfterSeq(path, "/") {
+		b.WriteString(template.HTMLEscapeString(seg))
+		if strings.HasSuffix(seg, "/") {
+			b.WriteString("<wbr>")
+		}
+	}
+	return template.HTML(b.String())
 }

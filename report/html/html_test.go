@@ -302,3 +302,33 @@ func TestVerdictFollowsJudge(t *testing.T) {
 		}
 	}
 }
+
+func TestBreakableURL(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"http://127.0.0.1:36541", `<span class="nobr">http://127.0.0.1:36541</span>`},
+		{"http://127.0.0.1:8080/api/v2/", `<span class="nobr">http://127.0.0.1:8080</span>/<wbr>api/<wbr>v2/<wbr>`},
+		{"http://[::1]:8080/a?b=<c>", `<span class="nobr">http://[::1]:8080</span>/<wbr>a?b=&lt;c&gt;`},
+		{"(no target)", `<span class="nobr">(no target)</span>`},
+	}
+	for _, tt := range tests {
+		if got := string(breakableURL(tt.in)); got != tt.want {
+			t.Errorf("breakableURL(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// A closed phase has no arrivals to expect: the page says how many users
+// looped, as the console does, not "0".
+func TestClosedPhaseShowsUsers(t *testing.T) {
+	t.Parallel()
+	r := reporttest.Run(t, reporttest.Options{})
+	r.Expected = append(r.Expected, report.PhaseArrivals{Name: "crowd", Created: 2400, VUsers: 40})
+	var buf bytes.Buffer
+	if err := Write(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	if want := "<tr><td>crowd</td><td>40 users looping</td><td>2400</td>"; !strings.Contains(buf.String(), want) {
+		t.Errorf("the page lacks %q", want)
+	}
+}
