@@ -21,6 +21,11 @@ type series struct {
 	P50       []*float64 `json:"p50"`
 	P95       []*float64 `json:"p95"`
 	P99       []*float64 `json:"p99"`
+	// Active is the virtual users in flight at each period's end (created
+	// minus completed and failed, from the run's start); Completed is the
+	// users that finished their flow within the period.
+	Active    []*float64 `json:"active"`
+	Completed []*float64 `json:"completed"`
 	Spectrum  spectrum   `json:"spectrum"`
 }
 
@@ -46,9 +51,14 @@ func num(v float64) *float64 {
 // timeSeries turns the intermediate periods into per-period points.
 func timeSeries(r *report.Report) series {
 	// Empty, not nil: the page's script reads arrays, and JSON null is not one.
-	s := series{Time: []int64{}, Rate: []*float64{}, ErrorRate: []*float64{}, P50: []*float64{}, P95: []*float64{}, P99: []*float64{}}
+	s := series{Time: []int64{}, Rate: []*float64{}, ErrorRate: []*float64{}, P50: []*float64{}, P95: []*float64{}, P99: []*float64{},
+		Active: []*float64{}, Completed: []*float64{}}
+	var active int64
 	for _, m := range r.Intermediate {
 		s.Time = append(s.Time, m.Period/1000)
+		done := m.Counters[metric.VUsersCompleted]
+		active += m.Counters[metric.VUsersCreated] - done - m.Counters[metric.VUsersFailed]
+		s.Active, s.Completed = append(s.Active, num(float64(active))), append(s.Completed, num(float64(done)))
 		requests := float64(m.Counters[metric.Requests])
 		secs := m.Duration().Seconds()
 		var rate, errRate *float64

@@ -232,8 +232,19 @@ func openInBrowser(t *testing.T, dir, path string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := strings.Join(charts, " "), "rate:1 errors:1 latency:1 spectrum:1"; got != want {
+	if got, want := strings.Join(charts, " "), "users:1 rate:1 errors:1 latency:1 spectrum:1"; got != want {
 		t.Errorf("chart canvases %q, want %q", got, want)
+	}
+	// Every run has periods, so the time charts that need no response have
+	// points: active users and the request rate.
+	points, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`["users", "rate"].map(n => n + ":" + document.querySelector('[data-chart="' + n + '"]').dataset.points)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range points {
+		if strings.HasSuffix(p, ":0") || strings.HasSuffix(p, ":undefined") {
+			t.Errorf("chart %s has no points drawn", p)
+		}
 	}
 	fetched, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`performance.getEntriesByType("resource").map(e => e.name)`))
 	if err != nil {

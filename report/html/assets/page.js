@@ -38,6 +38,10 @@
     delete opts.x;
     opts.axes = opts.axes || [{}, {}];
     opts.axes[1] = Object.assign({ size: axisSize }, opts.axes[1]);
+    // How many points were drawn, for a reader (or a test) of the DOM.
+    el.dataset.points = data.slice(1).reduce(function (n, ys) {
+      return n + ys.filter(function (y) { return y != null; }).length;
+    }, 0);
     return new uPlot(opts, data, el);
   }
 
@@ -45,6 +49,10 @@
     return function (u, v) { return v == null ? "-" : v.toFixed(digits); };
   };
 
+  draw("users", "Virtual users (active at each period's end, completed in it)", [
+    { label: "active", value: fixed(0) },
+    { label: "completed", value: fixed(0) },
+  ], [d.time, d.active, d.completed]);
   draw("rate", "Request rate (requests/s)", [{ label: "requests/s", value: fixed(1) }], [d.time, d.rate]);
   draw("errors", "Error rate (% of requests: 5xx and network errors)",
     [{ label: "error %", value: fixed(2) }], [d.time, d.errorRate],
