@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -70,10 +69,8 @@ func quickScript(o *QuickOptions) ([]byte, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("quick %q: want an http:// or https:// URL with a host", o.URL)
 	}
-	if h := u.Hostname(); h != "localhost" {
-		if ip := net.ParseIP(h); ip == nil || !ip.IsLoopback() {
-			return nil, fmt.Errorf("quick %q: only a loopback host (127.0.0.1, [::1], localhost) is a load target", o.URL)
-		}
+	if !isLoopbackHost(u.Hostname()) {
+		return nil, fmt.Errorf("quick %q: only a loopback host (127.0.0.1, [::1], localhost) is a load target", o.URL)
 	}
 	var step any = map[string]any{"get": map[string]any{"url": o.URL}}
 	if o.Num > 1 {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -323,11 +324,30 @@ func checkLoopback(addr, src string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %q is not HOST:PORT (e.g. 127.0.0.1:6060)", src, addr)
 	}
-	if host == "localhost" {
-		return nil
-	}
-	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+	if !isLoopbackHost(host) {
 		return fmt.Errorf("%s: %q is not a loopback address (use 127.0.0.1 or [::1])", src, addr)
 	}
 	return nil
+}
+
+// isLoopbackHost reports whether host (a name or an IP, without port or
+// brackets) is this machine's loopback: localhost or a loopback IP.
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// remoteTargetWarning is the warning a run prints before its first arrival
+// when its target is not this machine: a forgotten -e, or an example's
+// default, would otherwise aim the whole load at someone's host. "" for a
+// loopback target.
+func remoteTargetWarning(target string) string {
+	u, err := url.Parse(target)
+	if err != nil || u.Hostname() == "" || isLoopbackHost(u.Hostname()) {
+		return ""
+	}
+	return fmt.Sprintf("WARNING: the target %s is not this machine: every arrival goes to %s. Press Ctrl-C now unless that host is yours to load.", target, u.Hostname())
 }

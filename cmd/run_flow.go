@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -98,6 +99,11 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 	}
 	if o.StartAt.After(time.Now()) {
 		fmt.Fprintf(s.Err, "waiting until %s (--start-at) for the first arrival\n", o.StartAt.Format(time.RFC3339))
+	}
+	if w := remoteTargetWarning(cmp.Or(targetURL, script.Config.Target)); w != "" {
+		// Before any load, framed so it stands out among the notes above it.
+		bar := strings.Repeat("!", 72)
+		fmt.Fprintf(s.Err, "%s\n%s\n%s\n", bar, w, bar)
 	}
 
 	tracer, closeTrace, err := openTrace(s, o)

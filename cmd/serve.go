@@ -228,7 +228,7 @@ func checkAddr(addr string, allowRemote bool) error {
 	if allowRemote {
 		return nil
 	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+	if !isLoopbackHost(host) {
 		return fmt.Errorf("%q is not a loopback address (use 127.0.0.1:PORT, [::1]:PORT or localhost:PORT, or --allow-remote)", addr)
 	}
 	return nil
