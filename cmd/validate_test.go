@@ -132,7 +132,7 @@ scenarios:
 			args:     []string{"validate", seed},
 			noToken:  true,
 			wantCode: ExitUsage,
-			wantErr:  []string{seed + `:20:30: config.defaults.headers.Authorization: environment variable API_TOKEN is not set`},
+			wantErr:  []string{seed + `:23:30: config.defaults.headers.Authorization: environment variable API_TOKEN is not set`},
 		},
 		{
 			name:    "closed phase and --var",
