@@ -1,8 +1,12 @@
 package html
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
+	"strings"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
@@ -26,7 +30,17 @@ type series struct {
 	// users that finished their flow within the period.
 	Active    []*float64 `json:"active"`
 	Completed []*float64 `json:"completed"`
-	Spectrum  spectrum   `json:"spectrum"`
+	// Outcomes is each status code and error per second over time
+	// ("200", "ETIMEDOUT"), a line each.
+	Outcomes []namedLine `json:"outcomes"`
+	// EndpointP50, EndpointP95, EndpointP99 and EndpointRate hold a line per
+	// endpoint (at most MaxChartEndpoints, the busiest): its latency
+	// percentiles (ms) and its responses per second over time.
+	EndpointP50  []namedLine `json:"endpointP50"`
+	EndpointP95  []namedLine `json:"endpointP95"`
+	EndpointP99  []namedLine `json:"endpointP99"`
+	EndpointRate []namedLine `json:"endpointRate"`
+	Spectrum     spectrum    `json:"spectrum"`
 }
 
 // spectrum is latency by percentile, HdrHistogram-plotter style: X is
@@ -48,11 +62,34 @@ func num(v float64) *float64 {
 	return &v
 }
 
+// MaxChartEndpoints bounds the lines of each per-endpoint chart: past a
+// score, lines are no longer told apart. The tables list every endpoint.
+const MaxChartEndpoints = 20
+
 // timeSeries turns the intermediate periods into per-period points.
-func timeSeries(r *report.Report) series {
+func timeSeries(r *report.Report, endpoints []view.Endpoint) series {
 	// Empty, not nil: the page's script reads arrays, and JSON null is not one.
 	s := series{Time: []int64{}, Rate: []*float64{}, ErrorRate: []*float64{}, P50: []*float64{}, P95: []*float64{}, P99: []*float64{},
-		Active: []*float64{}, Completed: []*float64{}}
+		Active: []*float64{}, Completed: []*float64{}, Outcomes: []namedLine{},
+		EndpointP50: []namedLine{}, EndpointP95: []namedLine{}, EndpointP99: []namedLine{}, EndpointRate: []namedLine{}}
+	s.Outcomes = outcomeLines(r.Intermediate)
+	busiest := slices.Clone(endpoints)
+	slices.SortStableFunc(busiest, func(a, b view.Endpoint) int { return cmp.Compare(b.Responses, a.Responses) })
+	for _, ep := range busiest[:min(len(busiest), MaxChartEndpoints)] {
+		p50, p95, p99, rate := namedLine{Name: ep.Label}, namedLine{Name: ep.Label}, namedLine{Name: ep.Label}, namedLine{Name: ep.Label}
+		for _, m := range r.Intermediate {
+			lat, ok := m.Summaries[metric.EndpointLatency(ep.Name)]
+			if !ok || lat.Count == 0 {
+				p50.Values, p95.Values, p99.Values = append(p50.Values, nil), append(p95.Values, nil), append(p99.Values, nil)
+				rate.Values = append(rate.Values, perSecond(0, m))
+				continue
+			}
+			p50.Values, p95.Values, p99.Values = append(p50.Values, num(lat.P50)), append(p95.Values, num(lat.P95)), append(p99.Values, num(lat.P99))
+			rate.Values = append(rate.Values, perSecond(lat.Count, m))
+		}
+		s.EndpointP50, s.EndpointP95 = append(s.EndpointP50, p50), append(s.EndpointP95, p95)
+		s.EndpointP99, s.EndpointRate = append(s.EndpointP99, p99), append(s.EndpointRate, rate)
+	}
 	var active int64
 	for _, m := range r.Intermediate {
 		s.Time = append(s.Time, m.Period/1000)
@@ -76,6 +113,38 @@ func timeSeries(r *report.Report) series {
 		s.P50, s.P95, s.P99 = append(s.P50, num(lat.P50)), append(s.P95, num(lat.P95)), append(s.P99, num(lat.P99))
 	}
 	return s
+}
+
+// perSecond is n over period m's length; nil for a period of no length.
+func perSecond(n int64, m *report.Metrics) *float64 {
+	secs := m.Duration().Seconds()
+	if secs <= 0 {
+		return nil
+	}
+	return num(float64(n) / secs)
+}
+
+// outcomeLines has a line per status code and error counter seen in any
+// period, by counter name (errors, then codes), each the counter per
+// second over time.
+func outcomeLines(periods []*report.Metrics) []namedLine {
+	names := map[string]bool{}
+	for _, m := range periods {
+		for name := range m.Counters {
+			if strings.HasPrefix(name, metric.CodePrefix) || strings.HasPrefix(name, metric.ErrorPrefix) {
+				names[name] = true
+			}
+		}
+	}
+	lines := []namedLine{}
+	for _, name := range slices.Sorted(maps.Keys(names)) {
+		line := namedLine{Name: strings.TrimPrefix(strings.TrimPrefix(name, metric.CodePrefix), metric.ErrorPrefix)}
+		for _, m := range periods {
+			line.Values = append(line.Values, perSecond(m.Counters[name], m))
+		}
+		lines = append(lines, line)
+	}
+	return lines
 }
 
 // ticksPerHalf is how many points the spectrum takes each time the distance

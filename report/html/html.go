@@ -92,7 +92,7 @@ func build(r *report.Report) (*page, error) {
 		Started:          r.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"),
 		Duration:         o.Duration.Round(time.Second).String(),
 		Rate:             strconv.FormatFloat(o.Rate, 'f', 1, 64),
-		Series:           timeSeries(r),
+		Series:           timeSeries(r, view.Endpoints(r)),
 	}
 	// The judge's order (loadtest.Judge); a report never judged has no
 	// Verdict and is described by what it holds.

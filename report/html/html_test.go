@@ -20,6 +20,7 @@ import (
 	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/report/reporttest"
 	"github.com/primeload/primeload/report/slo"
+	"github.com/primeload/primeload/report/view"
 	"github.com/primeload/primeload/scenario"
 )
 
@@ -232,12 +233,13 @@ func openInBrowser(t *testing.T, dir, path string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := strings.Join(charts, " "), "users:1 rate:1 errors:1 latency:1 spectrum:1"; got != want {
+	if got, want := strings.Join(charts, " "), "users:1 rate:1 errors:1 latency:1 outcomes:1 endpointRate:1 endpointP50:1 endpointP95:1 endpointP99:1 spectrum:1"; got != want {
 		t.Errorf("chart canvases %q, want %q", got, want)
 	}
 	// Every run has periods, so the time charts that need no response have
-	// points: active users and the request rate.
-	points, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`["users", "rate"].map(n => n + ":" + document.querySelector('[data-chart="' + n + '"]').dataset.points)`))
+	// points: active users, the request rate, codes and errors (a refused
+	// target has its errors) and each endpoint's rate.
+	points, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`["users", "rate", "outcomes", "endpointRate"].map(n => n + ":" + document.querySelector('[data-chart="' + n + '"]').dataset.points)`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,5 +343,48 @@ func TestClosedPhaseShowsUsers(t *testing.T) {
 	}
 	if want := "<tr><td>crowd</td><td>40 users looping</td><td>2400</td>"; !strings.Contains(buf.String(), want) {
 		t.Errorf("the page lacks %q", want)
+	}
+}
+
+// The per-endpoint and per-outcome series add up to the run's totals: each
+// point is a period's count over its length.
+func TestSeriesAddUp(t *testing.T) {
+	t.Parallel()
+	r := reporttest.Run(t, reporttest.Options{Failures: true, Periods: 3})
+	eps := view.Endpoints(r)
+	s := timeSeries(r, eps)
+	total := func(l namedLine) float64 {
+		var n float64
+		for i, v := range l.Values {
+			if v != nil {
+				n += *v * r.Intermediate[i].Duration().Seconds()
+			}
+		}
+		return n
+	}
+	if len(s.EndpointRate) != len(eps) || len(s.EndpointP95) != len(eps) {
+		t.Fatalf("%d rate and %d p95 lines for %d endpoints", len(s.EndpointRate), len(s.EndpointP95), len(eps))
+	}
+	byLabel := map[string]view.Endpoint{}
+	for _, ep := range eps {
+		byLabel[ep.Label] = ep
+	}
+	for _, l := range s.EndpointRate {
+		ep := byLabel[l.Name]
+		if got, want := total(l), float64(ep.Latency.Count); math.Abs(got-want) > 1e-6 {
+			t.Errorf("%s: the rate line adds up to %v responses, want %v", l.Name, got, want)
+		}
+	}
+	if len(s.Outcomes) == 0 {
+		t.Fatal("no status code or error lines")
+	}
+	for _, l := range s.Outcomes {
+		name := metric.CodePrefix + l.Name
+		if _, ok := r.Aggregate.Counters[name]; !ok {
+			name = metric.ErrorPrefix + l.Name
+		}
+		if got, want := total(l), float64(r.Aggregate.Counters[name]); math.Abs(got-want) > 1e-6 {
+			t.Errorf("%s: the line adds up to %v, want the counter's %v", l.Name, got, want)
+		}
 	}
 }

@@ -63,6 +63,17 @@
     { label: "p99", value: fixed(1) },
   ], [d.time, d.p50, d.p95, d.p99]);
 
+  // One line per name over the periods' time axis.
+  function lines(name, title, named, digits) {
+    draw(name, title, named.map(function (s) { return { label: s.name, value: fixed(digits) }; }),
+      [d.time].concat(named.map(function (s) { return s.values; })));
+  }
+  lines("outcomes", "Status codes and errors (per second)", d.outcomes, 1);
+  lines("endpointRate", "Responses per second by endpoint", d.endpointRate, 1);
+  lines("endpointP50", "p50 latency by endpoint (ms)", d.endpointP50, 1);
+  lines("endpointP95", "p95 latency by endpoint (ms)", d.endpointP95, 1);
+  lines("endpointP99", "p99 latency by endpoint (ms)", d.endpointP99, 1);
+
   // The spectrum's x is 1/(1-q): on a log axis 90%, 99%, 99.9% are evenly
   // spaced, as in HdrHistogram's plotter. Label only the powers of ten.
   function pct(x) {
