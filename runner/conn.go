@@ -239,7 +239,8 @@ func (c *httpClient) do(ctx context.Context, uc *userConns, req *fasthttp.Reques
 		if err == nil {
 			return nil
 		}
-		if !conn.used || conn.read > 0 || !isStale(err) || !isIdempotent(req) {
+		// A streamed body (an upload) is gone once sent: never resent.
+		if !conn.used || conn.read > 0 || !isStale(err) || !isIdempotent(req) || req.IsBodyStream() {
 			return err
 		}
 		// The server closed the kept-alive connection while the request was

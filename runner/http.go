@@ -150,7 +150,7 @@ func (v *vu) request(ctx context.Context, r *scenario.Request) flowResult {
 func (v *vu) exchangeStep(ctx context.Context, r *scenario.Request, req *fasthttp.Request, resp *fasthttp.Response) flowResult {
 	e := v.e
 	if err := v.build(req, r); err != nil {
-		return v.invalidURL(r, req, err)
+		return v.buildFailed(r, req, err)
 	}
 	v.count(metric.Requests, 1)
 	start := time.Now()
@@ -172,12 +172,15 @@ func (v *vu) exchangeStep(ctx context.Context, r *scenario.Request, req *fasthtt
 	return v.answered(r, req, resp, n, start, latency)
 }
 
-// invalidURL counts a request whose URL did not render to an http(s) one.
+// buildFailed counts a request that could not be built, so nothing was
+// sent: its URL did not render to an http(s) one, or a formData file did
+// not open.
 //
 //go:noinline
-func (v *vu) invalidURL(r *scenario.Request, req *fasthttp.Request, err error) flowResult {
-	v.count(metric.ErrInvalidURL, 1)
-	v.e.samples.transport(v.failureEndpoint(r), req, metric.ErrInvalidURL, err)
+func (v *vu) buildFailed(r *scenario.Request, req *fasthttp.Request, err error) flowResult {
+	code := errorCounter(err)
+	v.count(code, 1)
+	v.e.samples.transport(v.failureEndpoint(r), req, code, err)
 	return flowFailed
 }
 
@@ -384,6 +387,11 @@ func (v *vu) build(req *fasthttp.Request, r *scenario.Request) error {
 		req.Header.SetContentType("application/json")
 	case r.Body != nil:
 		req.SetBody(r.Body.AppendTo(u[:0], tc))
+	case len(r.FormData) > 0:
+		if err := v.setMultipart(req, r); err != nil {
+			*bufp = u[:0]
+			return err
+		}
 	case len(r.Form) > 0:
 		f := make(url.Values, len(r.Form))
 		for _, p := range r.Form {
@@ -456,7 +464,10 @@ func errorCounter(err error) string {
 	var alertErr tls.AlertError
 	var brokenChunk fasthttp.ErrBrokenChunk
 	var proxyErr *proxyError
+	var uploadErr *uploadError
 	switch {
+	case errors.As(err, &uploadErr):
+		return metric.ErrNoEnt
 	case errors.As(err, &proxyErr):
 		return metric.ErrProxy
 	case errors.Is(err, errProxyEarly):

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net"
+	"os"
 	"slices"
 	"syscall"
 	"testing"
@@ -25,7 +26,7 @@ func TestErrorCounterCoversVocabulary(t *testing.T) {
 		tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"},
 		x509.UnknownAuthorityError{}, errRedirectLoop, errInvalidURL, errPoolWait,
 		&net.DNSError{Err: "no such host", Name: "x.invalid"}, fasthttp.ErrBodyTooLarge,
-		&proxyError{proxy: "127.0.0.1:3128", status: 407}, fmt.Errorf("weird"),
+		&proxyError{proxy: "127.0.0.1:3128", status: 407}, &uploadError{err: os.ErrNotExist}, fmt.Errorf("weird"),
 	}
 	produced := map[string]bool{
 		// Counted where they happen, not classified from a transport error:

@@ -46,6 +46,8 @@ func ErrorReason(code, host string) string {
 		return "a failure primeload has no code for; the detail says what it was"
 	case metric.ErrProxy:
 		return "the proxy of HTTP_PROXY or HTTPS_PROXY refused the tunnel to " + host + " (NO_PROXY lists hosts to reach directly)"
+	case metric.ErrNoEnt:
+		return "a formData fromFile file did not open (not there, or outside the script's folder); nothing was sent"
 	case metric.ErrCaptureMiss:
 		return "a strict capture found nothing in the response"
 	case metric.ErrInvalidThink:

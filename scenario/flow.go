@@ -32,7 +32,6 @@ var (
 		"beforeRequest": "beforeRequest " + noHooks,
 		"afterResponse": "afterResponse " + noHooks,
 		"function":      "function " + noHooks,
-		"formData":      "multipart formData is not supported; use form (URL-encoded), json or body",
 	}
 )
 

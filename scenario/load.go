@@ -150,7 +150,7 @@ func (l *loader) script(data []byte) *Script {
 		}
 	}
 	root := l.deref(top)
-	s := &Script{Path: l.file, Environment: l.opts.Environment}
+	s := &Script{Path: l.file, Environment: l.opts.Environment, FileDir: l.dir, AllowOutsideFiles: l.opts.AllowOutsidePayload}
 	var configN, scenariosN, beforeN, afterN *yaml.Node
 	l.object(root, "", []string{"config", "scenarios", "before", "after"}, nil, func(p pair, _ string) {
 		switch p.key {

@@ -33,6 +33,10 @@ type Script struct {
 	// calls. Each reads as an Error does; validate and run print them as
 	// notes so nothing accepted is silently ignored.
 	Warnings []*Error `json:",omitempty"`
+	// FileDir is the folder formData fromFile paths resolve against, and
+	// AllowOutsideFiles lets them leave it (--allow-outside-payload).
+	FileDir           string `json:"-"`
+	AllowOutsideFiles bool   `json:"-"`
 }
 
 // Config is the script's config section, with the environment merged in.
@@ -310,6 +314,7 @@ type Request struct {
 	JSON           *Value // JSON body; nil for none
 	Body           *Template
 	Form           []Param
+	FormData       []FormField // multipart/form-data body
 	Auth           *Auth
 	Cookie         []Param
 	FollowRedirect bool // default true
@@ -325,6 +330,19 @@ type Request struct {
 	// that the request is sent at all; otherwise it is skipped.
 	Probability    float64
 	HasProbability bool
+}
+
+// FormField is one formData field: text, or a file streamed from disk.
+type FormField struct {
+	Name  string
+	Value *Template // the text; nil for a file
+	// File is fromFile: a path relative to the script's folder (see
+	// Script.FileDir), under the payload path rule.
+	File *Template
+	// ContentType is the part's Content-Type; nil gives none for text and
+	// the file extension's type (else application/octet-stream) for a file.
+	ContentType *Template
+	Pos         Pos
 }
 
 // Header is a header with a templated value.

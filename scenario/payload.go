@@ -278,10 +278,26 @@ func (l *loader) payloadPath(p string) (string, error) {
 	if !filepath.IsAbs(full) {
 		full = filepath.Join(l.dir, p)
 	}
-	if l.opts.AllowOutsidePayload || (l.trustedPayload != "" && full == l.trustedPayload) {
+	if l.trustedPayload != "" && full == l.trustedPayload {
 		return full, nil
 	}
-	dir, err := filepath.Abs(l.dir)
+	return ResolveFile(l.dir, p, l.opts.AllowOutsidePayload)
+}
+
+// ResolveFile resolves p, a file a script names (a payload, a formData
+// fromFile, a PEM file), against the script's folder dir, and refuses,
+// unless allowOutside (--allow-outside-payload), anything that ends up
+// outside it (.., absolute paths, symlinks): a shared script must not read
+// or upload arbitrary files.
+func ResolveFile(dir, p string, allowOutside bool) (string, error) {
+	full := p
+	if !filepath.IsAbs(full) {
+		full = filepath.Join(dir, p)
+	}
+	if allowOutside {
+		return full, nil
+	}
+	absDir, err := filepath.Abs(dir)
 	if err != nil {
 		return "", fmt.Errorf("resolve script folder: %w", err)
 	}
@@ -292,12 +308,12 @@ func (l *loader) payloadPath(p string) (string, error) {
 	if real, err := filepath.EvalSymlinks(abs); err == nil {
 		abs = real
 	}
-	if real, err := filepath.EvalSymlinks(dir); err == nil {
-		dir = real
+	if real, err := filepath.EvalSymlinks(absDir); err == nil {
+		absDir = real
 	}
-	rel, err := filepath.Rel(dir, abs)
+	rel, err := filepath.Rel(absDir, abs)
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return "", fmt.Errorf("%s is outside the script's folder %s; move it next to the script or allow it with --allow-outside-payload", p, l.dir)
+		return "", fmt.Errorf("%s is outside the script's folder %s; move it next to the script or allow it with --allow-outside-payload", p, dir)
 	}
 	return full, nil
 }

@@ -33,6 +33,11 @@ var requestFields = []requestField{
 	{key: "form", body: true, read: func(l *loader, b *requestBuild, v *yaml.Node, path string) {
 		b.r.Form = l.params(v, path, b.sc)
 	}},
+	{key: "formData", body: true, read: (*loader).requestFormData},
+	{key: "setContentLengthHeader", read: func(l *loader, _ *requestBuild, v *yaml.Node, path string) {
+		// primeload always sends a multipart body's Content-Length.
+		l.boolean(v, path)
+	}},
 	{key: "auth", read: (*loader).requestAuth},
 	{key: "cookie", read: func(l *loader, b *requestBuild, v *yaml.Node, path string) {
 		b.r.Cookie = l.params(v, path, b.sc)

@@ -100,6 +100,9 @@ const (
 	// ErrInvalidThink: a templated think rendered to something that is
 	// not a duration; Artillery throws "Invalid think time".
 	ErrInvalidThink = ErrorPrefix + "EINVALIDTHINK"
+	// ErrNoEnt: a formData fromFile that does not open (not there, or
+	// outside the script's folder), named as Node names a missing file.
+	ErrNoEnt = ErrorPrefix + "ENOENT"
 	// ErrCaptureMiss is a strict capture or match that found nothing, named
 	// as Artillery names it.
 	ErrCaptureMiss = ErrorPrefix + "Failed capture or match"
@@ -197,7 +200,7 @@ func Errors() []string {
 	return []string{
 		ErrTimedOut, ErrConnRefused, ErrConnReset, ErrPipe, ErrNotFound, ErrHostUnreach, ErrNetUnreach,
 		ErrProto, ErrCert, ErrRedirectLoop, ErrBodyTooLarge, ErrDecodedTooLarge, ErrInvalidURL, ErrUnknown, ErrCaptureMiss,
-		ErrProxy, ErrInvalidThink,
+		ErrProxy, ErrInvalidThink, ErrNoEnt,
 	}
 }
 

@@ -64,6 +64,7 @@ func constValues() map[string]string {
 		"ErrNotFound": ErrNotFound, "ErrHostUnreach": ErrHostUnreach, "ErrNetUnreach": ErrNetUnreach, "ErrProto": ErrProto,
 		"ErrCert": ErrCert, "ErrRedirectLoop": ErrRedirectLoop, "ErrBodyTooLarge": ErrBodyTooLarge, "ErrDecodedTooLarge": ErrDecodedTooLarge, "ErrInvalidURL": ErrInvalidURL,
 		"ErrUnknown": ErrUnknown, "ErrCaptureMiss": ErrCaptureMiss, "ErrProxy": ErrProxy, "ErrInvalidThink": ErrInvalidThink,
+		"ErrNoEnt": ErrNoEnt,
 	}
 }
 
