@@ -232,3 +232,49 @@ func heldUsersBytes(b *testing.B, n int, flows [][]scenario.Step) perUser {
 	grown := func(a, b uint64) float64 { return (float64(a) - float64(b)) / float64(n) }
 	return perUser{grown(after.heap, before.heap), grown(after.stacks, before.stacks), grown(after.rss, before.rss)}
 }
+
+// BenchmarkRequestCPU is the generator's CPU time per request, from the
+// process's own rusage, with the target in a child process so its CPU is
+// not counted: users, 16 per GOMAXPROCS, each send GETs over a kept-alive
+// connection of their own. Run it with -cpu 1,2: cpu-ns/request staying
+// put as procs are added means no contention grows with cores, and the
+// requests a machine of n cores can send are about n / cpu-ns/request.
+// The Recorder discards, so what is measured is the runner's own work.
+func BenchmarkRequestCPU(b *testing.B) {
+	hosts := startHeldServer(b, 1)
+	script := newScript("http://"+hosts[0], []scenario.Phase{count(1, time.Second)}, []scenario.Step{get("/json")})
+	e, err := newEngine(script, nopRecorder{}, Options{Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(e.http.close)
+	ctx := context.Background()
+	var keys atomic.Int64
+	b.SetParallelism(16)
+	before := cpuTime(b)
+	b.RunParallel(func(pb *testing.PB) {
+		conns := &userConns{http: e.http}
+		defer conns.close()
+		var v vu
+		for pb.Next() {
+			e.resetVU(&v, keys.Add(1), 0)
+			v.conns = conns
+			if v.runScenario(ctx) != flowOK {
+				b.Error("flow failed")
+				return
+			}
+		}
+	})
+	used := cpuTime(b) - before
+	b.ReportMetric(float64(used.Nanoseconds())/float64(b.N), "cpu-ns/request")
+}
+
+// cpuTime is the user and system CPU time the process has used.
+func cpuTime(tb testing.TB) time.Duration {
+	tb.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatalf("getrusage: %v", err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
