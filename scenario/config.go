@@ -67,7 +67,7 @@ func (l *loader) config(n *yaml.Node, path string, inEnv bool) (Config, []templa
 				}
 			}
 		case "http":
-			l.object(p.v, fp, []string{"timeout", "maxSockets", "pool", "defaults"}, nil, func(p pair, fp string) {
+			l.object(p.v, fp, []string{"timeout", "maxSockets", "pool", "defaults"}, httpRefused, func(p pair, fp string) {
 				switch p.key {
 				case "defaults":
 					modern = l.httpDefaults(p.v, fp, &uses)
@@ -114,6 +114,12 @@ func (l *loader) config(n *yaml.Node, path string, inEnv bool) (Config, []templa
 		cfg.HTTP.Timeout = timeout
 	}
 	return cfg, uses, envs
+}
+
+// httpRefused are config.http keys of Artillery that primeload does not
+// honour yet, refused rather than silently ignored.
+var httpRefused = map[string]string{
+	"extendedMetrics": "extendedMetrics (the http.dns, http.tcp, http.tls and http.total histograms) is not recorded yet; remove it to run",
 }
 
 // defaultsKeys are the keys of config.http.defaults and config.defaults.

@@ -32,3 +32,12 @@ func TestTLSConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestExtendedMetricsRefused: config.http.extendedMetrics is refused with
+// its reason, not accepted and ignored.
+func TestExtendedMetricsRefused(t *testing.T) {
+	got := parseErr(t, "x.yml", script(defaultPhases+"  http: {extendedMetrics: true}\n", "      - get: {url: /}\n"))
+	if !strings.Contains(got, "x.yml:4:10: config.http.extendedMetrics: extendedMetrics (the http.dns, http.tcp, http.tls and http.total histograms) is not recorded yet") {
+		t.Errorf("%q", got)
+	}
+}
