@@ -24,6 +24,17 @@ func okScript(t *testing.T, duration string, count int) string {
 		srv.URL, duration, count))
 }
 
+// firstLine is the first line of a run's output after its period lines
+// (--quiet prints one whenever the run crosses a period boundary).
+func firstLine(out string) string {
+	for _, line := range strings.Split(out, "\n") {
+		if !strings.HasPrefix(line, "[+") {
+			return line
+		}
+	}
+	return ""
+}
+
 // execStarved is execRun with the scheduler delayed by stall before each
 // arrival (RunOptions.beforeArrival, which no flag reaches).
 func execStarved(t *testing.T, stall time.Duration, args ...string) runResult {
@@ -64,7 +75,7 @@ func TestRunStarvedSchedulerUntrusted(t *testing.T) {
 	if res.code != ExitUntrusted {
 		t.Fatalf("exit %d, want %d\n%s\n%s", res.code, ExitUntrusted, res.out, res.errOut)
 	}
-	if first, _, _ := strings.Cut(res.out, "\n"); !strings.HasPrefix(first, "FAILED (untrusted): the load generator fell behind its schedule") {
+	if first := firstLine(res.out); !strings.HasPrefix(first, "FAILED (untrusted): the load generator fell behind its schedule") {
 		t.Errorf("first line %q", first)
 	}
 	l := res.rep.Lag
