@@ -75,9 +75,12 @@ func Merge(reports []*Report, force bool) (*Report, error) {
 			if !ok {
 				j = len(out.Expected)
 				phases[p.Name] = j
-				out.Expected = append(out.Expected, PhaseArrivals{Name: p.Name})
+				out.Expected = append(out.Expected, PhaseArrivals{Name: p.Name, Start: p.Start})
 			}
 			e, name := &out.Expected[j], fmt.Sprintf("phase %q ", p.Name)
+			if p.Start != 0 && (e.Start == 0 || p.Start < e.Start) {
+				e.Start = p.Start // the parts share one schedule; the earliest clock wins
+			}
 			sat.add(name+"expected", &e.Expected, p.Expected)
 			sat.add(name+"created", &e.Created, p.Created)
 			sat.add(name+"skipped", &e.Skipped, p.Skipped)

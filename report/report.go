@@ -84,6 +84,9 @@ type PhaseArrivals struct {
 	// VUsers is set for a closed-model phase: its users, which repeat the
 	// flow; Created then counts their iterations and Expected is 0.
 	VUsers int64 `json:"vusers,omitempty"`
+	// Start is when the phase began by the schedule, in Unix milliseconds
+	// as periods are; 0 for a phase not begun (or a report from before).
+	Start int64 `json:"start,omitempty"`
 }
 
 // ScriptInfo identifies the script a report came from and keeps its SLOs so

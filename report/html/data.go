@@ -40,7 +40,9 @@ type series struct {
 	EndpointP95  []namedLine `json:"endpointP95"`
 	EndpointP99  []namedLine `json:"endpointP99"`
 	EndpointRate []namedLine `json:"endpointRate"`
-	Spectrum     spectrum    `json:"spectrum"`
+	// Phases marks where each begun phase started on the time charts.
+	Phases   []phaseMark `json:"phases"`
+	Spectrum spectrum    `json:"spectrum"`
 }
 
 // spectrum is latency by percentile, HdrHistogram-plotter style: X is
@@ -62,6 +64,12 @@ func num(v float64) *float64 {
 	return &v
 }
 
+// phaseMark is a phase boundary: its name and start in Unix seconds.
+type phaseMark struct {
+	Name string  `json:"name"`
+	Time float64 `json:"time"`
+}
+
 // MaxChartEndpoints bounds the lines of each per-endpoint chart: past a
 // score, lines are no longer told apart. The tables list every endpoint.
 const MaxChartEndpoints = 20
@@ -73,6 +81,12 @@ func timeSeries(r *report.Report, endpoints []view.Endpoint) series {
 		Active: []*float64{}, Completed: []*float64{}, Outcomes: []namedLine{},
 		EndpointP50: []namedLine{}, EndpointP95: []namedLine{}, EndpointP99: []namedLine{}, EndpointRate: []namedLine{}}
 	s.Outcomes = outcomeLines(r.Intermediate)
+	s.Phases = []phaseMark{}
+	for _, p := range r.Expected {
+		if p.Start != 0 {
+			s.Phases = append(s.Phases, phaseMark{Name: p.Name, Time: float64(p.Start) / 1000})
+		}
+	}
 	busiest := slices.Clone(endpoints)
 	slices.SortStableFunc(busiest, func(a, b view.Endpoint) int { return cmp.Compare(b.Responses, a.Responses) })
 	for _, ep := range busiest[:min(len(busiest), MaxChartEndpoints)] {

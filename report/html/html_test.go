@@ -41,6 +41,10 @@ func ensure() scenario.Ensure {
 func render(t *testing.T, o reporttest.Options) []byte {
 	t.Helper()
 	r := reporttest.Run(t, o)
+	// The phase began with the run; a second mark at its middle.
+	r.Expected[0].Start = r.StartedAt.UnixMilli()
+	mid := r.StartedAt.Add(r.EndedAt.Sub(r.StartedAt) / 2).UnixMilli()
+	r.Expected = append(r.Expected, report.PhaseArrivals{Name: "crowd", VUsers: 10, Created: 20, Start: mid})
 	results, errs := slo.Check(r)
 	if len(errs) > 0 {
 		t.Fatal(errs)
@@ -247,6 +251,14 @@ func openInBrowser(t *testing.T, dir, path string) []byte {
 		if strings.HasSuffix(p, ":0") || strings.HasSuffix(p, ":undefined") {
 			t.Errorf("chart %s has no points drawn", p)
 		}
+	}
+	// Every time chart marks both phase starts; the spectrum has no time.
+	marks, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("[data-chart]")).map(e => e.dataset.chart + ":" + e.dataset.phases)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(marks, " "), "users:2 rate:2 errors:2 latency:2 outcomes:2 endpointRate:2 endpointP50:2 endpointP95:2 endpointP99:2 spectrum:undefined"; got != want {
+		t.Errorf("phase marks drawn %q, want %q", got, want)
 	}
 	fetched, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`performance.getEntriesByType("resource").map(e => e.name)`))
 	if err != nil {

@@ -414,6 +414,7 @@ func (l *live) phasesSoFar() []report.PhaseArrivals {
 			if p.Kind == scenario.PhaseClosed {
 				pa.VUsers = int64(p.VUsers)
 			}
+			pa.Start = l.scheduleStart.Add(p.Start).UnixMilli()
 		}
 		out = append(out, pa)
 	}
@@ -429,6 +430,9 @@ func fillOutcome(rep *report.Report, out *runner.Outcome, sched *runner.Schedule
 		}
 		if i < len(sched.Phases) && p.Kind == scenario.PhaseClosed {
 			pa.VUsers = int64(sched.Phases[i].VUsers)
+		}
+		if i < len(sched.Phases) && !out.Started.IsZero() && out.Ended.Sub(out.Started) >= sched.Phases[i].Start {
+			pa.Start = out.Started.Add(sched.Phases[i].Start).UnixMilli()
 		}
 		rep.Expected = append(rep.Expected, pa)
 	}

@@ -105,6 +105,20 @@ scenarios:
 	if rep.Aborted || rep.Expected[0].Created != 5 || rep.Expected[1].Created != 8 || rep.Expected[2].Created != 3 {
 		t.Errorf("final report: aborted %v, phases %+v", rep.Aborted, rep.Expected)
 	}
+	// Each phase starts where the schedule puts it (0 s, 1 s, 3 s), by the
+	// report's clock, in the final report and in a checkpoint that saw it.
+	for j, at := range []time.Duration{0, time.Second, 3 * time.Second} {
+		if got, want := rep.Expected[j].Start, rep.StartedAt.Add(at).UnixMilli(); got != want {
+			t.Errorf("phase %d starts at %d, want %d (startedAt + %s)", j, got, want, at)
+		}
+	}
+	// A checkpoint reads the schedule's start off its first phase callback,
+	// a moment after the runner's own clock.
+	if last := checkpoints[len(checkpoints)-1]; last.Expected[1].Created > 0 {
+		if d := last.Expected[1].Start - rep.Expected[1].Start; d < -50 || d > 50 {
+			t.Errorf("checkpoint: phase 2 starts at %d, the final report says %d", last.Expected[1].Start, rep.Expected[1].Start)
+		}
+	}
 }
 
 func TestCheckStartAt(t *testing.T) {

@@ -38,11 +38,46 @@
     delete opts.x;
     opts.axes = opts.axes || [{}, {}];
     opts.axes[1] = Object.assign({ size: axisSize }, opts.axes[1]);
+    if (data[0] === d.time) {
+      opts.hooks = { draw: phaseMarks(el) };
+      // Keep every phase start within the x range, even one before the
+      // first period's start or after the last.
+      opts.scales = Object.assign({ x: { time: true, range: function (u, min, max) {
+        d.phases.forEach(function (p) { min = Math.min(min, p.time); max = Math.max(max, p.time); });
+        return min < max ? [min, max] : [min - 1, max + 1];
+      } } }, opts.scales);
+    }
     // How many points were drawn, for a reader (or a test) of the DOM.
     el.dataset.points = data.slice(1).reduce(function (n, ys) {
       return n + ys.filter(function (y) { return y != null; }).length;
     }, 0);
     return new uPlot(opts, data, el);
+  }
+
+  // phaseMarks draws each phase's start as a dashed line with its name on
+  // a time chart, and records how many it drew in the DOM.
+  function phaseMarks(el) {
+    return [function (u) {
+      const ctx = u.ctx, b = u.bbox;
+      let drawn = 0;
+      ctx.save();
+      ctx.strokeStyle = "#8c959f";
+      ctx.fillStyle = "#57606a";
+      ctx.setLineDash([4 * devicePixelRatio, 4 * devicePixelRatio]);
+      ctx.font = (11 * devicePixelRatio) + "px system-ui, sans-serif";
+      d.phases.forEach(function (p) {
+        const x = Math.round(u.valToPos(p.time, "x", true));
+        if (x < b.left || x > b.left + b.width) { return; }
+        ctx.beginPath();
+        ctx.moveTo(x, b.top);
+        ctx.lineTo(x, b.top + b.height);
+        ctx.stroke();
+        ctx.fillText(p.name, x + 3 * devicePixelRatio, b.top + 12 * devicePixelRatio);
+        drawn++;
+      });
+      ctx.restore();
+      el.dataset.phases = drawn;
+    }];
   }
 
   const fixed = function (digits) {
