@@ -74,6 +74,13 @@ func TestLibraryReportEqualsCLI(t *testing.T) {
 func masked(r *report.Report) *report.Report {
 	m := *r
 	m.StartedAt, m.EndedAt = time.Time{}, time.Time{}
+	m.Expected = nil
+	for _, p := range r.Expected {
+		if p.Start != 0 { // when, not whether
+			p.Start = 1
+		}
+		m.Expected = append(m.Expected, p)
+	}
 	m.Intermediate = nil // how periods fall on the clock varies
 	m.ScheduleLag = nil
 	if r.Lag != nil { // the rule, not the timing

@@ -186,7 +186,7 @@ func TestRunEndToEnd(t *testing.T) {
 	if got := rep.Aggregate.Summaries[metric.ResponseTime].Count; got != 10 {
 		t.Errorf("response_time count = %d, want 10", got)
 	}
-	if len(rep.Expected) != 1 || rep.Expected[0] != (report.PhaseArrivals{Name: "tiny", Expected: 5, Created: 5}) {
+	if len(rep.Expected) != 1 || rep.Expected[0] != (report.PhaseArrivals{Name: "tiny", Expected: 5, Created: 5, Start: rep.StartedAt.UnixMilli()}) {
 		t.Errorf("expected = %+v, want one phase tiny with 5 expected and created", rep.Expected)
 	}
 	if rep.Aborted || rep.Target != srv.URL || rep.Script.Path != script || rep.Version != Version {
