@@ -722,8 +722,8 @@ func TestRunSegmentsAndStartAt(t *testing.T) {
 			if rep.MissedArrivals != tt.wantMiss || rep.Segment != tt.wantSegment {
 				t.Errorf("missed %d, segment %q; want %d, %q", rep.MissedArrivals, rep.Segment, tt.wantMiss, tt.wantSegment)
 			}
-			if tt.wantMiss > 0 && rep.Verdict != report.Untrusted {
-				t.Errorf("verdict %q, want untrusted", rep.Verdict)
+			if tt.wantMiss > 0 && (rep.Verdict != report.Untrusted || rep.Passed == nil || *rep.Passed) {
+				t.Errorf("verdict %q, passed %v; want untrusted and passed false", rep.Verdict, rep.Passed)
 			}
 		})
 	}

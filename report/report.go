@@ -48,7 +48,9 @@ type Report struct {
 	Failures []Failure `json:"failures,omitempty"`
 	// SLO holds the evaluated service level objectives; filled by report/slo.
 	SLO []SLO `json:"slo,omitempty"`
-	// Passed is nil until SLOs were evaluated, then whether all strict ones held.
+	// Passed is nil until SLOs were evaluated, then whether all strict ones
+	// held over a complete, trusted run: false for an interrupted or
+	// untrusted one, whose SLO results still say what each measured.
 	Passed *bool `json:"passed,omitempty"`
 	// Verdict is "" until the run was judged, then what its exit code says.
 	Verdict Verdict `json:"verdict,omitempty"`

@@ -512,5 +512,12 @@ func JudgeWith(rep *report.Report, slos *slo.Set, defaults bool, lag report.LagR
 	default:
 		rep.Verdict = report.Pass
 	}
+	if rep.Verdict == report.Interrupted || rep.Verdict == report.Untrusted {
+		// SLOs that held over a run that missed arrivals, fell behind or
+		// stopped early say nothing about the target: a reader of passed
+		// must not see true where the exit code says the gate failed.
+		f := false
+		rep.Passed = &f
+	}
 	return rep.Verdict
 }
