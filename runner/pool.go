@@ -98,7 +98,10 @@ func (p *sharedPool) acquire(ctx context.Context, c *httpClient, uc *userConns, 
 	var err error
 	select {
 	case conn := <-w.ch:
-		return p.handed(ctx, c, hp, conn, https, host, deadline)
+		if conn != nil {
+			return conn, nil
+		}
+		return p.dial(ctx, c, hp, https, host, deadline) // handed a slot
 	case <-t.C:
 		err = errPoolWait
 	case <-ctx.Done():
@@ -118,15 +121,6 @@ func (p *sharedPool) acquire(ctx context.Context, c *httpClient, uc *userConns, 
 		hp.freeSlot()
 	}
 	return nil, err
-}
-
-// handed is what a waiter does with what it was handed: use the
-// connection, or dial in the slot.
-func (p *sharedPool) handed(ctx context.Context, c *httpClient, hp *hostPool, conn *userConn, https bool, host []byte, deadline time.Time) (*userConn, error) {
-	if conn != nil {
-		return conn, nil
-	}
-	return p.dial(ctx, c, hp, https, host, deadline)
 }
 
 // dial opens a connection in a slot already taken, and gives the slot back
