@@ -40,6 +40,19 @@ func checkpointRun(t testing.TB, path string, n int) (*Collector, *Checkpoint) {
 	return c, ck
 }
 
+// checkpointLines is checkpointRun's closed file in a new folder, and its content.
+func checkpointLines(t *testing.T, n int) (path string, content []byte) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "run.json")
+	_, ck := checkpointRun(t, path, n)
+	ck.Close()
+	content, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, content
+}
+
 // TestCheckpointReadsAsUnfinishedReport: a checkpoint decodes as the report
 // a killed run leaves: every period, their fold as the aggregate (equal to
 // the collector's own), the last line's arrivals and failures, aborted.
@@ -82,14 +95,7 @@ func TestCheckpointReadsAsUnfinishedReport(t *testing.T) {
 // the file reads as the periods before it; a broken line that is not the
 // last is an error naming its line.
 func TestCheckpointTornLastLine(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "run.json")
-	_, ck := checkpointRun(t, path, 3)
-	ck.Close()
-	full, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, full := checkpointLines(t, 3)
 	lines := bytes.SplitAfter(full, []byte("\n"))
 	lastStart := len(full) - len(lines[len(lines)-2]) // lines ends with an empty piece
 	for cut := lastStart; cut < len(full); cut += max(1, (len(full)-lastStart)/40) {
@@ -102,7 +108,7 @@ func TestCheckpointTornLastLine(t *testing.T) {
 		}
 	}
 	corrupt := bytes.Replace(full, []byte(`{"period":`), []byte(`{"period":x`), 1)
-	_, err = Decode(bytes.NewReader(corrupt))
+	_, err := Decode(bytes.NewReader(corrupt))
 	if err == nil || !strings.Contains(err.Error(), "line 2") {
 		t.Errorf("a corrupt second line: %v, want an error naming line 2", err)
 	}
@@ -187,6 +193,40 @@ func BenchmarkCheckpointAppend(b *testing.B) {
 			for b.Loop() {
 				if err := WriteFile(path, rep); err != nil {
 					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestCheckpointInvalidPeriodNamesFileAndLine: a period that decodes but
+// does not hold together is refused by the line that carries it, and the
+// error names the file.
+func TestCheckpointInvalidPeriodNamesFileAndLine(t *testing.T) {
+	tests := []struct {
+		name, old, new, want string
+	}{
+		{"negative counter", `"http.requests":1`, `"http.requests":-1`, `counter "http.requests" is negative`},
+		{"end before start", `"periodEnd":`, `"periodEnd":1,"x":`, "is before period"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path, full := checkpointLines(t, 3)
+			lines := bytes.SplitAfter(full, []byte("\n"))
+			if !bytes.Contains(lines[2], []byte(tt.old)) {
+				t.Fatalf("line 3 has no %s: %s", tt.old, lines[2])
+			}
+			lines[2] = bytes.Replace(lines[2], []byte(tt.old), []byte(tt.new), 1)
+			if err := os.WriteFile(path, bytes.Join(lines, nil), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := ReadFile(path)
+			if err == nil {
+				t.Fatal("read a checkpoint with an invalid period")
+			}
+			for _, want := range []string{path, "line 3: ", tt.want} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not say %q", err, want)
 				}
 			}
 		})

@@ -205,7 +205,7 @@ func Decode(rd io.Reader) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		r = *cr
+		r = *cr // its periods were validated as they were read, each error naming its line
 	} else {
 		dec := json.NewDecoder(bytes.NewReader(data))
 		if err := dec.Decode(&r); err != nil {
@@ -214,20 +214,20 @@ func Decode(rd io.Reader) (*Report, error) {
 		if dec.More() {
 			return nil, fmt.Errorf("%s: unexpected data after the report's JSON object", position(data, dec.InputOffset()))
 		}
+		for i, m := range r.Intermediate {
+			if m == nil {
+				return nil, fmt.Errorf("intermediate[%d]: null period", i)
+			}
+			if err := m.validate(); err != nil {
+				return nil, fmt.Errorf("intermediate[%d]: %w", i, err)
+			}
+		}
 	}
 	if r.Aggregate == nil {
 		return nil, errors.New(`missing "aggregate": not a primeload or Artillery report`)
 	}
 	if err := r.Aggregate.validate(); err != nil {
 		return nil, fmt.Errorf("aggregate: %w", err)
-	}
-	for i, m := range r.Intermediate {
-		if m == nil {
-			return nil, fmt.Errorf("intermediate[%d]: null period", i)
-		}
-		if err := m.validate(); err != nil {
-			return nil, fmt.Errorf("intermediate[%d]: %w", i, err)
-		}
 	}
 	if r.Intermediate == nil {
 		r.Intermediate = []*Metrics{}
