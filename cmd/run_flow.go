@@ -159,6 +159,9 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 		MaxLag:          o.MaxLag,
 		BeforeArrival:   o.beforeArrival,
 	}, hooks)
+	if rep != nil {
+		defer rep.Close() // its periods, read from the checkpoint by every writer
+	}
 	stopWatch()
 	<-watched
 	if lm != nil {

@@ -142,21 +142,6 @@ func (c *Checkpoint) encode(v any) error {
 // Close closes the file; the checkpoint stays on disk.
 func (c *Checkpoint) Close() error { return c.f.Close() }
 
-// ReadPeriods streams the checkpoint's periods, in order, to each, without
-// holding more than one in memory.
-func (c *Checkpoint) ReadPeriods(each func(*Metrics) error) error {
-	f, err := os.Open(c.path)
-	if err != nil {
-		return fmt.Errorf("read checkpoint: %w", err)
-	}
-	defer f.Close()
-	_, err = scanCheckpoint(f, func(l *checkpointLine) error { return each(l.Period) })
-	if err != nil {
-		return fmt.Errorf("read checkpoint %s: %w", c.path, err)
-	}
-	return nil
-}
-
 // isCheckpoint reports whether data is a checkpoint rather than a report.
 func isCheckpoint(data []byte) bool { return bytes.HasPrefix(data, []byte(checkpointMagic)) }
 
@@ -168,7 +153,9 @@ const maxCheckpointLine = 256 << 20
 // line to each, with its state (Failures carried over from earlier lines).
 // An incomplete last line, the write a kill interrupted, is ignored; any
 // other line that does not decode is an error naming its line number.
-func scanCheckpoint(r io.Reader, each func(*checkpointLine) error) (*Report, error) {
+// Each period is validated unless checked says an earlier scan of the same
+// bytes did (decoding every histogram is most of a scan's cost).
+func scanCheckpoint(r io.Reader, checked bool, each func(*checkpointLine) error) (*Report, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var head *Report
 	var failures []Failure
@@ -199,8 +186,12 @@ func scanCheckpoint(r io.Reader, each func(*checkpointLine) error) (*Report, err
 		if l.Period == nil {
 			return nil, fmt.Errorf("line %d: no period", lineNo)
 		}
-		if err := l.Period.validate(); err != nil {
-			return nil, fmt.Errorf("line %d: %w", lineNo, err)
+		if !checked {
+			if err := l.Period.validate(); err != nil {
+				return nil, fmt.Errorf("line %d: %w", lineNo, err)
+			}
+		} else {
+			l.Period.complete()
 		}
 		if l.Failures != nil {
 			failures = l.Failures
@@ -247,7 +238,7 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 func decodeCheckpoint(data []byte) (*Report, error) {
 	var periods []*Metrics
 	var last CheckpointState
-	head, err := scanCheckpoint(bytes.NewReader(data), func(l *checkpointLine) error {
+	head, err := scanCheckpoint(bytes.NewReader(data), false, func(l *checkpointLine) error {
 		periods = append(periods, l.Period)
 		last = l.CheckpointState
 		return nil
@@ -283,3 +274,70 @@ func decodeCheckpoint(data []byte) (*Report, error) {
 	}
 	return r, nil
 }
+
+// SpilledPeriods are a finished run's periods left in its checkpoint: a
+// report they are attached to (Report.Spill) reads them from the file one
+// at a time whenever it is written, so the end of a run costs the same
+// memory after 100 periods as after 10,000. The file stays open, so it may
+// be replaced (by the final report, renamed over it) or removed meanwhile.
+type SpilledPeriods struct {
+	f    *os.File
+	size int64
+	n    int // periods OpenPeriods found readable; -1 while it checks them
+}
+
+// OpenPeriods opens the checkpoint's periods for reading back, after
+// checking every complete line once: the periods are those before the
+// first line that does not read, whose error (naming file and line) is
+// returned with them.
+func (c *Checkpoint) OpenPeriods() (*SpilledPeriods, error) {
+	f, err := os.Open(c.path)
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoint: %w", err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("read checkpoint: %w", err)
+	}
+	s := &SpilledPeriods{f: f, size: fi.Size(), n: -1}
+	n := 0
+	err = s.Each(func(*Metrics) error { n++; return nil })
+	s.n = n
+	if err != nil {
+		return s, fmt.Errorf("read checkpoint %s: %w", c.path, err)
+	}
+	return s, nil
+}
+
+// Len is how many periods Each passes on.
+func (s *SpilledPeriods) Len() int { return s.n }
+
+// errEnough stops a scan once the periods found readable are read.
+var errEnough = errors.New("enough periods")
+
+// Each passes the periods, in order, to each, holding one at a time. It
+// may run any number of times, also at once: each run reads the file at
+// its own offsets.
+func (s *SpilledPeriods) Each(each func(*Metrics) error) error {
+	if s.n == 0 {
+		return nil
+	}
+	seen := 0
+	_, err := scanCheckpoint(io.NewSectionReader(s.f, 0, s.size), s.n >= 0, func(l *checkpointLine) error {
+		if err := each(l.Period); err != nil {
+			return err
+		}
+		if seen++; seen == s.n {
+			return errEnough // before the line that does not read
+		}
+		return nil
+	})
+	if errors.Is(err, errEnough) {
+		return nil
+	}
+	return err
+}
+
+// Close closes the file.
+func (s *SpilledPeriods) Close() error { return s.f.Close() }

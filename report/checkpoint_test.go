@@ -117,12 +117,17 @@ func TestCheckpointTornLastLine(t *testing.T) {
 	}
 }
 
-// TestCheckpointReadPeriods: the periods stream back in order.
-func TestCheckpointReadPeriods(t *testing.T) {
+// TestCheckpointOpenPeriods: the periods stream back in order.
+func TestCheckpointOpenPeriods(t *testing.T) {
 	_, ck := checkpointRun(t, filepath.Join(t.TempDir(), "run.json"), 5)
 	defer ck.Close()
+	sp, err := ck.OpenPeriods()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
 	var got []int64
-	if err := ck.ReadPeriods(func(m *Metrics) error {
+	if err := sp.Each(func(m *Metrics) error {
 		got = append(got, m.Counters[metric.Requests])
 		if m.Counters[metric.Requests] != 1 {
 			return fmt.Errorf("period with %d requests", m.Counters[metric.Requests])
@@ -131,8 +136,8 @@ func TestCheckpointReadPeriods(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 5 || ck.Periods() != 5 {
-		t.Errorf("read %d periods back, appended %d, want 5", len(got), ck.Periods())
+	if len(got) != 5 || ck.Periods() != 5 || sp.Len() != 5 {
+		t.Errorf("read %d periods back (Len %d), appended %d, want 5", len(got), sp.Len(), ck.Periods())
 	}
 }
 

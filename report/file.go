@@ -23,8 +23,65 @@ import (
 // dozen endpoints stays far below it, a hostile file does not get to fill memory.
 const MaxReportBytes = 1 << 30
 
-// Encode writes r as indented JSON.
+// Encode writes r as indented JSON. Spilled periods (Report.Spill) are
+// read and written one at a time, in the very bytes the whole report
+// encoded at once would have, so memory does not grow with the run.
 func Encode(w io.Writer, r *Report) error {
+	if r.spilled == nil {
+		return encodeIndented(w, r)
+	}
+	rest := *r
+	rest.Intermediate, rest.spilled = []*Metrics{}, nil
+	var head bytes.Buffer
+	if err := encodeIndented(&head, &rest); err != nil {
+		return err
+	}
+	// The empty array is spliced open: a string holding these bytes would
+	// have its quotes escaped and its newline written as \n, and only
+	// the report's own fields are indented by one level.
+	at := bytes.Index(head.Bytes(), intermediateKey)
+	if at < 0 {
+		return errors.New("encode report: no intermediate field") // Report lost its field: a bug here
+	}
+	open := at + len(intermediateKey) - len("]")
+	if _, err := w.Write(head.Bytes()[:open]); err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	written := 0
+	err := r.EachPeriod(func(m *Metrics) error {
+		buf.Reset()
+		if written > 0 {
+			buf.WriteByte(',')
+		}
+		written++
+		buf.WriteString("\n    ")
+		b, err := json.Marshal(m)
+		if err != nil {
+			return fmt.Errorf("encode report: period %d: %w", m.Period, err)
+		}
+		if err := json.Indent(&buf, b, "    ", "  "); err != nil {
+			return fmt.Errorf("encode report: period %d: %w", m.Period, err)
+		}
+		_, err = w.Write(buf.Bytes())
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if written > 0 {
+		if _, err := io.WriteString(w, "\n  "); err != nil {
+			return err
+		}
+	}
+	_, err = w.Write(head.Bytes()[open:])
+	return err
+}
+
+// intermediateKey is how encodeIndented writes a report's empty periods.
+var intermediateKey = []byte("\n  \"intermediate\": []")
+
+func encodeIndented(w io.Writer, r *Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(r); err != nil {
@@ -287,10 +344,7 @@ func position(data []byte, off int64) string {
 // summary counts. A report without histograms (Artillery's) still reads; it
 // just cannot be merged.
 func (m *Metrics) validate() error {
-	if m.PeriodEnd == 0 {
-		// Artillery's reports carry no period end; its last metric is the nearest.
-		m.PeriodEnd = max(m.LastMetricAt, m.Period)
-	}
+	m.complete()
 	if m.Period < 0 {
 		return fmt.Errorf("period %d: want milliseconds since the epoch, not before it", m.Period)
 	}
@@ -315,6 +369,17 @@ func (m *Metrics) validate() error {
 			return fmt.Errorf("histogram %q holds %d values but its summary counts %d", name, h.TotalCount(), s.Count)
 		}
 	}
+	return nil
+}
+
+// complete fills in what a period read may lack, as validate does before
+// checking it: a period validated once is read again through complete
+// alone, and comes out the same.
+func (m *Metrics) complete() {
+	if m.PeriodEnd == 0 {
+		// Artillery's reports carry no period end; its last metric is the nearest.
+		m.PeriodEnd = max(m.LastMetricAt, m.Period)
+	}
 	if m.Counters == nil {
 		m.Counters = map[string]int64{}
 	}
@@ -327,7 +392,6 @@ func (m *Metrics) validate() error {
 	if m.HDR == nil {
 		m.HDR = map[string]string{}
 	}
-	return nil
 }
 
 // Histogram decodes the named summary's HdrHistogram (values in µs).

@@ -80,10 +80,5 @@ func WriteHdrLog(w io.Writer, r *Report) error {
 	if err != nil {
 		return err
 	}
-	for _, m := range r.Intermediate {
-		if err := l.WritePeriod(m); err != nil {
-			return err
-		}
-	}
-	return nil
+	return r.EachPeriod(l.WritePeriod) // spilled periods one at a time
 }

@@ -59,6 +59,51 @@ type Report struct {
 	Saturated []string `json:"saturated,omitempty"`
 	// RemoteWrite says how pushing live metrics went; nil without a push.
 	RemoteWrite *RemoteWrite `json:"remoteWrite,omitempty"`
+
+	// spilled are the periods before Intermediate's, left on disk (Spill).
+	spilled *SpilledPeriods
+}
+
+// Spill makes s the report's first periods, before those in Intermediate
+// (which then holds only periods kept in memory). EachPeriod, Encode and
+// the writers that go through them read s whenever they run; Close
+// releases it.
+func (r *Report) Spill(s *SpilledPeriods) { r.spilled = s }
+
+// EachPeriod passes every intermediate period, in order, to each: the
+// spilled ones, read from disk one at a time, then Intermediate's. A period
+// is each's to read only: an in-memory one is the report's own.
+func (r *Report) EachPeriod(each func(*Metrics) error) error {
+	if r.spilled != nil {
+		if err := r.spilled.Each(each); err != nil {
+			return err
+		}
+	}
+	for _, m := range r.Intermediate {
+		if err := each(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Periods is how many intermediate periods EachPeriod passes on.
+func (r *Report) Periods() int {
+	n := len(r.Intermediate)
+	if r.spilled != nil {
+		n += r.spilled.Len()
+	}
+	return n
+}
+
+// Close releases the spilled periods, if any; the report keeps the rest.
+func (r *Report) Close() error {
+	if r.spilled == nil {
+		return nil
+	}
+	err := r.spilled.Close()
+	r.spilled = nil
+	return err
 }
 
 // RemoteWrite counts the pushes of live metrics (run --remote-write). A

@@ -74,13 +74,13 @@ type phaseMark struct {
 // score, lines are no longer told apart. The tables list every endpoint.
 const MaxChartEndpoints = 20
 
-// timeSeries turns the intermediate periods into per-period points.
-func timeSeries(r *report.Report, endpoints []view.Endpoint) series {
+// timeSeries turns r's intermediate periods into per-period points.
+func timeSeries(r *report.Report, periods []*report.Metrics, endpoints []view.Endpoint) series {
 	// Empty, not nil: the page's script reads arrays, and JSON null is not one.
 	s := series{Time: []int64{}, Rate: []*float64{}, ErrorRate: []*float64{}, P50: []*float64{}, P95: []*float64{}, P99: []*float64{},
 		Active: []*float64{}, Completed: []*float64{}, Outcomes: []namedLine{},
 		EndpointP50: []namedLine{}, EndpointP95: []namedLine{}, EndpointP99: []namedLine{}, EndpointRate: []namedLine{}}
-	s.Outcomes = outcomeLines(r.Intermediate)
+	s.Outcomes = outcomeLines(periods)
 	s.Phases = []phaseMark{}
 	for _, p := range r.Expected {
 		if p.Start != 0 {
@@ -91,7 +91,7 @@ func timeSeries(r *report.Report, endpoints []view.Endpoint) series {
 	slices.SortStableFunc(busiest, func(a, b view.Endpoint) int { return cmp.Compare(b.Responses, a.Responses) })
 	for _, ep := range busiest[:min(len(busiest), MaxChartEndpoints)] {
 		p50, p95, p99, rate := namedLine{Name: ep.Label}, namedLine{Name: ep.Label}, namedLine{Name: ep.Label}, namedLine{Name: ep.Label}
-		for _, m := range r.Intermediate {
+		for _, m := range periods {
 			lat, ok := m.Summaries[metric.EndpointLatency(ep.Name)]
 			if !ok || lat.Count == 0 {
 				p50.Values, p95.Values, p99.Values = append(p50.Values, nil), append(p95.Values, nil), append(p99.Values, nil)
@@ -105,7 +105,7 @@ func timeSeries(r *report.Report, endpoints []view.Endpoint) series {
 		s.EndpointP99, s.EndpointRate = append(s.EndpointP99, p99), append(s.EndpointRate, rate)
 	}
 	var active int64
-	for _, m := range r.Intermediate {
+	for _, m := range periods {
 		s.Time = append(s.Time, m.Period/1000)
 		done := m.Counters[metric.VUsersCompleted]
 		active += m.Counters[metric.VUsersCreated] - done - m.Counters[metric.VUsersFailed]

@@ -80,6 +80,18 @@ func Write(w io.Writer, r *report.Report) error {
 }
 
 func build(r *report.Report) (*page, error) {
+	// The charts need every period's summaries, not its histograms, which
+	// are most of a period's size: a run's spilled periods come back
+	// without them.
+	var periods []*report.Metrics
+	if err := r.EachPeriod(func(m *report.Metrics) error {
+		light := *m
+		light.HDR = nil
+		periods = append(periods, &light)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("read the report's periods: %w", err)
+	}
 	o := view.Summarize(r)
 	p := &page{
 		Overview:         o,
@@ -92,7 +104,7 @@ func build(r *report.Report) (*page, error) {
 		Started:          r.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"),
 		Duration:         o.Duration.Round(time.Second).String(),
 		Rate:             strconv.FormatFloat(o.Rate, 'f', 1, 64),
-		Series:           timeSeries(r, view.Endpoints(r)),
+		Series:           timeSeries(r, periods, view.Endpoints(r)),
 	}
 	// The judge's order (loadtest.Judge); a report never judged has no
 	// Verdict and is described by what it holds.

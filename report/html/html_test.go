@@ -364,7 +364,7 @@ func TestSeriesAddUp(t *testing.T) {
 	t.Parallel()
 	r := reporttest.Run(t, reporttest.Options{Failures: true, Periods: 3})
 	eps := view.Endpoints(r)
-	s := timeSeries(r, eps)
+	s := timeSeries(r, r.Intermediate, eps)
 	total := func(l namedLine) float64 {
 		var n float64
 		for i, v := range l.Values {

@@ -71,22 +71,31 @@ func (c *checkpointer) write() {
 	}
 }
 
-// finish waits for every queued period, closes the file and returns all
-// periods in order: those on disk read back one at a time, then those kept
-// in memory. A period that cannot be read back is reported, and the report
-// goes on with the ones that can.
-func (c *checkpointer) finish() []*report.Metrics {
+// finish waits for every queued period, closes the file and hands rep
+// its periods, which stay where they are: those on disk are read back one
+// at a time whenever rep is written (report.Report.Spill), those kept in
+// memory follow them. A period that cannot be read back is reported, and
+// the report goes on with the ones before it.
+func (c *checkpointer) finish(rep *report.Report) {
+	c.wait()
+	rep.Intermediate = c.onlyMem
+	if rep.Intermediate == nil {
+		rep.Intermediate = []*report.Metrics{}
+	}
+	sp, err := c.ck.OpenPeriods()
+	if err != nil && c.log != nil {
+		fmt.Fprintf(c.log, "primeload: %v; the report's time series lacks the periods after it\n", err)
+	}
+	if sp != nil {
+		rep.Spill(sp)
+	}
+}
+
+// wait waits for every queued period and closes the file.
+func (c *checkpointer) wait() {
 	close(c.queue)
 	<-c.done
 	if err := c.ck.Close(); err != nil && c.broken == nil && c.log != nil {
 		fmt.Fprintln(c.log, "primeload:", err)
 	}
-	var periods []*report.Metrics
-	if err := c.ck.ReadPeriods(func(m *report.Metrics) error {
-		periods = append(periods, m)
-		return nil
-	}); err != nil && c.log != nil {
-		fmt.Fprintf(c.log, "primeload: %v; the report's time series lacks the periods after it\n", err)
-	}
-	return append(periods, c.onlyMem...)
 }

@@ -79,9 +79,10 @@ type Options struct {
 	// report.Checkpoint): created before any load, one line appended per
 	// period, so memory holds the aggregate and the open period however
 	// long the run, and a killed run leaves every complete period on disk.
-	// The finished report reads its periods back from it; the file stays
-	// for the caller to replace with that report or remove. "" keeps the
-	// periods in memory.
+	// The finished report's periods stay in it (report.Report.Spill): the
+	// report reads them back one at a time whenever it is written, through
+	// a descriptor it holds until Report.Close, so the caller may replace
+	// the file with that report or remove it. "" keeps the periods in memory.
 	Checkpoint string
 	// MaxLag is the lag rule's limit (report.LagRule): how late an arrival
 	// may start before it counts as late; 0 means report.DefaultMaxLag.
@@ -230,16 +231,15 @@ func Run(ctx context.Context, script *scenario.Script, opts Options, hooks Hooks
 		MaxDecodedBytes: opts.MaxDecodedBytes,
 		BeforeArrival:   opts.BeforeArrival,
 	})
-	var periods []*report.Metrics
-	if l.ckpt != nil {
-		periods = l.ckpt.finish() // every period, the last included, is handed over by now
-	}
 	if err != nil {
+		if l.ckpt != nil {
+			l.ckpt.wait()
+		}
 		return nil, err
 	}
 	rep := col.Report()
 	if l.ckpt != nil {
-		rep.Intermediate = periods
+		l.ckpt.finish(rep) // every period, the last included, is handed over by now
 	}
 	fillOutcome(rep, out, sched)
 	rep.Aborted = out.Aborted || ctx.Err() != nil

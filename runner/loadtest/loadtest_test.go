@@ -65,8 +65,8 @@ scenarios:
 	if readErr != nil {
 		t.Fatalf("checkpoint mid-run: %v", readErr)
 	}
-	if len(rep.Intermediate) != len(checkpoints) {
-		t.Errorf("final report has %d periods, the checkpoint had %d", len(rep.Intermediate), len(checkpoints))
+	if rep.Periods() != len(checkpoints) {
+		t.Errorf("final report has %d periods, the checkpoint had %d", rep.Periods(), len(checkpoints))
 	}
 	if len(checkpoints) < 5 {
 		t.Fatalf("%d checkpoints in a 4 s run with 200 ms periods, want at least 5", len(checkpoints))
