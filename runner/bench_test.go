@@ -193,3 +193,25 @@ func BenchmarkPoolHandOver(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkBuild is the request building of one step alone, without the
+// exchange: a static URL (the common case) and one rendered per user.
+func BenchmarkBuild(b *testing.B) {
+	for _, url := range []string{"/api/goods-received/", "/api/goods-received/{{ $loopCount }}"} {
+		b.Run(url, func(b *testing.B) {
+			step := get(url)
+			e := benchEngine(b, []scenario.Step{step})
+			var v vu
+			e.resetVU(&v, 0, 0)
+			req := fasthttp.AcquireRequest()
+			defer fasthttp.ReleaseRequest(req)
+			b.ReportAllocs()
+			for b.Loop() {
+				req.Reset()
+				if err := v.build(req, step.Request); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

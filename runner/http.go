@@ -328,6 +328,34 @@ func isRedirect(status int) bool {
 	return false
 }
 
+// setURI gives req the URL u, rendered from r. A static URL (no
+// expression, no qs) renders the same for every user: it is parsed once and
+// its parsed form copied into each request, parsing being most of the
+// cost of building a plain GET.
+func (v *vu) setURI(req *fasthttp.Request, r *scenario.Request, u []byte) error {
+	_, static := r.URL.Static()
+	if static = static && len(r.QS) == 0; static {
+		if parsed, ok := v.e.staticURIs.Load(r); ok {
+			req.SetURI(parsed.(*fasthttp.URI))
+			return nil
+		}
+	}
+	req.SetRequestURIBytes(u)
+	uri := req.URI()
+	// The path goes out as the script wrote it: a load test of /a/../b
+	// must send /a/../b.
+	uri.DisablePathNormalizing = true
+	if len(uri.Host()) == 0 {
+		return errInvalidURL
+	}
+	if static {
+		parsed := &fasthttp.URI{}
+		uri.CopyTo(parsed)
+		v.e.staticURIs.Store(r, parsed)
+	}
+	return nil
+}
+
 // build renders the request into req. Relative URLs are joined to the
 // target. A URL without a host gives errInvalidURL.
 func (v *vu) build(req *fasthttp.Request, r *scenario.Request) error {
@@ -368,14 +396,9 @@ func (v *vu) build(req *fasthttp.Request, r *scenario.Request) error {
 			u = append(u, url.QueryEscape(q.Value.Render(tc))...)
 		}
 	}
-	req.SetRequestURIBytes(u)
 	req.Header.SetMethod(r.Method)
-	uri := req.URI()
-	// The path goes out as the script wrote it: a load test of /a/../b
-	// must send /a/../b.
-	uri.DisablePathNormalizing = true
-	if len(uri.Host()) == 0 {
-		return errInvalidURL
+	if err := v.setURI(req, r, u); err != nil {
+		return err
 	}
 	req.Header.SetUserAgent(userAgent)
 

@@ -33,10 +33,13 @@ type engine struct {
 	trace     *tracing // nil when Options.Trace is
 	// names names requests by their rendered URL (groupDynamicURLs:
 	// false); nil when each request has its script-time name.
-	names   *endpointNames
-	samples *sampler // nil when the Recorder keeps no failure samples
-	logMu   sync.Mutex
-	log     io.Writer
+	names *endpointNames
+	// staticURIs holds the parsed URL of each request whose URL is the
+	// same for every user (*scenario.Request to *fasthttp.URI; see setURI).
+	staticURIs sync.Map
+	samples    *sampler // nil when the Recorder keeps no failure samples
+	logMu      sync.Mutex
+	log        io.Writer
 
 	progress     *Progress
 	active       []atomic.Int64 // running virtual users per phase
