@@ -13,7 +13,9 @@
 # Knobs (environment): DURATION seconds per run (10), REPEATS (3),
 # SECTIONS of the table to run (abcde), TARGET_CPU (0), TOOL_CPU (1),
 # SEARCH_STEPS (7), VUS_HELD sizes of (c) ("10000 50000"; wrk and Vegeta
-# hold the first only: one source address has 28,232 ephemeral ports),
+# hold the first only: one source address has 28,232 ephemeral ports; a
+# size one process lacks the descriptors for runs as segments of one run in
+# several primeload processes, their RSS summed),
 # NGINX_PORT (18080), SERVE_PORT (18081), HELLO_PORT (18082),
 # HELD_PORT (18083), KEEP=1 keeps the work directory.
 set -euo pipefail
@@ -105,7 +107,7 @@ ensure_tools() {
 	(($(nproc) >= 2)) || die "need 2 CPUs (one serves, one loads), found $(nproc)"
 	# Held connections need as many descriptors in the tool and nginx.
 	ulimit -n $((HELD_MAX + 1000)) 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-	(($(ulimit -n) > HELD_MAX + 1000)) || log "warning: ulimit -n is $(ulimit -n) (hard limit $(ulimit -Hn)), too low for $HELD_MAX connections: larger sizes of (c) are skipped"
+	(($(ulimit -n) > HELD_MAX + 1000)) || log "note: ulimit -n is $(ulimit -n) (hard limit $(ulimit -Hn); raising it needs CAP_SYS_RESOURCE), too low for $HELD_MAX connections in one process: larger sizes of (c) run as several primeload processes, and wrk and Vegeta are held at the sizes one process can"
 }
 
 build() {
@@ -501,15 +503,27 @@ c_vegeta() {
 		-workers="$1" -connections="$1"
 }
 
-# c_prime N: N users arrive over N/5,000 s, each GETs /json, thinks until
+# held_procs N: how many generator processes hold N users. One process
+# needs a descriptor per user and ~1,000 more; where the hard limit is
+# lower (20,000 on machines without CAP_SYS_RESOURCE, which setrlimit needs
+# to raise it), the users are split as segments of one run (--segment i/K)
+# over K processes on this machine, as a distributed run would be.
+held_procs() {
+	local per=$(($(ulimit -n) - 1000))
+	((per > 0)) || per=1
+	echo $((($1 + per - 1) / per))
+}
+
+# c_script N: N users arrive over N/5,000 s, each GETs /json, thinks until
 # the last has arrived and 3 s more, and GETs again: all N hold a
-# keep-alive connection at once. They are spread over HELD_HOSTS.
-c_prime() {
+# keep-alive connection at once. They are spread over HELD_HOSTS. Sets
+# C_LIMIT, the seconds one run may take.
+c_script() {
 	local n=$1 ramp think h
 	ramp=$(((n + 4999) / 5000))
 	think=$((ramp + 3))
 	# The run takes the ramp, the think and the second GET.
-	local LIMIT=$((ramp + think + 40))
+	C_LIMIT=$((ramp + think + 40))
 	{
 		cat <<EOF
 config:
@@ -531,24 +545,68 @@ EOF
 EOF
 		done
 	} >"$WORK/c-held.yml"
-	held c-held sampling c-held prime_run c-held "$WORK/c-held.yml" "$HELD_NGINX"
+}
+
+# c_prime N: the held users from one process, or K (held_procs) when one
+# cannot have the descriptors; prints "rss_mib peak_active accepted K
+# largest_process_rss_mib". With K processes rss_mib is the sum of their
+# peak RSS (they ramp together, so each peaks at about the same time and
+# the sum is close to, and never below, the peak of the sum).
+c_prime() {
+	local n=$1 k
+	k=$(held_procs "$n")
+	c_script "$n"
+	local LIMIT=$C_LIMIT
+	if ((k == 1)); then
+		echo "$(held c-held sampling c-held prime_run c-held "$WORK/c-held.yml" "$HELD_NGINX") 1 n/a"
+		return
+	fi
+	local line
+	line=$(held c-held sampling c-held c_segments "$k")
+	local i rss total=0 largest=0
+	for ((i = 1; i <= k; i++)); do
+		rss=$(time_field "$WORK/c-held-$i.time" rss)
+		if [[ $rss == n/a ]]; then
+			total=n/a largest=n/a
+			break
+		fi
+		total=$(calc "$total + $rss")
+		largest=$(calc "($rss > $largest) ? $rss : $largest")
+	done
+	read -r _ active accepted <<<"$line"
+	echo "$total $active $accepted $k $largest"
+}
+
+# c_segments K: segment i/K of c-held.yml in process i, all K at once,
+# starting together at one instant fixed before any is launched.
+c_segments() {
+	local k=$1 i at pids=()
+	at=$(date -u -d '+3 seconds' +%Y-%m-%dT%H:%M:%SZ)
+	for ((i = 1; i <= k; i++)); do
+		rm -f "$WORK/c-held-$i.time"
+		prime_run "c-held-$i" "$WORK/c-held.yml" "$HELD_NGINX" --segment "$i/$k" --start-at "$at" &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do wait "$i" || true; done
 }
 
 # section_c: one line per measurement, "TOOL N rss_mib peak_active
-# accepted": primeload at every size, wrk and Vegeta at the first.
+# accepted [processes largest_process_rss_mib]": primeload at every size,
+# wrk and Vegeta at the first.
 section_c() {
 	local n first=1
 	for n in "${HELD_SIZES[@]}"; do
-		if (($(ulimit -n) <= n + 1000)); then
-			log "(c) $n users skipped: ulimit -n is $(ulimit -n), the hard limit $(ulimit -Hn)"
-			echo "primeload $n n/a n/a n/a"
-			continue
-		fi
-		log "(c) $n users holding a keep-alive connection each, $REPEATS x"
+		log "(c) $n users holding a keep-alive connection each, as $(held_procs "$n") process(es), $REPEATS x"
 		echo "primeload $n $(repeat c_prime "$n")"
 		if ((first)); then
-			echo "wrk $n $(repeat c_wrk "$n")"
-			echo "vegeta $n $(repeat c_vegeta "$n")"
+			if (($(ulimit -n) <= n + 1000)); then
+				log "(c) wrk and Vegeta skipped at $n: one process needs $((n + 1000)) descriptors, ulimit -n is $(ulimit -n) (hard limit $(ulimit -Hn))"
+				echo "wrk $n n/a n/a n/a"
+				echo "vegeta $n n/a n/a n/a"
+			else
+				echo "wrk $n $(repeat c_wrk "$n")"
+				echo "vegeta $n $(repeat c_vegeta "$n")"
+			fi
 			first=0
 		fi
 	done
@@ -565,18 +623,22 @@ c_rows() {
 			vr=$rss va=$active vn=$accepted
 		fi
 	done <<<"$1"
-	local per cw cv rw rv caw cav cnw cnv
-	while read -r tool n rss active accepted; do
+	local per cw cv rw rv caw cav cnw cnv procs largest how
+	while read -r tool n rss active accepted procs largest; do
 		[[ $tool == primeload ]] || continue
 		per=n/a
 		[[ $rss == n/a ]] || per=$(calc "$rss * 1024 / $n")
+		how="primeload: VUs, 2 GETs apart"
+		if [[ ${procs:-1} != 1 ]]; then
+			how="primeload: VUs, 2 GETs apart, as $procs processes (--segment i/$procs) because one may have $(fmt "$(ulimit -Hn)") descriptors (hard limit), RSS summed; largest process $(fmt "$largest" 1) MiB"
+		fi
 		cw=" " cv=" " rw=" " rv=" " caw=" " cav=" " cnw=" " cnv=" "
 		if [[ $n == "${HELD_SIZES[0]}" ]]; then
 			cw=" $(fmt "$wr" 1) " cv=" $(fmt "$vr" 1) "
 			rw=" $(ratio "$rss" "$wr") " rv=" $(ratio "$rss" "$vr") "
 			caw=" $(fmt "$wa") " cav=" $(fmt "$va") " cnw=" $(fmt "$wn") " cnv=" $(fmt "$vn") "
 		fi
-		row " (c) peak RSS MiB, $(fmt "$n") connections (primeload: VUs, 2 GETs apart) " \
+		row " (c) peak RSS MiB, $(fmt "$n") connections ($how) " \
 			"$cw" "$cv" " $(fmt "$rss" 1) = $(fmt "$per" 1) KiB/user " "$rv" "$rw" \
 			" ≤ 10 KiB/user " " $(verdict 'a <= 10' "$per") "
 		row " (c) nginx: peak active connections, $(fmt "$n") " "$caw" "$cav" " $(fmt "$active") " " " " " \
