@@ -17,7 +17,8 @@
 # size one process lacks the descriptors for runs as segments of one run in
 # several primeload processes, their RSS summed),
 # NGINX_PORT (18080), SERVE_PORT (18081), HELLO_PORT (18082),
-# HELD_PORT (18083), KEEP=1 keeps the work directory.
+# HELD_PORT (18083), HELD_RATE arrivals/s of (c)'s users (5000),
+# KEEP=1 keeps the work directory.
 set -euo pipefail
 
 DURATION=${DURATION:-10}
@@ -36,6 +37,8 @@ HELD_PORT=${HELD_PORT:-18083}
 # Users per loopback address in (c), below the 28,232 ephemeral ports
 # (32768-60999) Linux has for one destination.
 HELD_PER_ADDR=20000
+# Arrivals per second of the held users in (c), all processes together.
+HELD_RATE=${HELD_RATE:-5000}
 TOKEN=bench-token-not-a-secret
 VEGETA_VERSION=v12.13.0
 # Every tool run is killed after this long, whatever happens.
@@ -514,13 +517,13 @@ held_procs() {
 	echo $((($1 + per - 1) / per))
 }
 
-# c_script N: N users arrive over N/5,000 s, each GETs /json, thinks until
+# c_script N: N users arrive over N/HELD_RATE s, each GETs /json, thinks until
 # the last has arrived and 3 s more, and GETs again: all N hold a
 # keep-alive connection at once. They are spread over HELD_HOSTS. Sets
 # C_LIMIT, the seconds one run may take.
 c_script() {
 	local n=$1 ramp think h
-	ramp=$(((n + 4999) / 5000))
+	ramp=$(((n + HELD_RATE - 1) / HELD_RATE))
 	think=$((ramp + 3))
 	# The run takes the ramp, the think and the second GET.
 	C_LIMIT=$((ramp + think + 40))
@@ -628,9 +631,9 @@ c_rows() {
 		[[ $tool == primeload ]] || continue
 		per=n/a
 		[[ $rss == n/a ]] || per=$(calc "$rss * 1024 / $n")
-		how="primeload: VUs, 2 GETs apart"
+		how="primeload: VUs arriving at $(fmt "$HELD_RATE")/s, 2 GETs apart"
 		if [[ ${procs:-1} != 1 ]]; then
-			how="primeload: VUs, 2 GETs apart, as $procs processes (--segment i/$procs) because one may have $(fmt "$(ulimit -Hn)") descriptors (hard limit), RSS summed; largest process $(fmt "$largest" 1) MiB"
+			how="$how, as $procs processes (--segment i/$procs) because one may have $(fmt "$(ulimit -Hn)") descriptors (hard limit), RSS summed; largest process $(fmt "$largest" 1) MiB"
 		fi
 		cw=" " cv=" " rw=" " rv=" " caw=" " cav=" " cnw=" " cnv=" "
 		if [[ $n == "${HELD_SIZES[0]}" ]]; then
