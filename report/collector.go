@@ -39,6 +39,9 @@ type Info struct {
 	// MaxEndpoints bounds the distinct endpoints recorded separately; the
 	// rest are recorded as metric.OtherEndpoint. 0 means metric.MaxEndpoints.
 	MaxEndpoints int
+	// MetricsNamespace is the script's metricsNamespace ("" for Artillery's
+	// default), carried into the Report for its files.
+	MetricsNamespace string
 }
 
 // Collector implements runner.Recorder. Its shards are the only sharding of
@@ -209,6 +212,8 @@ func (c *Collector) Report() *Report {
 		Version:      c.info.Version,
 		PeriodLength: c.info.Period.Milliseconds(),
 		Failures:     c.failures.list(),
+
+		MetricsNamespace: c.info.MetricsNamespace,
 	}
 	if s, ok := c.aggM.Summaries[metric.ScheduleLag]; ok {
 		r.ScheduleLag = &s

@@ -27,11 +27,22 @@ const MaxReportBytes = 1 << 30
 // read and written one at a time, in the very bytes the whole report
 // encoded at once would have, so memory does not grow with the run.
 func Encode(w io.Writer, r *Report) error {
+	ns := r.MetricsNamespace
 	if r.spilled == nil {
+		if ns != "" {
+			named := *r
+			named.Aggregate = r.Aggregate.renamed(ns, metric.InNamespace)
+			named.Intermediate = make([]*Metrics, len(r.Intermediate))
+			for i, m := range r.Intermediate {
+				named.Intermediate[i] = m.renamed(ns, metric.InNamespace)
+			}
+			r = &named
+		}
 		return encodeIndented(w, r)
 	}
 	rest := *r
 	rest.Intermediate, rest.spilled = []*Metrics{}, nil
+	rest.Aggregate = r.Aggregate.renamed(ns, metric.InNamespace)
 	var head bytes.Buffer
 	if err := encodeIndented(&head, &rest); err != nil {
 		return err
@@ -56,7 +67,7 @@ func Encode(w io.Writer, r *Report) error {
 		}
 		written++
 		buf.WriteString("\n    ")
-		b, err := json.Marshal(m)
+		b, err := json.Marshal(m.renamed(ns, metric.InNamespace))
 		if err != nil {
 			return fmt.Errorf("encode report: period %d: %w", m.Period, err)
 		}
@@ -270,6 +281,13 @@ func Decode(rd io.Reader) (*Report, error) {
 		}
 		if dec.More() {
 			return nil, fmt.Errorf("%s: unexpected data after the report's JSON object", position(data, dec.InputOffset()))
+		}
+		if ns := r.MetricsNamespace; ns != "" {
+			// A checkpoint's lines hold the default names already.
+			r.Aggregate = r.Aggregate.renamed(ns, metric.FromNamespace)
+			for i, m := range r.Intermediate {
+				r.Intermediate[i] = m.renamed(ns, metric.FromNamespace)
+			}
 		}
 		for i, m := range r.Intermediate {
 			if m == nil {

@@ -52,6 +52,8 @@ func Merge(reports []*Report, force bool) (*Report, error) {
 		PeriodLength: first.PeriodLength,
 		StartedAt:    first.StartedAt,
 		EndedAt:      first.EndedAt,
+
+		MetricsNamespace: first.MetricsNamespace,
 	}
 	var sat saturation
 	aggs := make([]*Metrics, 0, len(reports))

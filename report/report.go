@@ -59,6 +59,11 @@ type Report struct {
 	Saturated []string `json:"saturated,omitempty"`
 	// RemoteWrite says how pushing live metrics went; nil without a push.
 	RemoteWrite *RemoteWrite `json:"remoteWrite,omitempty"`
+	// MetricsNamespace is the script's metricsNamespace when it is not
+	// Artillery's default: the file names per-endpoint metrics under it, as
+	// Artillery's does, while a decoded Report (and everything reading one)
+	// holds the default names (metric.InNamespace).
+	MetricsNamespace string `json:"metricsNamespace,omitempty"`
 
 	// spilled are the periods before Intermediate's, left on disk (Spill).
 	spilled *SpilledPeriods
@@ -292,3 +297,30 @@ func (m *Metrics) Start() time.Time { return time.UnixMilli(m.Period) }
 
 // End returns the period's end time.
 func (m *Metrics) End() time.Time { return time.UnixMilli(m.PeriodEnd) }
+
+// renamed returns m with its per-endpoint names moved into namespace ns by
+// rename (metric.InNamespace or metric.FromNamespace); m itself is not
+// changed, since it may be the collector's own.
+func (m *Metrics) renamed(ns string, rename func(name, ns string) string) *Metrics {
+	if m == nil || ns == "" {
+		return m
+	}
+	out := *m
+	out.Counters = renameKeys(m.Counters, ns, rename)
+	out.Rates = renameKeys(m.Rates, ns, rename)
+	out.Summaries = renameKeys(m.Summaries, ns, rename)
+	out.Histograms = renameKeys(m.Histograms, ns, rename)
+	out.HDR = renameKeys(m.HDR, ns, rename)
+	return &out
+}
+
+func renameKeys[V any](src map[string]V, ns string, rename func(name, ns string) string) map[string]V {
+	if src == nil {
+		return nil
+	}
+	dst := make(map[string]V, len(src))
+	for k, v := range src {
+		dst[rename(k, ns)] = v
+	}
+	return dst
+}

@@ -1,7 +1,10 @@
 package runner_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/primeload/primeload/report"
 	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/runner"
 )
@@ -171,6 +175,47 @@ func TestEndpointNamesAsArtillery(t *testing.T) {
 			}
 			if n := agg.Counters["http.codes.200"]; n != 8 {
 				t.Errorf("http.codes.200 = %d, want 8 whatever the names", n)
+			}
+			// Under a metricsNamespace the file names the same metrics
+			// as Artillery's plugin does: namespace + "." + the rest.
+			rep.MetricsNamespace = "shop.api"
+			var file bytes.Buffer
+			if err := report.Encode(&file, rep); err != nil {
+				t.Fatal(err)
+			}
+			var raw struct {
+				Aggregate struct {
+					Counters  map[string]int64           `json:"counters"`
+					Summaries map[string]json.RawMessage `json:"summaries"`
+				} `json:"aggregate"`
+			}
+			if err := json.Unmarshal(file.Bytes(), &raw); err != nil {
+				t.Fatal(err)
+			}
+			var inFile []string
+			for name := range raw.Aggregate.Counters {
+				if strings.HasPrefix(name, metric.EndpointPrefix) {
+					t.Errorf("%s is in the file under a metricsNamespace", name)
+				}
+				if rest, ok := strings.CutPrefix(name, "shop.api."); ok {
+					inFile = append(inFile, rest)
+				}
+			}
+			sort.Strings(inFile)
+			if !slices.Equal(inFile, want) {
+				t.Errorf("per-endpoint counters in the file under shop.api\n got  %s\n want %s", strings.Join(inFile, "\n      "), strings.Join(want, "\n      "))
+			}
+			for _, ep := range tt.want {
+				if _, ok := raw.Aggregate.Summaries["shop.api.response_time."+ep]; !ok {
+					t.Errorf("no summary shop.api.response_time.%s in the file", ep)
+				}
+			}
+			back, err := report.Decode(&file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !maps.Equal(back.Aggregate.Counters, agg.Counters) {
+				t.Errorf("decoding the namespaced file gives counters\n%v\nwant the recorded\n%v", back.Aggregate.Counters, agg.Counters)
 			}
 		})
 	}

@@ -488,12 +488,13 @@ func (l *loader) endpointOptions(n *yaml.Node, path string) EndpointOptions {
 			group, ok := l.boolean(p.v, fp)
 			o.RenderURLs = ok && !group
 		case "metricsNamespace":
-			// The report's readers (summary, HTML, compare, SLOs) find
-			// per-endpoint metrics under the default name only, so another
-			// namespace is refused rather than ignored.
-			def := strings.TrimSuffix(metric.EndpointPrefix, ".")
-			if ns, ok := l.str(p.v, fp); ok && strings.TrimSuffix(ns, ".") != def {
-				l.errorf(l.deref(p.v), fp, "primeload names per-endpoint metrics %s* only; remove metricsNamespace or set it to %s", metric.EndpointPrefix, def)
+			if ns, ok := l.str(p.v, fp); ok {
+				switch {
+				case strings.TrimSpace(ns) == "":
+					l.errorf(l.deref(p.v), fp, "metricsNamespace is empty; give a name such as %s (the default) or leave the key out", metric.DefaultNamespace)
+				case ns != metric.DefaultNamespace:
+					o.Namespace = ns
+				}
 			}
 		}
 	})

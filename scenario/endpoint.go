@@ -21,6 +21,10 @@ type EndpointOptions struct {
 	// per distinct value (groupDynamicURLs: false); by default a request is
 	// named by its URL template, so /items/{{ id }} is one endpoint.
 	RenderURLs bool
+	// Namespace is metricsNamespace when it is not Artillery's default
+	// (metric.DefaultNamespace): the report files and ensure expressions
+	// name per-endpoint metrics under it; "" for the default.
+	Namespace string
 }
 
 // EndpointName names a request as the plugin does: the URL's path, with its

@@ -71,9 +71,16 @@ func TestEndpointOptionsLoad(t *testing.T) {
 	if len(s.Endpoints) != 0 {
 		t.Errorf("endpoints %q: an unnamed request under ignoreUnnamedRequests has none", s.Endpoints)
 	}
-	_, err = Parse("mbe.yml", []byte(script("      metricsNamespace: shop.api\n")), LoadOptions{})
-	if err == nil || !strings.Contains(err.Error(), "remove metricsNamespace or set it to plugins.metrics-by-endpoint") {
-		t.Errorf("metricsNamespace: shop.api: %v, want a refusal", err)
+	s, err = Parse("mbe.yml", []byte(script("      metricsNamespace: shop.api\n")), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Config.Plugins.Endpoints.Namespace; got != "shop.api" {
+		t.Errorf("metricsNamespace: shop.api: Namespace %q, want shop.api", got)
+	}
+	_, err = Parse("mbe.yml", []byte(script("      metricsNamespace: \"  \"\n")), LoadOptions{})
+	if err == nil || !strings.Contains(err.Error(), "mbe.yml:8:25: config.plugins.metrics-by-endpoint.metricsNamespace: metricsNamespace is empty") {
+		t.Errorf("an empty metricsNamespace: %v, want a refusal naming its position", err)
 	}
 	_, err = Parse("mbe.yml", []byte(script("      metricsPrefix: shop\n")), LoadOptions{})
 	if err == nil || !strings.Contains(err.Error(), "mbe.yml:8:7: config.plugins.metrics-by-endpoint.metricsPrefix:") || !strings.Contains(err.Error(), "did you mean metricsNamespace?") {

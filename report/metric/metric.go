@@ -137,6 +137,37 @@ const (
 	EndpointErrors = "errors."
 )
 
+// DefaultNamespace is Artillery's metricsNamespace when a script sets none:
+// EndpointPrefix without its dot.
+const DefaultNamespace = "plugins.metrics-by-endpoint"
+
+// InNamespace renames a per-endpoint metric for a script whose
+// metricsNamespace is ns, as Artillery's plugin names it (ns + "." + the
+// rest); other names, and every name when ns is "" or the default, are
+// unchanged. Primeload records and reads the default names only; files and
+// ensure expressions carry the namespaced ones.
+func InNamespace(name, ns string) string {
+	if ns == "" || ns == DefaultNamespace {
+		return name
+	}
+	if rest, ok := strings.CutPrefix(name, EndpointPrefix); ok {
+		return ns + "." + rest
+	}
+	return name
+}
+
+// FromNamespace is InNamespace's inverse: a name under ns + "." becomes the
+// default per-endpoint name; other names are unchanged.
+func FromNamespace(name, ns string) string {
+	if ns == "" || ns == DefaultNamespace {
+		return name
+	}
+	if rest, ok := strings.CutPrefix(name, ns+"."); ok {
+		return EndpointPrefix + rest
+	}
+	return name
+}
+
 // OtherEndpoint is the endpoint every response is recorded under once a run
 // has its maximum of distinct endpoints (MaxEndpoints unless raised), so that
 // a URL with a random part cannot grow memory without bound.

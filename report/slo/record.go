@@ -40,7 +40,7 @@ func CompileExpressions(exprs []string, names Names) (*Set, []error) {
 // scenarios, and any that have measurements (an Artillery report records
 // no script).
 func ReportNames(r *report.Report) Names {
-	n := Names{Endpoints: Endpoints(r), Scenarios: slices.Clone(r.Script.Scenarios)}
+	n := Names{Endpoints: Endpoints(r), Scenarios: slices.Clone(r.Script.Scenarios), Namespace: r.MetricsNamespace}
 	if r.Aggregate != nil {
 		for name := range r.Aggregate.Counters {
 			if sc, ok := strings.CutPrefix(name, metric.CreatedByNamePrefix); ok && !slices.Contains(n.Scenarios, sc) {

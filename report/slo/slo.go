@@ -99,6 +99,7 @@ type Set struct {
 type check struct {
 	Spec
 	names []string // metric names; refNode(i) reads names[i]
+	ns    string   // the metricsNamespace names are shown under (Names.Namespace)
 	kinds []kind
 	root  node
 	// For "lhs op constant" expressions, lhs alone, to print the measured
@@ -142,11 +143,14 @@ type Names struct {
 	// Scenarios are the scenarios as vusers.created_by_name.<scenario>
 	// names them: each one's name, or its index when it has none.
 	Scenarios []string
+	// Namespace is the script's metricsNamespace ("" for the default):
+	// expressions name per-endpoint metrics under it, as in Artillery.
+	Namespace string
 }
 
 // ScriptNames are the names a run of script can report.
 func ScriptNames(script *scenario.Script) Names {
-	return Names{Endpoints: script.Endpoints, Scenarios: script.ScenarioLabels()}
+	return Names{Endpoints: script.Endpoints, Scenarios: script.ScenarioLabels(), Namespace: script.Config.Plugins.Endpoints.Namespace}
 }
 
 // Compile checks and compiles a script's ensure section against the names
@@ -163,7 +167,7 @@ func CompileSpecs(specs []Spec, names Names) (*Set, []error) {
 	set := &Set{}
 	var errs []error
 	for _, sp := range specs {
-		c, err := compileOne(sp, cat)
+		c, err := compileNamespaced(sp, cat, names.Namespace)
 		if err != nil {
 			errs = append(errs, &Error{Pos: sp.Pos, Field: sp.field, Spec: label(sp), Err: err})
 			continue
@@ -183,6 +187,68 @@ func label(sp Spec) string {
 // MaxExpression is the longest SLO expression accepted, in bytes (README's
 // limits table shows it).
 const MaxExpression = 4096
+
+// compileNamespaced compiles sp with its per-endpoint names under ns read
+// as the default names the report holds; the check keeps sp as written, so
+// results print the user's own text.
+func compileNamespaced(sp Spec, cat *catalog, ns string) (check, error) {
+	if ns == "" {
+		return compileOne(sp, cat)
+	}
+	written := sp
+	var err error
+	if sp.threshold, err = fromNamespace(sp.threshold, ns); err != nil {
+		return check{}, err
+	}
+	if sp.Expression, err = fromNamespace(sp.Expression, ns); err != nil {
+		return check{}, err
+	}
+	c, err := compileOne(sp, cat)
+	if err != nil {
+		return check{}, namespacedError{err, ns}
+	}
+	c.Spec, c.ns = written, ns
+	return c, nil
+}
+
+// namespacedError shows a compile error's per-endpoint names as the script
+// writes them, under its metricsNamespace.
+type namespacedError struct {
+	err error
+	ns  string
+}
+
+func (e namespacedError) Error() string {
+	return strings.ReplaceAll(e.err.Error(), metric.EndpointPrefix, e.ns+".")
+}
+
+func (e namespacedError) Unwrap() error { return e.err }
+
+// fromNamespace rewrites each name starting with ns + "." at the start of a
+// word to the default per-endpoint prefix. A name under the default prefix
+// is an error: with a metricsNamespace, Artillery's report has no such metric.
+func fromNamespace(expr, ns string) (string, error) {
+	var b strings.Builder
+	custom := ns + "."
+	for i := 0; i < len(expr); {
+		wordStart := i == 0 || !continuesName(expr[i-1])
+		switch {
+		case wordStart && strings.HasPrefix(expr[i:], custom):
+			b.WriteString(metric.EndpointPrefix)
+			i += len(custom)
+		case wordStart && strings.HasPrefix(expr[i:], metric.EndpointPrefix):
+			return "", fmt.Errorf("the script's metricsNamespace is %q, so per-endpoint metrics are named %s<...>, not %s<...>", ns, custom, metric.EndpointPrefix)
+		default:
+			b.WriteByte(expr[i])
+			i++
+		}
+	}
+	return b.String(), nil
+}
+
+// continuesName reports whether c can continue a metric name, so that a
+// namespace inside a longer name or a URL path is not taken for one.
+func continuesName(c byte) bool { return isNameByte(c) || c == '.' || c == '-' || c == '/' }
 
 func compileOne(sp Spec, cat *catalog) (check, error) {
 	if sp.Expression == "" {
@@ -306,7 +372,7 @@ func (c check) evaluate(m Metrics) report.SLO {
 		}
 		e.vals[i], e.have[i] = v, ok
 		if ok {
-			detail = append(detail, n+"="+report.FormatNumber(v))
+			detail = append(detail, metric.InNamespace(n, c.ns)+"="+report.FormatNumber(v))
 		}
 	}
 	if c.lhs != nil {
@@ -317,7 +383,7 @@ func (c check) evaluate(m Metrics) report.SLO {
 	if len(e.missing) > 0 {
 		missing := make([]string, len(e.missing))
 		for i, m := range e.missing {
-			missing[i] = c.names[m]
+			missing[i] = metric.InNamespace(c.names[m], c.ns)
 		}
 		r.Detail = noSamples + strings.Join(missing, ", ")
 		r.Unmeasured = true

@@ -194,6 +194,8 @@ func Run(ctx context.Context, script *scenario.Script, opts Options, hooks Hooks
 		Period:       period,
 		MaxEndpoints: opts.MaxEndpoints,
 		DropPeriods:  opts.Checkpoint != "",
+
+		MetricsNamespace: script.Config.Plugins.Endpoints.Namespace,
 	})
 	l := &live{col: col, sched: sched, start: start, hooks: hooks, log: opts.Log, progress: &runner.Progress{}}
 	l.phaseBase = make([]arrivals, len(sched.Phases))
