@@ -7,7 +7,9 @@ package html
 
 import (
 	"bufio"
+	"bytes"
 	"embed"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
@@ -19,7 +21,7 @@ import (
 	"github.com/primeload/primeload/report/view"
 )
 
-//go:embed assets/uPlot.iife.min.js assets/uPlot.min.css assets/uPlot.LICENSE assets/page.js assets/page.css page.tmpl
+//go:embed assets/uPlot.iife.min.js assets/uPlot.min.css assets/uPlot.LICENSE assets/page.js assets/page.css assets/live.js page.tmpl
 var files embed.FS
 
 // page is what page.tmpl renders.
@@ -46,6 +48,8 @@ type page struct {
 	UPlotCSS template.CSS
 	PageJS   template.JS
 	PageCSS  template.CSS
+	// LiveJS follows the live dashboard's updates; empty in a file.
+	LiveJS template.JS
 }
 
 type sloRow struct {
@@ -57,15 +61,11 @@ type sloRow struct {
 
 // Write writes the HTML page for r, with the SLO results it holds, to w.
 func Write(w io.Writer, r *report.Report) error {
-	p, err := build(r)
+	p, err := build(r, false)
 	if err != nil {
 		return fmt.Errorf("write html report: %w", err)
 	}
-	t, err := template.New("page.tmpl").Funcs(template.FuncMap{
-		"ms":      view.Ms,
-		"percent": view.Percent,
-		"url":     breakableURL,
-	}).ParseFS(files, "page.tmpl")
+	t, err := parse()
 	if err != nil {
 		return fmt.Errorf("write html report: %w", err)
 	}
@@ -79,7 +79,59 @@ func Write(w io.Writer, r *report.Report) error {
 	return nil
 }
 
-func build(r *report.Report) (*page, error) {
+func parse() (*template.Template, error) {
+	return template.New("page.tmpl").Funcs(template.FuncMap{
+		"ms":      view.Ms,
+		"percent": view.Percent,
+		"url":     breakableURL,
+	}).ParseFS(files, "page.tmpl")
+}
+
+// Update is what the live dashboard pushes to the pages it serves, which
+// swap it in for what they show.
+type Update struct {
+	// Report is the markup of the page's body before its scripts.
+	Report string `json:"report"`
+	Series series `json:"series"`
+}
+
+// Live renders r for the live dashboard: the whole page and, as JSON, the
+// Update with the same content for pages already open. A running report
+// (a run still going) reads "running" where a verdict goes, and its page
+// follows the dashboard's events at ./events; a finished one's page is the
+// very bytes Write writes.
+func Live(r *report.Report, running bool) (page, update []byte, err error) {
+	p, err := build(r, running)
+	if err != nil {
+		return nil, nil, fmt.Errorf("render live report: %w", err)
+	}
+	t, err := parse()
+	if err != nil {
+		return nil, nil, fmt.Errorf("render live report: %w", err)
+	}
+	if running {
+		js, err := files.ReadFile("assets/live.js")
+		if err != nil {
+			return nil, nil, err
+		}
+		p.LiveJS = template.JS(js)
+	}
+	var body, whole bytes.Buffer
+	if err := t.ExecuteTemplate(&body, "report", p); err != nil {
+		return nil, nil, fmt.Errorf("render live report: %w", err)
+	}
+	if err := t.Execute(&whole, p); err != nil {
+		return nil, nil, fmt.Errorf("render live report: %w", err)
+	}
+	update, err = json.Marshal(Update{Report: body.String(), Series: p.Series})
+	if err != nil {
+		return nil, nil, fmt.Errorf("render live report: %w", err)
+	}
+	return whole.Bytes(), update, nil
+}
+
+// build gathers what the page shows of r; running says the run goes on.
+func build(r *report.Report, running bool) (*page, error) {
 	// The charts need every period's summaries, not its histograms, which
 	// are most of a period's size: a run's spilled periods come back
 	// without them.
@@ -109,6 +161,8 @@ func build(r *report.Report) (*page, error) {
 	// The judge's order (loadtest.Judge); a report never judged has no
 	// Verdict and is described by what it holds.
 	switch {
+	case running:
+		p.Verdict, p.VerdictOK = "running: the report so far", true
 	case r.Verdict == report.Interrupted:
 		p.Verdict = "interrupted: the run did not send its whole schedule"
 	case o.Untrusted:

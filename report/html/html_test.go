@@ -318,7 +318,7 @@ func TestVerdictFollowsJudge(t *testing.T) {
 	} {
 		r := reporttest.Run(t, reporttest.Options{Periods: 1})
 		r.Verdict = v
-		p, err := build(r)
+		p, err := build(r, false)
 		if err != nil {
 			t.Fatal(err)
 		}

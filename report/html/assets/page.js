@@ -1,9 +1,14 @@
 // Draws the report's charts with uPlot from primeloadSeries, which the Go
-// writer embeds as JSON. Runs once, offline: no fetches, no globals besides
-// uPlot and the data.
-(function () {
+// writer embeds as JSON. Offline: no fetches. The only globals besides
+// uPlot and the data are primeloadRender, which the live dashboard calls
+// again with each update's data, and the charts it drew last.
+let primeloadCharts = [];
+
+function primeloadRender(d) {
   "use strict";
-  const d = primeloadSeries;
+  // A redraw replaces every chart: their elements may be new ones.
+  primeloadCharts.forEach(function (u) { u.destroy(); });
+  primeloadCharts = [];
   const palette = ["#0969da", "#cf222e", "#1a7f37", "#9a6700", "#8250df", "#bf3989", "#1b7c83", "#57606a"];
 
   function width(el) { return Math.max(320, el.clientWidth || 900); }
@@ -51,7 +56,9 @@
     el.dataset.points = data.slice(1).reduce(function (n, ys) {
       return n + ys.filter(function (y) { return y != null; }).length;
     }, 0);
-    return new uPlot(opts, data, el);
+    const u = new uPlot(opts, data, el);
+    primeloadCharts.push(u);
+    return u;
   }
 
   // phaseMarks draws each phase's start as a dashed line with its name on
@@ -134,4 +141,6 @@
       legend: { live: true },
       cursor: { drag: { x: false, y: false } },
     });
-}());
+}
+
+primeloadRender(primeloadSeries);
