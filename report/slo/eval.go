@@ -5,45 +5,48 @@ import (
 	"math/rand/v2"
 )
 
-// Evaluation follows filtrex 2.2, which compiles to JavaScript: every value
-// is a number; a comparison, not, in and not in give 1 or 0; "a and b" is b
-// when a is true (not 0 and not NaN) and a otherwise, "a or b" is a when a is
-// true and b otherwise; / and % follow IEEE 754 as JavaScript does (x/0 is
-// Infinity, 0/0 is NaN). A check passes when its value is exactly 1, as
-// Artillery requires.
+// Evaluation follows filtrex 2.2, which compiles to JavaScript and runs it:
+// a comparison, not, in and not in give 1 or 0; "a and b" is Number(a && b)
+// and "a or b" Number(a || b); == is JavaScript's loose ==, < compares two
+// strings as text and anything else as numbers, + joins text; / and %
+// follow IEEE 754 as JavaScript does (x/0 is Infinity, 0/0 is NaN). Ensure
+// expressions hold numbers only, so for them all of this is arithmetic. A
+// check passes when its value is exactly 1, as Artillery requires.
 
-// evaluation holds one check's metric values while its tree is walked.
+// evaluation holds one expression's values while its tree is walked.
 type evaluation struct {
-	vals    []float64
+	vals    []value
 	have    []bool
 	missing []int // names read without a value, in the order read
 }
 
-func (e *evaluation) eval(n node) float64 {
+func (e *evaluation) eval(n node) value {
 	switch n := n.(type) {
 	case numNode:
-		return float64(n)
+		return numValue(float64(n))
+	case strNode:
+		return value{k: kStr, s: string(n)}
 	case refNode:
 		if !e.have[n] {
 			e.miss(int(n))
-			return math.NaN()
+			return numValue(math.NaN())
 		}
 		return e.vals[n]
 	case existsNode:
-		return num(e.have[n])
+		return boolValue(e.have[n] && e.vals[n].k != kUndef)
 	case unNode:
 		x := e.eval(n.x)
 		if n.op == "-" {
-			return -x
+			return numValue(-x.number())
 		}
-		return num(!truthy(x))
+		return boolValue(!x.truthy())
 	case condNode:
-		if truthy(e.eval(n.c)) {
+		if e.eval(n.c).truthy() {
 			return e.eval(n.a)
 		}
 		return e.eval(n.b)
 	case callNode:
-		return e.call(n)
+		return numValue(e.call(n))
 	case binNode:
 		return e.binary(n)
 	}
@@ -59,60 +62,57 @@ func (e *evaluation) miss(i int) {
 	e.missing = append(e.missing, i)
 }
 
-func (e *evaluation) binary(n binNode) float64 {
+func (e *evaluation) binary(n binNode) value {
 	switch n.op {
 	case "and":
-		if l := e.eval(n.l); !truthy(l) {
-			return l
+		if l := e.eval(n.l); !l.truthy() {
+			return numValue(l.number())
 		}
-		return e.eval(n.r)
+		return numValue(e.eval(n.r).number())
 	case "or":
-		if l := e.eval(n.l); truthy(l) {
-			return l
+		if l := e.eval(n.l); l.truthy() {
+			return numValue(l.number())
 		}
-		return e.eval(n.r)
+		return numValue(e.eval(n.r).number())
 	case "in", "not in":
 		in := subset(e.values(n.l), e.values(n.r))
-		return num(in == (n.op == "in"))
+		return boolValue(in == (n.op == "in"))
 	}
-	l, r := e.eval(n.l), e.eval(n.r)
+	lv, rv := e.eval(n.l), e.eval(n.r)
 	switch n.op {
 	case "+":
-		return l + r
-	case "-":
-		return l - r
-	case "*":
-		return l * r
-	case "/":
-		return l / r
-	case "%":
-		return math.Mod(l, r) // the sign of l, as JavaScript's %
-	case "^":
-		return pow(l, r)
+		return plus(lv, rv)
 	case "==":
-		return num(l == r)
+		return boolValue(looseEqual(lv, rv))
 	case "!=":
-		return num(l != r)
-	case "<":
-		return num(l < r)
-	case "<=":
-		return num(l <= r)
-	case ">":
-		return num(l > r)
-	case ">=":
-		return num(l >= r)
+		return boolValue(!looseEqual(lv, rv))
+	case "<", "<=", ">", ">=":
+		return boolValue(compare(n.op, lv, rv))
+	}
+	l, r := lv.number(), rv.number()
+	switch n.op {
+	case "-":
+		return numValue(l - r)
+	case "*":
+		return numValue(l * r)
+	case "/":
+		return numValue(l / r)
+	case "%":
+		return numValue(math.Mod(l, r)) // the sign of l, as JavaScript's %
+	case "^":
+		return numValue(pow(l, r))
 	}
 	panic("slo: unknown operator " + n.op)
 }
 
-// values evaluates an operand of in: a list, or one value standing for a
-// list of one, as filtrex does.
-func (e *evaluation) values(n node) []float64 {
+// values evaluates an operand of in: a list, a variable holding a list, or
+// one value standing for a list of one, as filtrex's coerceArray does.
+func (e *evaluation) values(n node) []value {
 	l, ok := n.(listNode)
 	if !ok {
-		return []float64{e.eval(n)}
+		return e.eval(n).elements()
 	}
-	vs := make([]float64, len(l))
+	vs := make([]value, len(l))
 	for i, x := range l {
 		vs[i] = e.eval(x)
 	}
@@ -120,12 +120,12 @@ func (e *evaluation) values(n node) []float64 {
 }
 
 // subset reports whether every value of a is in b, comparing as
-// JavaScript's Array.includes does (NaN equals NaN).
-func subset(a, b []float64) bool {
+// JavaScript's Array.includes does (no conversion; NaN equals NaN).
+func subset(a, b []value) bool {
 	for _, x := range a {
 		found := false
 		for _, y := range b {
-			if x == y || math.IsNaN(x) && math.IsNaN(y) {
+			if sameValueZero(x, y) {
 				found = true
 				break
 			}
@@ -140,7 +140,7 @@ func subset(a, b []float64) bool {
 func (e *evaluation) call(n callNode) float64 {
 	args := make([]float64, len(n.args))
 	for i, a := range n.args {
-		args[i] = e.eval(a)
+		args[i] = e.eval(a).number()
 	}
 	switch n.fn {
 	case "abs":

@@ -29,6 +29,7 @@ type tokKind int
 const (
 	tEOF    tokKind = iota
 	tNum            // a number literal
+	tStr            // a "string" literal (ifTrue only); name holds its text
 	tMetric         // a metric name, however it was written
 	tFunc           // a function name, followed by "("
 	tOp             // an operator or keyword: + - * / % ^ == != < <= > >= ? : and or not in
@@ -82,6 +83,19 @@ func lex(expression string, cat *catalog) (*lexer, error) {
 			}
 			l.metric(name, s[i:end], i)
 			i = end
+		case c == '"' && cat.vars:
+			end, err := stringEnd(s, i)
+			if err != nil {
+				return nil, err
+			}
+			text, err := filtrexString(s[i:end], i)
+			if err != nil {
+				return nil, err
+			}
+			l.emit(token{kind: tStr, text: s[i:end], name: text, pos: i})
+			i = end
+		case c == '`' && cat.vars:
+			return nil, fmt.Errorf(`column %d: a string is written in double quotes ("ok"); single quotes name a variable ('name'), as in filtrex`, i+1)
 		case c == '"' || c == '`':
 			return nil, fmt.Errorf(`column %d: a string has no use in an ensure expression: metrics are numbers; write a metric name bare, or quote it as '%s' or %s("%s")`,
 				i+1, "name", metricFunc, "name")
@@ -167,6 +181,8 @@ func (l *lexer) word(i int) (int, error) {
 		return end, nil
 	case w == "and" || w == "or" || w == "not" || w == "in":
 		l.emit(token{kind: tOp, text: w, pos: i})
+	case w == "of" && l.cat.vars:
+		return 0, fmt.Errorf("column %d: filtrex's \"of\" (a property of an object) is not supported here; capture the property into its own variable", i+1)
 	case w == "of":
 		return 0, fmt.Errorf("column %d: filtrex's \"of\" reads a property of an object; metrics are plain numbers", i+1)
 	case call:
@@ -230,6 +246,9 @@ func (l *lexer) punct(i int) (int, error) {
 		l.emit(token{kind: tOp, text: map[string]string{"&&": "and", "||": "or"}[two], pos: i})
 		return i + 2, nil
 	case "~=":
+		if l.cat.vars {
+			return 0, fmt.Errorf("column %d: filtrex's ~= (a regular-expression match) is not supported here; compare with == or in (...)", i+1)
+		}
 		return 0, fmt.Errorf("column %d: filtrex's ~= matches text against a regular expression; metrics are numbers", i+1)
 	}
 	switch c := s[i]; c {
@@ -333,6 +352,22 @@ func metricCall(s string, i int) (string, int, error) {
 		return "", 0, bad
 	}
 	return name, k + 1, nil
+}
+
+// filtrexString reads a double-quoted string: \" and \\ are its only
+// escapes, as in filtrex, which rejects any other.
+func filtrexString(lit string, pos int) (string, error) {
+	var b strings.Builder
+	for i := 1; i < len(lit)-1; i++ {
+		if lit[i] == '\\' {
+			i++
+			if lit[i] != '"' && lit[i] != '\\' {
+				return "", fmt.Errorf(`column %d: \%c is not an escape filtrex knows; a string may only escape \" and \\`, pos+i, lit[i])
+			}
+		}
+		b.WriteByte(lit[i])
+	}
+	return b.String(), nil
 }
 
 func skipSpace(s string, i int) int {

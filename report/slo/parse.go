@@ -28,7 +28,8 @@ type node interface{}
 
 type (
 	numNode  float64
-	refNode  int // index into the check's names
+	strNode  string // a "string" literal, in ifTrue only
+	refNode  int    // index into the check's names
 	listNode []node
 	unNode   struct {
 		op string
@@ -210,6 +211,8 @@ func (p *parser) primary() (node, error) {
 	switch t.kind {
 	case tNum:
 		return numNode(t.num), nil
+	case tStr:
+		return strNode(t.name), nil
 	case tMetric:
 		return refNode(p.bind(t.name)), nil
 	case tFunc:

@@ -363,14 +363,14 @@ func (s *Set) Evaluate(m Metrics) []report.SLO {
 
 func (c check) evaluate(m Metrics) report.SLO {
 	r := report.SLO{Name: c.Name, Expression: c.Expression, Strict: c.Strict}
-	e := evaluation{vals: make([]float64, len(c.names)), have: make([]bool, len(c.names))}
+	e := evaluation{vals: make([]value, len(c.names)), have: make([]bool, len(c.names))}
 	var detail []string
 	for i, n := range c.names {
 		v, ok := m.Lookup(n)
 		if !ok && c.kinds[i] == counter {
 			v, ok = 0, true
 		}
-		e.vals[i], e.have[i] = v, ok
+		e.vals[i], e.have[i] = numValue(v), ok
 		if ok {
 			detail = append(detail, metric.InNamespace(n, c.ns)+"="+report.FormatNumber(v))
 		}
@@ -379,7 +379,7 @@ func (c check) evaluate(m Metrics) report.SLO {
 		limit := c.limit
 		r.Limit = &limit
 	}
-	out := e.eval(c.root)
+	out := e.eval(c.root).number()
 	if len(e.missing) > 0 {
 		missing := make([]string, len(e.missing))
 		for i, m := range e.missing {
@@ -391,7 +391,7 @@ func (c check) evaluate(m Metrics) report.SLO {
 	}
 	r.Detail = strings.Join(detail, ", ")
 	if c.lhs != nil {
-		if f := (&evaluation{vals: e.vals, have: e.have}).eval(c.lhs); !math.IsNaN(f) && !math.IsInf(f, 0) {
+		if f := (&evaluation{vals: e.vals, have: e.have}).eval(c.lhs).number(); !math.IsNaN(f) && !math.IsInf(f, 0) {
 			r.Value = &f
 		}
 	}

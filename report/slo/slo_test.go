@@ -423,7 +423,7 @@ func TestFiltrexSemantics(t *testing.T) {
 			t.Errorf("parse(%q): %v", tt.in, err)
 			continue
 		}
-		if got := (&evaluation{}).eval(root); got != tt.want {
+		if got := (&evaluation{}).eval(root).number(); got != tt.want {
 			t.Errorf("%s = %v, want %v", tt.in, got, tt.want)
 		}
 	}
