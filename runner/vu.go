@@ -210,9 +210,9 @@ func (v *vu) runSteps(ctx context.Context, steps []scenario.Step) flowResult {
 				v.count(metric.ErrInvalidThink, 1)
 				return flowFailed
 			}
-			res = v.think(ctx, v.e.script.Config.Defaults.ThinkJitter.Apply(d, v.tc.Rand.Float64))
+			res = v.think(ctx, s.ThinkJitter(v.e.script.Config.Defaults.ThinkJitter).Apply(d, v.tc.Rand.Float64))
 		case s.Think > 0:
-			res = v.think(ctx, v.e.script.Config.Defaults.ThinkJitter.Apply(s.Think, v.tc.Rand.Float64))
+			res = v.think(ctx, s.ThinkJitter(v.e.script.Config.Defaults.ThinkJitter).Apply(s.Think, v.tc.Rand.Float64))
 		}
 		if res != flowOK {
 			return res

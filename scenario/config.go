@@ -152,10 +152,7 @@ func (l *loader) httpDefaults(n *yaml.Node, path string, uses *[]templateUse) *D
 		case "think":
 			d.set[p.key] = true
 			l.object(p.v, fp, []string{"jitter"}, nil, func(p pair, fp string) {
-				s, ok := l.str(p.v, fp)
-				if j, err := ParseJitter(s); ok && err != nil {
-					l.errorf(l.deref(p.v), fp, "%v", err)
-				} else {
+				if j, ok := l.jitter(p.v, fp); ok {
 					d.ThinkJitter = j
 				}
 			})
@@ -592,10 +589,29 @@ func ParseJitter(s string) (Jitter, error) {
 	}
 	n, err := strconv.Atoi(t)
 	if err != nil || n < 0 {
-		return Jitter{}, fmt.Errorf("must be whole milliseconds (500) or a percentage (20%%), got %q", s)
+		why := ""
+		if strings.Contains(t, ".") {
+			// parseInt("0.5") is 0: Artillery silently drops such a jitter.
+			why = "; Artillery reads the whole milliseconds only, so 0.5 would be no jitter at all"
+		}
+		return Jitter{}, fmt.Errorf("must be whole milliseconds (500) or a percentage (20%%), got %q%s", s, why)
 	}
 	j.Amount = n
 	return j, nil
+}
+
+// jitter reads a think jitter, a think step's or config.http.defaults.think's.
+func (l *loader) jitter(n *yaml.Node, path string) (Jitter, bool) {
+	s, ok := l.str(n, path)
+	if !ok {
+		return Jitter{}, false
+	}
+	j, err := ParseJitter(s)
+	if err != nil {
+		l.errorf(l.deref(n), path, "%v", err)
+		return Jitter{}, false
+	}
+	return j, true
 }
 
 // Apply varies d by the jitter, drawing from r: Artillery's

@@ -14,7 +14,7 @@ const noHooks = "hooks call JavaScript functions, which primeload does not suppo
 var (
 	methods         = []string{"get", "post", "put", "patch", "delete", "head", "options"}
 	stepActions     = append(append([]string{}, methods...), "think", "loop", "log", "parallel")
-	stepKeys        = append(append([]string{}, stepActions...), "count", "over", "loopValue", "loopElement", "limit")
+	stepKeys        = append(append([]string{}, stepActions...), "count", "over", "loopValue", "loopElement", "limit", "jitter")
 	stepUnsupported = map[string]string{
 		"function":  "function steps call JavaScript, which primeload does not support: " + noJS,
 		"whileTrue": "whileTrue calls a JavaScript function, which primeload does not support; use loop with count or over",
@@ -147,17 +147,23 @@ func (l *loader) step(n *yaml.Node, path string, sc *scope) (Step, bool) {
 		return st, false
 	}
 	for k, p := range keys {
-		if with := "loop"; k == "limit" {
-			if with = "parallel"; action.key != with {
-				l.errorf(p.k, join(path, k), "only goes with parallel")
-			}
-		} else if action.key != with {
-			l.errorf(p.k, join(path, k), "only goes with loop")
+		with := "loop"
+		switch k {
+		case "limit":
+			with = "parallel"
+		case "jitter":
+			with = "think"
+		}
+		if action.key != with {
+			l.errorf(p.k, join(path, k), "only goes with %s", with)
 		}
 	}
 	fp := join(path, action.key)
 	switch action.key {
 	case "think":
+		if p, ok := keys["jitter"]; ok {
+			st.Jitter = l.stepJitter(p.v, join(path, "jitter"))
+		}
 		if v := l.deref(action.v); v.Kind == yaml.ScalarNode && strings.Contains(v.Value, "{{") {
 			// Artillery renders a think when the user reaches it.
 			st.ThinkT = l.template(v, fp, sc)
@@ -177,6 +183,20 @@ func (l *loader) step(n *yaml.Node, path string, sc *scope) (Step, bool) {
 		st.Request = l.request(action.v, fp, strings.ToUpper(action.key), sc)
 	}
 	return st, len(l.errs) == before
+}
+
+// stepJitter reads a think step's jitter. Artillery takes the step's when
+// it is truthy and config.http.defaults.think's otherwise, so jitter: 0 is
+// nil here: the default applies.
+func (l *loader) stepJitter(n *yaml.Node, path string) *Jitter {
+	if v := l.deref(n); v.Kind == yaml.ScalarNode && v.Tag == "!!int" && strings.Trim(v.Value, "+-0") == "" {
+		return nil
+	}
+	j, ok := l.jitter(n, path)
+	if !ok {
+		return nil
+	}
+	return &j
 }
 
 func (l *loader) loop(n *yaml.Node, path string, keys map[string]pair, stepPath string, sc *scope) *Loop {

@@ -1,6 +1,8 @@
 package scenario
 
 import (
+	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -101,6 +103,68 @@ func TestLoopCountAndParseDuration(t *testing.T) {
 	}{{"2", 2 * time.Second, true}, {"500ms", 500 * time.Millisecond, true}, {"1 min", time.Minute, true}, {"soon", 0, false}, {"0", 0, false}, {"400d", 0, false}} {
 		if got, ok := ParseDuration(tt.in); got != tt.want || ok != tt.ok {
 			t.Errorf("ParseDuration(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// TestThinkJitter: a think step's own jitter, else config.http.defaults'
+// (Artillery's requestSpec.jitter || opts.jitter), and the pause it gives
+// stays within Artillery's max(0, t - j + random * 2j) over many draws
+// from a seeded source (issue 18).
+func TestThinkJitter(t *testing.T) {
+	tests := []struct {
+		name, config, step string
+		think              time.Duration
+		lo, hi             time.Duration // bounds of the pause
+	}{
+		{"step in ms", "", "      - think: 2\n        jitter: 500\n", 2 * time.Second, 1500 * time.Millisecond, 2500 * time.Millisecond},
+		{"step in percent", "", "      - think: 2\n        jitter: \"10%\"\n", 2 * time.Second, 1800 * time.Millisecond, 2200 * time.Millisecond},
+		{"default", "  http: {defaults: {think: {jitter: \"50%\"}}}\n", "      - think: 1\n", time.Second, 500 * time.Millisecond, 1500 * time.Millisecond},
+		{"step over default", "  http: {defaults: {think: {jitter: \"50%\"}}}\n", "      - think: 1\n        jitter: 100\n", time.Second, 900 * time.Millisecond, 1100 * time.Millisecond},
+		{"step 0 falls back to the default", "  defaults: {think: {jitter: 200}}\n", "      - think: 1\n        jitter: 0\n", time.Second, 800 * time.Millisecond, 1200 * time.Millisecond},
+		{"step 0%: no jitter", "  defaults: {think: {jitter: 200}}\n", "      - think: 1\n        jitter: \"0%\"\n", time.Second, time.Second, time.Second},
+		{"floored at 0", "", "      - think: 1\n        jitter: \"300%\"\n", time.Second, 0, 4 * time.Second},
+		{"templated think", "  variables: {t: 1}\n", "      - think: \"{{ t }}\"\n        jitter: 250\n", time.Second, 750 * time.Millisecond, 1250 * time.Millisecond},
+		{"none", "", "      - think: 1\n", time.Second, time.Second, time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Parse("t.yml", []byte(script(defaultPhases+tt.config, tt.step)), LoadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := &s.Scenarios[0].Flow[0]
+			j := st.ThinkJitter(s.Config.Defaults.ThinkJitter)
+			rng := rand.New(rand.NewPCG(18, 1))
+			lo, hi := time.Duration(math.MaxInt64), time.Duration(0)
+			zeros := 0
+			for range 20000 {
+				d := j.Apply(tt.think, rng.Float64)
+				lo, hi = min(lo, d), max(hi, d)
+				if d == 0 {
+					zeros++
+				}
+			}
+			if lo < tt.lo || hi > tt.hi {
+				t.Errorf("pauses in [%v, %v], want within [%v, %v]", lo, hi, tt.lo, tt.hi)
+			}
+			// The draws cover the range: each end within 1% of its width.
+			slack := (tt.hi - tt.lo) / 100
+			if lo > tt.lo+slack || hi < tt.hi-slack {
+				t.Errorf("pauses in [%v, %v], want to reach near [%v, %v]", lo, hi, tt.lo, tt.hi)
+			}
+			if tt.lo == 0 && zeros < 20000/4 {
+				t.Errorf("%d pauses at 0, want the third of draws below zero floored there", zeros)
+			}
+		})
+	}
+	for _, bad := range []struct{ step, want string }{
+		{"      - think: 1\n        jitter: lots\n", `scenarios[0].flow[0].jitter: must be whole milliseconds (500) or a percentage (20%), got "lots"`},
+		{"      - think: 1\n        jitter: 0.5\n", "Artillery reads the whole milliseconds only"},
+		{"      - get: {url: /}\n        jitter: 100\n", "scenarios[0].flow[0].jitter: only goes with think"},
+	} {
+		if got := parseErr(t, "t.yml", script(defaultPhases, bad.step)); !strings.Contains(got, bad.want) {
+			t.Errorf("%q: %q, want %q", bad.step, got, bad.want)
 		}
 	}
 }

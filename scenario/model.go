@@ -67,6 +67,15 @@ type Defaults struct {
 	set           map[string]bool
 }
 
+// ThinkJitter is the jitter a think step applies: its own, else def
+// (config.http.defaults.think's), as Artillery's createThink picks.
+func (s *Step) ThinkJitter(def Jitter) Jitter {
+	if s.Jitter != nil {
+		return *s.Jitter
+	}
+	return def
+}
+
 // Jitter varies a think time as Artillery's think jitter does: uniformly
 // within Amount milliseconds either side, or Amount percent of it.
 type Jitter struct {
@@ -260,7 +269,10 @@ type Step struct {
 	Think   time.Duration // when > 0 and Request == nil: a think step
 	// ThinkT is a templated think step (think: "{{ pause }}"), rendered
 	// when the user reaches it and read as Think is; nil for none.
-	ThinkT   *Template
+	ThinkT *Template
+	// Jitter is a think step's own jitter, used instead of
+	// config.http.defaults.think's; nil for none.
+	Jitter   *Jitter `json:",omitempty"`
 	Loop     *Loop
 	Parallel *Parallel
 	Log      *Template
