@@ -519,12 +519,17 @@ func (l *loader) limit(n *yaml.Node, path string) (float64, bool) {
 	return 0, false
 }
 
-// configTemplateRE is a template in config that names one value.
-var configTemplateRE = regexp.MustCompile(`\{\{\s*([$\w.-]+)\s*\}\}`)
+// configTemplateRE is a template in config; configNameRE the one value
+// such a template may name, before an optional | default("text").
+var (
+	configTemplateRE = regexp.MustCompile(`\{\{(.*?)\}\}`)
+	configNameRE     = regexp.MustCompile(`^[$\w.-]+$`)
+)
 
-// renderConfig renders the templates of an ensure value that name what is
+// renderConfig renders the templates of a config value that name what is
 // known when the script loads (--var names, $environment, $env.NAME and
-// $processEnvironment.NAME), as Artillery renders its config before a run.
+// $processEnvironment.NAME, each with an optional | default("text") used
+// when it is not set), as Artillery renders its config before a run.
 // Any other template is kept as written: it may be part of a metric name
 // (an endpoint such as /goods/{{ id }}).
 func (l *loader) renderConfig(s string) string {
@@ -532,7 +537,11 @@ func (l *loader) renderConfig(s string) string {
 		return s
 	}
 	return configTemplateRE.ReplaceAllStringFunc(s, func(t string) string {
-		name := configTemplateRE.FindStringSubmatch(t)[1]
+		expr, def, hasDef, err := splitDefault(strings.TrimSpace(configTemplateRE.FindStringSubmatch(t)[1]))
+		name := strings.TrimSpace(expr)
+		if err != nil || !configNameRE.MatchString(name) {
+			return t
+		}
 		if v, ok := l.opts.Vars[name]; ok {
 			return v
 		}
@@ -545,6 +554,9 @@ func (l *loader) renderConfig(s string) string {
 					return v
 				}
 			}
+		}
+		if hasDef {
+			return def
 		}
 		return t
 	})
