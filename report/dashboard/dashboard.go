@@ -81,6 +81,8 @@ func Listen(ctx context.Context, addr string, public bool) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.servePage)
 	mux.HandleFunc("GET /events", s.serveEvents)
+	// Browsers ask for an icon; the page has none, and a 404 is a console error.
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	s.srv = &http.Server{Handler: s.checkHost(mux), ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		defer close(s.served)

@@ -90,7 +90,10 @@ func timeSeries(r *report.Report, periods []*report.Metrics, endpoints []view.En
 	busiest := slices.Clone(endpoints)
 	slices.SortStableFunc(busiest, func(a, b view.Endpoint) int { return cmp.Compare(b.Responses, a.Responses) })
 	for _, ep := range busiest[:min(len(busiest), MaxChartEndpoints)] {
-		p50, p95, p99, rate := namedLine{Name: ep.Label}, namedLine{Name: ep.Label}, namedLine{Name: ep.Label}, namedLine{Name: ep.Label}
+		// Values start empty, not nil: a live report may have the
+		// endpoint in its aggregate before any period is handed over.
+		line := func() namedLine { return namedLine{Name: ep.Label, Values: []*float64{}} }
+		p50, p95, p99, rate := line(), line(), line(), line()
 		for _, m := range periods {
 			lat, ok := m.Summaries[metric.EndpointLatency(ep.Name)]
 			if !ok || lat.Count == 0 {

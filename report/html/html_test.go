@@ -2,12 +2,10 @@ package html
 
 import (
 	"bytes"
-	"context"
 	"flag"
 	"image/png"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -159,22 +157,10 @@ func TestSpectrumMatchesHistogram(t *testing.T) {
 	}
 }
 
-// chromium is Debian's binary; CI installs it (.ci/run).
-const chromium = "/usr/bin/chromium"
-
 // TestBrowser opens the page in headless Chromium and fails on any console
 // error or exception, on any resource the page fetched, or on a chart
 // without its canvas. It saves a screenshot in testdata for people to look at.
 func TestBrowser(t *testing.T) {
-	if _, err := exec.LookPath(chromium); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("chromium is required in CI: %v", err)
-		}
-		t.Skipf("chromium not installed: %v", err)
-	}
-	if testing.Short() {
-		t.Skip("starts a browser")
-	}
 	tests := []struct {
 		name       string
 		opts       reporttest.Options
@@ -191,7 +177,7 @@ func TestBrowser(t *testing.T) {
 			if err := os.WriteFile(path, render(t, tt.opts), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			shot := openInBrowser(t, dir, path)
+			shot := openInBrowser(t, path)
 			img, err := png.DecodeConfig(bytes.NewReader(shot))
 			if err != nil {
 				t.Fatalf("screenshot: %v", err)
@@ -210,26 +196,10 @@ func TestBrowser(t *testing.T) {
 	}
 }
 
-func openInBrowser(t *testing.T, dir, path string) []byte {
+func openInBrowser(t *testing.T, path string) []byte {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	actx, acancel := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromium),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(filepath.Join(dir, "profile")),
-		chromedp.WindowSize(1200, 900),
-	)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
-
-	const done = "primeload-test-done"
-	messages := chromedp.Console(bctx)
+	b := reporttest.StartBrowser(t, 90*time.Second)
+	bctx := b.Ctx
 	if err := chromedp.Do(bctx, chromedp.Navigate("file://"+path)); err != nil {
 		t.Fatalf("open %s: %v", path, err)
 	}
@@ -260,31 +230,12 @@ func openInBrowser(t *testing.T, dir, path string) []byte {
 	if got, want := strings.Join(marks, " "), "users:2 rate:2 errors:2 latency:2 outcomes:2 endpointRate:2 endpointP50:2 endpointP95:2 endpointP99:2 spectrum:undefined"; got != want {
 		t.Errorf("phase marks drawn %q, want %q", got, want)
 	}
-	fetched, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`performance.getEntriesByType("resource").map(e => e.name)`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(fetched) > 0 {
-		t.Errorf("the page fetched %v; it must open offline", fetched)
-	}
+	b.CheckOffline(t)
 	png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := chromedp.Do(bctx, chromedp.Evaluate[chromedp.Void](`console.log("`+done+`")`)); err != nil {
-		t.Fatal(err)
-	}
-	for m, err := range messages {
-		if err != nil {
-			t.Fatalf("console: %v", err)
-		}
-		if m.Type == chromedp.ConsoleLog && m.Text == done {
-			break
-		}
-		if m.Type == chromedp.ConsoleError || m.IsException() {
-			t.Errorf("console %s at %s:%d", m, m.URL, m.Line+1)
-		}
-	}
+	b.CheckConsole(t)
 	return png
 }
 

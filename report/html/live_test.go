@@ -106,3 +106,26 @@ func TestLiveEmptyRun(t *testing.T) {
 		t.Errorf("an empty run renders as\n%s\nwith update %s", page, upd)
 	}
 }
+
+// A live report may have an endpoint in its aggregate before the period
+// that saw it is handed over: its chart lines are empty arrays, which the
+// page's script reads, never null.
+func TestLiveEndpointBeforeItsPeriod(t *testing.T) {
+	t.Parallel()
+	r := reporttest.Run(t, reporttest.Options{Periods: 1})
+	r.Intermediate = []*report.Metrics{}
+	_, upd, err := Live(r, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var u Update
+	if err := json.Unmarshal(upd, &u); err != nil {
+		t.Fatal(err)
+	}
+	if len(u.Series.EndpointRate) == 0 {
+		t.Fatal("the report has no endpoint to chart")
+	}
+	if bytes.Contains(upd, []byte(`"values":null`)) {
+		t.Errorf("an endpoint line without periods is null: %s", upd)
+	}
+}
