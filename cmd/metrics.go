@@ -54,17 +54,8 @@ func metricsOptions(st *settings) (MetricsOptions, error) {
 	if err == nil && o.PushEvery != 0 && o.PushEvery < 100*time.Millisecond {
 		errs = append(errs, st.errorf("remote-write-every", "%s is too short (use 100ms or more)", o.PushEvery))
 	}
-	if o.Addr != "" {
-		host, port, err := net.SplitHostPort(o.Addr)
-		switch {
-		case err != nil:
-			errs = append(errs, st.errorf("metrics-addr", "%q is not HOST:PORT (e.g. 127.0.0.1:9464)", o.Addr))
-		case host == "":
-			o.Addr = net.JoinHostPort("127.0.0.1", port) // loopback unless asked otherwise
-		case !o.Public:
-			errs = append(errs, checkLoopback(o.Addr, st.source("metrics-addr")+" (add --metrics-public to serve other machines)"))
-		}
-	}
+	o.Addr, err = serveAddr(st, "metrics-addr", "metrics-public", o.Addr, o.Public)
+	errs = append(errs, err)
 	if o.RemoteWrite != "" {
 		if u, err := url.Parse(o.RemoteWrite); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, st.errorf("remote-write", "%q is not an http:// or https:// URL (e.g. http://127.0.0.1:9090/api/v1/write)", o.RemoteWrite))

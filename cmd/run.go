@@ -46,6 +46,8 @@ type RunOptions struct {
 	TraceFile string
 	// Metrics is where live metrics go: served, pushed, or neither.
 	Metrics MetricsOptions
+	// Dashboard is the live HTML report's server, if any.
+	Dashboard DashboardOptions
 	// NoDefaultChecks turns off the checks a script without SLOs is
 	// judged by (loadtest.Options.NoDefaultChecks).
 	NoDefaultChecks bool
@@ -138,6 +140,7 @@ exits 0 instead of 1, 3 or 21: "primeload report" over all parts gates.`,
 		report.FormatNumber(100*report.DefaultLateShare), report.DefaultMinLate))
 	boolFlag(f, "no-default-checks", "", "judge a script without SLOs by its expectations alone, not by the default checks (error rate <= 1%, 4xx not a majority)")
 	addMetricsFlags(f)
+	addDashboardFlags(f)
 	intFlag(f, "max-endpoints", metric.MaxEndpoints, "record at most `N` distinct endpoints separately (about 20 KB each); the rest are recorded as (other)")
 	intFlag(f, "max-body-mib", runner.DefaultMaxBodyBytes>>20, "read at most `N` MiB of one response body, and decompress at most N MiB of a gzip body for a capture or expectation (each user in flight may hold that much)")
 	addShapeFlags(f)
@@ -244,6 +247,8 @@ func runOptions(s *State, c *cobra.Command, script string, now time.Time) (*RunO
 	collect(err)
 	o.Segment = seg
 	o.Metrics, err = metricsOptions(st)
+	collect(err)
+	o.Dashboard, err = dashboardOptions(st)
 	collect(err)
 
 	if at := st.String("start-at"); at != "" {

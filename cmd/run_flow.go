@@ -86,6 +86,14 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 			fmt.Fprintf(s.Err, "Prometheus metrics on http://%s/metrics\n", lm.addr)
 		}
 	}
+	dash, err := startDashboard(ctx, o.Dashboard)
+	if err != nil {
+		return usageError(s, err)
+	}
+	if dash != nil {
+		defer dash.close(ctx, func(line string) { fmt.Fprintln(s.Err, line) })
+		fmt.Fprintf(s.Err, "live dashboard on http://%s/\n", dash.srv.Addr())
+	}
 	env := o.Shape.env(s.LookupEnv)
 	targetURL := o.Target
 	if o.WithTarget {
@@ -137,6 +145,9 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 	if lm != nil {
 		hooks.Collector = lm.collector
 	}
+	if dash != nil {
+		dash.wire(&hooks)
+	}
 	rep, err := loadtest.Run(runCtx, script, loadtest.Options{
 		Target:          targetURL,
 		Vars:            o.Vars,
@@ -177,7 +188,12 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 		return &ExitError{Code: ExitRuntime, Err: err}
 	}
 	p.disp.Close(rep.Aborted)
-	return finishRun(s, o, rep, outs)
+	err = finishRun(s, o, rep, outs)
+	if dash != nil {
+		// Now, while the report's spilled periods are still on disk.
+		dash.publish(rep, func(line string) { fmt.Fprintln(s.Err, line) })
+	}
+	return err
 }
 
 // onlyScenario keeps only the scenario called name (--scenario-name), so

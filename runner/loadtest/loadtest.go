@@ -128,6 +128,9 @@ type Sample struct {
 	Duration time.Duration
 	// Periods is how many intermediate periods were flushed so far.
 	Periods int
+	// Arrivals is each phase's arrivals so far, as a checkpoint records
+	// them (the report's Expected while the run goes).
+	Arrivals []report.PhaseArrivals
 }
 
 // Validate reports every problem that would stop script from running under
@@ -375,6 +378,7 @@ func (l *live) onPhase(p runner.PhasePlan) {
 
 func (l *live) sample() Sample {
 	lv := l.col.Live()
+	arrivals := l.phasesSoFar()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return Sample{
@@ -385,6 +389,7 @@ func (l *live) sample() Sample {
 		Phases:        len(l.sched.Phases),
 		Duration:      l.sched.Duration(),
 		Periods:       l.periods,
+		Arrivals:      arrivals,
 	}
 }
 
