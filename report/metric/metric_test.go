@@ -19,7 +19,7 @@ func TestEveryNameListed(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Prefixes and parts are matched as families, not listed.
-	families := []string{"OtherEndpoint", "MaxEndpoints", "CodePrefix", "ErrorPrefix", "ErrExpectPrefix", "ExpectPrefix", "CreatedByNamePrefix", "EndpointPrefix", "EndpointResponseTime", "EndpointServerTiming", "EndpointCodes", "EndpointErrors"}
+	families := []string{"OtherEndpoint", "MaxEndpoints", "CodePrefix", "ErrorPrefix", "ErrExpectPrefix", "ExpectPrefix", "CreatedByNamePrefix", "EndpointPrefix", "EndpointResponseTime", "EndpointServerTiming", "EndpointCodes", "EndpointErrors", "DefaultNamespace"}
 	listed := slices.Concat(Counters(), Rates(), Summaries(), Errors())
 	values := constValues()
 	n := 0
@@ -90,6 +90,28 @@ func TestNames(t *testing.T) {
 	for code, want := range map[string]bool{"200": true, "599": true, "099": false, "600": false, "20": false, "2x0": false} {
 		if got := IsStatusCode(code); got != want {
 			t.Errorf("IsStatusCode(%q) = %v, want %v", code, got, want)
+		}
+	}
+}
+
+// TestNamespace: only per-endpoint names move into a metricsNamespace, and
+// FromNamespace undoes InNamespace; the default namespace changes nothing.
+func TestNamespace(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ name, ns, want string }{
+		{EndpointCode("/items", 200), "shop.api", "shop.api./items.codes.200"},
+		{EndpointLatency("/a (one)"), "shop.api", "shop.api.response_time./a (one)"},
+		{ResponseTime, "shop.api", ResponseTime},
+		{Code(500), "shop.api", Code(500)},
+		{EndpointCode("/items", 200), DefaultNamespace, EndpointCode("/items", 200)},
+		{EndpointCode("/items", 200), "", EndpointCode("/items", 200)},
+	} {
+		got := InNamespace(tt.name, tt.ns)
+		if got != tt.want {
+			t.Errorf("InNamespace(%q, %q) = %q, want %q", tt.name, tt.ns, got, tt.want)
+		}
+		if back := FromNamespace(got, tt.ns); back != tt.name {
+			t.Errorf("FromNamespace(%q, %q) = %q, want %q", got, tt.ns, back, tt.name)
 		}
 	}
 }
