@@ -489,6 +489,8 @@ func (l *loader) endpointOptions(n *yaml.Node, path string) EndpointOptions {
 				switch {
 				case strings.TrimSpace(ns) == "":
 					l.errorf(l.deref(p.v), fp, "metricsNamespace is empty; give a name such as %s (the default) or leave the key out", metric.DefaultNamespace)
+				case metric.NamespaceClash(ns) != "":
+					l.errorf(l.deref(p.v), fp, "metricsNamespace %q would name endpoints like the built-in %s; choose another, e.g. plugins.%s", ns, metric.NamespaceClash(ns), ns)
 				case ns != metric.DefaultNamespace:
 					o.Namespace = ns
 				}

@@ -78,6 +78,10 @@ func TestEndpointOptionsLoad(t *testing.T) {
 	if got := s.Config.Plugins.Endpoints.Namespace; got != "shop.api" {
 		t.Errorf("metricsNamespace: shop.api: Namespace %q, want shop.api", got)
 	}
+	_, err = Parse("mbe.yml", []byte(script("      metricsNamespace: http\n")), LoadOptions{})
+	if err == nil || !strings.Contains(err.Error(), `metricsNamespace "http" would name endpoints like the built-in`) {
+		t.Errorf("metricsNamespace: http: %v, want a refusal naming the clash", err)
+	}
 	_, err = Parse("mbe.yml", []byte(script("      metricsNamespace: \"  \"\n")), LoadOptions{})
 	if err == nil || !strings.Contains(err.Error(), "mbe.yml:8:25: config.plugins.metrics-by-endpoint.metricsNamespace: metricsNamespace is empty") {
 		t.Errorf("an empty metricsNamespace: %v, want a refusal naming its position", err)

@@ -156,6 +156,20 @@ func InNamespace(name, ns string) string {
 	return name
 }
 
+// NamespaceClash returns a built-in metric name or family that a
+// metricsNamespace of ns would be read as, or "": under "http" an endpoint
+// "2xx" would read as http.response_time.2xx, so such a namespace cannot be
+// told apart from the run-wide names in a report or an ensure expression.
+func NamespaceClash(ns string) string {
+	families := []string{CodePrefix, ErrorPrefix, ErrExpectPrefix, ExpectPrefix, CreatedByNamePrefix}
+	for _, name := range slices.Concat(Counters(), Rates(), Summaries(), Errors(), families) {
+		if strings.HasPrefix(name, ns+".") || strings.HasPrefix(ns+".", name) && strings.HasSuffix(name, ".") {
+			return name
+		}
+	}
+	return ""
+}
+
 // FromNamespace is InNamespace's inverse: a name under ns + "." becomes the
 // default per-endpoint name; other names are unchanged.
 func FromNamespace(name, ns string) string {

@@ -115,3 +115,18 @@ func TestNamespace(t *testing.T) {
 		}
 	}
 }
+
+// TestNamespaceClash: a namespace that built-in names start with, or that
+// starts with a built-in family, is a clash; others are not.
+func TestNamespaceClash(t *testing.T) {
+	t.Parallel()
+	for ns, clash := range map[string]bool{
+		"http": true, "vusers": true, "errors": true, "plugins.expect": true, "http.codes.x": true,
+		"http.response_time": true,
+		"shop.api":           false, "plugins.mine": false, DefaultNamespace: false, "httpx": false,
+	} {
+		if got := NamespaceClash(ns) != ""; got != clash {
+			t.Errorf("NamespaceClash(%q) = %q, want a clash: %v", ns, NamespaceClash(ns), clash)
+		}
+	}
+}
