@@ -15,12 +15,8 @@ import (
 
 // DashboardOptions are run's live-dashboard flags.
 type DashboardOptions struct {
-	// Addr serves the dashboard on HOST:PORT; "" serves none.
-	Addr string
-	// Public lets Addr be a non-loopback address.
-	Public bool
-	// Hold keeps serving the final report this long after the run.
-	Hold time.Duration
+	// served: Addr serves the dashboard; Hold keeps serving the final report.
+	served
 }
 
 func addDashboardFlags(f *pflag.FlagSet) {
@@ -30,19 +26,36 @@ func addDashboardFlags(f *pflag.FlagSet) {
 }
 
 func dashboardOptions(st *settings) (DashboardOptions, error) {
-	o := DashboardOptions{Addr: st.String("dashboard")}
+	sv, err := readServed(st, "dashboard", "dashboard-public", "dashboard-hold")
+	return DashboardOptions{served: sv}, err
+}
+
+// served is what a flag trio such as --metrics-addr, --metrics-public and
+// --metrics-hold says about a loopback HTTP server a run keeps.
+type served struct {
+	// Addr is HOST:PORT to serve on; "" serves none.
+	Addr string
+	// Public lets Addr be a non-loopback address.
+	Public bool
+	// Hold keeps serving the final state this long after the run.
+	Hold time.Duration
+}
+
+// readServed reads the address, public and hold flags named by the keys.
+func readServed(st *settings, addrKey, publicKey, holdKey string) (served, error) {
+	sv := served{Addr: st.String(addrKey)}
 	var errs []error
 	var err error
-	o.Public, err = st.Bool("dashboard-public")
+	sv.Public, err = st.Bool(publicKey)
 	errs = append(errs, err)
-	o.Hold, err = st.Duration("dashboard-hold")
+	sv.Hold, err = st.Duration(holdKey)
 	errs = append(errs, err)
-	if err == nil && o.Hold < 0 {
-		errs = append(errs, st.errorf("dashboard-hold", "%s is negative", o.Hold))
+	if err == nil && sv.Hold < 0 {
+		errs = append(errs, st.errorf(holdKey, "%s is negative", sv.Hold))
 	}
-	o.Addr, err = serveAddr(st, "dashboard", "dashboard-public", o.Addr, o.Public)
+	sv.Addr, err = serveAddr(st, addrKey, publicKey, sv.Addr, sv.Public)
 	errs = append(errs, err)
-	return o, errors.Join(errs...)
+	return sv, errors.Join(errs...)
 }
 
 // serveAddr checks an address to serve on, given by flag key: HOST:PORT,

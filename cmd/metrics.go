@@ -17,13 +17,9 @@ import (
 
 // MetricsOptions are run's live-metrics flags.
 type MetricsOptions struct {
-	// Addr serves Prometheus metrics on HOST:PORT; "" serves none.
-	Addr string
-	// Public lets Addr be a non-loopback address.
-	Public bool
-	// Hold keeps serving the final metrics this long after the run, so a
-	// scrape sees its last values.
-	Hold time.Duration
+	// served: Addr serves Prometheus metrics; Hold keeps serving the final
+	// metrics, so a scrape sees its last values.
+	served
 	// RemoteWrite is the remote-write URL pushed to; "" pushes nothing.
 	RemoteWrite string
 	// PushEvery is how often a snapshot is pushed; 0 means prom's default.
@@ -39,23 +35,14 @@ func addMetricsFlags(f *pflag.FlagSet) {
 }
 
 func metricsOptions(st *settings) (MetricsOptions, error) {
-	o := MetricsOptions{Addr: st.String("metrics-addr"), RemoteWrite: st.String("remote-write")}
-	var errs []error
-	var err error
-	o.Public, err = st.Bool("metrics-public")
-	errs = append(errs, err)
-	o.Hold, err = st.Duration("metrics-hold")
-	errs = append(errs, err)
-	if err == nil && o.Hold < 0 {
-		errs = append(errs, st.errorf("metrics-hold", "%s is negative", o.Hold))
-	}
+	sv, err := readServed(st, "metrics-addr", "metrics-public", "metrics-hold")
+	o := MetricsOptions{served: sv, RemoteWrite: st.String("remote-write")}
+	errs := []error{err}
 	o.PushEvery, err = st.Duration("remote-write-every")
 	errs = append(errs, err)
 	if err == nil && o.PushEvery != 0 && o.PushEvery < 100*time.Millisecond {
 		errs = append(errs, st.errorf("remote-write-every", "%s is too short (use 100ms or more)", o.PushEvery))
 	}
-	o.Addr, err = serveAddr(st, "metrics-addr", "metrics-public", o.Addr, o.Public)
-	errs = append(errs, err)
 	if o.RemoteWrite != "" {
 		if u, err := url.Parse(o.RemoteWrite); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, st.errorf("remote-write", "%q is not an http:// or https:// URL (e.g. http://127.0.0.1:9090/api/v1/write)", o.RemoteWrite))
