@@ -288,6 +288,16 @@ func TestFaultsCountedAndReported(t *testing.T) {
 			runtime.ReadMemStats(&after)
 
 			agg := rep.Aggregate
+			requests, responses := int64(users), int64(0)
+			if tt.want == "errors.ETOOMANYREDIRECTS" {
+				// got follows ten redirects and fails on the eleventh:
+				// each of the eleven is a request and a response, as in
+				// Artillery and on the wire.
+				requests, responses = 11*users, 11*users
+				if hits.Load() != requests {
+					t.Errorf("the server received %d requests, want %d", hits.Load(), requests)
+				}
+			}
 			if got, want := errorCounters(agg), map[string]int64{tt.want: users}; fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("error counters %v, want %v", got, want)
 			}
@@ -295,7 +305,8 @@ func TestFaultsCountedAndReported(t *testing.T) {
 				{"vusers.created", agg.Counters["vusers.created"], users},
 				{"vusers.failed", agg.Counters["vusers.failed"], users},
 				{"vusers.completed", agg.Counters["vusers.completed"], 0},
-				{"http.requests", agg.Counters["http.requests"], users},
+				{"http.requests", agg.Counters["http.requests"], requests},
+				{"http.responses", agg.Counters["http.responses"], responses},
 				{"Outcome.Failed", out.Failed, users},
 			}
 			checkCounts(t, counts, "")

@@ -24,8 +24,8 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// maxRedirects is where a redirect chain counts as a loop (as browsers and
-// Node's follow-redirects do).
+// maxRedirects is how many redirects a chain follows before it counts as a
+// loop: got's default, which Artillery keeps.
 const maxRedirects = 10
 
 // readBufferSize bounds response headers; buffers are pooled per exchange,
@@ -160,16 +160,16 @@ func (v *vu) exchangeStep(ctx context.Context, r *scenario.Request, req *fasthtt
 		// of an aborted run) bounds the exchange instead.
 		deadline = d
 	}
-	n, err := v.send(ctx, req, resp, r.FollowRedirect, deadline)
+	start, err := v.send(ctx, req, resp, r.FollowRedirect, start, deadline)
 	latency := time.Since(start)
 	if err != nil {
 		if ctx.Err() != nil {
 			// The run cut this user off; its request measures nothing.
 			return flowCut
 		}
-		return v.transportFailed(r, req, resp, n, err, start, latency)
+		return v.transportFailed(r, req, resp, err, start, latency)
 	}
-	return v.answered(r, req, resp, n, start, latency)
+	return v.answered(r, req, resp, start, latency)
 }
 
 // buildFailed counts a request that could not be built, so nothing was
@@ -184,16 +184,12 @@ func (v *vu) buildFailed(r *scenario.Request, req *fasthttp.Request, err error) 
 	return flowFailed
 }
 
-// transportFailed counts an exchange that got no answer; n is what hops
-// before the failure downloaded.
+// transportFailed counts an exchange that got no answer (redirects before
+// it were each recorded as answered, see send).
 //
 //go:noinline
-func (v *vu) transportFailed(r *scenario.Request, req *fasthttp.Request, resp *fasthttp.Response, n int64, err error, start time.Time, latency time.Duration) flowResult {
+func (v *vu) transportFailed(r *scenario.Request, req *fasthttp.Request, resp *fasthttp.Response, err error, start time.Time, latency time.Duration) flowResult {
 	code := errorCounter(err)
-	if n > 0 {
-		// Bytes of hops before the failure; no Response carries them.
-		v.sink.Count(metric.Downloaded, n)
-	}
 	v.sink.Count(code, 1)
 	if v.endpoint != "" {
 		v.sink.Count(metric.EndpointError(v.endpoint, code), 1)
@@ -209,10 +205,10 @@ func (v *vu) transportFailed(r *scenario.Request, req *fasthttp.Request, resp *f
 // expectations on it.
 //
 //go:noinline
-func (v *vu) answered(r *scenario.Request, req *fasthttp.Request, resp *fasthttp.Response, n int64, start time.Time, latency time.Duration) flowResult {
+func (v *vu) answered(r *scenario.Request, req *fasthttp.Request, resp *fasthttp.Response, start time.Time, latency time.Duration) flowResult {
 	e := v.e
 	// Response alone carries http.responses, http.codes.* and these bytes.
-	v.sink.Response(v.endpoint, latency, resp.StatusCode(), n)
+	v.sink.Response(v.endpoint, latency, resp.StatusCode(), int64(len(resp.Body())))
 	if v.endpoint != "" {
 		if d, ok := serverTimingTotal(resp.Header.Peek("Server-Timing")); ok {
 			v.sink.ServerTiming(v.endpoint, d)
@@ -274,55 +270,107 @@ func (v *vu) checkResponse(r *scenario.Request, resp *fasthttp.Response) (flowRe
 }
 
 // send runs one exchange with the user's cookie jar, following redirects
-// when asked: 301, 302 and 303 turn into a GET without a body, as browsers
-// do; 307 and 308 repeat the request. Every hop's body bytes count as
-// downloaded. The deadline covers the whole chain.
-func (v *vu) send(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response, follow bool, deadline time.Time) (int64, error) {
-	var n int64
-	for hops := 0; ; hops++ {
+// when asked as Artillery's HTTP client (got 14) does. Each hop is a
+// request and a response of its own in the counts (http.requests,
+// http.codes.*, http.response_time, the bytes), as on the wire and in
+// Artillery; only the last one carries the step's endpoint and is captured
+// from and checked. got follows at most maxRedirects redirects, so a loop
+// fails on the response after the tenth. The deadline covers the whole
+// chain. It returns when the last hop started.
+func (v *vu) send(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response, follow bool, start, deadline time.Time) (time.Time, error) {
+	for redirects := 0; ; redirects++ {
 		v.jar.addTo(req)
 		if err := v.e.http.do(ctx, v.conns, req, resp, deadline); err != nil {
-			return n, err
+			return start, err
 		}
-		n += int64(len(resp.Body()))
 		v.jar.store(req, resp)
 		status := resp.StatusCode()
 		loc := resp.Header.Peek("Location")
 		if !follow || len(loc) == 0 || !isRedirect(status) {
-			return n, nil
+			return start, nil
 		}
-		if hops+1 >= maxRedirects {
-			return n, errRedirectLoop
+		v.hop(resp, time.Since(start))
+		if redirects >= maxRedirects {
+			return start, errRedirectLoop
 		}
-		redirect(req, loc, status)
+		if err := v.redirect(req, loc, status); err != nil {
+			return start, err
+		}
+		v.count(metric.Requests, 1)
+		start = time.Now()
 	}
 }
 
-// redirect turns req into the request that follows a redirect to loc. It
-// is a function of its own to keep send's frame, which the exchange runs
-// beneath, small (see request).
+// hop records a redirect that was followed: no endpoint, capture or
+// expectation sees it, as in Artillery (whose per-endpoint metrics come
+// from its afterResponse hook, run on the last response alone).
 //
 //go:noinline
-func redirect(req *fasthttp.Request, loc []byte, status int) {
-	host := string(req.URI().Host())
-	req.URI().UpdateBytes(loc)
-	if string(req.URI().Host()) != host {
-		req.Header.Del("Authorization")
-		req.UseHostHeader = false
-	}
-	if status != http.StatusTemporaryRedirect && status != http.StatusPermanentRedirect && !req.Header.IsHead() {
-		req.Header.SetMethod(http.MethodGet)
-		req.ResetBody()
-		// Every header framing the dropped body goes with it.
-		req.Header.Del("Content-Type")
-		req.Header.Del("Content-Length")
-		req.Header.Del("Transfer-Encoding")
-	}
+func (v *vu) hop(resp *fasthttp.Response, latency time.Duration) {
+	v.sink.Response("", latency, resp.StatusCode(), int64(len(resp.Body())))
 }
 
+// redirect turns req into the request that follows a redirect to loc, as
+// got does with the methodRewriting: false Artillery leaves it: only a 303
+// turns a method other than GET and HEAD into a GET without a body (got
+// drops its Content-Length but keeps its Content-Type); every other status
+// repeats the method and the body, a formData upload opened anew. To
+// another origin (host name or port; not scheme) the Authorization,
+// Cookie and Host headers the step set are not sent, and the cookies sent
+// are the jar's for the new URL. (got keeps a step's cookie: field to a
+// port other than the first one, the jar being port-blind; primeload sets
+// those on the request and drops them with the rest.) It is a function of
+// its own to keep send's frame, which the exchange runs beneath, small
+// (see request).
+//
+//go:noinline
+func (v *vu) redirect(req *fasthttp.Request, loc []byte, status int) error {
+	from := origin(req.URI())
+	req.URI().UpdateBytes(loc)
+	if origin(req.URI()) != from {
+		req.Header.Del("Authorization")
+		req.Header.DelAllCookies()
+		req.UseHostHeader = false
+	}
+	if status == http.StatusSeeOther && !req.Header.IsGet() && !req.Header.IsHead() {
+		req.Header.SetMethod(http.MethodGet)
+		req.ResetBody()
+		v.upload = nil
+		// The headers framing the dropped body go with it.
+		req.Header.Del("Content-Length")
+		req.Header.Del("Transfer-Encoding")
+		return nil
+	}
+	if v.upload != nil {
+		// Its stream was read by the hop before.
+		return v.upload.resend(req)
+	}
+	return nil
+}
+
+// origin is what got compares to tell a redirect to another site: the
+// host name and the port, a scheme's default port written or not.
+func origin(u *fasthttp.URI) string {
+	host := strings.ToLower(string(u.Host()))
+	h, port, err := net.SplitHostPort(host)
+	if err != nil {
+		return host // no port
+	}
+	if (port == "80" && string(u.Scheme()) == "http") || (port == "443" && string(u.Scheme()) == "https") {
+		if strings.Contains(h, ":") {
+			return "[" + h + "]"
+		}
+		return h
+	}
+	return host
+}
+
+// isRedirect reports whether got follows a response with status and a
+// Location header.
 func isRedirect(status int) bool {
 	switch status {
-	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+	case http.StatusMultipleChoices, http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusNotModified, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
 		return true
 	}
 	return false
@@ -360,6 +408,7 @@ func (v *vu) setURI(req *fasthttp.Request, r *scenario.Request, u []byte) error 
 // target. A URL without a host gives errInvalidURL.
 func (v *vu) build(req *fasthttp.Request, r *scenario.Request) error {
 	tc := &v.tc
+	v.upload = nil
 	bufp := v.e.http.bufs.Get().(*[]byte)
 	defer v.e.http.bufs.Put(bufp)
 	// Most URLs are paths: render them behind the target in one buffer and

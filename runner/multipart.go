@@ -21,11 +21,25 @@ type multipartBody struct {
 }
 
 func (m *multipartBody) Close() error {
-	for _, f := range m.files {
-		f.Close()
-	}
+	closeAll(m.files)
 	m.files = nil
 	return nil
+}
+
+// upload is a rendered formData body: each part's text, and each file's
+// path with the size it had when first opened. It outlives the stream, read
+// once, so that a redirect repeating the body sends it whole again, its
+// files opened anew (see vu.redirect).
+type upload struct {
+	parts []uploadPart
+	size  int
+}
+
+// uploadPart is text, or a file (path set) sent as its first n bytes.
+type uploadPart struct {
+	text string
+	path string
+	n    int64
 }
 
 // quoteEscaper writes a name or file name inside a quoted
@@ -37,7 +51,8 @@ var quoteEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\r", "%0D", "\n", 
 // its base name with its extension's Content-Type (application/octet-stream
 // when unknown), and the body's Content-Length, which primeload always
 // sends (form-data streams without one). A fromFile that does not open is
-// returned as the error, and nothing is sent.
+// returned as the error, and nothing is sent. The rendered body is kept in
+// v.upload for a redirect to send again.
 func (v *vu) setMultipart(req *fasthttp.Request, r *scenario.Request) error {
 	tc := &v.tc
 	const digits = "0123456789"
@@ -46,12 +61,11 @@ func (v *vu) setMultipart(req *fasthttp.Request, r *scenario.Request) error {
 		b = append(b, digits[tc.Rand.IntN(10)])
 	}
 	boundary := string(b)
-	body := &multipartBody{}
-	var parts []io.Reader
-	size := 0
+	u := &upload{}
+	var files []*os.File
 	add := func(s string) {
-		parts = append(parts, strings.NewReader(s))
-		size += len(s)
+		u.parts = append(u.parts, uploadPart{text: s})
+		u.size += len(s)
 	}
 	for i := range r.FormData {
 		f := &r.FormData[i]
@@ -69,25 +83,67 @@ func (v *vu) setMultipart(req *fasthttp.Request, r *scenario.Request) error {
 		}
 		file, n, err := v.openUpload(f.File.Render(tc))
 		if err != nil {
-			body.Close()
+			closeAll(files)
 			return err
 		}
-		body.files = append(body.files, file)
+		files = append(files, file)
 		if ct == "" {
 			ct = uploadType(file.Name())
 		}
 		add(head + "; filename=\"" + quoteEscaper.Replace(filepath.Base(file.Name())) + "\"\r\nContent-Type: " + ct + "\r\n\r\n")
-		// A file that grows while it is sent is cut at its size here; one
-		// that shrinks fails the request.
-		parts = append(parts, io.LimitReader(file, n))
-		size += int(n)
+		u.parts = append(u.parts, uploadPart{path: file.Name(), n: n})
+		u.size += int(n)
 		add("\r\n")
 	}
 	add("--" + boundary + "--\r\n")
-	body.Reader = io.MultiReader(parts...)
-	req.SetBodyStream(body, size)
+	u.send(req, files)
 	req.Header.SetContentType("multipart/form-data; boundary=" + boundary)
+	v.upload = u
 	return nil
+}
+
+// resend makes req's body the upload again, each file opened anew by the
+// path it was first opened by. A file gone since counts as one that never
+// opened.
+func (u *upload) resend(req *fasthttp.Request) error {
+	var files []*os.File
+	for _, p := range u.parts {
+		if p.path == "" {
+			continue
+		}
+		f, err := os.Open(p.path)
+		if err != nil {
+			closeAll(files)
+			return &uploadError{err: err}
+		}
+		files = append(files, f)
+	}
+	u.send(req, files)
+	return nil
+}
+
+// send sets req's body stream to the upload's parts over files, its file
+// parts' files in order.
+func (u *upload) send(req *fasthttp.Request, files []*os.File) {
+	readers := make([]io.Reader, 0, len(u.parts))
+	next := 0
+	for _, p := range u.parts {
+		if p.path == "" {
+			readers = append(readers, strings.NewReader(p.text))
+			continue
+		}
+		// A file that grows while it is sent is cut at its first size; one
+		// that shrinks fails the request.
+		readers = append(readers, io.LimitReader(files[next], p.n))
+		next++
+	}
+	req.SetBodyStream(&multipartBody{Reader: io.MultiReader(readers...), files: files}, u.size)
+}
+
+func closeAll(files []*os.File) {
+	for _, f := range files {
+		f.Close()
+	}
 }
 
 // openUpload opens a fromFile path under the script's folder rule.

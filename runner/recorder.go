@@ -30,9 +30,9 @@ type Sink interface {
 	Response(endpoint string, latency time.Duration, status int, downloaded int64)
 	// Count adds delta to a counter named as Artillery names it
 	// ("http.requests", "vusers.created", "errors.ECONNREFUSED", ...).
-	// http.downloaded_bytes comes through Count only for bytes of exchanges
-	// that never completed (a redirect chain failing on a later hop); a Sink
-	// adds them to what Response carried.
+	// The runner never Counts http.downloaded_bytes: each response it
+	// read, a followed redirect's included, comes through Response; a Sink
+	// adds any it is given to what Response carried.
 	Count(name string, delta int64)
 	// Lag records how late an arrival started against its scheduled time.
 	Lag(d time.Duration)

@@ -49,6 +49,9 @@ type vu struct {
 	// endpoint names the request being sent in per-endpoint metrics; ""
 	// records none.
 	endpoint string
+	// upload is the formData body of the request being sent, nil for
+	// any other body, kept for a redirect that repeats it.
+	upload *upload
 	// loopDepth counts the loops running, so an inner loop gives the
 	// outer one its $loopCount back.
 	loopDepth int
