@@ -446,6 +446,9 @@ func (v *vu) build(req *fasthttp.Request, r *scenario.Request) error {
 		}
 	}
 	req.Header.SetMethod(r.Method)
+	// A body: without a Content-Type goes without one, as got sends it,
+	// not as fasthttp's application/octet-stream.
+	req.Header.SetNoDefaultContentType(true)
 	if err := v.setURI(req, r, u); err != nil {
 		return err
 	}

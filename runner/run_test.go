@@ -554,6 +554,51 @@ func TestRunRequestShape(t *testing.T) {
 	}
 }
 
+// TestRunBodyContentType: each kind of body carries the Content-Type got
+// (Artillery's client) gives it, and a plain body none unless the step
+// sets one.
+func TestRunBodyContentType(t *testing.T) {
+	t.Parallel()
+	got := make(chan string, 1)
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- fmt.Sprintf("%q %q", r.Header.Values("Content-Type"), b)
+	})
+	post := func(set func(*scenario.Request)) scenario.Step {
+		s := get("/")
+		s.Request.Method = "POST"
+		set(s.Request)
+		return s
+	}
+	tests := []struct {
+		name string
+		step scenario.Step
+		want string
+	}{
+		{"plain body", post(func(r *scenario.Request) { r.Body = scenario.MustCompile("x") }), `[] "x"`},
+		{"plain body with a type", post(func(r *scenario.Request) {
+			r.Body = scenario.MustCompile("x")
+			r.Headers = []scenario.Header{{Name: "Content-Type", Value: scenario.MustCompile("text/plain")}}
+		}), `["text/plain"] "x"`},
+		{"json", post(func(r *scenario.Request) {
+			v, err := scenario.CompileValue(map[string]any{"n": "{{ n }}"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.JSON = v
+		}), `["application/json"] "{\"n\":1}"`},
+		{"form", post(func(r *scenario.Request) { r.Form = []scenario.Param{{Name: "a", Value: scenario.MustCompile("b")}} }), `["application/x-www-form-urlencoded"] "a=b"`},
+	}
+	for _, tt := range tests {
+		script := newScript(srv.URL, []scenario.Phase{count(1, 10*time.Millisecond)}, []scenario.Step{tt.step})
+		script.Config.Variables = []scenario.Variable{{Name: "n", Values: []any{1}}}
+		run(t, script, Options{})
+		if g := <-got; g != tt.want {
+			t.Errorf("%s: server saw %s, want %s", tt.name, g, tt.want)
+		}
+	}
+}
+
 func TestRunRegexpCaptureAndForm(t *testing.T) {
 	t.Parallel()
 	var forms atomic.Int64
