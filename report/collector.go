@@ -462,6 +462,7 @@ type window struct {
 	byClass [statusClasses]*hdrhistogram.PackedHistogram
 	session *hdrhistogram.PackedHistogram
 	ep      map[string]*endpointStats
+	timings *timingHists // config.http.extendedMetrics; nil until recorded
 }
 
 func newWindow() *window {
@@ -491,6 +492,7 @@ func (w *window) reset() {
 	for _, h := range w.byClass {
 		h.Reset()
 	}
+	w.timings.reset()
 	for _, e := range w.ep {
 		e.h.Reset()
 		if e.st != nil {
@@ -514,6 +516,7 @@ func (w *window) add(o *window) {
 	for i, h := range o.byClass {
 		w.byClass[i].Merge(h)
 	}
+	w.addTimings(o.timings)
 	for k, e := range o.ep {
 		hasST := e.st != nil && e.st.TotalCount() > 0
 		if e.h.TotalCount() == 0 && !hasST {
@@ -620,6 +623,7 @@ func (w *window) named() (map[string]int64, map[string]hist) {
 			hists[metric.ResponseTimeClass(200+100*i)] = h
 		}
 	}
+	w.timings.name(hists)
 	for k, e := range w.ep {
 		if e.h.TotalCount() > 0 {
 			hists[metric.EndpointLatency(k)] = e.h

@@ -19,6 +19,7 @@ func (nopRecorder) Count(string, int64)                        {}
 func (nopRecorder) Lag(time.Duration)                          {}
 func (nopRecorder) Session(time.Duration)                      {}
 func (nopRecorder) ServerTiming(string, time.Duration)         {}
+func (nopRecorder) Timings(Timings)                            {}
 
 // nopSampler is nopRecorder keeping failure samples, which a success must
 // not touch.
@@ -99,10 +100,26 @@ func BenchmarkRequestSampling(b *testing.B) {
 	benchFlow(b, e)
 }
 
+// BenchmarkRequestExtended is BenchmarkRequest under
+// config.http.extendedMetrics: what recording Timings adds.
+func BenchmarkRequestExtended(b *testing.B) {
+	benchFlow(b, benchEngineConfig(b, []scenario.Step{get("/api/goods-received/")}, scenario.Config{HTTP: scenario.HTTPConfig{ExtendedMetrics: true}}))
+}
+
 // BenchmarkRequestDial is an arrival as the open model runs it by default:
 // a new virtual user dials its own connection, sends one GET and closes.
 func BenchmarkRequestDial(b *testing.B) {
-	e := benchEngine(b, []scenario.Step{get("/api/goods-received/")})
+	benchDial(b, benchEngine(b, []scenario.Step{get("/api/goods-received/")}))
+}
+
+// BenchmarkRequestDialExtended is BenchmarkRequestDial under
+// config.http.extendedMetrics: what timing the dial adds.
+func BenchmarkRequestDialExtended(b *testing.B) {
+	benchDial(b, benchEngineConfig(b, []scenario.Step{get("/api/goods-received/")}, scenario.Config{HTTP: scenario.HTTPConfig{ExtendedMetrics: true}}))
+}
+
+// benchDial runs one new virtual user per op, each dialling.
+func benchDial(b *testing.B, e *engine) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for k := int64(0); b.Loop(); k++ {

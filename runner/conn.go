@@ -8,8 +8,10 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -95,6 +97,30 @@ type userConns struct {
 	rest  []*userConn
 	wait  *time.Timer // for think and config.http.pool waits; made on the first
 	pw    *poolWaiter // for config.http.pool waits; made on the first
+	// timed gathers the current step's Timings under
+	// config.http.extendedMetrics: each dial of the exchange (a retry's
+	// included) adds its phases, so one over a kept-alive connection has 0.
+	// Made on first use, a pointer so that a user without the option holds
+	// no more than a word (40 bytes more would move vu up a size class).
+	timed *Timings
+}
+
+// timing returns the Timings the current exchange gathers.
+func (uc *userConns) timing() *Timings {
+	if uc.timed == nil {
+		uc.timed = &Timings{}
+	}
+	return uc.timed
+}
+
+// takeTimings returns the exchange's Timings with total and starts the
+// next one's.
+func (uc *userConns) takeTimings(total time.Duration) Timings {
+	t := uc.timing()
+	got := *t
+	got.Total = total
+	*t = Timings{}
+	return got
 }
 
 // poolWaiter returns the user's place in a pool's queue, made once.
@@ -234,6 +260,10 @@ func (c *httpClient) do(ctx context.Context, uc *userConns, req *fasthttp.Reques
 		reuse, err := c.exchange(conn, req, resp, deadline)
 		if err == nil {
 			conn.used = true
+			if c.extended {
+				t := uc.timing()
+				t.HTTPS = t.HTTPS || https
+			}
 		}
 		c.release(uc, conn, err == nil && reuse)
 		if err == nil {
@@ -278,7 +308,7 @@ func (c *httpClient) acquireAny(ctx context.Context, uc *userConns, https, fresh
 			return conn, nil
 		}
 	}
-	conn, err := c.dial(ctx, https, host, deadline)
+	conn, err := uc.dial(ctx, https, host, deadline)
 	if err != nil {
 		return nil, err
 	}
@@ -313,22 +343,24 @@ func isIdempotent(req *fasthttp.Request) bool {
 // goroutine that grew one keeps it through its think times, where the
 // rest of a user's flow fits in 4 KiB (10,000 users holding connections
 // had 66 MiB of stacks, now 40 MiB).
-func (c *httpClient) dial(ctx context.Context, https bool, host []byte, deadline time.Time) (*userConn, error) {
+func (uc *userConns) dial(ctx context.Context, https bool, host []byte, deadline time.Time) (*userConn, error) {
 	type dialed struct {
 		conn *userConn
 		err  error
 	}
 	done := make(chan dialed, 1)
 	go func() {
-		conn, err := c.dialNow(ctx, https, host, deadline)
+		conn, err := uc.http.dialNow(ctx, uc, https, host, deadline)
 		done <- dialed{conn, err}
 	}()
 	d := <-done
 	return d.conn, d.err
 }
 
-// dialNow is dial on the calling goroutine.
-func (c *httpClient) dialNow(ctx context.Context, https bool, host []byte, deadline time.Time) (*userConn, error) {
+// dialNow is dial on the calling goroutine. Under
+// config.http.extendedMetrics it adds the dial's phases to uc's Timings:
+// uc's goroutine waits for it meanwhile.
+func (c *httpClient) dialNow(ctx context.Context, uc *userConns, https bool, host []byte, deadline time.Time) (*userConn, error) {
 	d := net.Dialer{Deadline: deadline}
 	addr := fasthttp.AddMissingPort(string(host), https)
 	proxy := c.proxies.forAddr(https, addr)
@@ -336,11 +368,20 @@ func (c *httpClient) dialNow(ctx context.Context, https bool, host []byte, deadl
 	if proxy != nil {
 		dialAddr = proxyAddr(proxy)
 	}
+	var clock *dialClock
+	if c.extended {
+		clock = startDialClock(&d, dialAddr)
+	}
 	raw, err := d.DialContext(ctx, "tcp", dialAddr)
 	if err != nil {
 		return nil, err
 	}
 	conn := &userConn{Conn: raw, raw: raw, https: https, host: string(host)}
+	if clock != nil {
+		dns, tcp := clock.connected()
+		t := uc.timing()
+		t.DNS, t.TCP = t.DNS+dns, t.TCP+tcp
+	}
 	if err := c.conns.track(conn); err != nil {
 		raw.Close()
 		return nil, err
@@ -368,12 +409,56 @@ func (c *httpClient) dialNow(ctx context.Context, https bool, host []byte, deadl
 		c.conns.closeConn(conn)
 		return nil, err
 	}
+	var shake time.Time
+	if clock != nil {
+		shake = time.Now()
+	}
 	if err := tc.HandshakeContext(ctx); err != nil {
 		c.conns.closeConn(conn)
 		return nil, err
 	}
+	if clock != nil {
+		uc.timing().TLS += time.Since(shake)
+	}
 	conn.Conn = tc
 	return conn, nil
+}
+
+// dialClock times a dial's two parts, resolving and connecting, for
+// config.http.extendedMetrics. net.Dialer resolves inside DialContext; its
+// Control hook runs once the name is resolved, before each connect attempt,
+// so the first call ends the lookup. A dual-stack dial may call it from two
+// goroutines at once. An IP address is not looked up: its dial is all
+// connecting.
+type dialClock struct {
+	start time.Time
+	// resolved is when the first connect attempt began, as nanoseconds
+	// after start plus 1, so that 0 means not yet.
+	resolved atomic.Int64
+}
+
+// startDialClock starts timing the dial of addr (host:port) that d makes.
+func startDialClock(d *net.Dialer, addr string) *dialClock {
+	k := &dialClock{start: time.Now()}
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		if _, err := netip.ParseAddr(host); err == nil {
+			k.resolved.Store(1)
+			return k
+		}
+	}
+	d.ControlContext = func(context.Context, string, string, syscall.RawConn) error {
+		k.resolved.CompareAndSwap(0, int64(time.Since(k.start))+1)
+		return nil
+	}
+	return k
+}
+
+// connected splits the time since start at the first connect attempt,
+// once the dial succeeded.
+func (k *dialClock) connected() (dns, tcp time.Duration) {
+	total := time.Since(k.start)
+	dns = max(time.Duration(k.resolved.Load()-1), 0)
+	return dns, total - dns
 }
 
 // tunnel opens a CONNECT tunnel to addr through proxy on conn, over TLS to

@@ -24,6 +24,7 @@ type countRecorder struct {
 	statuses  map[int]int
 	lags      int
 	sessions  []time.Duration
+	timings   []Timings
 	maxID     int
 }
 
@@ -63,6 +64,12 @@ func (r *countRecorder) Lag(time.Duration) {
 func (r *countRecorder) ServerTiming(endpoint string, d time.Duration) {
 	r.mu.Lock()
 	r.counters["server-timing "+endpoint]++
+	r.mu.Unlock()
+}
+
+func (r *countRecorder) Timings(t Timings) {
+	r.mu.Lock()
+	r.timings = append(r.timings, t)
 	r.mu.Unlock()
 }
 

@@ -62,6 +62,7 @@ type httpClient struct {
 	tls        *tls.Config
 	conns      connSet
 	pool       *sharedPool // config.http.pool; nil when each user owns its connections
+	extended   bool        // config.http.extendedMetrics: dials are timed and Timings recorded
 	proxies    *proxies    // HTTP_PROXY, HTTPS_PROXY; nil for none
 	bufs       sync.Pool   // *[]byte scratch for URLs and bodies
 	readers    sync.Pool   // *bufio.Reader
@@ -74,6 +75,7 @@ func newHTTPClient(cfg scenario.Config, insecure bool, maxBody, maxDecoded int64
 		maxBody:    int(min(maxBody, math.MaxInt32)),
 		maxDecoded: int(min(maxDecoded, math.MaxInt32)),
 		tls:        clientTLS(cfg.TLS, insecure),
+		extended:   cfg.HTTP.ExtendedMetrics,
 	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
@@ -190,6 +192,9 @@ func (v *vu) buildFailed(r *scenario.Request, req *fasthttp.Request, err error) 
 //go:noinline
 func (v *vu) transportFailed(r *scenario.Request, req *fasthttp.Request, resp *fasthttp.Response, err error, start time.Time, latency time.Duration) flowResult {
 	code := errorCounter(err)
+	if v.e.http.extended {
+		v.conns.takeTimings(0) // no response to record them for
+	}
 	v.sink.Count(code, 1)
 	if v.endpoint != "" {
 		v.sink.Count(metric.EndpointError(v.endpoint, code), 1)
@@ -209,6 +214,9 @@ func (v *vu) answered(r *scenario.Request, req *fasthttp.Request, resp *fasthttp
 	e := v.e
 	// Response alone carries http.responses, http.codes.* and these bytes.
 	v.sink.Response(v.endpoint, latency, resp.StatusCode(), int64(len(resp.Body())))
+	if e.http.extended {
+		v.sink.Timings(v.conns.takeTimings(latency))
+	}
 	if v.endpoint != "" {
 		if d, ok := serverTimingTotal(resp.Header.Peek("Server-Timing")); ok {
 			v.sink.ServerTiming(v.endpoint, d)
@@ -308,6 +316,9 @@ func (v *vu) send(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Res
 //go:noinline
 func (v *vu) hop(resp *fasthttp.Response, latency time.Duration) {
 	v.sink.Response("", latency, resp.StatusCode(), int64(len(resp.Body())))
+	if v.e.http.extended {
+		v.sink.Timings(v.conns.takeTimings(latency))
+	}
 }
 
 // redirect turns req into the request that follows a redirect to loc, as

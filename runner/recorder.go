@@ -44,4 +44,22 @@ type Sink interface {
 	// reported (total;dur=N, in ms) for endpoint, never "" (Artillery's
 	// plugins.metrics-by-endpoint.server-timing.<endpoint>).
 	ServerTiming(endpoint string, d time.Duration)
+	// Timings records how one response's time divides, right after its
+	// Response and only under config.http.extendedMetrics (Artillery's
+	// http.dns, http.tcp, http.tls and http.total).
+	Timings(t Timings)
+}
+
+// Timings is what config.http.extendedMetrics records of one response.
+type Timings struct {
+	// DNS, TCP and TLS are how long resolving the host, connecting to it
+	// and the TLS handshake took when the response's connection was
+	// dialled for it; all 0 over a kept-alive connection, as in Artillery.
+	// Through a proxy, DNS and TCP are the proxy's.
+	DNS, TCP, TLS time.Duration
+	// HTTPS is set when the response came over TLS; TLS means nothing
+	// otherwise.
+	HTTPS bool
+	// Total is the response's latency, as Response has it.
+	Total time.Duration
 }

@@ -37,6 +37,7 @@ func (s idSink) Count(name string, _ int64)                 { s.note(name) }
 func (s idSink) Lag(time.Duration)                          { s.note("Lag") }
 func (s idSink) Session(time.Duration)                      { s.note("Session") }
 func (s idSink) ServerTiming(string, time.Duration)         { s.note("ServerTiming") }
+func (s idSink) Timings(Timings)                            { s.note("Timings") }
 
 // The scheduler records into sink 0 and virtual users never do, so a
 // recorder can keep the scheduler's lag off every lock users take.

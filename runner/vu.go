@@ -72,7 +72,7 @@ func (e *engine) newVU(key int64, stream uint64) *vu {
 // another (a worker, a closed-model slot) allocates them once. v must have
 // finished its flow and hold no connection of its own.
 func (e *engine) resetVU(v *vu, key int64, stream uint64) {
-	vars, r, rest, wait, pw := v.tc.Vars, v.tc.Rand, v.own.rest[:0], v.own.wait, v.own.pw
+	vars, r, rest, wait, pw, timed := v.tc.Vars, v.tc.Rand, v.own.rest[:0], v.own.wait, v.own.pw, v.own.timed
 	if vars == nil {
 		cfg := &e.script.Config
 		vars = make(map[string]any, len(cfg.Variables)+len(e.fixed)+4)
@@ -80,7 +80,10 @@ func (e *engine) resetVU(v *vu, key int64, stream uint64) {
 		clear(vars)
 	}
 	*v = vu{e: e, sink: e.rec.Sink(userSinkID(key))}
-	v.own = userConns{http: e.http, rest: rest, wait: wait, pw: pw}
+	if timed != nil {
+		*timed = Timings{} // an exchange cut off at the end took none
+	}
+	v.own = userConns{http: e.http, rest: rest, wait: wait, pw: pw, timed: timed}
 	v.conns = &v.own
 	v.pcg.Seed(e.seed^stream, uint64(key))
 	if r == nil {

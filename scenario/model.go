@@ -148,6 +148,11 @@ type HTTPConfig struct {
 	// Pool, when > 0, shares that many connections per host among all
 	// virtual users (config.http.pool) instead of each user holding its own.
 	Pool int
+	// ExtendedMetrics is config.http.extendedMetrics: every response also
+	// records how long its connection took to resolve, connect and
+	// handshake, and its total (Artillery's http.dns, http.tcp, http.tls
+	// and http.total).
+	ExtendedMetrics bool `json:",omitempty"`
 }
 
 // TLSConfig is config.tls, which Artillery hands to its HTTP client (got)

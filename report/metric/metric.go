@@ -74,6 +74,22 @@ const (
 	ResponseTime5xx = ResponseTime + ".5xx"
 )
 
+// Artillery's extended HTTP metrics, recorded for every response only under
+// config.http.extendedMetrics (ExtendedSummaries). DNS, TCP and TLS are the
+// phases of dialling the response's connection, 0 on a kept-alive one.
+const (
+	// HTTPDNS is resolving the host's name; 0 for an IP address.
+	HTTPDNS = "http.dns"
+	// HTTPTCP is connecting to the resolved address.
+	HTTPTCP = "http.tcp"
+	// HTTPTLS is the TLS handshake; recorded for HTTPS responses only.
+	HTTPTLS = "http.tls"
+	// HTTPTotal is from the request's start to its last body byte, the same
+	// span as ResponseTime here (Artillery's response_time ends at the
+	// first byte).
+	HTTPTotal = "http.total"
+)
+
 // Error counters, one per cause, named as Node names the error so Artillery
 // users recognise them. Every error the runner counts is one of these.
 const (
@@ -162,7 +178,7 @@ func InNamespace(name, ns string) string {
 // told apart from the run-wide names in a report or an ensure expression.
 func NamespaceClash(ns string) string {
 	families := []string{CodePrefix, ErrorPrefix, ErrExpectPrefix, ExpectPrefix, CreatedByNamePrefix}
-	for _, name := range slices.Concat(Counters(), Rates(), Summaries(), Errors(), families) {
+	for _, name := range slices.Concat(Counters(), Rates(), Summaries(), ExtendedSummaries(), Errors(), families) {
 		if strings.HasPrefix(name, ns+".") || strings.HasPrefix(ns+".", name) && strings.HasSuffix(name, ".") {
 			return name
 		}
@@ -209,6 +225,10 @@ func Rates() []string { return []string{RequestRate} }
 func Summaries() []string {
 	return []string{ResponseTime, ScheduleLag, SessionLength, ResponseTime2xx, ResponseTime3xx, ResponseTime4xx, ResponseTime5xx}
 }
+
+// ExtendedSummaries lists the summaries config.http.extendedMetrics adds;
+// a run without it has none of them.
+func ExtendedSummaries() []string { return []string{HTTPDNS, HTTPTCP, HTTPTLS, HTTPTotal} }
 
 // ResponseTimeClass names the summary of status's class, as Artillery's
 // HTTP engine does: "http.response_time.2xx" for 200 to 299, up to 5xx;

@@ -20,7 +20,7 @@ func TestEveryNameListed(t *testing.T) {
 	}
 	// Prefixes and parts are matched as families, not listed.
 	families := []string{"OtherEndpoint", "MaxEndpoints", "CodePrefix", "ErrorPrefix", "ErrExpectPrefix", "ExpectPrefix", "CreatedByNamePrefix", "EndpointPrefix", "EndpointResponseTime", "EndpointServerTiming", "EndpointCodes", "EndpointErrors", "DefaultNamespace"}
-	listed := slices.Concat(Counters(), Rates(), Summaries(), Errors())
+	listed := slices.Concat(Counters(), Rates(), Summaries(), ExtendedSummaries(), Errors())
 	values := constValues()
 	n := 0
 	for _, d := range f.Decls {
@@ -40,7 +40,7 @@ func TestEveryNameListed(t *testing.T) {
 				}
 				n++
 				if !slices.Contains(listed, v) {
-					t.Errorf("%s: %s = %q is in no list (Counters, Rates, Summaries, Errors)", fset.Position(id.Pos()), id.Name, v)
+					t.Errorf("%s: %s = %q is in no list (Counters, Rates, Summaries, ExtendedSummaries, Errors)", fset.Position(id.Pos()), id.Name, v)
 				}
 			}
 		}
@@ -60,6 +60,7 @@ func constValues() map[string]string {
 		"RequestRate": RequestRate, "ResponseTime": ResponseTime, "ScheduleLag": ScheduleLag,
 		"SessionLength": SessionLength, "ResponseTime2xx": ResponseTime2xx, "ResponseTime3xx": ResponseTime3xx,
 		"ResponseTime4xx": ResponseTime4xx, "ResponseTime5xx": ResponseTime5xx,
+		"HTTPDNS": HTTPDNS, "HTTPTCP": HTTPTCP, "HTTPTLS": HTTPTLS, "HTTPTotal": HTTPTotal,
 		"ErrTimedOut": ErrTimedOut, "ErrConnRefused": ErrConnRefused, "ErrConnReset": ErrConnReset, "ErrPipe": ErrPipe,
 		"ErrNotFound": ErrNotFound, "ErrHostUnreach": ErrHostUnreach, "ErrNetUnreach": ErrNetUnreach, "ErrProto": ErrProto,
 		"ErrCert": ErrCert, "ErrRedirectLoop": ErrRedirectLoop, "ErrBodyTooLarge": ErrBodyTooLarge, "ErrDecodedTooLarge": ErrDecodedTooLarge, "ErrInvalidURL": ErrInvalidURL,
