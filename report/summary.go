@@ -109,6 +109,12 @@ func WriteSummary(w io.Writer, r *Report) error {
 				row(fmt.Sprintf("  %dxx responses", status/100), s)
 			}
 		}
+		// config.http.extendedMetrics, by their names as ensure reads them.
+		for _, name := range metric.ExtendedSummaries() {
+			if s, ok := m.Summaries[name]; ok {
+				row("  "+name, s)
+			}
+		}
 		for _, ep := range m.Endpoints() {
 			row(r.Script.EndpointLabel(ep), m.Summaries[metric.EndpointLatency(ep)])
 			if s, ok := m.Summaries[metric.EndpointServerTimingOf(ep)]; ok {

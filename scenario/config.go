@@ -67,8 +67,10 @@ func (l *loader) config(n *yaml.Node, path string, inEnv bool) (Config, []templa
 				}
 			}
 		case "http":
-			l.object(p.v, fp, []string{"timeout", "maxSockets", "pool", "defaults"}, httpRefused, func(p pair, fp string) {
+			l.object(p.v, fp, []string{"timeout", "maxSockets", "pool", "defaults", "extendedMetrics"}, nil, func(p pair, fp string) {
 				switch p.key {
+				case "extendedMetrics":
+					cfg.HTTP.ExtendedMetrics, _ = l.boolean(p.v, fp)
 				case "defaults":
 					modern = l.httpDefaults(p.v, fp, &uses)
 				case "timeout":
@@ -114,12 +116,6 @@ func (l *loader) config(n *yaml.Node, path string, inEnv bool) (Config, []templa
 		cfg.HTTP.Timeout = timeout
 	}
 	return cfg, uses, envs
-}
-
-// httpRefused are config.http keys of Artillery that primeload does not
-// honour yet, refused rather than silently ignored.
-var httpRefused = map[string]string{
-	"extendedMetrics": "extendedMetrics (the http.dns, http.tcp, http.tls and http.total histograms) is not recorded yet; remove it to run",
 }
 
 // defaultsKeys are the keys of config.http.defaults and config.defaults.

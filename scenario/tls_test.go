@@ -33,11 +33,32 @@ func TestTLSConfigErrors(t *testing.T) {
 	}
 }
 
-// TestExtendedMetricsRefused: config.http.extendedMetrics is refused with
-// its reason, not accepted and ignored.
-func TestExtendedMetricsRefused(t *testing.T) {
-	got := parseErr(t, "x.yml", script(defaultPhases+"  http: {extendedMetrics: true}\n", "      - get: {url: /}\n"))
-	if !strings.Contains(got, "x.yml:4:10: config.http.extendedMetrics: extendedMetrics (the http.dns, http.tcp, http.tls and http.total histograms) is not recorded yet") {
+// TestExtendedMetrics: config.http.extendedMetrics turns the connection
+// histograms on, in config or in an environment merged over it; it is off
+// unless set to true, and anything but a boolean is an error naming it.
+func TestExtendedMetrics(t *testing.T) {
+	tests := []struct {
+		config, env string
+		want        bool
+	}{
+		{"", "", false},
+		{"  http: {extendedMetrics: true}\n", "", true},
+		{"  http: {extendedMetrics: false}\n", "", false},
+		{"  http: {extendedMetrics: true}\n  environments: {quiet: {http: {extendedMetrics: false}}}\n", "quiet", false},
+		{"  environments: {deep: {http: {extendedMetrics: true}}}\n", "deep", true},
+	}
+	for _, tt := range tests {
+		s, err := Parse("x.yml", []byte(script(defaultPhases+tt.config, "      - get: {url: /}\n")), LoadOptions{Environment: tt.env})
+		if err != nil {
+			t.Errorf("%q -e %q: %v", tt.config, tt.env, err)
+			continue
+		}
+		if s.Config.HTTP.ExtendedMetrics != tt.want {
+			t.Errorf("%q -e %q: ExtendedMetrics %v, want %v", tt.config, tt.env, s.Config.HTTP.ExtendedMetrics, tt.want)
+		}
+	}
+	got := parseErr(t, "x.yml", script(defaultPhases+"  http: {extendedMetrics: \"yes\"}\n", "      - get: {url: /}\n"))
+	if !strings.Contains(got, `x.yml:4:27: config.http.extendedMetrics: must be true or false, got "yes"`) {
 		t.Errorf("%q", got)
 	}
 }

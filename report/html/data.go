@@ -186,6 +186,9 @@ func percentileSpectrum(r *report.Report, endpoints []view.Endpoint) (spectrum, 
 		names = append(names, metric.EndpointLatency(ep.Name))
 		labels = append(labels, ep.Label)
 	}
+	// config.http.extendedMetrics' phases, where the run recorded them.
+	names = append(names, metric.ExtendedSummaries()...)
+	labels = append(labels, metric.ExtendedSummaries()...)
 	var hs []*hdrhistogram.Histogram
 	var hsLabels []string
 	var most int64

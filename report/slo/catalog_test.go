@@ -55,6 +55,8 @@ func TestCatalogMatchesRecording(t *testing.T) {
 		w.Write([]byte(`{"id": 1}`))
 	}))
 	defer srv.Close()
+	secure := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer secure.Close()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -68,6 +70,8 @@ func TestCatalogMatchesRecording(t *testing.T) {
     - duration: 1
       arrivalCount: 80
       maxVusers: 8
+  http:
+    extendedMetrics: true
   plugins:
     expect: {}
 scenarios:
@@ -102,6 +106,9 @@ scenarios:
           url: "/slow"
       - get:
           url: "` + refused + `"
+  - flow:
+      - get:
+          url: "` + secure.URL + `/tls"
 `
 	script, err := scenario.Parse("catalog.yml", []byte(yml), scenario.LoadOptions{})
 	if err != nil {
@@ -109,7 +116,7 @@ scenarios:
 	}
 	start := time.Now()
 	col := report.NewCollector(start, report.Info{})
-	if _, err := runner.Run(context.Background(), script, col, runner.Options{Seed: 3}); err != nil {
+	if _, err := runner.Run(context.Background(), script, col, runner.Options{Seed: 3, Insecure: true}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := col.Flush(time.Now()); err != nil {
@@ -125,7 +132,7 @@ scenarios:
 		base, _, _ := cutLast(name)
 		recorded[name], recorded[base] = true, true
 	}
-	fixed := slices.Concat(counters(), summaries())
+	fixed := slices.Concat(counters(), summaries(), metric.ExtendedSummaries())
 	skip := notRecordedHere()
 	for _, name := range fixed {
 		if _, skip := skip[name]; skip {
@@ -177,5 +184,32 @@ func TestCatalogRefusesUnrecorded(t *testing.T) {
 		if k, err := cat.classify(name); err != nil || k != counter {
 			t.Errorf("classify(%q) = %v, %v; want a counter", name, k, err)
 		}
+	}
+}
+
+// TestCatalogExtendedMetrics: http.dns and its siblings are summaries a
+// check may read when the run records them (config.http.extendedMetrics,
+// or a report holding them); otherwise a check on one is an error saying
+// what turns it on, not a check that fails for want of values.
+func TestCatalogExtendedMetrics(t *testing.T) {
+	t.Parallel()
+	off, on := newCatalog(Names{}), newCatalog(Names{ExtendedMetrics: true})
+	for _, name := range metric.ExtendedSummaries() {
+		if _, err := off.classify(name + ".p99"); err == nil || !strings.Contains(err.Error(), name+" is recorded only with config.http.extendedMetrics: true") {
+			t.Errorf("without extendedMetrics, classify(%s.p99) = %v", name, err)
+		}
+		if k, err := on.classify(name + ".p99"); err != nil || k != summary {
+			t.Errorf("with extendedMetrics, classify(%s.p99) = %v, %v; want a summary", name, k, err)
+		}
+	}
+	if _, err := on.classify("http.tls.p42"); err == nil || !strings.Contains(err.Error(), `"p42" is not a statistic of http.tls`) {
+		t.Errorf("classify(http.tls.p42) = %v, want the valid statistics", err)
+	}
+	if s := on.suggest("http.dsn.p99"); s != "http.dns.p99" {
+		t.Errorf("suggest(http.dsn.p99) = %q", s)
+	}
+	withTotal := &report.Report{Aggregate: &report.Metrics{Summaries: map[string]report.Summary{metric.HTTPTotal: {Count: 1}}}}
+	if !ReportNames(withTotal).ExtendedMetrics || ReportNames(&report.Report{Aggregate: &report.Metrics{}}).ExtendedMetrics {
+		t.Errorf("ReportNames: ExtendedMetrics must follow whether the report holds %s", metric.HTTPTotal)
 	}
 }

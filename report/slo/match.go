@@ -1,6 +1,7 @@
 package slo
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/primeload/primeload/report"
@@ -38,7 +39,9 @@ func (c *catalog) matchName(s string, i int) int {
 			try(i + len(n))
 		}
 	}
-	for _, base := range summaries() {
+	// Extended names match whether the run records them or not: classify
+	// then says what records them.
+	for _, base := range slices.Concat(summaries(), metric.ExtendedSummaries()) {
 		if t, ok := strings.CutPrefix(rest, base+"."); ok {
 			try(c.statEnd(s, len(s)-len(t)))
 		}

@@ -49,13 +49,15 @@ type catalog struct {
 	endpoints []string
 	scenarios []string
 	known     map[string]bool
+	// extended is Names.ExtendedMetrics.
+	extended bool
 	// vars makes every word a name (a variable of ifTrue, see Condition)
 	// rather than a metric this catalogue must know.
 	vars bool
 }
 
 func newCatalog(names Names) *catalog {
-	c := &catalog{endpoints: names.Endpoints, scenarios: names.Scenarios, known: make(map[string]bool, len(names.Endpoints)+1)}
+	c := &catalog{endpoints: names.Endpoints, scenarios: names.Scenarios, known: make(map[string]bool, len(names.Endpoints)+1), extended: names.ExtendedMetrics}
 	for _, e := range names.Endpoints {
 		c.known[e] = true
 	}
@@ -75,6 +77,15 @@ func (c *catalog) classify(name string) (kind, error) {
 		return counter, nil
 	}
 	if base, stat, ok := cutLast(name); ok && slices.Contains(summaries(), base) {
+		if !slices.Contains(report.SummaryStats(), stat) {
+			return 0, c.unknownStat(name, base, stat)
+		}
+		return summary, nil
+	}
+	if base, stat, ok := cutLast(name); ok && slices.Contains(metric.ExtendedSummaries(), base) {
+		if !c.extended {
+			return 0, fmt.Errorf("unknown metric %q: %s is recorded only with config.http.extendedMetrics: true", name, base)
+		}
 		if !slices.Contains(report.SummaryStats(), stat) {
 			return 0, c.unknownStat(name, base, stat)
 		}
@@ -233,7 +244,11 @@ func (c *catalog) suggest(name string) string {
 	}
 	cands := counters()
 	cands = append(cands, metric.Code(200), metric.Code(500))
-	for _, s := range summaries() {
+	sums := summaries()
+	if c.extended {
+		sums = slices.Concat(sums, metric.ExtendedSummaries())
+	}
+	for _, s := range sums {
 		for _, st := range report.SummaryStats() {
 			cands = append(cands, s+"."+st)
 		}

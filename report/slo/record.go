@@ -47,6 +47,9 @@ func ReportNames(r *report.Report) Names {
 				n.Scenarios = append(n.Scenarios, sc)
 			}
 		}
+		// A report does not record the script's config; its measurements
+		// (ours or Artillery's) show whether the run had extendedMetrics.
+		_, n.ExtendedMetrics = r.Aggregate.Summaries[metric.HTTPTotal]
 	}
 	return n
 }

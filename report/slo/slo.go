@@ -146,11 +146,15 @@ type Names struct {
 	// Namespace is the script's metricsNamespace ("" for the default):
 	// expressions name per-endpoint metrics under it, as in Artillery.
 	Namespace string
+	// ExtendedMetrics is config.http.extendedMetrics: only with it are
+	// http.dns, http.tcp, http.tls and http.total recorded.
+	ExtendedMetrics bool
 }
 
 // ScriptNames are the names a run of script can report.
 func ScriptNames(script *scenario.Script) Names {
-	return Names{Endpoints: script.Endpoints, Scenarios: script.ScenarioLabels(), Namespace: script.Config.Plugins.Endpoints.Namespace}
+	return Names{Endpoints: script.Endpoints, Scenarios: script.ScenarioLabels(), Namespace: script.Config.Plugins.Endpoints.Namespace,
+		ExtendedMetrics: script.Config.HTTP.ExtendedMetrics}
 }
 
 // Compile checks and compiles a script's ensure section against the names
