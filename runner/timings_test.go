@@ -86,3 +86,36 @@ func TestExtendedMetricsTimings(t *testing.T) {
 		}
 	}
 }
+
+// TestExtendedMetricsRedirect: each hop of a followed redirect is a
+// response of its own, as in Artillery, and so are its Timings: a hop to
+// another server has that server's dial, TLS included.
+func TestExtendedMetricsRedirect(t *testing.T) {
+	t.Parallel()
+	secure := httptest.NewTLSServer(http.HandlerFunc(ok))
+	t.Cleanup(secure.Close)
+	plain := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/here":
+			http.Redirect(w, r, "/there", http.StatusFound)
+		case "/away":
+			http.Redirect(w, r, secure.URL+"/", http.StatusFound)
+		default:
+			ok(w, r)
+		}
+	})
+	script := newScript(plain.URL, []scenario.Phase{count(1, time.Millisecond)}, []scenario.Step{get("/here"), get("/away")})
+	script.Config.HTTP.ExtendedMetrics = true
+	_, rec := run(t, script, Options{Insecure: true})
+	if len(rec.timings) != 4 {
+		t.Fatalf("%d Timings, want 4 (a redirect and its target, twice): %+v", len(rec.timings), rec.timings)
+	}
+	// /here dials the plain server, /there and /away reuse it, / on the
+	// TLS server dials again.
+	for i, want := range []struct{ dialled, https bool }{{true, false}, {false, false}, {false, false}, {true, true}} {
+		tm := rec.timings[i]
+		if (tm.TCP > 0) != want.dialled || tm.HTTPS != want.https || (tm.TLS > 0) != (want.dialled && want.https) {
+			t.Errorf("response %d: %+v, want dialled %v, https %v", i, tm, want.dialled, want.https)
+		}
+	}
+}
