@@ -92,6 +92,44 @@ func TestRunArtilleryFlags(t *testing.T) {
 			want:  map[string]int{"GET /items/7": 1},
 		},
 		{
+			name: "--overrides win over -e's environment, which Artillery merges first",
+			files: map[string]string{"script.yml": `config:
+  target: "{{URL}}"
+  environments:
+    load:
+      phases: [{duration: 1, arrivalCount: 5}]
+      variables: {item: "8"}
+` + itemFlow},
+			args: []string{"-e", "load", "--overrides", `{"config": {"phases": [{"duration": 1, "arrivalCount": 2}], "variables": {"item": "7"}}}`},
+			want: map[string]int{"GET /items/7": 2},
+		},
+		{
+			name:  "--variables win over -e's variables",
+			files: map[string]string{"script.yml": "config:\n  target: \"{{URL}}\"\n  phases: [{duration: 1, arrivalCount: 1}]\n  environments:\n    dev: {variables: {item: \"8\"}}\n" + itemFlow},
+			args:  []string{"-e", "dev", "--variables", `{"item": "7"}`},
+			want:  map[string]int{"GET /items/7": 1},
+		},
+		{
+			name:  "-e NAME without environments sets $environment (Artillery warns and runs)",
+			files: map[string]string{"script.yml": "config:\n  target: \"{{URL}}\"\n  phases: [{duration: 1, arrivalCount: 1}]\n" + strings.ReplaceAll(itemFlow, "{{ item }}", "{{ $environment }}")},
+			args:  []string{"-e", "7"}, // the one item the server has
+			want:  map[string]int{"GET /items/7": 1},
+		},
+		{
+			name: "-p fills the chosen environment's payload; another environment may lack its path",
+			files: map[string]string{"script.yml": `config:
+  target: "{{URL}}"
+  phases: [{duration: 1, arrivalCount: 2}]
+  environments:
+    single-cli:
+      payload: {fields: [item]}
+    other:
+      payload: {fields: [item]}
+` + itemFlow},
+			args: []string{"-e", "single-cli", "-p", "{{CSV}}"},
+			want: map[string]int{"GET /items/7": 2},
+		},
+		{
 			name: "--dotenv feeds $processEnvironment",
 			files: map[string]string{
 				"test.env":   "API_TOKEN=fromfile\n",

@@ -16,29 +16,34 @@ import (
 var configRendered = map[string]bool{"target": true, "phases": true, "http": true, "timeout": true, "payload": true, "tls": true}
 
 // renderConfigValues renders the templated scalars of configRendered
-// under a config mapping and under each of its environments.
-func (l *loader) renderConfigValues(n *yaml.Node, path string) {
+// under a config mapping and under each of its environments. In an
+// environment -e did not choose, a value that cannot be rendered (an
+// environment variable only that environment's runs set, as Artillery's
+// script-overrides example has) is quietly left unchecked: Artillery
+// never reads it, and the loader does not check it either.
+func (l *loader) renderConfigValues(n *yaml.Node, path string, quiet bool) {
 	for _, p := range l.quietPairs(n) {
 		fp := join(path, p.key)
 		switch {
 		case p.key == "environments":
 			for _, ep := range l.quietPairs(p.v) {
-				l.renderConfigValues(ep.v, join(fp, ep.key))
+				l.renderConfigValues(ep.v, join(fp, ep.key), quiet || ep.key != l.opts.Environment)
 			}
 		case p.key == "http":
 			for _, hp := range l.quietPairs(p.v) {
 				if hp.key != "defaults" {
-					l.renderScalars(hp.v, join(fp, hp.key), 0)
+					l.renderScalars(hp.v, join(fp, hp.key), 0, quiet)
 				}
 			}
 		case configRendered[p.key]:
-			l.renderScalars(p.v, fp, 0)
+			l.renderScalars(p.v, fp, 0, quiet)
 		}
 	}
 }
 
-// renderScalars renders each templated scalar under n once.
-func (l *loader) renderScalars(n *yaml.Node, path string, depth int) {
+// renderScalars renders each templated scalar under n once; quiet marks
+// one that cannot be rendered unresolved without reporting it.
+func (l *loader) renderScalars(n *yaml.Node, path string, depth int, quiet bool) {
 	n = l.deref(n)
 	if depth > MaxNesting {
 		return
@@ -46,11 +51,11 @@ func (l *loader) renderScalars(n *yaml.Node, path string, depth int) {
 	switch n.Kind {
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
-			l.renderScalars(c, index(path, i), depth+1)
+			l.renderScalars(c, index(path, i), depth+1, quiet)
 		}
 	case yaml.MappingNode:
 		for _, p := range l.quietPairs(n) {
-			l.renderScalars(p.v, join(path, p.key), depth+1)
+			l.renderScalars(p.v, join(path, p.key), depth+1, quiet)
 			if l.unresolved[l.deref(p.v)] {
 				// Checks that point at the key say the same again.
 				l.unresolved[p.k] = true
@@ -63,6 +68,10 @@ func (l *loader) renderScalars(n *yaml.Node, path string, depth int) {
 		raw := n.Value
 		r := l.renderConfig(raw)
 		if strings.Contains(r, "{{") {
+			if quiet {
+				l.unresolved[n] = true
+				return
+			}
 			l.errorf(n, path, "%s is not set: config values can use --var names, $environment, $env.NAME and $processEnvironment.NAME", strings.TrimSpace(raw))
 			// Reported once here, not again by the key's own check.
 			l.unresolved[n] = true

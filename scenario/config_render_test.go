@@ -178,3 +178,40 @@ scenarios:
 		t.Errorf("bad default: %v, want %q", err, want)
 	}
 }
+
+// TestTemplatedUnchosenEnvironment: an environment -e does not choose may
+// read environment variables only its own runs set (Artillery's
+// script-overrides example: ARRIVAL_RATE=20 artillery run -e dynamic); it
+// is not rendered then, while the chosen one must resolve (issue 18).
+func TestTemplatedUnchosenEnvironment(t *testing.T) {
+	src := `config:
+  target: http://127.0.0.1:9000
+  phases: [{duration: 1, arrivalRate: 1}]
+  environments:
+    smoke:
+      phases: [{duration: 10, arrivalRate: 1}]
+    dynamic:
+      phases: [{duration: "{{ $processEnvironment.DURATION }}", arrivalRate: "{{ $processEnvironment.ARRIVAL_RATE }}"}]
+scenarios:
+  - flow:
+      - get: {url: /}
+`
+	none := func(string) (string, bool) { return "", false }
+	for _, env := range []string{"", "smoke"} {
+		if _, err := Parse("e.yml", []byte(src), LoadOptions{Env: none, Environment: env}); err != nil {
+			t.Errorf("-e %q: %v", env, err)
+		}
+	}
+	_, err := Parse("e.yml", []byte(src), LoadOptions{Env: none, Environment: "dynamic"})
+	if want := "e.yml:8:27: config.environments.dynamic.phases[0].duration: {{ $processEnvironment.DURATION }} is not set"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("-e dynamic without its variables: %v, want %q", err, want)
+	}
+	set := func(k string) (string, bool) {
+		v, ok := map[string]string{"DURATION": "600", "ARRIVAL_RATE": "20"}[k]
+		return v, ok
+	}
+	s, err := Parse("e.yml", []byte(src), LoadOptions{Env: set, Environment: "dynamic"})
+	if err != nil || s.Config.Phases[0].ArrivalRate != 20 || s.Config.Phases[0].Duration != 600*time.Second {
+		t.Errorf("-e dynamic: %v %+v", err, s)
+	}
+}

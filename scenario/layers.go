@@ -53,14 +53,28 @@ func (l *loader) applyLayers(root *yaml.Node) bool {
 			ok = false
 			continue
 		}
+		env := l.chosenEnvironment(root)
 		if ly.Merge == MergeVariables {
 			vars := childMapping(childMapping(root, "config"), "variables")
 			for i := 0; i+1 < len(top.Content); i += 2 {
 				setKey(vars, top.Content[i], top.Content[i+1])
+				if env != nil {
+					v := copyTree(top.Content[i+1])
+					l.markOrigin(v, ly.Name)
+					setKey(childMapping(env, "variables"), top.Content[i], v)
+				}
 			}
 			continue
 		}
 		mergeNodes(root, top, ly.Merge == MergeReplaceLists)
+		if cfg := mappingValue(top, "config"); env != nil && ly.Merge == MergeReplaceLists && cfg != nil {
+			// Artillery merges -e's environment first and then --overrides
+			// (and --variables, above), so these win over the environment's
+			// own keys: lay the config part over the environment too.
+			over := withoutKey(copyTree(cfg), "environments")
+			l.markOrigin(over, ly.Name)
+			mergeNodes(env, over, true)
+		}
 	}
 	if l.opts.Payload != "" {
 		l.layPayload(root)
@@ -76,13 +90,63 @@ func (l *loader) applyLayers(root *yaml.Node) bool {
 	return ok
 }
 
+// chosenEnvironment is the mapping of config.environments named by -e,
+// or nil.
+func (l *loader) chosenEnvironment(root *yaml.Node) *yaml.Node {
+	if l.opts.Environment == "" {
+		return nil
+	}
+	cfg := mappingValue(root, "config")
+	if cfg == nil {
+		return nil
+	}
+	envs := mappingValue(cfg, "environments")
+	if envs == nil {
+		return nil
+	}
+	if env := mappingValue(envs, l.opts.Environment); env != nil && resolveAlias(env).Kind == yaml.MappingNode {
+		return resolveAlias(env)
+	}
+	return nil
+}
+
+// copyTree is a deep copy of n, aliases resolved, so one layer laid in
+// two places shares no node.
+func copyTree(n *yaml.Node) *yaml.Node {
+	n = resolveAlias(n)
+	c := *n
+	c.Content = make([]*yaml.Node, len(n.Content))
+	for i, k := range n.Content {
+		c.Content[i] = copyTree(k)
+	}
+	return &c
+}
+
+// withoutKey removes key from the mapping m and returns m.
+func withoutKey(m *yaml.Node, key string) *yaml.Node {
+	if m.Kind != yaml.MappingNode {
+		return m
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content = append(m.Content[:i:i], m.Content[i+2:]...)
+			break
+		}
+	}
+	return m
+}
+
 // layPayload gives -p FILE to config.payload as Artillery does: a single
 // payload mapping takes it as its path (over any path it had); a list of
-// payloads, or none, ignores it, which is said in a note.
+// payloads, or none, ignores it, which is said in a note. Artillery merges
+// -e's environment first, so the chosen environment's payload, when it
+// has one, is the one that takes it.
 func (l *loader) layPayload(root *yaml.Node) {
 	cfg := mappingValue(root, "config")
 	var p *yaml.Node
-	if cfg != nil {
+	if env := l.chosenEnvironment(root); env != nil && mappingValue(env, "payload") != nil {
+		p = resolveAlias(mappingValue(env, "payload"))
+	} else if cfg != nil {
 		p = mappingValue(cfg, "payload")
 	}
 	if p == nil || p.Kind != yaml.MappingNode {

@@ -89,7 +89,7 @@ func (l *loader) payload(n *yaml.Node, path string) (Payload, bool) {
 		l.csvOptions(optionsN, join(path, "options"), &pl, &opts)
 	}
 	opts.delim, opts.keepEmpty = pl.Delimiter, !pl.SkipEmptyLines
-	if pathN == nil {
+	if pathN == nil && !l.unchosenEnv {
 		l.required(n, join(path, "path"), "is required: the CSV file, relative to the script")
 	}
 	switch {
@@ -104,7 +104,7 @@ func (l *loader) payload(n *yaml.Node, path string) (Payload, bool) {
 	if len(pl.Fields) == 0 && !pl.LoadAll {
 		l.required(n, join(path, "fields"), "is required: the variable names bound to the CSV columns")
 	}
-	if len(l.errs) != before {
+	if len(l.errs) != before || pathN == nil {
 		return pl, false
 	}
 	resolved, err := l.payloadPath(pl.Path)
