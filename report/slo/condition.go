@@ -35,13 +35,16 @@ func CompileCondition(expr string) (*Condition, error) {
 
 // Holds evaluates the condition over the variables lookup reads (nil for
 // one not set), true when the result is truthy as Artillery's if
-// (!result) reads it: so "name" holds for any non-empty text.
+// (!result) reads it: so "name" holds for any non-empty text, and so does
+// an expression that threw (a ~= pattern from a variable that does not
+// compile), filtrex returning the exception.
 func (c *Condition) Holds(lookup func(name string) any) bool {
 	e := evaluation{vals: make([]value, len(c.names)), have: make([]bool, len(c.names))}
 	for i, n := range c.names {
 		e.vals[i], e.have[i] = jsValue(lookup(n)), true
 	}
-	return e.eval(c.root).truthy()
+	v := e.eval(c.root)
+	return e.threw || v.truthy()
 }
 
 // Names are the variables the condition reads.

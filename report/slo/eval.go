@@ -3,6 +3,7 @@ package slo
 import (
 	"math"
 	"math/rand/v2"
+	"regexp"
 )
 
 // Evaluation follows filtrex 2.2, which compiles to JavaScript and runs it:
@@ -18,6 +19,10 @@ type evaluation struct {
 	vals    []value
 	have    []bool
 	missing []int // names read without a value, in the order read
+	// threw is set when a computed ~= pattern did not compile: filtrex
+	// then returns the exception, an object, so Artillery's ifTrue holds
+	// whatever the rest of the expression gives.
+	threw bool
 }
 
 func (e *evaluation) eval(n node) value {
@@ -49,8 +54,32 @@ func (e *evaluation) eval(n node) value {
 		return numValue(e.call(n))
 	case binNode:
 		return e.binary(n)
+	case propNode:
+		return e.eval(n.obj).prop(n.name)
+	case matchNode:
+		return e.match(n)
 	}
 	panic("slo: unknown node") // the parser builds no other node
+}
+
+// match is filtrex's Number(RegExp(pattern).test(text)): the pattern is
+// String(pattern), or the empty one for undefined; the text String(text),
+// so an unset variable is the text "undefined".
+func (e *evaluation) match(n matchNode) value {
+	re := n.re
+	if re == nil {
+		pat := e.eval(n.pattern)
+		src := ""
+		if pat.k != kUndef {
+			src = pat.str()
+		}
+		var err error
+		if re, err = regexp.Compile(src); err != nil {
+			e.threw = true
+			return numValue(0)
+		}
+	}
+	return boolValue(re.MatchString(e.eval(n.text).str()))
 }
 
 func (e *evaluation) miss(i int) {

@@ -32,7 +32,7 @@ const (
 	tStr            // a "string" literal (ifTrue only); name holds its text
 	tMetric         // a metric name, however it was written
 	tFunc           // a function name, followed by "("
-	tOp             // an operator or keyword: + - * / % ^ == != < <= > >= ? : and or not in
+	tOp             // an operator or keyword: + - * / % ^ == != < <= > >= ? : and or not in, and in ifTrue ~= of
 	tLParen
 	tRParen
 	tComma
@@ -182,7 +182,7 @@ func (l *lexer) word(i int) (int, error) {
 	case w == "and" || w == "or" || w == "not" || w == "in":
 		l.emit(token{kind: tOp, text: w, pos: i})
 	case w == "of" && l.cat.vars:
-		return 0, fmt.Errorf("column %d: filtrex's \"of\" (a property of an object) is not supported here; capture the property into its own variable", i+1)
+		l.emit(token{kind: tOp, text: w, pos: i})
 	case w == "of":
 		return 0, fmt.Errorf("column %d: filtrex's \"of\" reads a property of an object; metrics are plain numbers", i+1)
 	case call:
@@ -247,7 +247,8 @@ func (l *lexer) punct(i int) (int, error) {
 		return i + 2, nil
 	case "~=":
 		if l.cat.vars {
-			return 0, fmt.Errorf("column %d: filtrex's ~= (a regular-expression match) is not supported here; compare with == or in (...)", i+1)
+			l.emit(token{kind: tOp, text: two, pos: i})
+			return i + 2, nil
 		}
 		return 0, fmt.Errorf("column %d: filtrex's ~= matches text against a regular expression; metrics are numbers", i+1)
 	}

@@ -2,6 +2,7 @@ package slo
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -14,12 +15,15 @@ import (
 //	or
 //	and
 //	in, not in   x in (1, 2)
-//	== !=
+//	== != ~=     ~= in ifTrue only: text ~= "regular expression"
 //	< <= > >=
 //	+ -
 //	* / %
 //	^            power
 //	not, unary - (so "not a == b" is "(not a) == b", as in filtrex)
+//	of           in ifTrue only: name of x, the property name of x; its
+//	             left is a name, its right binds tighter than any binary
+//	             operator (so "a of b of c" is "a of (b of c)")
 //
 // A parenthesised list (a, b, ...) is only an operand of in and not in.
 
@@ -46,6 +50,17 @@ type (
 	}
 	// existsNode is exists(metric): whether the run reported the metric.
 	existsNode int
+	// propNode is "name of obj".
+	propNode struct {
+		name string
+		obj  node
+	}
+	// matchNode is "text ~= pattern"; re is the pattern compiled once
+	// when it is a literal, nil when it is computed.
+	matchNode struct {
+		text, pattern node
+		re            *regexp.Regexp
+	}
 )
 
 // function is one function an expression may call.
@@ -188,7 +203,32 @@ func (p *parser) in() (node, error) {
 	}
 }
 
-func (p *parser) eq() (node, error)  { return p.binary(p.rel, "==", "!=") }
+func (p *parser) eq() (node, error) {
+	l, err := p.rel()
+	if err != nil {
+		return nil, err
+	}
+	for p.isOp("==", "!=", "~=") {
+		op := p.next()
+		r, err := p.rel()
+		if err != nil {
+			return nil, err
+		}
+		if op.text != "~=" {
+			l = binNode{op.text, l, r}
+			continue
+		}
+		m := matchNode{text: l, pattern: r}
+		if lit, ok := r.(strNode); ok {
+			if m.re, err = regexp.Compile(string(lit)); err != nil {
+				return nil, p.errorf(op, "the regular expression %q does not compile: %v (a literal pattern is checked here; primeload reads Go's RE2 syntax, which lacks JavaScript's lookaround, backreferences and \\u escapes)", string(lit), err)
+			}
+		}
+		l = m
+	}
+	return l, nil
+}
+
 func (p *parser) rel() (node, error) { return p.binary(p.add, "<", "<=", ">", ">=") }
 func (p *parser) add() (node, error) { return p.binary(p.mul, "+", "-") }
 func (p *parser) mul() (node, error) { return p.binary(p.pow, "*", "/", "%") }
@@ -214,6 +254,14 @@ func (p *parser) primary() (node, error) {
 	case tStr:
 		return strNode(t.name), nil
 	case tMetric:
+		if p.isOp("of") {
+			p.next()
+			obj, err := p.unary()
+			if err != nil {
+				return nil, err
+			}
+			return propNode{t.name, obj}, nil
+		}
 		return refNode(p.bind(t.name)), nil
 	case tFunc:
 		return p.call(t)
@@ -318,6 +366,10 @@ func scalar(n node) error {
 		return errors2(scalar(n.l), scalar(n.r))
 	case condNode:
 		return errors2(scalar(n.c), errors2(scalar(n.a), scalar(n.b)))
+	case propNode:
+		return scalar(n.obj)
+	case matchNode:
+		return errors2(scalar(n.text), scalar(n.pattern))
 	case callNode:
 		for _, a := range n.args {
 			if err := scalar(a); err != nil {

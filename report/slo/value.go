@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 )
 
 // value is a JavaScript value as filtrex 2.2's compiled code computes with
@@ -277,4 +278,49 @@ func (v value) elements() []value {
 		out[i] = jsValue(e)
 	}
 	return out
+}
+
+// prop is filtrex's prop(name, v), what "name of v" reads: v's own
+// property name, else undefined. Lists own their indexes and length, text
+// its length and indexes in UTF-16 code units (as JavaScript counts), an
+// object its keys; nothing else owns a property.
+func (v value) prop(name string) value {
+	switch v.k {
+	case kObj:
+		if m, ok := v.raw.(map[string]any); ok {
+			if x, ok := m[name]; ok {
+				return jsValue(x)
+			}
+		}
+	case kList:
+		l := v.raw.([]any)
+		if name == "length" {
+			return numValue(float64(len(l)))
+		}
+		if i, ok := arrayIndex(name, len(l)); ok {
+			return jsValue(l[i])
+		}
+	case kStr:
+		if v.s == "" {
+			break // filtrex reads obj||{}: empty text owns nothing
+		}
+		units := utf16.Encode([]rune(v.s))
+		if name == "length" {
+			return numValue(float64(len(units)))
+		}
+		if i, ok := arrayIndex(name, len(units)); ok {
+			return value{k: kStr, s: string(utf16.Decode(units[i : i+1]))}
+		}
+	}
+	return value{k: kUndef}
+}
+
+// arrayIndex reads name as JavaScript reads an array index: digits
+// without a leading zero, below n.
+func arrayIndex(name string, n int) (int, bool) {
+	i, err := strconv.Atoi(name)
+	if err != nil || i < 0 || i >= n || strconv.Itoa(i) != name {
+		return 0, false
+	}
+	return i, true
 }
