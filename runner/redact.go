@@ -19,8 +19,10 @@ var secretName = regexp.MustCompile(`(?i)(authorization|password|passwd|secret|t
 // its payload too.
 var jwt = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*)?`)
 
-// schemeToken matches an authorization scheme and its credential.
-var schemeToken = regexp.MustCompile(`(?i)\b(bearer|basic|token|digest|apikey)(\s+)[A-Za-z0-9._~+/=-]+`)
+// schemeToken matches an authorization scheme and what follows it: a
+// credential (RFC 9110's token68, '=' only as padding at its end), or the
+// name of an auth-param (realm="x"), which redactSchemeTokens tells apart.
+var schemeToken = regexp.MustCompile(`(?i)\b(bearer|basic|token|digest|apikey)(\s+)[A-Za-z0-9._~+/-]+=*`)
 
 // jsonSecret matches a JSON string member whose name holds a credential,
 // its value cut short too: a traced body ends after TraceBodyBytes.
@@ -43,6 +45,11 @@ func redactHeader(name, value string) TraceHeader {
 		value = redactCookies(value, -1)
 	case strings.EqualFold(name, "Set-Cookie"):
 		value = redactCookies(value, 1) // the attributes after the first are not secret
+	case strings.EqualFold(name, "WWW-Authenticate") || strings.EqualFold(name, "Proxy-Authenticate"):
+		// A challenge is a scheme and the server's parameters (realm,
+		// scope, error, a Digest nonce), no credential of the user's;
+		// only a token pasted into it is taken out.
+		value = jwt.ReplaceAllLiteralString(value, "[redacted jwt]")
 	case secretName.MatchString(name):
 		if scheme, cred, ok := strings.Cut(value, " "); ok && !strings.ContainsAny(scheme, "=:") {
 			value = scheme + " " + redacted(len(cred))
@@ -75,9 +82,37 @@ func redactCookies(value string, n int) string {
 // JSON members and query or form parameters named like a credential.
 func redactText(s string) string {
 	s = jwt.ReplaceAllLiteralString(s, "[redacted jwt]")
-	s = schemeToken.ReplaceAllString(s, "${1}${2}[redacted]")
+	s = redactSchemeTokens(s)
 	s = redactJSONSecrets(s)
 	return formSecret.ReplaceAllString(s, "${1}[redacted]")
+}
+
+// redactSchemeTokens replaces the credential after an authorization
+// scheme. What ends in '=' followed by a value (a quote or a token
+// character) is an auth-param's name, as in Bearer realm="example" or
+// Bearer error=invalid_token, and is kept.
+func redactSchemeTokens(s string) string {
+	var b strings.Builder
+	last := 0
+	for _, m := range schemeToken.FindAllStringSubmatchIndex(s, -1) {
+		end := m[1]
+		if s[end-1] == '=' && end < len(s) && (s[end] == '"' || isTokenChar(s[end])) {
+			continue
+		}
+		b.WriteString(s[last:m[5]]) // up to the credential, after the spaces
+		b.WriteString("[redacted]")
+		last = end
+	}
+	if last == 0 { // nothing replaced
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// isTokenChar is RFC 9110's tchar.
+func isTokenChar(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
 
 // redactJSONSecrets replaces the values of credential members. A match

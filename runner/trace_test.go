@@ -195,6 +195,7 @@ func TestTraceRedacts(t *testing.T) {
 	const jwtValue = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NSJ9.c2lnbmF0dXJl"
 	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
 		http.SetCookie(w, &http.Cookie{Name: "sid", Value: "s3ss10n", Path: "/", HttpOnly: true})
+		w.Header().Set("WWW-Authenticate", `Bearer realm="example"`)
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"access_token":"` + jwtValue + `","user":"ann","refresh_token":"r3fr3sh"}`))
 	})
@@ -229,6 +230,7 @@ func TestTraceRedacts(t *testing.T) {
 		{"Cookie", header(x.Request.Headers, "Cookie"), "pref=[redacted, 6 bytes]"},
 		{"X-Api-Key", header(x.Request.Headers, "X-Api-Key"), "[redacted, 6 bytes]"},
 		{"Set-Cookie", header(x.Response.Headers, "Set-Cookie"), "sid=[redacted, 7 bytes]; Path=/; HttpOnly"},
+		{"WWW-Authenticate", header(x.Response.Headers, "Www-Authenticate"), `Bearer realm="example"`},
 		{"response body", x.Response.Body, `{"access_token":"[redacted]","user":"ann","refresh_token":"[redacted]"}`},
 		{"capture of a token", x.Checks[0].Value, "[redacted, 54 bytes]"},
 		{"capture of a name", x.Checks[1].Value, "ann"},
@@ -254,6 +256,12 @@ func TestRedactText(t *testing.T) {
 		{"id eyJabcd.eyJefgh.sig end", "id [redacted jwt] end"},
 		{`{"id":"eyJabcd.eyJefgh`, `{"id":"[redacted jwt]`}, // cut at the first KiB
 		{"plain text", "plain text"},
+		// After a scheme, a credential goes and an auth-param stays.
+		{`Bearer realm="example"`, `Bearer realm="example"`},
+		{"Bearer error=invalid_token", "Bearer error=invalid_token"},
+		{"Basic dXNlcjpwYXNzd29yZA==", "Basic [redacted]"},
+		{"token abc==, next", "token [redacted], next"},
+		{`Bearer a.b.c then Bearer realm="r"`, `Bearer [redacted] then Bearer realm="r"`},
 	}
 	for _, tt := range tests {
 		if got := redactText(tt.in); got != tt.want {
@@ -274,6 +282,16 @@ func TestRedactHeader(t *testing.T) {
 		{"Content-Type", "application/json", "application/json"},
 		{"X-Request-Id", "9b2c1e4a-1d2f-4c3b-8a7e-0f1e2d3c4b5a", "9b2c1e4a-1d2f-4c3b-8a7e-0f1e2d3c4b5a"},
 		{"X-Forwarded", "eyJabcd.eyJefgh.sig", "[redacted jwt]"},
+		// A challenge holds the server's parameters, not a credential.
+		{"WWW-Authenticate", `Bearer realm="example"`, `Bearer realm="example"`},
+		{"WWW-Authenticate", `Bearer realm="example", error="invalid_token", error_description="The access token expired"`,
+			`Bearer realm="example", error="invalid_token", error_description="The access token expired"`},
+		{"www-authenticate", `Digest realm="api", qop="auth", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093"`,
+			`Digest realm="api", qop="auth", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093"`},
+		{"Proxy-Authenticate", `Basic realm="proxy", charset="UTF-8"`, `Basic realm="proxy", charset="UTF-8"`},
+		{"WWW-Authenticate", `Bearer realm="x", hint="eyJabcd.eyJefgh.sig"`, `Bearer realm="x", hint="[redacted jwt]"`},
+		// A Digest answer is the user's credential.
+		{"Authorization", `Digest username="u", realm="api", response="6629fae49393a053"`, "Digest [redacted, 54 bytes]"},
 	}
 	for _, tt := range tests {
 		if got := redactHeader(tt.name, tt.value); got.Value != tt.want {
