@@ -98,6 +98,8 @@ func TestCaptureSemantics(t *testing.T) {
 		{"json strict miss", "/json", `{json: "$.nope", as: v}`, 3, nil, 3},
 		{"json empty string is a strict miss", "/json", `{json: "$.empty", as: v}`, 3, nil, 3},
 		{"json from a body that is not JSON", "/text", `{json: "$.id", as: v}`, 3, nil, 3},
+		{"header non-strict miss stores empty text", "/text", `{header: x-nope, strict: false, as: v}`, 3, []string{"v= p=[] h="}, 0}, // extractHeader's ''
+		{"header strict miss", "/text", `{header: x-nope, as: v}`, 3, nil, 3},
 		{"header repeats joined as Node joins them", "/text", `{header: x-multi, as: v}`, 3, []string{"v=a, b p=[a, b] h=a, b"}, 0},
 		{"set-cookie is a list", "/text", `{header: Set-Cookie, as: v}`, 3, []string{`v=["a=1","b=2; Path=/"] p=[["a=1","b=2; Path=/"]] h=["a=1","b=2; Path=/"]`}, 0},
 		{"selector attr and last", "/html", `{selector: "a.p", index: last, attr: href, as: v}`, 3, []string{"v=/p/2 p=[/p/2] h=/p/2"}, 0},
