@@ -12,8 +12,8 @@ import (
 )
 
 // timedCollector records n responses of 2 ms per period for two periods,
-// with Timings when timed: every fourth over a new HTTPS connection, the
-// others over a kept-alive plain one.
+// with Timings when timed: every fourth with an HTTPS connection's phases,
+// the others plain ones with none.
 func timedCollector(t *testing.T, timed bool) *Collector {
 	t.Helper()
 	c := NewCollector(t0, Info{Period: 10 * time.Second})

@@ -42,19 +42,26 @@ type userConn struct {
 	// or an error to read.
 	peerSent bool
 	https    bool
-	host     string // host[:port] as the URL names it
+	// used is set once the connection carried a whole exchange.
+	used bool
+	host string // host[:port] as the URL names it
 	// read counts the bytes read in the current exchange: a failure with
 	// nothing read on a reused connection is a stale keep-alive.
 	read int64
-	// used is set once the connection carried a whole exchange.
-	used bool
 	// reuseBy is when the server's Keep-Alive timeout, less keepAliveSlack,
 	// runs out for the idle connection; zero when it named none.
 	reuseBy time.Time
 	// pool is the shared pool the connection belongs to; nil for a
 	// connection a user owns.
 	pool *hostPool
+	// dialled is how long opening the connection took, under
+	// config.http.extendedMetrics; nil otherwise (a pointer, and used
+	// beside https, keep a connection at 128 bytes).
+	dialled *dialPhases
 }
+
+// dialPhases is how long the parts of a dial took.
+type dialPhases struct{ dns, tcp, tls time.Duration }
 
 // stale reports whether c, idle since its last exchange, must not carry
 // another request: its Keep-Alive timeout has run out, or the server
@@ -97,30 +104,36 @@ type userConns struct {
 	rest  []*userConn
 	wait  *time.Timer // for think and config.http.pool waits; made on the first
 	pw    *poolWaiter // for config.http.pool waits; made on the first
-	// timed gathers the current step's Timings under
-	// config.http.extendedMetrics: each dial of the exchange (a retry's
-	// included) adds its phases, so one over a kept-alive connection has 0.
-	// Made on first use, a pointer so that a user without the option holds
-	// no more than a word (40 bytes more would move vu up a size class).
+	// timed is the Timings of the user's last exchange, under
+	// config.http.extendedMetrics, until its response is recorded. Made on
+	// first use: a pointer, so that a user without the option holds one
+	// word (40 bytes more would move vu up a size class).
 	timed *Timings
 }
 
-// timing returns the Timings the current exchange gathers.
-func (uc *userConns) timing() *Timings {
+// exchanged notes, after an exchange over conn, the Timings its response
+// records: the phases of the dial that opened conn, however many
+// exchanges it carried before. That is what Artillery 2.0.34 reports:
+// its HTTP client (got 14.6.6, core/utils/timer.js) keeps a socket's
+// first phases and gives them to every request reusing it.
+func (uc *userConns) exchanged(conn *userConn) {
 	if uc.timed == nil {
 		uc.timed = &Timings{}
 	}
-	return uc.timed
+	*uc.timed = Timings{HTTPS: conn.https}
+	if d := conn.dialled; d != nil {
+		uc.timed.DNS, uc.timed.TCP, uc.timed.TLS = d.dns, d.tcp, d.tls
+	}
 }
 
-// takeTimings returns the exchange's Timings with total and starts the
-// next one's.
+// takeTimings returns the Timings of the last exchange with total.
 func (uc *userConns) takeTimings(total time.Duration) Timings {
-	t := uc.timing()
-	got := *t
-	got.Total = total
-	*t = Timings{}
-	return got
+	var t Timings
+	if uc.timed != nil {
+		t = *uc.timed
+	}
+	t.Total = total
+	return t
 }
 
 // poolWaiter returns the user's place in a pool's queue, made once.
@@ -261,8 +274,7 @@ func (c *httpClient) do(ctx context.Context, uc *userConns, req *fasthttp.Reques
 		if err == nil {
 			conn.used = true
 			if c.extended {
-				t := uc.timing()
-				t.HTTPS = t.HTTPS || https
+				uc.exchanged(conn)
 			}
 		}
 		c.release(uc, conn, err == nil && reuse)
@@ -308,7 +320,7 @@ func (c *httpClient) acquireAny(ctx context.Context, uc *userConns, https, fresh
 			return conn, nil
 		}
 	}
-	conn, err := uc.dial(ctx, https, host, deadline)
+	conn, err := c.dial(ctx, https, host, deadline)
 	if err != nil {
 		return nil, err
 	}
@@ -343,24 +355,22 @@ func isIdempotent(req *fasthttp.Request) bool {
 // goroutine that grew one keeps it through its think times, where the
 // rest of a user's flow fits in 4 KiB (10,000 users holding connections
 // had 66 MiB of stacks, now 40 MiB).
-func (uc *userConns) dial(ctx context.Context, https bool, host []byte, deadline time.Time) (*userConn, error) {
+func (c *httpClient) dial(ctx context.Context, https bool, host []byte, deadline time.Time) (*userConn, error) {
 	type dialed struct {
 		conn *userConn
 		err  error
 	}
 	done := make(chan dialed, 1)
 	go func() {
-		conn, err := uc.http.dialNow(ctx, uc, https, host, deadline)
+		conn, err := c.dialNow(ctx, https, host, deadline)
 		done <- dialed{conn, err}
 	}()
 	d := <-done
 	return d.conn, d.err
 }
 
-// dialNow is dial on the calling goroutine. Under
-// config.http.extendedMetrics it adds the dial's phases to uc's Timings:
-// uc's goroutine waits for it meanwhile.
-func (c *httpClient) dialNow(ctx context.Context, uc *userConns, https bool, host []byte, deadline time.Time) (*userConn, error) {
+// dialNow is dial on the calling goroutine.
+func (c *httpClient) dialNow(ctx context.Context, https bool, host []byte, deadline time.Time) (*userConn, error) {
 	d := net.Dialer{Deadline: deadline}
 	addr := fasthttp.AddMissingPort(string(host), https)
 	proxy := c.proxies.forAddr(https, addr)
@@ -378,9 +388,8 @@ func (c *httpClient) dialNow(ctx context.Context, uc *userConns, https bool, hos
 	}
 	conn := &userConn{Conn: raw, raw: raw, https: https, host: string(host)}
 	if clock != nil {
-		dns, tcp := clock.connected()
-		t := uc.timing()
-		t.DNS, t.TCP = t.DNS+dns, t.TCP+tcp
+		conn.dialled = &dialPhases{}
+		conn.dialled.dns, conn.dialled.tcp = clock.connected()
 	}
 	if err := c.conns.track(conn); err != nil {
 		raw.Close()
@@ -418,7 +427,7 @@ func (c *httpClient) dialNow(ctx context.Context, uc *userConns, https bool, hos
 		return nil, err
 	}
 	if clock != nil {
-		uc.timing().TLS += time.Since(shake)
+		conn.dialled.tls = time.Since(shake)
 	}
 	conn.Conn = tc
 	return conn, nil

@@ -192,9 +192,6 @@ func (v *vu) buildFailed(r *scenario.Request, req *fasthttp.Request, err error) 
 //go:noinline
 func (v *vu) transportFailed(r *scenario.Request, req *fasthttp.Request, resp *fasthttp.Response, err error, start time.Time, latency time.Duration) flowResult {
 	code := errorCounter(err)
-	if v.e.http.extended {
-		v.conns.takeTimings(0) // no response to record them for
-	}
 	v.sink.Count(code, 1)
 	if v.endpoint != "" {
 		v.sink.Count(metric.EndpointError(v.endpoint, code), 1)

@@ -86,7 +86,7 @@ func (p *sharedPool) acquire(ctx context.Context, c *httpClient, uc *userConns, 
 	if hp.open < hp.size {
 		hp.open++
 		hp.mu.Unlock()
-		return p.dial(ctx, uc, hp, https, host, deadline)
+		return p.dial(ctx, c, hp, https, host, deadline)
 	}
 	w := uc.poolWaiter()
 	w.fresh = fresh
@@ -101,7 +101,7 @@ func (p *sharedPool) acquire(ctx context.Context, c *httpClient, uc *userConns, 
 		if conn != nil {
 			return conn, nil
 		}
-		return p.dial(ctx, uc, hp, https, host, deadline) // handed a slot
+		return p.dial(ctx, c, hp, https, host, deadline) // handed a slot
 	case <-t.C:
 		err = errPoolWait
 	case <-ctx.Done():
@@ -125,8 +125,8 @@ func (p *sharedPool) acquire(ctx context.Context, c *httpClient, uc *userConns, 
 
 // dial opens a connection in a slot already taken, and gives the slot back
 // when it fails.
-func (p *sharedPool) dial(ctx context.Context, uc *userConns, hp *hostPool, https bool, host []byte, deadline time.Time) (*userConn, error) {
-	conn, err := uc.dial(ctx, https, host, deadline)
+func (p *sharedPool) dial(ctx context.Context, c *httpClient, hp *hostPool, https bool, host []byte, deadline time.Time) (*userConn, error) {
+	conn, err := c.dial(ctx, https, host, deadline)
 	if err != nil {
 		hp.freeSlot()
 		return nil, err

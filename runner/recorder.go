@@ -53,9 +53,9 @@ type Sink interface {
 // Timings is what config.http.extendedMetrics records of one response.
 type Timings struct {
 	// DNS, TCP and TLS are how long resolving the host, connecting to it
-	// and the TLS handshake took when the response's connection was
-	// dialled for it; all 0 over a kept-alive connection, as in Artillery.
-	// Through a proxy, DNS and TCP are the proxy's.
+	// and the TLS handshake took when the connection the response came
+	// over was opened: a kept-alive connection's responses repeat them, as
+	// Artillery's do. Through a proxy, DNS and TCP are the proxy's.
 	DNS, TCP, TLS time.Duration
 	// HTTPS is set when the response came over TLS; TLS means nothing
 	// otherwise.

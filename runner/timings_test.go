@@ -11,10 +11,10 @@ import (
 )
 
 // TestExtendedMetricsTimings: under config.http.extendedMetrics every
-// response has its Timings, with the dial's phases on the first response
-// over a connection and 0 on the kept-alive ones after it, as Artillery's
-// got timings give; TLS is a handshake's only over HTTPS; off, none are
-// recorded.
+// response has its Timings: the phases of opening the connection it came
+// over, repeated for each response over that connection, as Artillery's
+// HTTP client reports them; TLS is a handshake's only over HTTPS and DNS a
+// lookup's only for a host name; off, none are recorded.
 func TestExtendedMetricsTimings(t *testing.T) {
 	t.Parallel()
 	plain := serve(t, ok)
@@ -53,43 +53,36 @@ func TestExtendedMetricsTimings(t *testing.T) {
 			t.Fatalf("%s: %d Timings, want one per response (%d)", tt.name, len(rec.timings), users*steps)
 		}
 		https := tt.target == secure.URL
+		named := !strings.Contains(tt.target, "127.0.0.1")
 		dials := users // each user its own connection
 		if tt.pool > 0 {
 			dials = tt.pool // the users share the pool's
 		}
-		dialled := 0
+		// A connection's phases, with how many responses carried them.
+		perConn := map[Timings]int{}
 		for i, tm := range rec.timings {
-			if tm.HTTPS != https {
-				t.Errorf("%s: response %d: HTTPS %v, want %v", tt.name, i, tm.HTTPS, https)
+			if tm.HTTPS != https || tm.TCP <= 0 || (tm.TLS > 0) != https || (tm.DNS > 0) != named ||
+				tm.Total <= 0 || tm.DNS < 0 || tm.TLS < 0 {
+				t.Errorf("%s: response %d: %+v, want https %v, a connect, a handshake over HTTPS only, a lookup for a name only", tt.name, i, tm, https)
 			}
-			if tm.DNS < 0 || tm.TCP < 0 || tm.TLS < 0 || tm.Total <= 0 || tm.DNS+tm.TCP+tm.TLS > tm.Total {
-				t.Errorf("%s: response %d: %+v, want phases >= 0 within a total > 0", tt.name, i, tm)
-			}
-			switch {
-			case tm.TCP > 0:
-				dialled++
-				if named := !strings.Contains(tt.target, "127.0.0.1"); named != (tm.DNS > 0) {
-					t.Errorf("%s: response %d: %+v, want a lookup exactly when the host is a name", tt.name, i, tm)
-				}
-				if https && tm.TLS <= 0 {
-					t.Errorf("%s: response %d: %+v, want a TLS handshake on a new connection", tt.name, i, tm)
-				}
-				if !https && tm.TLS != 0 {
-					t.Errorf("%s: response %d: %+v, want no TLS over plain HTTP", tt.name, i, tm)
-				}
-			case tm.DNS != 0 || tm.TLS != 0:
-				t.Errorf("%s: response %d: %+v: a kept-alive connection's phases are all 0", tt.name, i, tm)
-			}
+			tm.Total = 0
+			perConn[tm]++
 		}
-		if dialled != dials {
-			t.Errorf("%s: %d responses over a new connection, want %d (%+v)", tt.name, dialled, dials, rec.timings)
+		if len(perConn) != dials {
+			t.Errorf("%s: %d distinct dials' phases, want %d: %v", tt.name, len(perConn), dials, perConn)
+		}
+		for phases, n := range perConn {
+			if n != users*steps/dials {
+				t.Errorf("%s: %+v on %d responses, want each connection's on %d", tt.name, phases, n, users*steps/dials)
+			}
 		}
 	}
 }
 
 // TestExtendedMetricsRedirect: each hop of a followed redirect is a
-// response of its own, as in Artillery, and so are its Timings: a hop to
-// another server has that server's dial, TLS included.
+// response of its own, as in Artillery, and so are its Timings: a hop over
+// the kept-alive connection repeats its phases, a hop to another server
+// has that server's dial, TLS included.
 func TestExtendedMetricsRedirect(t *testing.T) {
 	t.Parallel()
 	secure := httptest.NewTLSServer(http.HandlerFunc(ok))
@@ -112,10 +105,13 @@ func TestExtendedMetricsRedirect(t *testing.T) {
 	}
 	// /here dials the plain server, /there and /away reuse it, / on the
 	// TLS server dials again.
-	for i, want := range []struct{ dialled, https bool }{{true, false}, {false, false}, {false, false}, {true, true}} {
-		tm := rec.timings[i]
-		if (tm.TCP > 0) != want.dialled || tm.HTTPS != want.https || (tm.TLS > 0) != (want.dialled && want.https) {
-			t.Errorf("response %d: %+v, want dialled %v, https %v", i, tm, want.dialled, want.https)
+	first, last := rec.timings[0], rec.timings[3]
+	for i, tm := range rec.timings[1:3] {
+		if tm.TCP != first.TCP || tm.DNS != first.DNS || tm.HTTPS || tm.TLS != 0 {
+			t.Errorf("response %d: %+v, want the plain connection's phases %+v", i+2, tm, first)
 		}
+	}
+	if first.TCP <= 0 || first.HTTPS || last.TCP <= 0 || last.TCP == first.TCP || !last.HTTPS || last.TLS <= 0 {
+		t.Errorf("first %+v, last %+v: want a plain dial, then a TLS one", first, last)
 	}
 }

@@ -80,9 +80,6 @@ func (e *engine) resetVU(v *vu, key int64, stream uint64) {
 		clear(vars)
 	}
 	*v = vu{e: e, sink: e.rec.Sink(userSinkID(key))}
-	if timed != nil {
-		*timed = Timings{} // an exchange cut off at the end took none
-	}
 	v.own = userConns{http: e.http, rest: rest, wait: wait, pw: pw, timed: timed}
 	v.conns = &v.own
 	v.pcg.Seed(e.seed^stream, uint64(key))

@@ -76,7 +76,8 @@ const (
 
 // Artillery's extended HTTP metrics, recorded for every response only under
 // config.http.extendedMetrics (ExtendedSummaries). DNS, TCP and TLS are the
-// phases of dialling the response's connection, 0 on a kept-alive one.
+// phases of opening the connection the response came over, repeated for
+// every response over it, as Artillery reports them.
 const (
 	// HTTPDNS is resolving the host's name; 0 for an IP address.
 	HTTPDNS = "http.dns"
