@@ -14,7 +14,8 @@ import (
 // report carries Artillery's http.dns, http.tcp, http.tls and http.total,
 // summarised and as histograms, one value per response (http.tls per HTTPS
 // response), its summary prints them and ensure reads them; without it they
-// are absent and a check on one is refused before any load is sent.
+// are absent and a check on one is refused before any load is sent, unless
+// ARTILLERY_EXTENDED_HTTP_METRICS is set, as in Artillery.
 func TestRunExtendedMetrics(t *testing.T) {
 	t.Parallel()
 	var h hits
@@ -87,6 +88,14 @@ scenarios:
 	}
 	if h.count("GET /a") != 3 {
 		t.Errorf("the refused run sent load: %v", h.paths)
+	}
+	// Artillery's variable turns it on for a script that does not.
+	res = execRun(t, map[string]string{"ARTILLERY_EXTENDED_HTTP_METRICS": ""}, nil, "", writeScript(t, script("")), "--insecure")
+	if res.code != wantExit(res, ExitOK) {
+		t.Fatalf("ARTILLERY_EXTENDED_HTTP_METRICS set: exit %d\nstderr:\n%s", res.code, res.errOut)
+	}
+	if tls := res.rep.Aggregate.Summaries[metric.HTTPTLS]; tls.Count != 6 {
+		t.Errorf("ARTILLERY_EXTENDED_HTTP_METRICS set: http.tls %+v, want 6 values", tls)
 	}
 	res = execRun(t, nil, nil, "", writeScript(t, strings.Replace(script(""), "http.tls.min > 0 and http.total.count == 12", "http.response_time.count == 12", 1)), "--insecure")
 	if res.code != wantExit(res, ExitOK) {

@@ -373,6 +373,13 @@ func (l *loader) configWithEnvironment(configN *yaml.Node, s *Script) []template
 		}
 		l.warnf(at, "config.ensure", "%s", EnsureOutsidePluginNote)
 	}
+	if l.opts.Env != nil {
+		// Artillery turns the extended metrics on for every script when
+		// this variable is set, to anything (update-global-object.ts).
+		if _, ok := l.opts.Env(ExtendedMetricsEnv); ok {
+			cfg.HTTP.ExtendedMetrics = true
+		}
+	}
 	if len(cfg.Phases) == 0 && !l.hasKey(configN, "phases") {
 		// Artillery's default, the documented way to run a functional test.
 		cfg.Phases = []Phase{DefaultPhase(configN.Line)}

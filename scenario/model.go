@@ -155,6 +155,10 @@ type HTTPConfig struct {
 	ExtendedMetrics bool `json:",omitempty"`
 }
 
+// ExtendedMetricsEnv, set in the environment to any value, turns
+// HTTPConfig.ExtendedMetrics on for every script, as it does in Artillery.
+const ExtendedMetricsEnv = "ARTILLERY_EXTENDED_HTTP_METRICS"
+
 // TLSConfig is config.tls, which Artillery hands to its HTTP client (got)
 // as its https options; the names are got's.
 type TLSConfig struct {

@@ -57,6 +57,15 @@ func TestExtendedMetrics(t *testing.T) {
 			t.Errorf("%q -e %q: ExtendedMetrics %v, want %v", tt.config, tt.env, s.Config.HTTP.ExtendedMetrics, tt.want)
 		}
 	}
+	// Artillery's variable turns it on whatever the script says, even set
+	// to "".
+	for _, config := range []string{"", "  http: {extendedMetrics: false}\n"} {
+		env := func(name string) (string, bool) { return "", name == ExtendedMetricsEnv }
+		s, err := Parse("x.yml", []byte(script(defaultPhases+config, "      - get: {url: /}\n")), LoadOptions{Env: env})
+		if err != nil || !s.Config.HTTP.ExtendedMetrics {
+			t.Errorf("%q with %s set: %v, ExtendedMetrics off", config, ExtendedMetricsEnv, err)
+		}
+	}
 	got := parseErr(t, "x.yml", script(defaultPhases+"  http: {extendedMetrics: \"yes\"}\n", "      - get: {url: /}\n"))
 	if !strings.Contains(got, `x.yml:4:27: config.http.extendedMetrics: must be true or false, got "yes"`) {
 		t.Errorf("%q", got)
