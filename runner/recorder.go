@@ -31,8 +31,9 @@ type Sink interface {
 	// Count adds delta to a counter named as Artillery names it
 	// ("http.requests", "vusers.created", "errors.ECONNREFUSED", ...).
 	// The runner never Counts http.downloaded_bytes: each response it
-	// read, a followed redirect's included, comes through Response; a Sink
-	// adds any it is given to what Response carried.
+	// read comes through Response (a followed redirect's with 0 bytes, as
+	// Artillery counts none for it); a Sink adds any it is given to what
+	// Response carried.
 	Count(name string, delta int64)
 	// Lag records how late an arrival started against its scheduled time.
 	Lag(d time.Duration)
