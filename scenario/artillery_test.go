@@ -3,6 +3,7 @@ package scenario
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -223,5 +224,27 @@ func TestArtilleryPhaseForms(t *testing.T) {
 		if got := parseErr(t, "m.yml", script("  phases: ["+tt.phase+"]\n", "      - get: {url: /}\n")); !strings.Contains(got, tt.want) {
 			t.Errorf("%s: %q, want %q", tt.phase, got, tt.want)
 		}
+	}
+}
+
+// TestArtilleryConfigMode: config.mode is the mode of every phase that
+// sets none, as Artillery's runner gives it; it applies where a mode is
+// read, a constant rate, and a phase's own mode wins (issue 18).
+func TestArtilleryConfigMode(t *testing.T) {
+	src := script("  mode: poisson\n  phases:\n    - {duration: 10, arrivalRate: 5}\n    - {duration: 10, arrivalRate: 5, mode: uniform}\n    - {duration: 10, arrivalRate: 1, rampTo: 5}\n    - {duration: 10, arrivalCount: 5}\n",
+		"      - get: {url: /}\n")
+	s, err := Parse("m.yml", []byte(src), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []bool
+	for _, ph := range s.Config.Phases {
+		got = append(got, ph.Poisson)
+	}
+	if want := []bool{true, false, false, false}; !slices.Equal(got, want) {
+		t.Errorf("poisson per phase = %v, want %v", got, want)
+	}
+	if got := parseErr(t, "m.yml", script("  mode: random\n"+defaultPhases, "      - get: {url: /}\n")); !strings.Contains(got, `m.yml:3:9: config.mode: must be uniform or poisson, got "random"`) {
+		t.Errorf("bad config.mode: %q", got)
 	}
 }

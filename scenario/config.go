@@ -19,13 +19,14 @@ const DefaultTimeout = 10 * time.Second
 const noJS = "primeload runs no JavaScript; use templates, captures, payload files and --var instead"
 
 var (
-	configKeys        = []string{"target", "phases", "defaults", "variables", "payload", "http", "timeout", "tls", "environments", "ensure", "plugins", "processor"}
+	configKeys        = []string{"target", "phases", "mode", "defaults", "variables", "payload", "http", "timeout", "tls", "environments", "ensure", "plugins", "processor"}
 	configUnsupported = map[string]string{
 		"engines":    "engines other than http are not supported: primeload speaks HTTP only",
 		"ws":         "the ws (WebSocket) engine is not supported: primeload speaks HTTP only",
 		"socketio":   "the socketio engine is not supported: primeload speaks HTTP only",
 		"playwright": "the playwright engine is not supported: primeload speaks HTTP only",
 	}
+	httpKeys   = []string{"timeout", "maxSockets", "pool", "defaults", "extendedMetrics"}
 	phaseKeys  = []string{"name", "duration", "arrivalRate", "rampTo", "arrivalCount", "pause", "maxVusers", "vusers", "mode"}
 	ensureKeys = []string{"thresholds", "conditions", "p95", "p99", "max", "min", "median", "maxErrorRate"}
 	pluginKeys = []string{"ensure", "expect", "metrics-by-endpoint"}
@@ -45,6 +46,13 @@ func (l *loader) config(n *yaml.Node, path string, inEnv bool) (Config, []templa
 	var envs *yaml.Node
 	var legacy, modern *Defaults
 	var timeout time.Duration
+	// config.mode is every phase's default mode (Artillery's runner), so
+	// it is read before the phases, wherever it is written.
+	l.configMode = ""
+	if mn, ok := l.quietKey(n, "mode"); ok {
+		l.configMode = l.phaseMode(mn, join(path, "mode"))
+	}
+	defer func() { l.configMode = "" }()
 	l.object(n, path, configKeys, configUnsupported, func(p pair, fp string) {
 		switch p.key {
 		case "target":
@@ -67,7 +75,7 @@ func (l *loader) config(n *yaml.Node, path string, inEnv bool) (Config, []templa
 				}
 			}
 		case "http":
-			l.object(p.v, fp, []string{"timeout", "maxSockets", "pool", "defaults", "extendedMetrics"}, nil, func(p pair, fp string) {
+			l.object(p.v, fp, httpKeys, nil, func(p pair, fp string) {
 				switch p.key {
 				case "extendedMetrics":
 					cfg.HTTP.ExtendedMetrics, _ = l.boolean(p.v, fp)
@@ -116,6 +124,17 @@ func (l *loader) config(n *yaml.Node, path string, inEnv bool) (Config, []templa
 		cfg.HTTP.Timeout = timeout
 	}
 	return cfg, uses, envs
+}
+
+// phaseMode reads a phase's mode or config.mode: "uniform" or "poisson"
+// ("" when it is neither, which is reported).
+func (l *loader) phaseMode(n *yaml.Node, path string) string {
+	m, ok := l.str(n, path)
+	if ok && m != "uniform" && m != "poisson" {
+		l.errorf(l.deref(n), path, "must be uniform or poisson, got %q%s", m, didYouMean(m, []string{"uniform", "poisson"}))
+		return ""
+	}
+	return m
 }
 
 // defaultsKeys are the keys of config.http.defaults and config.defaults.
@@ -274,13 +293,7 @@ func (l *loader) phase(n *yaml.Node, path string) (Phase, bool) {
 			ph.ArrivalCount, ok = l.count(p.v, fp, 1)
 			l.atMost(p.v, fp, ok, float64(ph.ArrivalCount), MaxPhaseArrivals, "arrivals")
 		case "mode":
-			m, ok := l.str(p.v, fp)
-			switch {
-			case ok && m == "poisson":
-				ph.Poisson = true
-			case ok && m != "uniform":
-				l.errorf(l.deref(p.v), fp, "must be uniform or poisson, got %q%s", m, didYouMean(m, []string{"uniform", "poisson"}))
-			}
+			ph.Poisson = l.phaseMode(p.v, fp) == "poisson"
 		case "maxVusers", "vusers":
 			c, ok := l.count(p.v, fp, 1)
 			l.atMost(p.v, fp, ok, float64(c), MaxVUsers, "virtual users")
@@ -338,6 +351,11 @@ func (l *loader) phase(n *yaml.Node, path string) (Phase, bool) {
 		needDuration("rampTo")
 	case len(l.errs) == before:
 		l.errorf(n, path, "a phase needs one of arrivalRate (with duration), arrivalCount, pause or vusers")
+	}
+	if set["mode"] == nil && l.configMode == "poisson" && ph.Kind == PhaseConstant {
+		// config.mode applies where Artillery reads a mode, a constant
+		// rate; elsewhere it changes nothing there or here.
+		ph.Poisson = true
 	}
 	if kn := set["mode"]; kn != nil && ph.Poisson && ph.Kind != PhaseConstant {
 		l.errorf(kn, join(path, "mode"), "poisson goes with arrivalRate without rampTo, as in Artillery, where it changes nothing elsewhere")

@@ -123,6 +123,9 @@ type loader struct {
 	// what it says is checked, not what it lacks (a payload path that only
 	// -p gives when that environment runs).
 	unchosenEnv bool
+	// configMode is config.mode while a config is read: the mode of its
+	// phases that set none.
+	configMode string
 	// lenientCaptures is config.http.defaults.strictCapture: false, which
 	// makes a capture without strict: non-strict.
 	lenientCaptures bool
