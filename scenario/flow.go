@@ -20,6 +20,7 @@ var (
 		"whileTrue": "whileTrue calls a JavaScript function, which primeload does not support; use loop with count or over",
 		"emit":      "emit is a socketio step; primeload speaks HTTP only",
 		"send":      "send is a ws step; primeload speaks HTTP only",
+		"connect":   "connect is a ws step; primeload speaks HTTP only",
 	}
 	scenarioKeys        = []string{"name", "weight", "flow", "engine"}
 	scenarioUnsupported = map[string]string{
