@@ -72,6 +72,12 @@ type Collector struct {
 	liveMu   sync.Mutex
 	lastP99  time.Duration
 	lastRate float64
+
+	// The fine series (series.go), advanced by Tick; nil until the first.
+	seriesMu sync.Mutex
+	series   *Series
+	tickAt   time.Time // where the open step began
+	tickTot  totals    // the running totals at tickAt
 }
 
 // NewCollector returns a Collector for a run that starts at start.
@@ -212,6 +218,7 @@ func (c *Collector) Report() *Report {
 		Version:      c.info.Version,
 		PeriodLength: c.info.Period.Milliseconds(),
 		Failures:     c.failures.list(),
+		Series:       c.fineSeries(),
 
 		MetricsNamespace: c.info.MetricsNamespace,
 	}
@@ -237,25 +244,77 @@ type Live struct {
 
 // Live sums the shards' running totals; it takes no lock a virtual user waits on.
 func (c *Collector) Live() Live {
-	var l Live
+	var t totals
 	for i := range c.shards {
-		s := &c.shards[i]
-		l.Requests += s.requests.Load()
-		l.Responses += s.responses.Load()
-		l.Errors += s.errors.Load()
-		l.VUsersActive += s.vcreated.Load() - s.vended.Load()
+		t.add(&c.shards[i])
 	}
+	l := Live{Requests: t.requests, Responses: t.responses, Errors: t.errors, VUsersActive: t.created - t.ended}
 	c.liveMu.Lock()
 	l.LastP99, l.LastRate = c.lastP99, c.lastRate
 	c.liveMu.Unlock()
 	return l
 }
 
+// Tick closes the fine series' open step at now (the caller ticks on
+// whole seconds: SeriesStep) and opens the next. It takes each shard's
+// lock once, for as long as summing its sketch takes, and none of Flush's.
+func (c *Collector) Tick(now time.Time) {
+	c.seriesMu.Lock()
+	defer c.seriesMu.Unlock()
+	if c.series == nil {
+		c.series = &Series{Step: SeriesStep.Milliseconds()}
+		c.tickAt = c.start
+	}
+	if now.Before(c.tickAt) {
+		now = c.tickAt
+	}
+	lat := Sketch{}
+	var tot totals
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		s.sec.drainInto(lat)
+		s.mu.Unlock()
+		tot.add(s)
+	}
+	last := c.tickTot
+	c.series.append(SeriesPoint{
+		Time:      c.tickAt.UnixMilli(),
+		Length:    now.Sub(c.tickAt).Milliseconds(),
+		Requests:  tot.requests - last.requests,
+		Responses: tot.responses - last.responses,
+		Errors:    tot.errors - last.errors,
+		Ended:     tot.ended - last.ended,
+		Active:    tot.created - tot.ended,
+		Latency:   lat,
+	})
+	c.tickAt, c.tickTot = now, tot
+}
+
+// fineSeries returns a copy of the fine series, nil if Tick was never called.
+func (c *Collector) fineSeries() *Series {
+	c.seriesMu.Lock()
+	defer c.seriesMu.Unlock()
+	return c.series.clone()
+}
+
+// totals are the shards' running totals summed.
+type totals struct{ requests, responses, errors, created, ended int64 }
+
+func (t *totals) add(s *shard) {
+	t.requests += s.requests.Load()
+	t.responses += s.responses.Load()
+	t.errors += s.errors.Load()
+	t.created += s.vcreated.Load()
+	t.ended += s.vended.Load()
+}
+
 // shard is the recording state of the worker slots mapped to it.
 type shard struct {
 	mu    sync.Mutex
-	cur   *window // guarded by mu
-	spare *window // touched only by Flush
+	cur   *window      // guarded by mu
+	spare *window      // touched only by Flush
+	sec   secondSketch // the fine series' open step; guarded by mu
 	eps   *endpointSet
 
 	// Running totals for Live, never reset.
@@ -276,6 +335,7 @@ func (s *shard) Response(endpoint string, latency time.Duration, status int, dow
 	}
 	w.codes[status]++
 	w.rt.RecordValue(us) // in range after micros
+	s.sec.record(us)
 	if c := statusClass(status); c >= 0 {
 		w.byClass[c].RecordValue(us)
 	}

@@ -318,6 +318,9 @@ func Decode(rd io.Reader) (*Report, error) {
 			return nil, fmt.Errorf("expected[%d] (phase %q): counts must not be negative", i, p.Name)
 		}
 	}
+	if err := r.Series.validate(); err != nil {
+		return nil, fmt.Errorf("primeloadSeries: %w", err)
+	}
 	if r.StartedAt.IsZero() && r.Aggregate.FirstMetricAt > 0 {
 		// Artillery's report has no start and end of its own: its
 		// aggregate's first and last metric bound the run.

@@ -113,6 +113,13 @@ func Merge(reports []*Report, force bool) (*Report, error) {
 	if s, ok := out.Aggregate.Summaries[metric.ScheduleLag]; ok {
 		out.ScheduleLag = &s
 	}
+	series := make([]*Series, len(reports))
+	for i, r := range reports {
+		series[i] = r.Series
+	}
+	if out.Series, err = mergeSeries(series); err != nil {
+		return nil, fmt.Errorf("merge: %w", err)
+	}
 	out.Saturated = sat.names
 	out.Failures = mergeFailures(reports)
 	// The parts were judged by one rule: the merge is, again, over the

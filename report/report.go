@@ -64,6 +64,10 @@ type Report struct {
 	// Artillery's does, while a decoded Report (and everything reading one)
 	// holds the default names (metric.InNamespace).
 	MetricsNamespace string `json:"metricsNamespace,omitempty"`
+	// Series is the fine series for time charts (series.go): a point a
+	// second however long the periods, absent from reports of tools that
+	// do not write one and from a run's checkpoint.
+	Series *Series `json:"primeloadSeries,omitempty"`
 
 	// spilled are the periods before Intermediate's, left on disk (Spill).
 	spilled *SpilledPeriods

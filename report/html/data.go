@@ -40,6 +40,10 @@ type series struct {
 	EndpointP95  []namedLine `json:"endpointP95"`
 	EndpointP99  []namedLine `json:"endpointP99"`
 	EndpointRate []namedLine `json:"endpointRate"`
+	// Fine is the run's fine series (a point a second, report.Series) for
+	// the users, rate and latency charts; empty for a report without one,
+	// whose charts then draw the periods.
+	Fine fine `json:"fine"`
 	// Phases marks where each begun phase started on the time charts.
 	Phases   []phaseMark `json:"phases"`
 	Spectrum spectrum    `json:"spectrum"`
@@ -81,6 +85,7 @@ func timeSeries(r *report.Report, periods []*report.Metrics, endpoints []view.En
 		Active: []*float64{}, Completed: []*float64{}, Outcomes: []namedLine{},
 		EndpointP50: []namedLine{}, EndpointP95: []namedLine{}, EndpointP99: []namedLine{}, EndpointRate: []namedLine{}}
 	s.Outcomes = outcomeLines(periods)
+	s.Fine = fineSeries(r.Series)
 	s.Phases = []phaseMark{}
 	for _, p := range r.Expected {
 		if p.Start != 0 {
@@ -130,6 +135,46 @@ func timeSeries(r *report.Report, periods []*report.Metrics, endpoints []view.En
 		s.P50, s.P95, s.P99 = append(s.P50, num(lat.P50)), append(s.P95, num(lat.P95)), append(s.P99, num(lat.P99))
 	}
 	return s
+}
+
+// fine is report.Series as the page draws it: Time in Unix seconds of each
+// point's start, Rate in requests per second, P50 to P99 in ms, Active the
+// users in flight at the point's end, Ended the users that completed or
+// failed per second.
+type fine struct {
+	Step   float64    `json:"step"` // seconds
+	Time   []float64  `json:"time"`
+	Rate   []*float64 `json:"rate"`
+	P50    []*float64 `json:"p50"`
+	P95    []*float64 `json:"p95"`
+	P99    []*float64 `json:"p99"`
+	Active []*float64 `json:"active"`
+	Ended  []*float64 `json:"ended"`
+}
+
+func fineSeries(s *report.Series) fine {
+	f := fine{Time: []float64{}, Rate: []*float64{}, P50: []*float64{}, P95: []*float64{}, P99: []*float64{}, Active: []*float64{}, Ended: []*float64{}}
+	if s == nil {
+		return f
+	}
+	f.Step = float64(s.Step) / 1000
+	for _, p := range s.Points {
+		f.Time = append(f.Time, float64(p.Time)/1000)
+		var rate, ended *float64
+		if secs := float64(p.Length) / 1000; secs > 0 {
+			rate, ended = num(float64(p.Requests)/secs), num(float64(p.Ended)/secs)
+		}
+		f.Rate, f.Ended = append(f.Rate, rate), append(f.Ended, ended)
+		f.Active = append(f.Active, num(float64(p.Active)))
+		q := func(at float64) *float64 {
+			if v, ok := p.Latency.Quantile(at); ok {
+				return num(v)
+			}
+			return nil
+		}
+		f.P50, f.P95, f.P99 = append(f.P50, q(0.50)), append(f.P95, q(0.95)), append(f.P99, q(0.99))
+	}
+	return f
 }
 
 // perSecond is n over period m's length; nil for a period of no length.

@@ -3,6 +3,7 @@ package html
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"image/png"
 	"math"
 	"os"
@@ -165,10 +166,12 @@ func TestBrowser(t *testing.T) {
 		name       string
 		opts       reporttest.Options
 		screenshot string
+		ratePoints int // the rate chart's: a point a second, or a period without a fine series
 	}{
-		{"full run", reporttest.Options{Ensure: ensure(), Failures: true}, "report.png"},
-		{"untrusted single period", reporttest.Options{Periods: 1, Lag: 30 * time.Millisecond}, ""},
-		{"target down: no responses, no histograms", reporttest.Options{Periods: 2, Down: true, Ensure: ensure()}, ""},
+		{"full run", reporttest.Options{Ensure: ensure(), Failures: true}, "report.png", 60},
+		{"untrusted single period", reporttest.Options{Periods: 1, Lag: 30 * time.Millisecond}, "", 10},
+		{"target down: no responses, no histograms", reporttest.Options{Periods: 2, Down: true, Ensure: ensure()}, "", 20},
+		{"no fine series: the periods", reporttest.Options{Periods: 3, NoSeries: true}, "", 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -177,7 +180,7 @@ func TestBrowser(t *testing.T) {
 			if err := os.WriteFile(path, render(t, tt.opts), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			shot := openInBrowser(t, path)
+			shot := openInBrowser(t, path, tt.ratePoints)
 			img, err := png.DecodeConfig(bytes.NewReader(shot))
 			if err != nil {
 				t.Fatalf("screenshot: %v", err)
@@ -196,7 +199,7 @@ func TestBrowser(t *testing.T) {
 	}
 }
 
-func openInBrowser(t *testing.T, path string) []byte {
+func openInBrowser(t *testing.T, path string, ratePoints int) []byte {
 	t.Helper()
 	b := reporttest.StartBrowser(t, 90*time.Second)
 	bctx := b.Ctx
@@ -221,6 +224,9 @@ func openInBrowser(t *testing.T, path string) []byte {
 		if strings.HasSuffix(p, ":0") || strings.HasSuffix(p, ":undefined") {
 			t.Errorf("chart %s has no points drawn", p)
 		}
+	}
+	if want := fmt.Sprintf("rate:%d", ratePoints); points[1] != want {
+		t.Errorf("rate chart drew %s, want %s", points[1], want)
 	}
 	// Every time chart marks both phase starts; the spectrum has no time.
 	marks, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("[data-chart]")).map(e => e.dataset.chart + ":" + e.dataset.phases)`))

@@ -48,6 +48,7 @@ type Options struct {
 	Script   string          // the script path; "" means "black-friday.yml"
 	Failures bool            // every 50th request gets a 500 and every 200th times out
 	Down     bool            // the target refuses every connection: no responses at all
+	NoSeries bool            // no fine series (no Tick), as in a report of a tool that writes none
 }
 
 // Run plays a deterministic run through a real Collector and returns its
@@ -78,9 +79,19 @@ func Run(tb testing.TB, o Options) *report.Report {
 			c.Sample(runner.FailureSample{Endpoint: ep, Code: code, Reason: reason, Status: status})
 		}
 	}
+	// tick closes second sec of period p in the fine series, as a run's
+	// ticker does on each whole second.
+	tick := func(p, sec int) {
+		if !o.NoSeries {
+			c.Tick(Start().Add(time.Duration(p-1)*10*time.Second + time.Duration(sec)*time.Second))
+		}
+	}
 	n := 0
 	for p := 1; p <= o.Periods; p++ {
 		for i := range 10 * o.PerSec {
+			if i > 0 && i%o.PerSec == 0 {
+				tick(p, i/o.PerSec)
+			}
 			n++
 			sink := c.Sink(i)
 			ep := endpoints[i%len(endpoints)]
@@ -111,6 +122,7 @@ func Run(tb testing.TB, o Options) *report.Report {
 			sink.Response(ep, latency, status, 512)
 			sink.Count(metric.VUsersCompleted, 1)
 		}
+		tick(p, 10)
 		if _, err := c.Flush(Start().Add(time.Duration(p) * 10 * time.Second)); err != nil {
 			tb.Fatal(err)
 		}

@@ -311,6 +311,13 @@ func (l *live) run(ctx context.Context, script *scenario.Script, ropts runner.Op
 	}
 	flush := time.NewTimer(time.Until(l.col.NextFlush(l.start)))
 	defer flush.Stop()
+	// The fine series steps on whole seconds, as periods flush on their
+	// boundaries, so the series of separate generators line up.
+	nextSecond := func(t time.Time) time.Duration {
+		return time.Until(t.Truncate(report.SeriesStep).Add(report.SeriesStep))
+	}
+	second := time.NewTimer(nextSecond(l.start))
+	defer second.Stop()
 	// A failing flush is reported once; the load goes on and the final
 	// flush decides.
 	var flushFailed bool
@@ -320,7 +327,9 @@ func (l *live) run(ctx context.Context, script *scenario.Script, ropts runner.Op
 			if res.err != nil {
 				return nil, invalid(res.err)
 			}
-			m, err := l.col.Flush(time.Now())
+			end := time.Now()
+			l.col.Tick(end)
+			m, err := l.col.Flush(end)
 			if err != nil {
 				return nil, fmt.Errorf("flush the last period: %w", err)
 			}
@@ -331,6 +340,9 @@ func (l *live) run(ctx context.Context, script *scenario.Script, ropts runner.Op
 			return res.out, nil
 		case <-tickC:
 			l.hooks.Tick(l.sample())
+		case now := <-second.C:
+			second.Reset(nextSecond(now))
+			l.col.Tick(now)
 		case now := <-flush.C:
 			flush.Reset(time.Until(l.col.NextFlush(now)))
 			m, err := l.col.Flush(now)

@@ -147,3 +147,54 @@ func TestCheckStartAt(t *testing.T) {
 		}
 	}
 }
+
+// TestRunKeepsFineSeries: with 10 s periods, a 3 s run still has a point a
+// second, and the points together count every response and request of
+// the aggregate.
+func TestRunKeepsFineSeries(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(srv.Close)
+	src := []byte(`config:
+  target: "` + srv.URL + `"
+  phases:
+    - duration: 3
+      arrivalRate: 20
+scenarios:
+  - flow:
+      - get:
+          url: "/"
+      - think: 0.5
+      - get:
+          url: "/"
+`)
+	script, err := scenario.Parse("fine.yml", src, scenario.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, script, Options{Period: 10 * time.Second}, Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := rep.Series
+	if s == nil || s.Step != 1000 || len(s.Points) < 3 || len(s.Points) > 6 {
+		t.Fatalf("series of a 3.5 s run: %+v, want 3 to 6 points of 1000 ms", s)
+	}
+	var requests, responses, lat, active int64
+	for _, p := range s.Points {
+		requests += p.Requests
+		responses += p.Responses
+		lat += p.Latency.Count()
+		active = max(active, p.Active)
+	}
+	agg := rep.Aggregate
+	if requests != agg.Counters["http.requests"] || responses != agg.Counters["http.responses"] || lat != responses {
+		t.Errorf("series counts %d requests, %d responses (%d latencies); the aggregate %d and %d",
+			requests, responses, lat, agg.Counters["http.requests"], agg.Counters["http.responses"])
+	}
+	if active < 5 || s.Points[len(s.Points)-1].Active != 0 {
+		t.Errorf("active users peak at %d and end at %d; want about 10 at the peak and 0 at the end", active, s.Points[len(s.Points)-1].Active)
+	}
+}

@@ -43,7 +43,7 @@ function primeloadRender(d) {
     delete opts.x;
     opts.axes = opts.axes || [{}, {}];
     opts.axes[1] = Object.assign({ size: axisSize }, opts.axes[1]);
-    if (data[0] === d.time) {
+    if (data[0] === d.time || data[0] === d.fine.time) {
       opts.hooks = { draw: phaseMarks(el) };
       // Keep every phase start within the x range, even one before the
       // first period's start or after the last.
@@ -91,19 +91,35 @@ function primeloadRender(d) {
     return function (u, v) { return v == null ? "-" : v.toFixed(digits); };
   };
 
-  draw("users", "Virtual users (active at each period's end, completed in it)", [
-    { label: "active", value: fixed(0) },
-    { label: "completed", value: fixed(0) },
-  ], [d.time, d.active, d.completed]);
-  draw("rate", "Request rate (requests/s)", [{ label: "requests/s", value: fixed(1) }], [d.time, d.rate]);
+  // The users, rate and latency charts draw the fine series (a point a
+  // second) when the report has one, the periods otherwise.
+  const f = d.fine;
+  if (f.time.length > 0) {
+    draw("users", "Virtual users (active at each second's end, finished per second)", [
+      { label: "active", value: fixed(0) },
+      { label: "finished/s", value: fixed(1) },
+    ], [f.time, f.active, f.ended]);
+    draw("rate", "Request rate (requests/s, per " + f.step + " s)", [{ label: "requests/s", value: fixed(1) }], [f.time, f.rate]);
+  } else {
+    draw("users", "Virtual users (active at each period's end, completed in it)", [
+      { label: "active", value: fixed(0) },
+      { label: "completed", value: fixed(0) },
+    ], [d.time, d.active, d.completed]);
+    draw("rate", "Request rate (requests/s)", [{ label: "requests/s", value: fixed(1) }], [d.time, d.rate]);
+  }
   draw("errors", "Error rate (% of requests: 5xx and network errors)",
     [{ label: "error %", value: fixed(2) }], [d.time, d.errorRate],
     { scales: { y: { range: function (u, min, max) { return [0, Math.max(1, max)]; } } } });
-  draw("latency", "Latency over time (ms)", [
+  const pcts = [
     { label: "p50", value: fixed(1) },
     { label: "p95", value: fixed(1) },
     { label: "p99", value: fixed(1) },
-  ], [d.time, d.p50, d.p95, d.p99]);
+  ];
+  if (f.time.length > 0) {
+    draw("latency", "Latency over time (ms, per " + f.step + " s; within 12.5%)", pcts, [f.time, f.p50, f.p95, f.p99]);
+  } else {
+    draw("latency", "Latency over time (ms)", pcts, [d.time, d.p50, d.p95, d.p99]);
+  }
 
   // One line per name over the periods' time axis.
   function lines(name, title, named, digits) {

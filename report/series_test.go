@@ -1,0 +1,236 @@
+package report
+
+import (
+	"bytes"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestSketchBuckets: every latency falls in a bucket whose top is at or
+// above it and at most 12.5% (one sub-bucket) higher, and buckets rise
+// with the latency.
+func TestSketchBuckets(t *testing.T) {
+	t.Parallel()
+	prev := -1
+	for _, us := range []int64{0, 1, 7, 8, 9, 15, 16, 17, 100, 999, 1000, 1024, 4095, 4096, 123_456, highestMicros - 1, highestMicros} {
+		b := bucketOf(us)
+		if b < prev || b >= sketchBuckets {
+			t.Errorf("bucketOf(%d) = %d after %d (of %d buckets)", us, b, prev, sketchBuckets)
+		}
+		prev = b
+		top := bucketTop(b)
+		if top < us || float64(top) > float64(us)*1.125+1 {
+			t.Errorf("bucketOf(%d) = %d tops at %d: want within [%d, %d]", us, b, top, us, int64(float64(us)*1.125+1))
+		}
+		if b > 0 && bucketTop(b-1) >= us {
+			t.Errorf("bucket %d below %d's tops at %d, not below it", b-1, us, bucketTop(b-1))
+		}
+	}
+	if sketchBuckets > 200 {
+		t.Errorf("%d buckets for 0 µs to 60 s: a second's sketch is meant to stay small", sketchBuckets)
+	}
+}
+
+// TestSketchQuantiles: percentiles read from a sketch are within one
+// bucket (12.5%) above the exact ones, never below.
+func TestSketchQuantiles(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, name := range []string{"uniform", "lognormal", "bimodal"} {
+		var k secondSketch
+		var exact []int64
+		for range 20_000 {
+			var us int64
+			switch name {
+			case "uniform":
+				us = 500 + rng.Int64N(10_000)
+			case "lognormal":
+				us = int64(math.Exp(7 + rng.NormFloat64()))
+			case "bimodal":
+				us = 800 + rng.Int64N(200)
+				if rng.IntN(100) == 0 {
+					us = 900_000 + rng.Int64N(100_000)
+				}
+			}
+			k.record(us)
+			exact = append(exact, us)
+		}
+		slices.Sort(exact)
+		got := Sketch{}
+		k.drainInto(got)
+		if k.n != 0 || got.Count() != 20_000 {
+			t.Fatalf("%s: drained %d, %d left", name, got.Count(), k.n)
+		}
+		for _, q := range []float64{0.5, 0.95, 0.99, 0.999} {
+			want := msOf(exact[int(math.Ceil(q*float64(len(exact))))-1])
+			v, ok := got.Quantile(q)
+			if !ok || v < want || v > want*1.125+0.001 {
+				t.Errorf("%s p%g = %.3f ms, exact %.3f ms: want within 12.5%% above", name, 100*q, v, want)
+			}
+		}
+	}
+	if _, ok := (Sketch{}).Quantile(0.5); ok {
+		t.Error("an empty sketch has a median")
+	}
+}
+
+func point(t int64, responses int64, active int64, us ...int64) SeriesPoint {
+	lat := Sketch{}
+	for _, v := range us {
+		lat[bucketOf(v)]++
+	}
+	return SeriesPoint{Time: t, Length: 1000, Requests: responses, Responses: responses, Active: active, Latency: lat}
+}
+
+// TestSeriesBounded: a series past MaxSeriesPoints merges neighbours in
+// pairs; nothing is lost and each step ends with its last Active.
+func TestSeriesBounded(t *testing.T) {
+	t.Parallel()
+	s := &Series{Step: 1000}
+	const n = 2*MaxSeriesPoints + 5
+	for i := range int64(n) {
+		s.append(point(1_700_000_000_000+i*1000, 2, i, 1000))
+	}
+	if len(s.Points) > MaxSeriesPoints || s.Step != 4000 {
+		t.Fatalf("%d seconds: %d points of %d ms, want at most %d of 4000", n, len(s.Points), s.Step, MaxSeriesPoints)
+	}
+	var responses, length, lat int64
+	for i, p := range s.Points {
+		responses += p.Responses
+		length += p.Length
+		lat += p.Latency.Count()
+		if p.Time%s.Step != 0 {
+			t.Errorf("point %d at %d: not on a %d ms boundary", i, p.Time, s.Step)
+		}
+	}
+	if responses != 2*n || length != 1000*n || lat != n {
+		t.Errorf("after coarsening: %d responses, %d ms, %d latencies; want %d, %d, %d", responses, length, lat, 2*n, 1000*n, n)
+	}
+	if last := s.Points[len(s.Points)-1]; last.Active != n-1 {
+		t.Errorf("last point's active %d, want the last second's %d", last.Active, n-1)
+	}
+	if err := s.validate(); err != nil {
+		t.Errorf("a coarsened series does not validate: %v", err)
+	}
+}
+
+// TestMergeSeries: generators' series sum point by point at the coarser
+// step; one report without a series leaves the merge without one.
+func TestMergeSeries(t *testing.T) {
+	t.Parallel()
+	const t0 = 1_700_000_000_000
+	a := &Series{Step: 1000, Points: []SeriesPoint{point(t0, 3, 5, 1000, 2000, 3000), point(t0+1000, 1, 4, 9000)}}
+	b := &Series{Step: 2000, Points: []SeriesPoint{point(t0, 10, 7, 100)}}
+	m, err := mergeSeries([]*Series{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Step != 2000 || len(m.Points) != 1 {
+		t.Fatalf("merged: step %d, %d points; want 2000, 1", m.Step, len(m.Points))
+	}
+	p := m.Points[0]
+	if p.Responses != 14 || p.Active != 4+7 || p.Length != 2000 || p.Latency.Count() != 5 {
+		t.Errorf("merged point %+v: want 14 responses, 11 active, 2000 ms, 5 latencies", p)
+	}
+	if len(a.Points) != 2 || a.Step != 1000 {
+		t.Errorf("merging changed its input: %+v", a)
+	}
+	if m, err := mergeSeries([]*Series{a, nil}); err != nil || m != nil {
+		t.Errorf("merge with a report lacking a series = %+v, %v; want none", m, err)
+	}
+}
+
+// TestSeriesFile: the series survives Encode and Decode, compactly, and a
+// hostile one is refused with what is wrong.
+func TestSeriesFile(t *testing.T) {
+	t.Parallel()
+	const t0 = 1_700_000_000_000
+	r := smallReport(t)
+	r.Series = &Series{Step: 1000, Points: []SeriesPoint{point(t0, 3, 5, 1000, 2000, 3000), point(t0+1000, 1, 4, 9000)}}
+	var buf bytes.Buffer
+	if err := Encode(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `"latency": "`) {
+		t.Errorf("latency buckets not written as one string:\n%s", buf.String())
+	}
+	back, err := Decode(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Series == nil || len(back.Series.Points) != 2 || back.Series.Points[0].Latency.Count() != 3 {
+		t.Fatalf("decoded series %+v", back.Series)
+	}
+	if v, _ := back.Series.Points[1].Latency.Quantile(0.5); v < 9 || v > 9*1.125 {
+		t.Errorf("decoded median %.3f ms, want about 9", v)
+	}
+	for _, tc := range []struct{ name, series, want string }{
+		{"step", `{"step": 1500, "points": []}`, "step 1500"},
+		{"order", `{"step": 1000, "points": [{"t": 2000}, {"t": 1000}]}`, "points[1]"},
+		{"boundary", `{"step": 2000, "points": [{"t": 1000}]}`, "points[0]"},
+		{"negative", `{"step": 1000, "points": [{"t": 1000, "responses": -1}]}`, "must not be negative"},
+		{"bucket", `{"step": 1000, "points": [{"t": 1000, "latency": "999:1"}]}`, `latency bucket "999:1"`},
+		{"garbage", `{"step": 1000, "points": [{"t": 1000, "latency": "x"}]}`, `latency bucket "x"`},
+	} {
+		var b bytes.Buffer
+		if err := Encode(&b, smallReport(t)); err != nil {
+			t.Fatal(err)
+		}
+		doc := strings.Replace(b.String(), "{\n", "{\n  \"primeloadSeries\": "+tc.series+",\n", 1)
+		_, err := Decode(strings.NewReader(doc))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: Decode = %v, want an error with %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// TestCollectorTicks: Tick turns what the shards recorded since the last
+// tick into one point a second, with the counts and latencies of that
+// second only.
+func TestCollectorTicks(t *testing.T) {
+	t.Parallel()
+	start := time.UnixMilli(1_700_000_000_250)
+	c := NewCollector(start, Info{Period: 10 * time.Second})
+	if c.Report().Series != nil {
+		t.Error("a series before any tick")
+	}
+	s1, s2 := c.Sink(1), c.Sink(2)
+	s1.Count("vusers.created", 3)
+	s1.Count("http.requests", 2)
+	s1.Response("/a", 2*time.Millisecond, 200, 10)
+	s2.Response("/b", 4*time.Millisecond, 500, 10)
+	c.Tick(time.UnixMilli(1_700_000_001_000))
+	s2.Count("http.requests", 1)
+	s2.Count("errors.ETIMEDOUT", 1)
+	s2.Count("vusers.failed", 1)
+	s1.Count("vusers.completed", 1)
+	c.Tick(time.UnixMilli(1_700_000_002_000))
+	c.Tick(time.UnixMilli(1_700_000_002_400)) // the run's last, partial second
+	ser := c.Report().Series
+	if ser == nil || len(ser.Points) != 3 {
+		t.Fatalf("series %+v, want 3 points", ser)
+	}
+	want := []SeriesPoint{
+		{Time: 1_700_000_000_000, Length: 750, Requests: 2, Responses: 2, Active: 3},
+		{Time: 1_700_000_001_000, Length: 1000, Requests: 1, Errors: 1, Ended: 2, Active: 1},
+		{Time: 1_700_000_002_000, Length: 400, Active: 1},
+	}
+	for i, p := range ser.Points {
+		lat := p.Latency
+		p.Latency, want[i].Latency = nil, nil
+		if !reflect.DeepEqual(p, want[i]) {
+			t.Errorf("point %d = %+v, want %+v", i, p, want[i])
+		}
+		if n := lat.Count(); n != want[i].Responses {
+			t.Errorf("point %d holds %d latencies, want %d", i, n, want[i].Responses)
+		}
+	}
+	if v, _ := ser.Points[0].Latency.Quantile(1); v < 4 || v > 4.5 {
+		t.Errorf("first second's max %.3f ms, want about 4", v)
+	}
+}
