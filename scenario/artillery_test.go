@@ -248,3 +248,19 @@ func TestArtilleryConfigMode(t *testing.T) {
 		t.Errorf("bad config.mode: %q", got)
 	}
 }
+
+// TestArtilleryDefaultsThinkNumber: config.defaults.think as a number (as
+// Artillery's all_features script writes it) loads with a note, since
+// Artillery reads only think.jitter there, and sets no jitter (issue 18).
+func TestArtilleryDefaultsThinkNumber(t *testing.T) {
+	s, err := Parse("d.yml", []byte(script(defaultPhases+"  defaults:\n    think: 2\n", "      - think: 1\n")), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Config.Defaults.ThinkJitter != (Jitter{}) {
+		t.Errorf("jitter = %+v, want none", s.Config.Defaults.ThinkJitter)
+	}
+	if len(s.Warnings) != 1 || !strings.Contains(s.Warnings[0].Error(), "d.yml:5:12: config.defaults.think: has no effect") {
+		t.Errorf("warnings = %v", s.Warnings)
+	}
+}

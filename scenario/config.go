@@ -166,6 +166,12 @@ func (l *loader) httpDefaults(n *yaml.Node, path string, uses *[]templateUse) *D
 			d.StrictCapture, _ = l.boolean(p.v, fp)
 		case "think":
 			d.set[p.key] = true
+			if v := l.deref(p.v); v.Kind == yaml.ScalarNode {
+				// Artillery's all_features script writes think: 2 here; its
+				// engine reads only think.jitter, so a number changes nothing.
+				l.warnf(v, fp, "has no effect: Artillery reads only think.jitter here (think: {jitter: 500} or {jitter: \"10%%\"}); a think step's pause is its own")
+				return
+			}
 			l.object(p.v, fp, []string{"jitter"}, nil, func(p pair, fp string) {
 				if j, ok := l.jitter(p.v, fp); ok {
 					d.ThinkJitter = j
