@@ -264,3 +264,27 @@ func TestArtilleryDefaultsThinkNumber(t *testing.T) {
 		t.Errorf("warnings = %v", s.Warnings)
 	}
 }
+
+// TestArtilleryOtherEnvironmentNames: a name that only an environment -e
+// did not choose defines is no typo: it loads, undefined in this run (as
+// in Artillery), with a note; a name nothing defines is still an error
+// (issue 18).
+func TestArtilleryOtherEnvironmentNames(t *testing.T) {
+	src := "config:\n  target: http://127.0.0.1:8080\n" + defaultPhases +
+		"  environments:\n    one:\n      variables: {a: 1}\n    two:\n      variables: {a: 1, b: 2}\n" +
+		"scenarios:\n  - flow:\n      - get: {url: \"/{{ a }}/{{ b }}\"}\n"
+	s, err := Parse("e.yml", []byte(src), LoadOptions{Environment: "one"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Warnings) != 1 || s.Warnings[0].Error() != "e.yml:7:5: config.environments.two: defines b, undefined under -e one (rendered as Artillery renders an undefined variable)" {
+		t.Errorf("warnings = %v", s.Warnings)
+	}
+	if _, err := Parse("e.yml", []byte(src), LoadOptions{Environment: "two"}); err != nil {
+		t.Errorf("-e two: %v", err)
+	}
+	bad := strings.Replace(src, "{{ b }}", "{{ c }}", 1)
+	if got := parseErr(t, "e.yml", bad); !strings.Contains(got, "c is not defined") {
+		t.Errorf("an undefined name: %q", got)
+	}
+}

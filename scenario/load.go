@@ -126,6 +126,8 @@ type loader struct {
 	// configMode is config.mode while a config is read: the mode of its
 	// phases that set none.
 	configMode string
+	// otherEnvNames are what the environments -e did not choose define.
+	otherEnvNames []envNames
 	// lenientCaptures is config.http.defaults.strictCapture: false, which
 	// makes a capture without strict: non-strict.
 	lenientCaptures bool
@@ -182,16 +184,29 @@ func (l *loader) script(data []byte) *Script {
 	l.lenientCaptures = !s.Config.Defaults.StrictCapture
 
 	global := newScope()
-	for _, v := range s.Config.Variables {
-		global.define(v.Name)
+	for _, name := range configNames(s.Config) {
+		global.define(name)
 	}
-	for _, p := range s.Config.Payloads {
-		if p.LoadAll {
-			global.define(p.Name)
+	for _, o := range l.otherEnvNames {
+		// Defined by another environment: not a typo, but undefined in
+		// this run, as in Artillery (test-calc-server.yml's -e single-cli
+		// and its endpoint2, which an ifTrue then skips).
+		var only []string
+		for _, name := range o.names {
+			if !global.has(name) {
+				only = append(only, name)
+			}
+		}
+		if len(only) == 0 {
 			continue
 		}
-		for _, f := range p.Fields {
-			global.define(f)
+		chosen := "without -e"
+		if l.opts.Environment != "" {
+			chosen = "under -e " + l.opts.Environment
+		}
+		l.warnf(o.at, "config.environments."+o.env, "defines %s, undefined %s (rendered as Artillery renders an undefined variable)", strings.Join(only, ", "), chosen)
+		for _, name := range only {
+			global.define(name)
 		}
 	}
 
@@ -304,6 +319,31 @@ func (l *loader) yamlError(err error, data []byte) {
 	l.errs = append(l.errs, &Error{Pos: Pos{File: l.file}, Message: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")})
 }
 
+// envNames are the variable and payload names an environment -e did not
+// choose defines.
+type envNames struct {
+	env   string
+	at    *yaml.Node
+	names []string
+}
+
+// configNames are the names cfg defines for every user: variables and
+// payload fields (a loadAll payload's name).
+func configNames(cfg Config) []string {
+	var out []string
+	for _, v := range cfg.Variables {
+		out = append(out, v.Name)
+	}
+	for _, p := range cfg.Payloads {
+		if p.LoadAll {
+			out = append(out, p.Name)
+			continue
+		}
+		out = append(out, p.Fields...)
+	}
+	return out
+}
+
 // configWithEnvironment parses config, checks every environment on its own,
 // and fills s.Config from config with the chosen environment merged over it.
 // It returns the default header templates of the final config.
@@ -318,7 +358,10 @@ func (l *loader) configWithEnvironment(configN *yaml.Node, s *Script) []template
 			envs[p.key] = p.v
 			names = append(names, p.key)
 			l.unchosenEnv = p.key != l.opts.Environment
-			l.config(p.v, path, true)
+			envCfg, _, _ := l.config(p.v, path, true)
+			if l.unchosenEnv {
+				l.otherEnvNames = append(l.otherEnvNames, envNames{env: p.key, at: p.k, names: configNames(envCfg)})
+			}
 			l.unchosenEnv = false
 		})
 	}

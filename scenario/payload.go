@@ -104,8 +104,13 @@ func (l *loader) payload(n *yaml.Node, path string) (Payload, bool) {
 	if len(pl.Fields) == 0 && !pl.LoadAll {
 		l.required(n, join(path, "fields"), "is required: the variable names bound to the CSV columns")
 	}
-	if len(l.errs) != before || pathN == nil {
+	if len(l.errs) != before {
 		return pl, false
+	}
+	if pathN == nil {
+		// An environment -e did not choose, whose path -p gives when it
+		// runs: its fields still name variables (see otherEnvNames).
+		return pl, true
 	}
 	resolved, err := l.payloadPath(pl.Path)
 	if err != nil {
