@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -494,5 +495,128 @@ func TestRunMetricsDeadReceiver(t *testing.T) {
 		if limit := 2*base + float64(report.DefaultMaxLag.Milliseconds()); p50 > limit {
 			t.Errorf("%s: schedule lag p50 %.3f ms, over %.3f ms (twice the %.3f ms of a run without push, plus %s)", name, p50, limit, base, report.DefaultMaxLag)
 		}
+	}
+}
+
+// scrapeUntil reads addr's /metrics every 50 ms until done is closed and
+// returns the last body read; with --metrics-hold the last is the final
+// snapshot, which equals the report.
+func scrapeUntil(addr string, done <-chan struct{}) <-chan string {
+	last := make(chan string, 1)
+	go func() {
+		var body string
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				last <- body
+				return
+			case <-t.C:
+			}
+			resp, err := http.Get("http://" + addr + "/metrics")
+			if err != nil {
+				continue
+			}
+			b, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err == nil && resp.StatusCode == http.StatusOK {
+				body = string(b)
+			}
+		}
+	}()
+	return last
+}
+
+// exposed returns the value of the series line name{labels} in a text
+// exposition, and whether it is there.
+func exposed(body, series string) (float64, bool) {
+	for line := range strings.Lines(body) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), series+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			return f, err == nil
+		}
+	}
+	return 0, false
+}
+
+// With config.http.extendedMetrics a scrape carries http.dns, http.tcp,
+// http.tls and http.total as histograms whose counts are the JSON
+// report's; without it, none of their families.
+func TestRunMetricsExtended(t *testing.T) {
+	t.Parallel()
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{}`)) })
+	secure := httptest.NewTLSServer(handler)
+	t.Cleanup(secure.Close)
+	plain := httptest.NewServer(handler)
+	t.Cleanup(plain.Close)
+	tests := []struct {
+		name     string
+		extended string
+		want     map[string]int64 // counts; nil: no series at all
+	}{
+		// 4 users, each with 2 HTTPS and 2 plain responses.
+		{"on", "  http:\n    extendedMetrics: true\n", map[string]int64{metric.HTTPDNS: 16, metric.HTTPTCP: 16, metric.HTTPTLS: 8, metric.HTTPTotal: 16}},
+		{"off", "", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			script := writeScript(t, `config:
+  target: "`+secure.URL+`"
+  phases:
+    - duration: 1
+      arrivalCount: 4
+`+tt.extended+`scenarios:
+  - flow:
+      - get: {url: "/a"}
+      - get: {url: "/b"}
+      - get: {url: "`+plain.URL+`/c"}
+      - get: {url: "`+plain.URL+`/d"}
+`)
+			addr := freeAddr(t)
+			done := make(chan struct{})
+			last := scrapeUntil(addr, done)
+			res := execRun(t, nil, nil, "", script, "--insecure", "--metrics-addr", addr, "--metrics-hold", "500ms")
+			close(done)
+			body := <-last
+			if res.rep == nil {
+				t.Fatalf("no report; exit %d\n%s\n%s", res.code, res.out, res.errOut)
+			}
+			if body == "" {
+				t.Fatal("no scrape of /metrics succeeded during the run and its hold")
+			}
+			rt := res.rep.Aggregate.Summaries[metric.ResponseTime].Count
+			if got, _ := exposed(body, `primeload_http_response_time_seconds_count{segment="1/1"}`); got != float64(rt) || rt != 16 {
+				t.Errorf("response time count: scraped %v, report %d, want 16: the last scrape is not the final snapshot\n%s", got, rt, body)
+			}
+			for _, name := range metric.ExtendedSummaries() {
+				f, _, ok := prom.NewMapping().Lookup(name)
+				if !ok {
+					t.Fatalf("%s has no family", name)
+				}
+				if tt.want == nil {
+					if strings.Contains(body, f.Name) {
+						t.Errorf("%s is scraped from a run without extendedMetrics", f.Name)
+					}
+					if _, ok := res.rep.Aggregate.Summaries[name]; ok {
+						t.Errorf("the report has %s without extendedMetrics", name)
+					}
+					continue
+				}
+				want := res.rep.Aggregate.Summaries[name].Count
+				if want != tt.want[name] {
+					t.Errorf("report's %s count %d, want %d", name, want, tt.want[name])
+				}
+				for _, series := range []string{f.Name + `_count{segment="1/1"}`, f.Name + `_bucket{segment="1/1",le="+Inf"}`} {
+					if got, ok := exposed(body, series); !ok || got != float64(want) {
+						t.Errorf("%s = %v (present %v), want the report's %s count %d", series, got, ok, name, want)
+					}
+				}
+				if !strings.Contains(body, "# TYPE "+f.Name+" histogram") {
+					t.Errorf("%s is not exposed as a histogram", f.Name)
+				}
+			}
+		})
 	}
 }

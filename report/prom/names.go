@@ -72,6 +72,13 @@ func Families() []*Family {
 	for _, n := range metric.Summaries() {
 		fs = append(fs, fixed(n, promName(n)+"_seconds", Histogram))
 	}
+	// Only a run with config.http.extendedMetrics has samples in these, so
+	// only its scrapes and pushes carry them.
+	for _, n := range metric.ExtendedSummaries() {
+		f := fixed(n, promName(n)+"_seconds", Histogram)
+		f.Help += " (config.http.extendedMetrics)"
+		fs = append(fs, f)
+	}
 	fs = append(fs,
 		prefixed(metric.EndpointResponseTime, "endpoint", Namespace+"_endpoint_http_response_time_seconds", Histogram, "response time by endpoint"),
 		prefixed(metric.EndpointServerTiming, "endpoint", Namespace+"_endpoint_server_timing_seconds", Histogram, "Server-Timing total by endpoint"),

@@ -40,6 +40,7 @@ func TestFamiliesCoverTheVocabulary(t *testing.T) {
 	names = append(names, metric.Counters()...)
 	names = append(names, metric.Errors()...)
 	names = append(names, metric.Summaries()...)
+	names = append(names, metric.ExtendedSummaries()...)
 	names = append(names, metric.Code(200), metric.Code(503), metric.EndpointCode("GET /a.b", 404),
 		metric.EndpointLatency("GET /a.codes.x"), metric.CreatedByNamePrefix+"browse",
 		metric.EndpointPrefix+"GET /a."+metric.EndpointErrors+"ETIMEDOUT")
@@ -71,6 +72,10 @@ func TestLookup(t *testing.T) {
 		{metric.ResponseTime, "primeload_http_response_time_seconds", nil},
 		{metric.ResponseTime2xx, "primeload_http_response_time_2xx_seconds", nil},
 		{metric.ScheduleLag, "primeload_schedule_lag_seconds", nil},
+		{metric.HTTPDNS, "primeload_http_dns_seconds", nil},
+		{metric.HTTPTCP, "primeload_http_tcp_seconds", nil},
+		{metric.HTTPTLS, "primeload_http_tls_seconds", nil},
+		{metric.HTTPTotal, "primeload_http_total_seconds", nil},
 		{metric.EndpointLatency("GET /a.codes.200"), "primeload_endpoint_http_response_time_seconds", []string{"GET /a.codes.200"}},
 		{metric.CreatedByNamePrefix + "checkout", "primeload_vusers_created_by_scenario_total", []string{"checkout"}},
 	}

@@ -26,7 +26,11 @@ func testSnapshot() report.Snapshot {
 	return report.Snapshot{
 		At:       time.UnixMilli(1_700_000_000_000),
 		Counters: map[string]int64{metric.Requests: 9, metric.Code(200): 7, metric.EndpointCode("/a", 404): 2},
-		Buckets:  map[string]report.Buckets{metric.ResponseTime: {Cumulative: cum, Count: 6, Sum: 3 * time.Second}},
+		Buckets: map[string]report.Buckets{
+			metric.ResponseTime: {Cumulative: cum, Count: 6, Sum: 3 * time.Second},
+			// config.http.extendedMetrics's, pushed as any other histogram.
+			metric.HTTPTLS: {Cumulative: cum, Count: 6, Sum: time.Second},
+		},
 	}
 }
 
@@ -106,14 +110,16 @@ func TestPushRequest(t *testing.T) {
 		"__name__=primeload_http_response_time_seconds_sum," + ext:                                                3,
 		"__name__=primeload_http_response_time_seconds_count," + ext:                                              6,
 		"__name__=primeload_vusers_active," + ext:                                                                 0,
+		"__name__=primeload_http_tls_seconds_count," + ext:                                                        6,
+		"__name__=primeload_http_tls_seconds_sum," + ext:                                                          1,
 	}
 	for k, v := range want {
 		if g, ok := series[k]; !ok || g != v {
 			t.Errorf("series %s = %v (present %v), want %v", k, g, ok, v)
 		}
 	}
-	if n := len(got.Timeseries); n != 3+len(Bounds())+3+1 {
-		t.Errorf("%d series, want 3 counters, %d buckets + +Inf + _sum + _count, 1 gauge", n, len(Bounds()))
+	if n := len(got.Timeseries); n != 3+2*(len(Bounds())+3)+1 {
+		t.Errorf("%d series, want 3 counters, twice %d buckets + +Inf + _sum + _count, 1 gauge", n, len(Bounds()))
 	}
 }
 
