@@ -336,6 +336,16 @@ func (l *loader) phase(n *yaml.Node, path string) (Phase, bool) {
 		needDuration("vusers")
 	case set["arrivalCount"] != nil:
 		ph.Kind = PhaseCount
+		for _, k := range []string{"arrivalRate", "rampTo"} {
+			if kn := set[k]; kn != nil && l.origin[kn] != l.origin[set["arrivalCount"]] {
+				// Laid together by --config, index by index (Artillery's own
+				// CLI tests: hello.json with hello_config.json): the count
+				// wins, as in Artillery's phases.
+				l.warnf(kn, join(path, k), "replaced by arrivalCount from %s, as Artillery's arrivalCount wins over a rate in the same phase", l.pos(set["arrivalCount"]).File)
+				delete(set, k)
+			}
+		}
+		ph.ArrivalRate, ph.RampTo = 0, 0
 		conflicts("arrivalCount", "arrivalRate", "rampTo")
 		needDuration("arrivalCount")
 	case set["arrivalRate"] != nil:
