@@ -2,22 +2,26 @@
 # bench/compare.sh: primeload side by side with wrk and Vegeta (issue 6).
 #
 # One core serves (nginx, the reference target, a hello-world server: CPU 0),
-# another core loads (every tool: CPU 1). Every run is bounded by `timeout`,
+# another core loads (every tool: CPU 1; (f) lets primeload use both, to
+# compare GOMAXPROCS 1 and 2). Every run is bounded by `timeout`,
 # repeated, and the median kept. Absolute numbers on a shared machine are
 # noise; the ratios printed at the end are computed inside this one run and
 # are the figures to judge.
 #
-# Usage: bench/compare.sh            (about 10 minutes)
+# Usage: bench/compare.sh            (about 11 minutes)
 #        DURATION=3 REPEATS=1 bench/compare.sh   (a quick look, not a result)
 #        SECTIONS=c bench/compare.sh             (only the held users)
+#        SECTIONS=f bench/compare.sh             (only GOMAXPROCS 1 vs 2)
 # Knobs (environment): DURATION seconds per run (10), REPEATS (3),
-# SECTIONS of the table to run (abcde), TARGET_CPU (0), TOOL_CPU (1),
+# SECTIONS of the table to run (abcdef), TARGET_CPU (0), TOOL_CPU (1),
 # SEARCH_STEPS (7), VUS_HELD sizes of (c) ("10000 50000"; wrk and Vegeta
 # hold the first only: one source address has 28,232 ephemeral ports; a
 # size one process lacks the descriptors for runs as segments of one run in
 # several primeload processes, their RSS summed),
 # NGINX_PORT (18080), SERVE_PORT (18081), HELLO_PORT (18082),
 # HELD_PORT (18083), HELD_RATE arrivals/s of (c)'s users (5000),
+# F_RATE arrivals/s of (f) (10000), F_CPUS the CPUs of (f)'s tool
+# ("TOOL_CPU,TARGET_CPU"),
 # KEEP=1 keeps the work directory.
 set -euo pipefail
 
@@ -26,7 +30,7 @@ REPEATS=${REPEATS:-3}
 TARGET_CPU=${TARGET_CPU:-0}
 TOOL_CPU=${TOOL_CPU:-1}
 SEARCH_STEPS=${SEARCH_STEPS:-7}
-SECTIONS=${SECTIONS:-abcde}
+SECTIONS=${SECTIONS:-abcdef}
 VUS_HELD=${VUS_HELD:-10000 50000}
 read -r -a HELD_SIZES <<<"$VUS_HELD"
 HELD_MAX=$(printf '%s\n' "${HELD_SIZES[@]}" | sort -n | tail -1)
@@ -39,6 +43,11 @@ HELD_PORT=${HELD_PORT:-18083}
 HELD_PER_ADDR=20000
 # Arrivals per second of the held users in (c), all processes together.
 HELD_RATE=${HELD_RATE:-5000}
+# Arrivals per second of (f), a rate one core sustains with room to spare,
+# and the CPUs its tool may use at both GOMAXPROCS settings: both cores, so
+# GOMAXPROCS=2 runs in parallel (nginx, on one of them, needs little of it).
+F_RATE=${F_RATE:-10000}
+F_CPUS=${F_CPUS:-$TOOL_CPU,$TARGET_CPU}
 TOKEN=bench-token-not-a-secret
 VEGETA_VERSION=v12.13.0
 # Every tool run is killed after this long, whatever happens.
@@ -687,6 +696,25 @@ d_vegeta() {
 e_target() { wrk_rps 50 "$SERVE/api/goods-received/" "Authorization: Bearer $TOKEN"; }
 e_hello() { wrk_rps 50 "$HELLO/"; }
 
+# ---------------------------------------------------------------- (f)
+
+# f_prime PROCS: one open-model run at F_RATE/s against nginx, users sharing
+# 50 connections, with GOMAXPROCS=PROCS and the tool allowed on F_CPUS (the
+# same CPUs for every setting, so GOMAXPROCS is all that differs); prints
+# "cpu_s_per_1000_requests achieved lag_p99_ms". The CPU is the whole
+# process's (/usr/bin/time), start-up and report included.
+f_prime() {
+	script_single "$WORK/f-open.yml" "    - duration: $DURATION
+      arrivalRate: $F_RATE" 50
+	local TOOL_CPU=$F_CPUS
+	GOMAXPROCS=$1 prime_run "f-$1" "$WORK/f-open.yml" "$NGINX" || { echo "n/a n/a n/a"; return; }
+	local n lag cpu
+	n=$(prime_get "f-$1" '.aggregate.counters["http.requests"]')
+	lag=$(prime_get "f-$1" '.scheduleLag.p99')
+	cpu=$(time_field "$WORK/f-$1.time" cpu)
+	echo "$(calc "$cpu / $n * 1000")" "$(calc "$n / ($DURATION + $lag / 1000)")" "$lag"
+}
+
 # ---------------------------------------------------------------- table
 
 # fmt V [DECIMALS]
@@ -726,7 +754,7 @@ main() {
 	[[ -z $(git -C "$ROOT" status --porcelain 2>/dev/null) ]] || commit="$commit (with local changes)"
 
 	local a_w=n/a a_v=n/a a_pc=n/a a_po=n/a b_v="n/a n/a n/a" b_p="n/a n/a n/a" b_o="n/a n/a n/a" c_lines=""
-	if want a || want b; then start_nginx; fi
+	if want a || want b || want f; then start_nginx; fi
 	if want a; then
 		log "(a) closed loop, 50 connections / virtual users, $REPEATS x ${DURATION}s each"
 		a_w=$(repeat a_wrk)
@@ -763,7 +791,16 @@ main() {
 		e_h=$(repeat e_hello)
 	fi
 
-	local bv bv50 bv99 bp bp50 bp99 bo bo50 bo99 dpr dpc dpf dvr dvc
+	local f_1="n/a n/a n/a" f_2="n/a n/a n/a"
+	if want f; then
+		log "(f) GOMAXPROCS 1 and 2 at a fixed $F_RATE/s, tool on CPUs $F_CPUS"
+		f_1=$(repeat f_prime 1)
+		f_2=$(repeat f_prime 2)
+	fi
+
+	local bv bv50 bv99 bp bp50 bp99 bo bo50 bo99 dpr dpc dpf dvr dvc fc1 fr1 fl1 fc2 fr2 fl2
+	read -r fc1 fr1 fl1 <<<"$f_1"
+	read -r fc2 fr2 fl2 <<<"$f_2"
 	read -r bv bv50 bv99 <<<"$b_v"
 	read -r bp bp50 bp99 <<<"$b_p"
 	read -r bo bo50 bo99 <<<"$b_o"
@@ -805,6 +842,17 @@ main() {
 		row " (e) req/s under wrk: target GET /api/goods-received/ (cached) vs hello-world " \
 			" $(fmt "$e_t") vs $(fmt "$e_h") " " " " " " " " " " target ≥ 0.5× hello ($(ratio "$e_t" "$e_h")) " \
 			" $(verdict 'a >= 0.5' "$(ratio "$e_t" "$e_h")") "
+	fi
+	if want f; then
+		local fr
+		fr=$(ratio "$fc2" "$fc1")
+		# The verdict on the unrounded ratio: 1.154 is not within 15%.
+		row " (f) tool CPU-seconds per 1,000 requests at a fixed $(fmt "$F_RATE")/s (pool of 50 conns), GOMAXPROCS=1 vs 2 " " " " " \
+			" $(fmt "$fc1" 4) vs $(fmt "$fc2" 4) " " " " " " within 15% of each other ($fr) " \
+			" $(verdict '(a >= 1 ? a : 1 / a) <= 1.15' "$(calc "$fc2 / $fc1")") "
+		row " (f) achieved req/s and schedule lag p99 ms, GOMAXPROCS=1 vs 2 " " " " " \
+			" $(fmt "$fr1" 1), $(fmt "$fl1" 3) vs $(fmt "$fr2" 1), $(fmt "$fl2" 3) " " " " " \
+			" ≥ 99% of $(fmt "$F_RATE") at both " " $(verdict "a >= 0.99 * $F_RATE && b >= 0.99 * $F_RATE" "$fr1" "$fr2") "
 	fi
 }
 
