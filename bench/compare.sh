@@ -847,7 +847,7 @@ main() {
 		local fr
 		fr=$(ratio "$fc2" "$fc1")
 		# The verdict on the unrounded ratio: 1.154 is not within 15%.
-		row " (f) tool CPU-seconds per 1,000 requests at a fixed $(fmt "$F_RATE")/s (pool of 50 conns), GOMAXPROCS=1 vs 2 " " " " " \
+		row " (f) tool CPU-seconds per 1,000 requests at a fixed $(fmt "$F_RATE")/s (pool of 50 conns; tool on CPUs $F_CPUS), GOMAXPROCS=1 vs 2 " " " " " \
 			" $(fmt "$fc1" 4) vs $(fmt "$fc2" 4) " " " " " " within 15% of each other ($fr) " \
 			" $(verdict '(a >= 1 ? a : 1 / a) <= 1.15' "$(calc "$fc2 / $fc1")") "
 		row " (f) achieved req/s and schedule lag p99 ms, GOMAXPROCS=1 vs 2 " " " " " \
