@@ -130,6 +130,19 @@ func TestRunArtilleryFlags(t *testing.T) {
 			want: map[string]int{"GET /items/7": 2},
 		},
 		{
+			name: "a variable only another environment defines is sent undefined, as Artillery sends it",
+			files: map[string]string{"script.yml": `config:
+  target: "{{URL}}"
+  phases: [{duration: 1, arrivalCount: 1}]
+  environments:
+    one: {}
+    two:
+      variables: {item: "7"}
+` + itemFlow},
+			args: []string{"-e", "one", "--no-default-checks"},
+			want: map[string]int{"GET /items/undefined": 1},
+		},
+		{
 			name: "--dotenv feeds $processEnvironment",
 			files: map[string]string{
 				"test.env":   "API_TOKEN=fromfile\n",

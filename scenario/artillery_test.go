@@ -174,7 +174,7 @@ func TestArtilleryCorpus(t *testing.T) {
 	}
 	// The environment Artillery's own tests export for such scripts.
 	env := func(k string) (string, bool) {
-		v, ok := map[string]string{"TARGET": "http://127.0.0.1:3003", "RATE": "2", "WARMUP": "30s"}[k]
+		v, ok := map[string]string{"TARGET": "http://127.0.0.1:3003", "RATE": "2", "WARMUP": "30s", "DURATION": "600", "ARRIVAL_RATE": "20"}[k]
 		return v, ok
 	}
 	for _, f := range files {
