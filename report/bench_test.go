@@ -103,3 +103,60 @@ func benchEndpointMemory(b *testing.B, endpoints int) {
 	b.ReportMetric(float64(live)/float64(endpoints)/(1<<20), "MiB/endpoint")
 	b.ReportMetric(float64(live)/(1<<20), "MiB")
 }
+
+// BenchmarkReport measures Collector.Report on an hour's run (360 periods
+// of 10 s, a fine point a second), what the live dashboard calls each
+// second: "cached" is a call within a period, "locked" the part of it that
+// holds flushMu (Flush and Snapshot wait that long behind a render),
+// "series" the rest, and "flushed" the locked part of the first call
+// after a Flush, which encodes the aggregate.
+func BenchmarkReport(b *testing.B) {
+	c := NewCollector(t0, Info{Period: 10 * time.Second})
+	now := t0
+	for p := range 360 {
+		for range 10 {
+			for i := range 20 {
+				sink := c.Sink(1 + i%3)
+				sink.Count(metric.Requests, 1)
+				sink.Response(benchEndpoints[i%len(benchEndpoints)], time.Duration(1000+i*337+p)*time.Microsecond, 200, 512)
+			}
+			now = now.Add(time.Second)
+			c.Tick(now)
+		}
+		if _, err := c.Flush(now); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("cached", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			c.Report()
+		}
+	})
+	// What of it holds flushMu.
+	b.Run("locked", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			c.report()
+		}
+	})
+	// The fine series' copy, which Report makes after letting flushMu go.
+	b.Run("series", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			c.fineSeries()
+		}
+	})
+	b.Run("flushed", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			b.StopTimer()
+			now = now.Add(time.Second)
+			if _, err := c.Flush(now); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			c.report()
+		}
+	})
+}

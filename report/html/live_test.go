@@ -129,3 +129,27 @@ func TestLiveEndpointBeforeItsPeriod(t *testing.T) {
 		t.Errorf("an endpoint line without periods is null: %s", upd)
 	}
 }
+
+// BenchmarkLive measures one live render, what the dashboard does each
+// second of a run: a 5 minute run and an hour's (360 periods, 3600 fine
+// points). update-bytes is the event every open page is sent.
+func BenchmarkLive(b *testing.B) {
+	for _, bb := range []struct {
+		name    string
+		periods int
+	}{{"5min", 30}, {"1h", 360}} {
+		b.Run(bb.name, func(b *testing.B) {
+			r := reporttest.Run(b, reporttest.Options{Failures: true, Periods: bb.periods})
+			b.ReportAllocs()
+			var n int
+			for b.Loop() {
+				_, upd, err := Live(r, true)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n = len(upd)
+			}
+			b.ReportMetric(float64(n), "update-bytes")
+		})
+	}
+}
