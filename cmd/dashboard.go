@@ -20,7 +20,7 @@ type DashboardOptions struct {
 }
 
 func addDashboardFlags(f *pflag.FlagSet) {
-	f.String("dashboard", "", "serve the HTML report live on `HOST:PORT` while the run goes (loopback; \":8089\" means 127.0.0.1:8089): it updates after each --period and ends as the final report, the same as --html's")
+	f.String("dashboard", "", "serve the HTML report live on `HOST:PORT` while the run goes (loopback; \":8089\" means 127.0.0.1:8089): it updates each second and ends as the final report, the same as --html's")
 	boolFlag(f, "dashboard-public", "", "let --dashboard listen on a non-loopback address, readable by anyone who reaches it")
 	durationFlag(f, "dashboard-hold", 0, "keep serving the final report this long after the run (Ctrl-C ends it); with 0 the process exits once open pages have the final report (at most 3s)")
 }
@@ -111,6 +111,13 @@ func (d *liveDashboard) wire(h *loadtest.Hooks) {
 			period(m, sm)
 		}
 		d.srv.Period(m, sm.Arrivals)
+	}
+	step := h.Step
+	h.Step = func(sm loadtest.Sample) {
+		if step != nil {
+			step(sm)
+		}
+		d.srv.Step(sm.Arrivals)
 	}
 }
 

@@ -13,19 +13,16 @@ import (
 	"github.com/primeload/primeload/report/html"
 )
 
-// A real run's dashboard pushes updates while the run goes, each with more
-// periods, and ends with the report the --html file holds.
-func TestRunDashboard(t *testing.T) {
-	t.Parallel()
-	srv := itemsServer(t, &hits{})
-	addr := freeAddr(t)
-	script := writeScript(t, metricsScript(srv.URL))
-	page := filepath.Join(t.TempDir(), "report.html")
-	type event struct {
-		name string
-		u    html.Update
-	}
-	events := make(chan event, 64)
+// dashEvent is one server-sent event of a dashboard.
+type dashEvent struct {
+	name string
+	u    html.Update
+}
+
+// followDashboard connects to the dashboard on addr as soon as it listens
+// (for at most 20 s) and delivers its events until the stream ends.
+func followDashboard(t *testing.T, addr string) <-chan dashEvent {
+	events := make(chan dashEvent, 64)
 	go func() {
 		defer close(events)
 		var resp *http.Response
@@ -57,50 +54,90 @@ func TestRunDashboard(t *testing.T) {
 					t.Errorf("event %s: %v", name, err)
 					return
 				}
-				events <- event{name, u}
+				events <- dashEvent{name, u}
 			}
 		}
 	}()
-	res := execRun(t, nil, nil, "", script, "--period", "1s", "--dashboard", addr, "--html", page)
-	if res.rep == nil {
-		t.Fatalf("no report; exit %d\n%s\n%s", res.code, res.out, res.errOut)
+	return events
+}
+
+// A real run's dashboard pushes updates while the run goes and ends with
+// the report the --html file holds. Updates come each second whatever
+// --period is, each with the fine series grown by the seconds since; with
+// short periods they also carry more periods each time.
+func TestRunDashboard(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		period string
+		// grownPeriods is how many updates must have more periods than the
+		// one before: a 10 s period may close once, on its wall-clock
+		// boundary, within the 3 s run, or not at all.
+		grownPeriods int
+	}{
+		{"1s", 2},
+		{"10s", 0},
 	}
-	if !strings.Contains(res.errOut, "live dashboard on http://"+addr+"/") {
-		t.Errorf("stderr does not say where the dashboard is:\n%s", res.errOut)
-	}
-	var updates []html.Update
-	var final *html.Update
-	for e := range events {
-		switch e.name {
-		case "update":
-			updates = append(updates, e.u)
-		case "final":
-			final = &e.u
-		}
-	}
-	if final == nil {
-		t.Fatalf("no final event after %d updates", len(updates))
-	}
-	grew := 0
-	for i := 1; i < len(updates); i++ {
-		if len(updates[i].Series.Time) > len(updates[i-1].Series.Time) {
-			grew++
-		}
-	}
-	if grew < 2 {
-		t.Errorf("%d updates, %d of them with more periods than the one before: want the page to follow the run", len(updates), grew)
-	}
-	file, err := os.ReadFile(page)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body := string(file)
-	from, to := strings.Index(body, "<body>")+len("<body>"), strings.Index(body, "\n<script>")
-	if final.Report != body[from:to] {
-		t.Errorf("the final event's report differs from the --html file's:\n%s", final.Report)
-	}
-	if len(final.Series.Time) != len(res.rep.Intermediate) {
-		t.Errorf("the final event has %d periods, the JSON report %d", len(final.Series.Time), len(res.rep.Intermediate))
+	for _, tt := range tests {
+		t.Run(tt.period, func(t *testing.T) {
+			t.Parallel()
+			srv := itemsServer(t, &hits{})
+			addr := freeAddr(t)
+			script := writeScript(t, metricsScript(srv.URL))
+			page := filepath.Join(t.TempDir(), "report.html")
+			events := followDashboard(t, addr)
+			res := execRun(t, nil, nil, "", script, "--period", tt.period, "--dashboard", addr, "--html", page)
+			if res.rep == nil {
+				t.Fatalf("no report; exit %d\n%s\n%s", res.code, res.out, res.errOut)
+			}
+			if !strings.Contains(res.errOut, "live dashboard on http://"+addr+"/") {
+				t.Errorf("stderr does not say where the dashboard is:\n%s", res.errOut)
+			}
+			var updates []dashEvent
+			var final *html.Update
+			for e := range events {
+				switch e.name {
+				case "update":
+					updates = append(updates, e)
+				case "final":
+					final = &e.u
+				}
+			}
+			if final == nil {
+				t.Fatalf("no final event after %d updates", len(updates))
+			}
+			grewPeriods, grewFine := 0, 0
+			for i := 1; i < len(updates); i++ {
+				was, is := updates[i-1].u.Series, updates[i].u.Series
+				if len(is.Time) > len(was.Time) {
+					grewPeriods++
+				}
+				if len(is.Fine.Time) > len(was.Fine.Time) {
+					grewFine++
+				}
+			}
+			if grewPeriods < tt.grownPeriods {
+				t.Errorf("%d updates, %d of them with more periods than the one before, want %d or more", len(updates), grewPeriods, tt.grownPeriods)
+			}
+			// 3 s of load: a point a second, each on the page within a second.
+			if grewFine < 2 {
+				t.Errorf("%d updates, %d of them with a longer fine series than the one before: want the page to move each second", len(updates), grewFine)
+			}
+			if n := len(final.Series.Fine.Time); n < 3 || n != len(res.rep.Series.Points) {
+				t.Errorf("the final event has %d fine points, the JSON report %d, want those of a 3 s run", n, len(res.rep.Series.Points))
+			}
+			file, err := os.ReadFile(page)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := string(file)
+			from, to := strings.Index(body, "<body>")+len("<body>"), strings.Index(body, "\n<script>")
+			if final.Report != body[from:to] {
+				t.Errorf("the final event's report differs from the --html file's:\n%s", final.Report)
+			}
+			if len(final.Series.Time) != len(res.rep.Intermediate) {
+				t.Errorf("the final event has %d periods, the JSON report %d", len(final.Series.Time), len(res.rep.Intermediate))
+			}
+		})
 	}
 }
 

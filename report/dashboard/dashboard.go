@@ -1,13 +1,13 @@
 // Package dashboard serves a run's HTML report live (primeload run
 // --dashboard): the page report/html writes, re-rendered from the
-// collector after each period and pushed to the browsers watching it as
-// server-sent events, and at the end the final report, the very bytes of
-// the --html file.
+// collector after each period and each second's point of the fine series,
+// and pushed to the browsers watching it as server-sent events, and at the
+// end the final report, the very bytes of the --html file.
 //
-// The run never waits on it: a period hands over a pointer and returns; a
-// goroutine of the dashboard's own renders at most once per MinInterval;
-// each browser holds only the latest event, so one that reads slowly
-// skips updates (each carries the whole report so far) instead of
+// The run never waits on it: a period or a step hands over a pointer and
+// returns; a goroutine of the dashboard's own renders at most once per
+// MinInterval; each browser holds only the latest event, so one that reads
+// slowly skips updates (each carries the whole report so far) instead of
 // holding anything up.
 package dashboard
 
@@ -94,8 +94,9 @@ func Listen(ctx context.Context, addr string, public bool) (*Server, error) {
 // Addr is the address the dashboard listens on.
 func (s *Server) Addr() string { return s.addr }
 
-// Start renders the run recorded in col after each Period, on a goroutine
-// of its own, until Finish or ctx ends. The first render is at once.
+// Start renders the run recorded in col after each Period and Step, on a
+// goroutine of its own, until Finish or ctx ends. The first render is at
+// once.
 func (s *Server) Start(ctx context.Context, col *report.Collector) {
 	s.col = col
 	s.wake <- struct{}{}
@@ -114,6 +115,22 @@ func (s *Server) Period(m *report.Metrics, arrivals []report.PhaseArrivals) {
 	s.periods = append(s.periods, &thin)
 	s.arrivals = arrivals
 	s.mu.Unlock()
+	s.due()
+}
+
+// Step hands over each phase's arrivals after the collector closed a point
+// of its fine series (each whole second), so the page's time charts move
+// every second, not every period; the totals still move with the periods.
+func (s *Server) Step(arrivals []report.PhaseArrivals) {
+	s.mu.Lock()
+	s.arrivals = arrivals
+	s.mu.Unlock()
+	s.due()
+}
+
+// due asks for a render without waiting: wake holds one request, so
+// periods and steps coming faster than MinInterval coalesce.
+func (s *Server) due() {
 	select {
 	case s.wake <- struct{}{}:
 	default: // a render is due already

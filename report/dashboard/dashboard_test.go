@@ -245,3 +245,67 @@ func TestRefusals(t *testing.T) {
 		t.Errorf("browser %d: %d, want 503", MaxClients+1, code)
 	}
 }
+
+// Steps, each a point of the fine series, move the page between periods,
+// and however often they come the page renders at most once a second.
+func TestStepsRenderEachSecond(t *testing.T) {
+	t.Parallel()
+	s := listen(t)
+	r := newRun()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s.Start(ctx, r.col)
+	st := follow(t, s)
+	type seen struct {
+		name            string
+		periods, fine   int
+		phasesOnThePage bool
+	}
+	events := make(chan seen, 64)
+	go func() {
+		defer close(events)
+		for {
+			name, u := st.next(t) // fails only on a broken stream, which ends at final
+			events <- seen{name, len(u.Series.Time), len(u.Series.Fine.Time), strings.Contains(u.Report, "<td>steady</td>")}
+			if name == "final" {
+				return
+			}
+		}
+	}()
+	// 25 steps over 2.5 s, a point of 100 ms each: ten times too many to render.
+	const steps = 25
+	for i := range steps {
+		sink := r.col.Sink(1)
+		sink.Count(metric.Requests, 1)
+		sink.Response("/items", time.Millisecond, 200, 10)
+		r.col.Tick(time.Now())
+		s.Step([]report.PhaseArrivals{{Name: "steady", Expected: steps, Created: int64(i + 1)}})
+		time.Sleep(100 * time.Millisecond)
+	}
+	final := r.col.Report()
+	final.Verdict = report.Pass
+	if err := s.Finish(final); err != nil {
+		t.Fatal(err)
+	}
+	var updates []seen
+	for e := range events {
+		if e.name == "update" {
+			updates = append(updates, e)
+		}
+	}
+	// The render at Start, then at most one a second of the 2.5 s.
+	if n := len(updates); n < 2 || n > 4 {
+		t.Errorf("%d updates for %d steps over 2.5 s, want 2 to 4: one at the start, then at most one a second", n, steps)
+	}
+	for i, u := range updates {
+		if u.periods != 0 {
+			t.Errorf("update %d has %d periods; none was flushed", i, u.periods)
+		}
+		if i > 0 && u.fine <= updates[i-1].fine {
+			t.Errorf("update %d has %d fine points, update %d had %d: a step must move the page", i, u.fine, i-1, updates[i-1].fine)
+		}
+	}
+	if last := updates[len(updates)-1]; !last.phasesOnThePage {
+		t.Error("the phases a step handed over are not on the page")
+	}
+}

@@ -104,6 +104,10 @@ type Hooks struct {
 	TickEvery time.Duration
 	// Period is called after each intermediate period is flushed.
 	Period func(period *report.Metrics, s Sample)
+	// Step is called after each whole second closes a point of the fine
+	// series (report.Series, report.SeriesStep), for live views that move
+	// faster than the periods.
+	Step func(s Sample)
 	// Collector is called once, before any load, with the collector the
 	// run records into, for exporters that read it while the run goes
 	// (report.Collector.Snapshot is safe from any goroutine).
@@ -343,6 +347,9 @@ func (l *live) run(ctx context.Context, script *scenario.Script, ropts runner.Op
 		case now := <-second.C:
 			second.Reset(nextSecond(now))
 			l.col.Tick(now)
+			if l.hooks.Step != nil {
+				l.hooks.Step(l.sample())
+			}
 		case now := <-flush.C:
 			flush.Reset(time.Until(l.col.NextFlush(now)))
 			m, err := l.col.Flush(now)

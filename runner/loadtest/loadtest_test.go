@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -149,8 +150,8 @@ func TestCheckStartAt(t *testing.T) {
 }
 
 // TestRunKeepsFineSeries: with 10 s periods, a 3 s run still has a point a
-// second, and the points together count every response and request of
-// the aggregate.
+// second, Hooks.Step is called after each, and the points together count
+// every response and request of the aggregate.
 func TestRunKeepsFineSeries(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
@@ -174,11 +175,22 @@ scenarios:
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	rep, err := Run(ctx, script, Options{Period: 10 * time.Second}, Hooks{})
+	var steps []int64 // each step's responses so far, from its sample
+	rep, err := Run(ctx, script, Options{Period: 10 * time.Second}, Hooks{
+		Step: func(sm Sample) { steps = append(steps, sm.Live.Responses) },
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := rep.Series
+	// Step follows every whole second's point; the last point, closed at
+	// the run's end, has none.
+	if s != nil && len(steps) != len(s.Points)-1 {
+		t.Errorf("%d steps for %d points, want one for each whole second's", len(steps), len(s.Points))
+	}
+	if !slices.IsSorted(steps) || len(steps) > 0 && steps[len(steps)-1] == 0 {
+		t.Errorf("responses seen by the steps %v: want them growing", steps)
+	}
 	if s == nil || s.Step != 1000 || len(s.Points) < 3 || len(s.Points) > 6 {
 		t.Fatalf("series of a 3.5 s run: %+v, want 3 to 6 points of 1000 ms", s)
 	}
