@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -185,10 +186,13 @@ func sampleValue(t *testing.T, s promSample) float64 {
 }
 
 // metricsScript sends 60 users over 3 s at a server with two good paths
-// and one missing, so codes 200 and 404 both appear on several endpoints.
+// and one missing, so codes 200 and 404 both appear on several endpoints,
+// with config.http.extendedMetrics on.
 func metricsScript(target string) string {
 	return `config:
   target: "` + target + `"
+  http:
+    extendedMetrics: true
   phases:
     - duration: 3
       arrivalRate: 20
@@ -208,12 +212,13 @@ scenarios:
 }
 
 // flakyServer is itemsServer's paths plus /flaky, which resets every third
-// request for it mid-header, so errors and failed users appear too.
+// request for it mid-header, so errors and failed users appear too. It
+// speaks HTTPS (a run needs --insecure), so http.tls has samples.
 func flakyServer(t *testing.T) *httptest.Server {
 	t.Helper()
 	var n atomic.Int64
 	items := itemsServer(t, &hits{})
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	proxy := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/flaky" {
 			items.Config.Handler.ServeHTTP(w, r)
 			return
@@ -226,7 +231,7 @@ func flakyServer(t *testing.T) *httptest.Server {
 		if err == nil {
 			// Half a header, then a reset: nothing a client may retry.
 			conn.Write([]byte("HTTP/1.1 200 OK\r\nContent-Type: appl"))
-			if tc, ok := conn.(*net.TCPConn); ok {
+			if tc, ok := conn.(*tls.Conn).NetConn().(*net.TCPConn); ok {
 				tc.SetLinger(0)
 			}
 			conn.Close()
@@ -342,6 +347,24 @@ func checkTotals(t *testing.T, p *prometheus, rep *report.Report) {
 	if d := mean - rt.Mean; d > rt.Mean/100+0.001 || d < -rt.Mean/100-0.001 {
 		t.Errorf("mean from _sum/_count = %.4f ms, report's mean %.4f ms", mean, rt.Mean)
 	}
+	// config.http.extendedMetrics's histograms, a family each; http.tls
+	// only where the run spoke HTTPS.
+	m := prom.NewMapping()
+	for _, name := range metric.ExtendedSummaries() {
+		f, _, _ := m.Lookup(name)
+		s, ok := agg.Summaries[name]
+		if !ok {
+			if got := p.query(t, `sum(`+f.Name+`_count)`); len(got) != 0 {
+				t.Errorf("%s: Prometheus has %v, the report has no %s", f.Name, got, name)
+			}
+			continue
+		}
+		eq(`sum(`+f.Name+`_count)`, float64(s.Count))
+		eq(`sum(`+f.Name+`_bucket{le="+Inf"})`, float64(s.Count))
+	}
+	if agg.Summaries[metric.HTTPTotal].Count != rt.Count {
+		t.Errorf("http.total counts %d, http.response_time %d: want one each per response", agg.Summaries[metric.HTTPTotal].Count, rt.Count)
+	}
 	eq(`count(primeload_vusers_active)`, 1)
 	for _, s := range p.query(t, `primeload_http_requests_total`) {
 		if s.Metric["segment"] != "1/1" {
@@ -357,7 +380,7 @@ func TestRunMetricsPull(t *testing.T) {
 	p := startPrometheus(t, addr)
 	script := writeScript(t, metricsScript(srv.URL))
 	// The hold outlasts two scrape intervals, so the final values are scraped.
-	res := execRun(t, nil, nil, "", script, "--metrics-addr", addr, "--metrics-hold", "2500ms")
+	res := execRun(t, nil, nil, "", script, "--insecure", "--metrics-addr", addr, "--metrics-hold", "2500ms")
 	// The final snapshot was up from the start of the hold; by half a
 	// second before its end it has been scraped at least once.
 	p.at = time.Now().Add(-500 * time.Millisecond)
@@ -366,6 +389,9 @@ func TestRunMetricsPull(t *testing.T) {
 	}
 	if !strings.Contains(res.errOut, "Prometheus metrics on http://"+addr+"/metrics") {
 		t.Errorf("stderr does not say where the metrics are:\n%s", res.errOut)
+	}
+	if res.rep.Aggregate.Summaries[metric.HTTPTLS].Count == 0 {
+		t.Error("no http.tls in the report: the run should have spoken HTTPS")
 	}
 	checkTotals(t, p, res.rep)
 	// Scraped while the run went: several samples, and a lower value first.
