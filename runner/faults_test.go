@@ -275,7 +275,7 @@ func TestFaultsCountedAndReported(t *testing.T) {
 			}))
 			t.Cleanup(srv.Close)
 			return srv.URL
-		}, "errors.ETOOMANYREDIRECTS"},
+		}, "errors.ERR_TOO_MANY_REDIRECTS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -289,7 +289,7 @@ func TestFaultsCountedAndReported(t *testing.T) {
 
 			agg := rep.Aggregate
 			requests, responses := int64(users), int64(0)
-			if tt.want == "errors.ETOOMANYREDIRECTS" {
+			if tt.want == "errors.ERR_TOO_MANY_REDIRECTS" {
 				// got follows ten redirects and fails on the eleventh:
 				// each of the eleven is a request and a response, as in
 				// Artillery and on the wire.
@@ -314,7 +314,7 @@ func TestFaultsCountedAndReported(t *testing.T) {
 				t.Error("a user went on to GET /never after its first step failed")
 			}
 			// A request that got part of an answer is measured, not silently sent again.
-			if hits.Load() != 0 && tt.want != "errors.ETOOMANYREDIRECTS" && hits.Load() != users {
+			if hits.Load() != 0 && tt.want != "errors.ERR_TOO_MANY_REDIRECTS" && hits.Load() != users {
 				t.Errorf("the server received %d requests for %d users", hits.Load(), users)
 			}
 			var summary bytes.Buffer

@@ -24,10 +24,6 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// maxRedirects is how many redirects a chain follows before it counts as a
-// loop: got's default, which Artillery keeps.
-const maxRedirects = 10
-
 // readBufferSize bounds response headers; buffers are pooled per exchange,
 // not held per idle connection.
 const readBufferSize = 16 << 10
@@ -162,7 +158,7 @@ func (v *vu) exchangeStep(ctx context.Context, r *scenario.Request, req *fasthtt
 		// of an aborted run) bounds the exchange instead.
 		deadline = d
 	}
-	start, err := v.send(ctx, req, resp, r.FollowRedirect, start, deadline)
+	start, err := v.send(ctx, req, resp, r, start, deadline)
 	latency := time.Since(start)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -278,10 +274,12 @@ func (v *vu) checkResponse(r *scenario.Request, resp *fasthttp.Response) (flowRe
 // when asked as Artillery's HTTP client (got 14) does. Each hop is a
 // request and a response of its own in the counts (http.requests,
 // http.codes.*, http.response_time), as on the wire and in Artillery; only the last one carries the step's endpoint and is captured
-// from and checked. got follows at most maxRedirects redirects, so a loop
-// fails on the response after the tenth. The deadline covers the whole
+// from and checked. got follows at most the step's maxRedirects redirects
+// (10 unless set), so a loop fails on the redirect after the last one
+// followed, itself counted as a response. The deadline covers the whole
 // chain. It returns when the last hop started.
-func (v *vu) send(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response, follow bool, start, deadline time.Time) (time.Time, error) {
+func (v *vu) send(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response, r *scenario.Request, start, deadline time.Time) (time.Time, error) {
+	follow := r.FollowRedirect
 	for redirects := 0; ; redirects++ {
 		v.jar.addTo(req)
 		if err := v.e.http.do(ctx, v.conns, req, resp, deadline); err != nil {
@@ -294,7 +292,7 @@ func (v *vu) send(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Res
 			return start, nil
 		}
 		v.hop(resp, time.Since(start))
-		if redirects >= maxRedirects {
+		if redirects >= r.RedirectLimit() {
 			return start, errRedirectLoop
 		}
 		if err := v.redirect(req, loc, status); err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/primeload/primeload/report/metric"
+	"github.com/primeload/primeload/scenario"
 )
 
 // ErrorReason says in a sentence what a failure counter means for a
@@ -35,7 +36,7 @@ func ErrorReason(code, host string) string {
 	case metric.ErrCert:
 		return host + "'s TLS certificate is not trusted (self-signed, another name or expired); --insecure skips the check"
 	case metric.ErrRedirectLoop:
-		return fmt.Sprintf("more than %d redirects in a row: a redirect loop", maxRedirects)
+		return fmt.Sprintf("more redirects in a row than the step's maxRedirects (%d unless set): a redirect loop, or a limit below the chain's length", scenario.DefaultMaxRedirects)
 	case metric.ErrBodyTooLarge:
 		return "the response body of " + host + " is over the body size limit (Options.MaxBodyBytes)"
 	case metric.ErrDecodedTooLarge:

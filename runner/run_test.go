@@ -299,7 +299,7 @@ func TestRunErrorCodes(t *testing.T) {
 		}, 0, 1 << 10, "errors.EBODYTOOLARGE"},
 		{"redirect loop", func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "/loop", http.StatusFound)
-		}, 0, 0, "errors.ETOOMANYREDIRECTS"},
+		}, 0, 0, "errors.ERR_TOO_MANY_REDIRECTS"},
 		{"malformed response", func(w http.ResponseWriter, r *http.Request) {
 			conn, buf, _ := w.(http.Hijacker).Hijack()
 			buf.WriteString("NOT HTTP AT ALL\r\n\r\n")

@@ -168,3 +168,37 @@ func TestThinkJitter(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxRedirects: a step's maxRedirects is got's limit as Artillery
+// passes it through, 10 when unset and 0 allowed; anything but a whole
+// number of 0 or more is an error at its line (issue 18).
+func TestMaxRedirects(t *testing.T) {
+	for _, tt := range []struct {
+		step string
+		want int
+	}{
+		{"      - get: {url: /}\n", DefaultMaxRedirects},
+		{"      - get: {url: /, maxRedirects: 3}\n", 3},
+		{"      - post: {url: /, maxRedirects: 0}\n", 0},
+		{"      - get: {url: /, maxRedirects: 25, followRedirect: true}\n", 25},
+	} {
+		s, err := Parse("f.yml", []byte(script(defaultPhases, tt.step)), LoadOptions{})
+		if err != nil {
+			t.Errorf("%q: %v", tt.step, err)
+			continue
+		}
+		if got := s.Scenarios[0].Flow[0].Request.RedirectLimit(); got != tt.want {
+			t.Errorf("%q: RedirectLimit() = %d, want %d", tt.step, got, tt.want)
+		}
+	}
+	for _, tt := range []struct{ step, want string }{
+		{"      - get:\n          url: /\n          maxRedirects: -1\n", `f.yml:8:25: scenarios[0].flow[0].get.maxRedirects: must be a whole number >= 0, got -1`},
+		{"      - get: {url: /, maxRedirects: 2.5}\n", `f.yml:6:37: scenarios[0].flow[0].get.maxRedirects: must be a whole number >= 0, got 2.5`},
+		{"      - get: {url: /, maxRedirects: many}\n", `scenarios[0].flow[0].get.maxRedirects: must be a whole number >= 0, got "many"`},
+		{"      - get: {url: /, maxRedirects: true}\n", `scenarios[0].flow[0].get.maxRedirects: must be a whole number >= 0, got true`},
+	} {
+		if got := parseErr(t, "f.yml", script(defaultPhases, tt.step)); !strings.Contains(got, tt.want) {
+			t.Errorf("%q:\n got %q\nwant %q", tt.step, got, tt.want)
+		}
+	}
+}

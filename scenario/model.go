@@ -351,6 +351,24 @@ type Request struct {
 	// that the request is sent at all; otherwise it is skipped.
 	Probability    float64
 	HasProbability bool
+	// MaxRedirects, when set, is how many redirects a chain follows before
+	// the next one fails the request (got's maxRedirects, which Artillery
+	// passes through from the step); nil is got's default,
+	// DefaultMaxRedirects. See RedirectLimit.
+	MaxRedirects *int `json:",omitempty"`
+}
+
+// DefaultMaxRedirects is got's maxRedirects, which Artillery keeps: ten
+// redirects are followed and the eleventh fails the request.
+const DefaultMaxRedirects = 10
+
+// RedirectLimit is how many redirects r follows before the next one fails
+// it (0: the first redirect fails it, as in got).
+func (r *Request) RedirectLimit() int {
+	if r.MaxRedirects == nil {
+		return DefaultMaxRedirects
+	}
+	return *r.MaxRedirects
 }
 
 // FormField is one formData field: text, or a file streamed from disk.

@@ -45,6 +45,13 @@ var requestFields = []requestField{
 	{key: "followRedirect", read: func(l *loader, b *requestBuild, v *yaml.Node, path string) {
 		b.r.FollowRedirect, _ = l.boolean(v, path)
 	}},
+	{key: "maxRedirects", read: func(l *loader, b *requestBuild, v *yaml.Node, path string) {
+		// got takes any number; a fraction or a negative limit is a slip
+		// (got reads -1 as 0 and 2.5 as 3).
+		if c, ok := l.count(v, path, 0); ok {
+			b.r.MaxRedirects = &c
+		}
+	}},
 	{key: "gzip", read: func(l *loader, b *requestBuild, v *yaml.Node, path string) {
 		b.r.Gzip, _ = l.boolean(v, path)
 	}},

@@ -103,7 +103,7 @@ const (
 	ErrNetUnreach   = ErrorPrefix + "ENETUNREACH"
 	ErrProto        = ErrorPrefix + "EPROTO"
 	ErrCert         = ErrorPrefix + "ECERT"
-	ErrRedirectLoop = ErrorPrefix + "ETOOMANYREDIRECTS"
+	ErrRedirectLoop = ErrorPrefix + "ERR_TOO_MANY_REDIRECTS" // past a step's maxRedirects: got's MaxRedirectsError, by the code Artillery counts
 	ErrBodyTooLarge = ErrorPrefix + "EBODYTOOLARGE"
 	// ErrDecodedTooLarge: a gzip body past runner.Options.MaxDecodedBytes
 	// once decompressed.
