@@ -309,3 +309,20 @@ func TestStepsRenderEachSecond(t *testing.T) {
 		t.Error("the phases a step handed over are not on the page")
 	}
 }
+
+// A render that takes long spaces the next out, so renders take at most
+// 1/RenderShare of a core; a quick one still lets the page move each second.
+func TestNextGap(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ took, want time.Duration }{
+		{0, MinInterval},
+		{25 * time.Millisecond, MinInterval}, // an hour's run (BenchmarkLive/1h)
+		{MinInterval / RenderShare, MinInterval},
+		{137 * time.Millisecond, 2740 * time.Millisecond}, // a day's (BenchmarkLive/1d)
+		{time.Second, RenderShare * time.Second},
+	} {
+		if got := nextGap(tt.took); got != tt.want {
+			t.Errorf("nextGap(%s) = %s, want %s", tt.took, got, tt.want)
+		}
+	}
+}

@@ -131,15 +131,16 @@ func TestLiveEndpointBeforeItsPeriod(t *testing.T) {
 }
 
 // BenchmarkLive measures one live render, what the dashboard does each
-// second of a run: a 5 minute run and an hour's (360 periods, 3600 fine
+// second of a run: a 5 minute run, an hour's (360 periods, 3600 fine
+// points) and a day's (8640 periods; the fine series stays at 3600
 // points). update-bytes is the event every open page is sent.
 func BenchmarkLive(b *testing.B) {
 	for _, bb := range []struct {
-		name    string
-		periods int
-	}{{"5min", 30}, {"1h", 360}} {
+		name            string
+		periods, perSec int
+	}{{"5min", 30, 20}, {"1h", 360, 20}, {"1d", 8640, 1}} {
 		b.Run(bb.name, func(b *testing.B) {
-			r := reporttest.Run(b, reporttest.Options{Failures: true, Periods: bb.periods})
+			r := reporttest.Run(b, reporttest.Options{Failures: true, Periods: bb.periods, PerSec: bb.perSec})
 			b.ReportAllocs()
 			var n int
 			for b.Loop() {
