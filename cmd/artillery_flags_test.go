@@ -143,6 +143,12 @@ func TestRunArtilleryFlags(t *testing.T) {
 			want: map[string]int{"GET /items/undefined": 1},
 		},
 		{
+			name:  "-t fills an empty config.target (Artillery's test-calc-server.yml)",
+			files: map[string]string{"script.yml": "config:\n  target: \"\"\n  phases: [{duration: 1, arrivalCount: 1}]\n  variables: {item: \"7\"}\n" + itemFlow},
+			args:  []string{"-t", "{{URL}}"},
+			want:  map[string]int{"GET /items/7": 1},
+		},
+		{
 			name: "--dotenv feeds $processEnvironment",
 			files: map[string]string{
 				"test.env":   "API_TOKEN=fromfile\n",

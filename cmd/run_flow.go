@@ -42,9 +42,13 @@ func runRun(ctx context.Context, s *State, o *RunOptions) error {
 		// loader must not call it unset.
 		parseEnv = withEnv(parseEnv, "API_TOKEN", "")
 	}
+	layers, err := targetLayer(o.Shape.Layers, o.Target)
+	if err != nil {
+		return err
+	}
 	script, err := scenario.Parse(o.Script, src, scenario.LoadOptions{
 		Environment: o.Environment, Vars: o.Vars, AllowOutsidePayload: o.AllowOutsidePayload, Env: parseEnv,
-		Layers: o.Shape.Layers, Payload: o.Shape.Payload, Solo: o.Solo, Predicates: ifTrue,
+		Layers: layers, Payload: o.Shape.Payload, Solo: o.Solo, Predicates: ifTrue,
 	})
 	if err != nil {
 		return usageError(s, err)

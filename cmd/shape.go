@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -79,4 +80,20 @@ func (sh ScriptShape) env(lookup func(string) (string, bool)) func(string) (stri
 		v, ok := sh.Dotenv[name]
 		return v, ok
 	}
+}
+
+// targetLayer adds -t to the layers laid over the script: the target
+// replaces whatever config.target was, the environment's too, as
+// Artillery's --target does after merging -e. A script whose own target
+// is empty (Artillery's test-calc-server.yml, always run with --target)
+// then loads.
+func targetLayer(layers []scenario.Layer, target string) ([]scenario.Layer, error) {
+	if target == "" {
+		return layers, nil
+	}
+	t, err := json.Marshal(map[string]any{"config": map[string]string{"target": target}})
+	if err != nil {
+		return nil, fmt.Errorf("lay --target over the script: %w", err)
+	}
+	return append(layers[:len(layers):len(layers)], scenario.Layer{Name: "--target", Data: t, Merge: scenario.MergeReplaceLists}), nil
 }

@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -82,14 +81,9 @@ as for run.`,
 // runValidate checks every file, printing every problem to stderr and one
 // summary line per valid file to stdout.
 func runValidate(ctx context.Context, s *State, o *ValidateOptions) error {
-	layers := o.Shape.Layers
-	if o.Target != "" {
-		// As run's -t: the target replaces whatever config.target was.
-		t, err := json.Marshal(map[string]any{"config": map[string]string{"target": o.Target}})
-		if err != nil {
-			return err
-		}
-		layers = append(layers[:len(layers):len(layers)], scenario.Layer{Name: "--target", Data: t, Merge: scenario.MergeReplaceLists})
+	layers, err := targetLayer(o.Shape.Layers, o.Target)
+	if err != nil {
+		return err
 	}
 	opts := scenario.LoadOptions{Environment: o.Environment, Vars: o.Vars, AllowOutsidePayload: o.AllowOutsidePayload,
 		Env: o.Shape.env(s.LookupEnv), Layers: layers, Payload: o.Shape.Payload, Predicates: ifTrue}
