@@ -53,14 +53,17 @@ done
 export ARTILLERY_DISABLE_TELEMETRY=true NO_UPDATE_NOTIFIER=1
 
 # run TOOL SCRIPT: one run, its report in $WORK/TOOL.json, the stub's
-# counts in $WORK/TOOL.counts, its exit code in $WORK/TOOL.rc.
+# counts in $WORK/TOOL.counts, its exit code in $WORK/TOOL.rc. A script's
+# first line "# args: ..." gives both tools the same extra arguments (one
+# word each; a JSON argument without spaces).
 run() {
-	local tool=$1 script=$2 rc=0
+	local tool=$1 script=$2 rc=0 args=()
+	read -r -a args <<<"$(sed -n '1s/^# args: //p' "$script")"
 	curl -fsS -X DELETE "$STUB/__counts" >/dev/null
 	rm -f "$WORK/$tool.json"
 	case $tool in
-	artillery) (cd "$(dirname "$script")" && timeout 120 "$ARTILLERY" run -t "$STUB" -o "$WORK/$tool.json" "$(basename "$script")") >"$WORK/$tool.out" 2>&1 || rc=$? ;;
-	primeload) (cd "$(dirname "$script")" && timeout 120 "$WORK/primeload" run -t "$STUB" -q -o "$WORK/$tool.json" "$(basename "$script")") >"$WORK/$tool.out" 2>&1 || rc=$? ;;
+	artillery) (cd "$(dirname "$script")" && timeout 120 "$ARTILLERY" run -t "$STUB" -o "$WORK/$tool.json" "${args[@]}" "$(basename "$script")") >"$WORK/$tool.out" 2>&1 || rc=$? ;;
+	primeload) (cd "$(dirname "$script")" && timeout 120 "$WORK/primeload" run -t "$STUB" -q -o "$WORK/$tool.json" "${args[@]}" "$(basename "$script")") >"$WORK/$tool.out" 2>&1 || rc=$? ;;
 	esac
 	echo "$rc" >"$WORK/$tool.rc"
 	curl -fsS "$STUB/__counts" | jq -c 'map({("received " + .key): .n}) | add // {}' >"$WORK/$tool.counts"
@@ -83,7 +86,7 @@ for s in "${scripts[@]}"; do
 	run artillery "$s"
 	run primeload "$s"
 	echo
-	echo "== $(basename "$s")"
+	echo "== $(basename "$s")$(sed -n '1s/^# args: / /p' "$s")"
 	jq -n -r \
 		--argjson a "$(counters "$WORK/artillery.json")" --argjson p "$(counters "$WORK/primeload.json")" \
 		--argjson ac "$(cat "$WORK/artillery.counts")" --argjson pc "$(cat "$WORK/primeload.counts")" \
