@@ -89,8 +89,8 @@ func NewCollector(start time.Time, info Info) *Collector {
 		start:     start,
 		shards:    make([]shard, n),
 		lastFlush: start,
-		period:    newWindow(),
-		agg:       newWindow(),
+		period:    newFold(),
+		agg:       newFold(),
 		failures:  newFailures(info.Script.Endpoints),
 	}
 	c.eps.limit = info.MaxEndpoints
@@ -343,7 +343,7 @@ func (s *shard) Response(endpoint string, latency time.Duration, status int, dow
 		w.clamped++
 	}
 	w.codes[status]++
-	w.rt.RecordValue(us) // in range after micros
+	w.rt.rec.RecordValue(us) // in range after micros
 	s.sec.record(us)
 	if c := statusClass(status); c >= 0 {
 		w.byClass[c].RecordValue(us)
@@ -382,7 +382,7 @@ func (s *shard) Lag(d time.Duration) {
 	if d < 0 {
 		d = 0 // early is on time: the schedule, not the generator, decided
 	}
-	s.record(d, func(w *window) recorder { return w.lag })
+	s.record(d, func(w *window) recorder { return w.lag.rec })
 }
 
 // ServerTiming records the total of an endpoint's Server-Timing header.
@@ -523,7 +523,7 @@ type window struct {
 	downloaded int64
 	clamped    int64
 	folded     int64 // responses recorded under metric.OtherEndpoint
-	rt, lag    *hdrhistogram.Histogram
+	rt, lag    runHist
 	// byClass holds rt by status class (statusClass) and session the
 	// completed users' session lengths. They are packed, like the
 	// endpoints', since every window of every shard has them: dense they
@@ -534,12 +534,21 @@ type window struct {
 	timings *timingHists // config.http.extendedMetrics; nil until recorded
 }
 
+// newWindow is a window a shard records into.
 func newWindow() *window {
+	w := newFold()
+	w.rt, w.lag = runHist{rec: newHist()}, runHist{rec: newHist()}
+	return w
+}
+
+// newFold is a window shards' windows are folded into: the open period, the
+// aggregate.
+func newFold() *window {
 	w := &window{
 		counters: map[string]int64{},
 		codes:    map[int]int64{},
-		rt:       newHist(),
-		lag:      newHist(),
+		rt:       newRunFold(),
+		lag:      newRunFold(),
 		session:  newPacked(),
 		ep:       map[string]*endpointStats{},
 	}
@@ -549,14 +558,60 @@ func newWindow() *window {
 	return w
 }
 
+// runHist is one of a window's run-wide histograms, recorded on every
+// response or arrival. A shard records into it dense, at constant time per
+// value. A fold keeps it packed: a dense one there cost most of a Flush,
+// since merging, summarizing and encoding a dense histogram walk its counts
+// up to the largest value (thousands of indices, each with index
+// arithmetic), while a packed one's cost is its few hundred populated
+// buckets. Exactly one of rec and fold is set.
+type runHist struct {
+	rec  *hdrhistogram.Histogram
+	fold *hdrhistogram.PackedHistogram
+	// packing is a fold's scratch for a dense window on its way in.
+	packing *hdrhistogram.PackedHistogram
+}
+
+func newRunFold() runHist { return runHist{fold: newPacked(), packing: newPacked()} }
+
+// add folds o, dense or packed, into h, a fold; the geometry is the same,
+// so nothing is dropped. A dense o is packed first, in one plain pass over
+// its counts that only appends: packing it straight into a populated fold
+// would insert bucket by bucket, shifting the fold's buckets each time.
+// The two sorted bucket lists are then merged in one pass.
+func (h runHist) add(o runHist) {
+	if o.rec != nil {
+		h.packing.Reset()
+		h.packing.MergeFrom(o.rec)
+		o.fold = h.packing
+	}
+	h.fold.Merge(o.fold)
+}
+
+func (h runHist) reset() {
+	if h.rec != nil {
+		h.rec.Reset()
+		return
+	}
+	h.fold.Reset()
+}
+
+// hist is the histogram for reading.
+func (h runHist) hist() hist {
+	if h.rec != nil {
+		return h.rec
+	}
+	return h.fold
+}
+
 // reset empties w but keeps its map entries and histograms, zeroed, so the
 // next period records without allocating.
 func (w *window) reset() {
 	zero(w.counters)
 	zero(w.codes)
 	w.responses, w.downloaded, w.clamped, w.folded = 0, 0, 0, 0
-	w.rt.Reset()
-	w.lag.Reset()
+	w.rt.reset()
+	w.lag.reset()
 	w.session.Reset()
 	for _, h := range w.byClass {
 		h.Reset()
@@ -579,8 +634,8 @@ func (w *window) add(o *window) {
 	w.downloaded += o.downloaded
 	w.clamped += o.clamped
 	w.folded += o.folded
-	w.rt.Merge(o.rt)
-	w.lag.Merge(o.lag)
+	w.rt.add(o.rt)
+	w.lag.add(o.lag)
 	w.session.Merge(o.session)
 	for i, h := range o.byClass {
 		w.byClass[i].Merge(h)
@@ -678,11 +733,11 @@ func (w *window) named() (map[string]int64, map[string]hist) {
 		counters[metric.EndpointsFolded] = w.folded
 	}
 	hists := map[string]hist{}
-	if w.rt.TotalCount() > 0 {
-		hists[metric.ResponseTime] = w.rt
+	if h := w.rt.hist(); h.TotalCount() > 0 {
+		hists[metric.ResponseTime] = h
 	}
-	if w.lag.TotalCount() > 0 {
-		hists[metric.ScheduleLag] = w.lag
+	if h := w.lag.hist(); h.TotalCount() > 0 {
+		hists[metric.ScheduleLag] = h
 	}
 	if w.session.TotalCount() > 0 {
 		hists[metric.SessionLength] = w.session
