@@ -44,9 +44,15 @@ if ! git --git-dir="$GIT_DIR" rev-parse -q --verify HEAD >/dev/null 2>&1; then
 	sed -n '/^# Usage/,/^#   HEAD only/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 fi
-for tool in yq jq go timeout; do
+for tool in yq jq go timeout curl column; do
 	command -v "$tool" >/dev/null || { echo "artillery-corpus: needs $tool" >&2; exit 2; }
 done
+# The classifier is a jq program: it needs the yq that wraps jq (pip
+# install yq), not the Go one of the same name.
+if ! echo '{"a": 1}' | yq -e '.a == 1' >/dev/null 2>&1; then
+	echo "artillery-corpus: needs yq, the jq wrapper for YAML (pip install yq)" >&2
+	exit 2
+fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/artillery-corpus.XXXXXX")
 STUB_PID=
