@@ -50,15 +50,12 @@ scenarios:
 			// Period lines ("[+1s] ...") come first when a run crosses a
 			// period boundary (a loaded machine stretches a 1 s phase);
 			// the judgement starts after them.
-			out := res.out
-			for strings.HasPrefix(out, "[+") {
-				_, out, _ = strings.Cut(out, "\n")
-			}
-			first, rest, _ := strings.Cut(out, "\n")
+			cs := append(causes(res.out), "", "")
+			first := cs[0]
 			if strings.HasPrefix(first, "FAILED (untrusted)") {
 				// A busy machine made the generator late: that is said
-				// first, and the check's failure on the next line.
-				first, _, _ = strings.Cut(rest, "\n")
+				// first, and the check's failure next.
+				first = cs[1]
 			}
 			if tc.firstLine == "" {
 				if strings.HasPrefix(first, "FAILED") {

@@ -1,11 +1,9 @@
 package cmd
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"math"
-	"strings"
 	"sync"
 	"time"
 
@@ -67,23 +65,38 @@ func newDisplay(w io.Writer, terminal, quiet bool) display {
 }
 
 // plainDisplay prints one line per period: readable in CI logs and pipes.
-// The period's numbers are report's period line; the run adds where in the
-// schedule it is and how many virtual users are active.
 type plainDisplay struct {
-	w   io.Writer
-	buf bytes.Buffer
+	w io.Writer
 }
 
 func (d *plainDisplay) Show(st liveStats, period *report.Metrics) {
-	if period == nil {
-		return
+	if period != nil {
+		fmt.Fprintln(d.w, quietLine(st, period))
 	}
-	d.buf.Reset()
-	if report.WritePeriodLine(&d.buf, period, st.Start) != nil {
-		return
+}
+
+// quietLine is a period's line within report.SummaryWidth: the period's
+// numbers, then where the run is on its schedule, its phase and its
+// active users, shortened or left out in that order of importance before
+// the period's own (report.PeriodParts) when the line is too wide.
+func quietLine(st liveStats, period *report.Metrics) string {
+	// The period's elapsed time is at its start: the ETA is the news.
+	short := "ETA " + clock(st.Total-st.Elapsed)
+	if st.draining() {
+		short = "draining " + clock(st.Elapsed-st.Total)
+		if st.DrainETA >= 0 {
+			short = "draining, ETA " + clock(st.DrainETA)
+		}
 	}
-	line := strings.TrimRight(d.buf.String(), "\n")
-	fmt.Fprintf(d.w, "%s · %s %s · %d vusers active\n", line, st.phaseLabel(), st.scheduleText(), st.ActiveVUs)
+	phase := report.LinePart{Text: st.phaseLabel(), Drop: 4}
+	if st.PhaseNo > 0 && st.Phase != "" {
+		phase.Short = fmt.Sprintf("phase %d/%d", st.PhaseNo, st.Phases)
+	}
+	parts := append(report.PeriodParts(period, st.Start),
+		phase,
+		report.LinePart{Text: st.scheduleText(), Short: short, Drop: 2},
+		report.LinePart{Text: fmt.Sprintf("%d vusers active", st.ActiveVUs), Short: fmt.Sprintf("%d vusers", st.ActiveVUs), Drop: 3})
+	return report.FitParts(parts, report.SummaryWidth)
 }
 
 func (d *plainDisplay) Close(bool) {}
@@ -111,16 +124,7 @@ const barLabel = 6
 // barText fits a bar's text beside it, keeping its start: the schedule
 // and the phase come first. mpb puts a space each side of the bar.
 func barText(s string) string {
-	return cutEnd(s, barsWidth-barLabel-barWidth-2)
-}
-
-// cutEnd shortens s to width runes, ending it with "…" when it was longer.
-func cutEnd(s string, width int) string {
-	r := []rune(s)
-	if len(r) <= width {
-		return s
-	}
-	return string(r[:width-1]) + "…"
+	return report.CutEnd(s, barsWidth-barLabel-barWidth-2)
 }
 
 // runText is the text beside the run bar.

@@ -22,47 +22,105 @@ var update = flag.Bool("update", false, "rewrite golden files under testdata")
 func TestPlainDisplay(t *testing.T) {
 	t.Parallel()
 	start := time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
-	m := &report.Metrics{
-		Counters:  map[string]int64{"http.requests": 488, "http.responses": 487, "errors.ECONNRESET": 1},
-		Rates:     map[string]float64{metric.RequestRate: 48.8},
-		Summaries: map[string]report.Summary{metric.ResponseTime: {P50: 0.68, P99: 12}},
-		Period:    start.Add(10 * time.Second).UnixMilli(),
-		PeriodEnd: start.Add(20 * time.Second).UnixMilli(),
-	}
-	var periodLine bytes.Buffer
-	if err := report.WritePeriodLine(&periodLine, m, start); err != nil {
-		t.Fatal(err)
-	}
-	line := strings.TrimSuffix(periodLine.String(), "\n")
+	m := period(start, 20*time.Second, map[string]int64{"http.requests": 488, "http.responses": 487, "http.codes.200": 487, "errors.ECONNRESET": 1}, 48.8, 0.68, 12)
 	st := liveStats{Elapsed: 20 * time.Second, Total: time.Minute, Phase: "Sustained load", PhaseNo: 2, Phases: 3,
 		ActiveVUs: 12, Rate: 48.94, P99: 12.345, Errors: 3, Start: start}
 	tests := []struct {
 		name   string
-		st     liveStats
 		period *report.Metrics
 		want   string
 	}{
-		{name: "period line", st: st, period: m, want: line + " · phase 2/3 Sustained load 00:20/01:00 · ETA 00:40 · 12 vusers active\n"},
-		{name: "ticks between periods print nothing", st: st, want: ""},
-		{name: "before the first phase", st: liveStats{Total: 2 * time.Hour, Start: start}, period: m,
-			want: line + " · starting 00:00/2:00:00 · ETA 2:00:00 · 0 vusers active\n"},
-		{name: "unnamed phase", st: liveStats{Elapsed: 90 * time.Second, Total: 2 * time.Minute, PhaseNo: 1, Phases: 1, Start: start}, period: m,
-			want: line + " · phase 1/1 01:30/02:00 · ETA 00:30 · 0 vusers active\n"},
-		{name: "draining", st: liveStats{Elapsed: 130 * time.Second, Total: 2 * time.Minute, PhaseNo: 1, Phases: 1, ActiveVUs: 4, DrainETA: 3 * time.Second, Start: start}, period: m,
-			want: line + " · phase 1/1 draining 00:10 · ETA 00:03 · 4 vusers active\n"},
+		{name: "a period prints its line", period: m,
+			want: "[+20s] 488 requests (48.8/s) · 1 errors (ECONNRESET×1) · p50/p99 0.68/12.00 ms · codes 200×487 · phase 2/3 Sustained load · 00:20/01:00 · ETA 00:40 · 12 vusers active\n"},
+		{name: "ticks between periods print nothing"},
 	}
 	for _, tt := range tests {
 		var buf bytes.Buffer
 		d := newDisplay(&buf, false, false)
-		d.Show(tt.st, tt.period)
+		d.Show(st, tt.period)
 		d.Close(false)
-		if got := buf.String(); got != tt.want {
-			t.Errorf("%s:\n got %q\nwant %q", tt.name, got, tt.want)
+		want := tt.want
+		if want != "" {
+			want = quietLine(st, tt.period) + "\n"
+		}
+		if got := buf.String(); got != want {
+			t.Errorf("%s:\n got %q\nwant %q", tt.name, got, want)
 		}
 	}
-	if !strings.Contains(line, "488 requests") {
-		t.Errorf("period line %q does not show the period's requests", line)
+}
+
+// period is one report period ending at end after start, with its
+// counters, request rate and response time p50 and p99 (ms).
+func period(start time.Time, end time.Duration, counters map[string]int64, rate, p50, p99 float64) *report.Metrics {
+	return &report.Metrics{
+		Counters:  counters,
+		Rates:     map[string]float64{metric.RequestRate: rate},
+		Summaries: map[string]report.Summary{metric.ResponseTime: {P50: p50, P99: p99}},
+		Period:    start.Add(end - 10*time.Second).UnixMilli(),
+		PeriodEnd: start.Add(end).UnixMilli(),
 	}
+}
+
+// The --quiet lines over realistic and extreme periods: each fits
+// report.SummaryWidth and keeps when, requests and rate, errors and
+// latency; the rest goes in order when there is no room.
+func TestQuietLinesGolden(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
+	seed := liveStats{Elapsed: 20 * time.Second, Total: 40 * time.Second, Phase: "Sustained load", PhaseNo: 2, Phases: 3,
+		ActiveVUs: 3, Start: start, DrainETA: -1}
+	with := func(f func(*liveStats)) liveStats { st := seed; f(&st); return st }
+	ok := map[string]int64{"http.requests": 469, "http.responses": 469, "http.codes.200": 372, "http.codes.201": 80, "http.codes.401": 17}
+	lagged := func(m *report.Metrics, p99 float64) *report.Metrics {
+		m.Summaries[metric.ScheduleLag] = report.Summary{P99: p99}
+		return m
+	}
+	manyCodes := map[string]int64{"http.requests": 5000, "http.responses": 4990, "errors.ETIMEDOUT": 10}
+	for _, c := range []int{200, 201, 204, 301, 302, 304, 400, 401, 403, 404, 409, 429, 500, 502, 503, 504} {
+		manyCodes[fmt.Sprintf("http.codes.%d", c)] = int64(c)
+	}
+	manyErrors := map[string]int64{"http.requests": 900, "http.responses": 400, "http.codes.200": 400}
+	for i, e := range []string{"ECONNRESET", "ETIMEDOUT", "ECONNREFUSED", "EPIPE", "Failed capture or match",
+		"Failed expectations for request GET /api/shipments/{id}/tracking-events/latest", "EPROTO", "ECERT"} {
+		manyErrors["errors."+e] = int64(100 - 10*i)
+	}
+	huge := map[string]int64{"http.requests": 9876543210, "http.responses": 9876543000, "http.codes.200": 9876000000,
+		"http.codes.503": 543000, "errors.ETIMEDOUT": 9876543210}
+	hugeStats := liveStats{Elapsed: 3 * time.Hour, Total: 9 * time.Hour, PhaseNo: 12, Phases: 30, ActiveVUs: 1000000, Start: start,
+		Phase: "Sustained load at ten times the seed's rate, the whole of Black Friday afternoon"}
+	tests := []struct {
+		name   string
+		st     liveStats
+		period *report.Metrics
+	}{
+		{"a seed run's period", seed, lagged(period(start, 20*time.Second, ok, 46.9, 0.32, 4.69), 5.74)},
+		{"starting, nothing answered", liveStats{Total: 40 * time.Second, Start: start, DrainETA: -1},
+			period(start, 10*time.Second, map[string]int64{"http.requests": 3}, 0.3, 0, 0)},
+		{"draining with an estimate", with(func(st *liveStats) { st.Elapsed, st.DrainETA, st.ActiveVUs = 47*time.Second, 3*time.Second, 40 }),
+			lagged(period(start, 50*time.Second, ok, 46.9, 0.32, 4.69), 5.74)},
+		{"a long drain past an hour", with(func(st *liveStats) {
+			st.Elapsed, st.Total, st.DrainETA, st.ActiveVUs = 2*time.Hour+5*time.Minute, time.Hour, 2*time.Hour, 123456
+		}), lagged(period(start, 2*time.Hour+5*time.Minute, ok, 46.9, 1234.5, 60000), 12.25)},
+		{"many status codes", seed, lagged(period(start, 20*time.Second, manyCodes, 500, 3.5, 250.25), 1.5)},
+		{"many errors", seed, lagged(period(start, 20*time.Second, manyErrors, 90, 3.5, 30000), 1.5)},
+		{"huge numbers", hugeStats, lagged(period(start, 3*time.Hour, huge, 123456789.1, 123456.78, 1234567.89), 99999.99)},
+		{"huge numbers, no phase name", with(func(st *liveStats) { st.Phase, st.ActiveVUs = "", 1000000 }),
+			lagged(period(start, 20*time.Second, huge, 123456789.1, 123456.78, 1234567.89), 99999.99)},
+	}
+	var b strings.Builder
+	for _, tt := range tests {
+		line := quietLine(tt.st, tt.period)
+		fmt.Fprintf(&b, "%s:\n%s\n", tt.name, line)
+		if n := utf8.RuneCountInString(line); n > report.SummaryWidth {
+			t.Errorf("%s: %d columns, over %d: %s", tt.name, n, report.SummaryWidth, line)
+		}
+		for _, want := range []string{"[+", " requests (", " errors", "p50/p99 "} {
+			if !strings.Contains(line, want) {
+				t.Errorf("%s: the line lost %q: %s", tt.name, want, line)
+			}
+		}
+	}
+	reporttest.Golden(t, filepath.Join("testdata", "quiet.golden"), []byte(b.String()), *update)
 }
 
 func TestQuietTerminalIsPlain(t *testing.T) {

@@ -333,9 +333,10 @@ func withEnv(lookup func(string) (string, bool), name, value string) func(string
 // finishRun prints the summary of a judged run, writes every output and
 // chooses the exit code.
 func finishRun(s *State, o *RunOptions, rep *report.Report, outs []output) error {
-	// The cause comes first, where a CI log's reader looks.
+	// The cause comes first, where a CI log's reader looks, wrapped to the
+	// summary's width: an SLO's expression and measurement can be long.
 	for _, line := range loadtest.Cause(rep) {
-		fmt.Fprintln(s.Out, line)
+		fmt.Fprintln(s.Out, strings.Join(report.Wrap(line, report.SummaryWidth-2), "\n  "))
 	}
 	fmt.Fprintln(s.Out)
 	if err := printJudged(s.Out, rep); err != nil {

@@ -478,7 +478,7 @@ func TestRunExitCodes(t *testing.T) {
 					t.Errorf("%s = %d, want %d", name, got, want)
 				}
 			}
-			if tt.want == ExitExpect && !strings.Contains(res.out+res.errOut, "FAILED: 3 expectations failed; most often expect statusCode failed at /items (3 times): expect statusCode 201 failed: the response was 200") {
+			if tt.want == ExitExpect && !strings.Contains(unwrap(res.out+res.errOut), "FAILED: 3 expectations failed; most often expect statusCode failed at /items (3 times): expect statusCode 201 failed: the response was 200") {
 				t.Errorf("the cause does not name the expectation and endpoint:\n%s\n%s", res.out, res.errOut)
 			}
 			if len(res.rep.Script.Ensure.Thresholds)+len(res.rep.Script.Ensure.Conditions) > 0 {

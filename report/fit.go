@@ -1,6 +1,8 @@
 package report
 
 import (
+	"cmp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -103,4 +105,68 @@ func fitLine(parts ...string) string {
 		n = 2 + utf8.RuneCountInString(lines[len(lines)-1])
 	}
 	return b.String()
+}
+
+// LinePart is one part of a one-line report that FitParts may shorten or
+// leave out when the line is too wide.
+type LinePart struct {
+	Text string
+	// Short is a shorter form tried before any part is left out; "" for none.
+	Short string
+	// Drop ranks the part: 0 is always shown, then the lower the sooner
+	// it gets room.
+	Drop int
+}
+
+// FitParts joins parts with " · " within width runes, keeping the most
+// important: it takes every part that fits in its short form, most
+// important first, then gives the parts it took their full text while
+// that fits, in the same order. A line whose never-dropped parts are too
+// wide even so is cut at its end with "…".
+func FitParts(parts []LinePart, width int) string {
+	order := make([]int, len(parts))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(parts[a].Drop, parts[b].Drop) })
+	texts := make([]string, len(parts)) // "" for a part left out
+	line := func() string {
+		var kept []string
+		for _, t := range texts {
+			if t != "" {
+				kept = append(kept, t)
+			}
+		}
+		return strings.Join(kept, " · ")
+	}
+	// try gives part i text, unless the line no longer fits and the part
+	// may go without it.
+	try := func(i int, text string, must bool) {
+		was := texts[i]
+		texts[i] = text
+		if !must && utf8.RuneCountInString(line()) > width {
+			texts[i] = was
+		}
+	}
+	for _, i := range order {
+		try(i, cmp.Or(parts[i].Short, parts[i].Text), parts[i].Drop == 0)
+	}
+	for _, i := range order {
+		if texts[i] != "" {
+			try(i, parts[i].Text, false)
+		}
+	}
+	return CutEnd(line(), width)
+}
+
+// CutEnd shortens s to width runes, ending it with "…" when it was longer.
+func CutEnd(s string, width int) string {
+	r := []rune(s)
+	if len(r) <= width {
+		return s
+	}
+	if width < 1 {
+		return ""
+	}
+	return string(r[:width-1]) + "…"
 }

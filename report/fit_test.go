@@ -137,3 +137,39 @@ func TestFitLine(t *testing.T) {
 		}
 	}
 }
+
+func TestFitParts(t *testing.T) {
+	t.Parallel()
+	when := LinePart{Text: "[+10s] 50 requests"}
+	errs := LinePart{Text: "3 errors (ECONNRESET×3)", Short: "3 errors"}
+	lag := LinePart{Text: "lag p99 0.49 ms", Drop: 6}
+	eta := LinePart{Text: "00:20/01:00 · ETA 00:40", Short: "ETA 00:40", Drop: 2}
+	users := LinePart{Text: "12 vusers active", Short: "12 vusers", Drop: 3}
+	tests := []struct {
+		name  string
+		parts []LinePart
+		width int
+		want  string
+	}{
+		{"all fit in full", []LinePart{when, errs, lag, eta, users}, 107,
+			"[+10s] 50 requests · 3 errors (ECONNRESET×3) · lag p99 0.49 ms · 00:20/01:00 · ETA 00:40 · 12 vusers active"},
+		{"short forms, and the least important left out", []LinePart{when, errs, lag, eta, users}, 53,
+			"[+10s] 50 requests · 3 errors · ETA 00:40 · 12 vusers"},
+		{"full text goes by importance", []LinePart{when, errs, lag, eta, users}, 68,
+			"[+10s] 50 requests · 3 errors (ECONNRESET×3) · ETA 00:40 · 12 vusers"},
+		{"a smaller part fits where a larger did not", []LinePart{when, errs, eta, users, {Text: "x", Drop: 9}}, 45,
+			"[+10s] 50 requests · 3 errors · ETA 00:40 · x"},
+		{"never-dropped parts are cut at the end", []LinePart{when, errs, users}, 25,
+			"[+10s] 50 requests · 3 e…"},
+		{"nothing", nil, 10, ""},
+	}
+	for _, tt := range tests {
+		got := FitParts(tt.parts, tt.width)
+		if got != tt.want {
+			t.Errorf("%s:\n got %q\nwant %q", tt.name, got, tt.want)
+		}
+		if n := utf8.RuneCountInString(got); n > tt.width {
+			t.Errorf("%s: %d runes, over %d", tt.name, n, tt.width)
+		}
+	}
+}

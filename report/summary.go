@@ -264,22 +264,73 @@ func wrapItems(items []string, width int) []string {
 // loopback from 0.41 ms, short enough for a table.
 func ms(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
 
-// WritePeriodLine prints one period as a single line, for output that is not
-// a terminal (CI logs) or --quiet runs.
-func WritePeriodLine(w io.Writer, m *Metrics, runStart time.Time) error {
-	s := m.Summaries[metric.ResponseTime]
+// PeriodParts is one period for a single line, for output that is not a
+// terminal (CI logs) or --quiet runs, to join with FitParts: when it
+// ended, its requests and rate, errors and latency always; its status
+// codes (which add up to its responses) and schedule lag while there is
+// room (Drop 5 and 6).
+func PeriodParts(m *Metrics, runStart time.Time) []LinePart {
 	var errs int64
-	for name, v := range m.Counters {
-		if strings.HasPrefix(name, metric.ErrorPrefix) {
-			errs += v
+	var names []string
+	for _, name := range slices.Sorted(maps.Keys(m.Counters)) {
+		if e, ok := strings.CutPrefix(name, metric.ErrorPrefix); ok {
+			errs += m.Counters[name]
+			names = append(names, e)
 		}
 	}
-	line := fmt.Sprintf("[+%s] %d requests (%s/s) · %d responses · %d errors · p50 %s ms · p99 %s ms",
-		m.End().Sub(runStart).Round(time.Second), m.Counters[metric.Requests],
-		strconv.FormatFloat(m.Rates[metric.RequestRate], 'f', 1, 64), m.Counters[metric.Responses], errs, ms(s.P50), ms(s.P99))
-	if lag, ok := m.Summaries[metric.ScheduleLag]; ok {
-		line += " · lag p99 " + ms(lag.P99) + " ms"
+	// The most frequent errors name the count, a few at most.
+	slices.SortStableFunc(names, func(a, b string) int {
+		return cmp.Compare(m.Counters[metric.ErrorPrefix+b], m.Counters[metric.ErrorPrefix+a])
+	})
+	errors := LinePart{Text: fmt.Sprintf("%d errors", errs)}
+	if len(names) > 0 {
+		const shown = 3
+		var top []string
+		for _, e := range names[:min(len(names), shown)] {
+			top = append(top, fmt.Sprintf("%s×%d", e, m.Counters[metric.ErrorPrefix+e]))
+		}
+		if n := len(names) - shown; n > 0 {
+			top = append(top, fmt.Sprintf("%d more", n))
+		}
+		errors.Short, errors.Text = errors.Text, errors.Text+" ("+strings.Join(top, ", ")+")"
 	}
-	_, err := fmt.Fprintln(w, line)
-	return err
+	var codeNames []string
+	for name := range m.Counters {
+		if strings.HasPrefix(name, metric.CodePrefix) {
+			codeNames = append(codeNames, name)
+		}
+	}
+	// By number: "99" before "200".
+	slices.SortFunc(codeNames, func(a, b string) int { return cmp.Or(cmp.Compare(len(a), len(b)), strings.Compare(a, b)) })
+	var codes, failed []string
+	for _, name := range codeNames {
+		code := strings.TrimPrefix(name, metric.CodePrefix)
+		c := fmt.Sprintf("%s×%d", code, m.Counters[name])
+		codes = append(codes, c)
+		if n, err := strconv.Atoi(code); err == nil && n >= 400 {
+			failed = append(failed, c)
+		}
+	}
+	step := time.Second // tenths only for periods shorter than that
+	if m.PeriodEnd-m.Period < 1000 {
+		step = 100 * time.Millisecond
+	}
+	s := m.Summaries[metric.ResponseTime]
+	parts := []LinePart{
+		{Text: fmt.Sprintf("[+%s] %d requests (%s/s)", m.End().Sub(runStart).Round(step),
+			m.Counters[metric.Requests], strconv.FormatFloat(m.Rates[metric.RequestRate], 'f', 1, 64))},
+		errors,
+		{Text: "p50/p99 " + ms(s.P50) + "/" + ms(s.P99) + " ms"},
+	}
+	if len(codes) > 0 {
+		p := LinePart{Text: "codes " + strings.Join(codes, " "), Drop: 5}
+		if len(failed) > 0 && len(failed) < len(codes) {
+			p.Short = "codes " + strings.Join(failed, " ")
+		}
+		parts = append(parts, p)
+	}
+	if lag, ok := m.Summaries[metric.ScheduleLag]; ok {
+		parts = append(parts, LinePart{Text: "lag p99 " + ms(lag.P99) + " ms", Drop: 6})
+	}
+	return parts
 }

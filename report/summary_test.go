@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -94,13 +95,11 @@ func TestReportJSONGolden(t *testing.T) {
 	golden(t, "report.json", buf.Bytes())
 }
 
-func TestWritePeriodLine(t *testing.T) {
+func TestPeriodParts(t *testing.T) {
 	r := smallReport(t)
 	var buf bytes.Buffer
 	for _, m := range r.Intermediate {
-		if err := WritePeriodLine(&buf, m, r.StartedAt); err != nil {
-			t.Fatal(err)
-		}
+		fmt.Fprintln(&buf, FitParts(PeriodParts(m, r.StartedAt), SummaryWidth))
 	}
 	golden(t, "periods.txt", buf.Bytes())
 }
