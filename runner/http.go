@@ -477,11 +477,18 @@ func (v *vu) build(req *fasthttp.Request, r *scenario.Request) error {
 			return err
 		}
 	case len(r.Form) > 0:
-		f := make(url.Values, len(r.Form))
-		for _, p := range r.Form {
-			f.Add(p.Name, p.Value.Render(tc))
+		// In the order written, as got's form (URLSearchParams) sends it;
+		// url.Values.Encode would sort the names.
+		var f []byte
+		for i, p := range r.Form {
+			if i > 0 {
+				f = append(f, '&')
+			}
+			f = append(f, url.QueryEscape(p.Name)...)
+			f = append(f, '=')
+			f = append(f, url.QueryEscape(p.Value.Render(tc))...)
 		}
-		req.SetBodyString(f.Encode())
+		req.SetBody(f)
 		req.Header.SetContentType("application/x-www-form-urlencoded")
 	}
 	*bufp = u[:0]

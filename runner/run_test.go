@@ -588,6 +588,10 @@ func TestRunBodyContentType(t *testing.T) {
 			r.JSON = v
 		}), `["application/json"] "{\"n\":1}"`},
 		{"form", post(func(r *scenario.Request) { r.Form = []scenario.Param{{Name: "a", Value: scenario.MustCompile("b")}} }), `["application/x-www-form-urlencoded"] "a=b"`},
+		// In the order written, as got's form (URLSearchParams) sends it.
+		{"form fields in order", post(func(r *scenario.Request) {
+			r.Form = []scenario.Param{{Name: "name", Value: scenario.MustCompile("ann lee")}, {Name: "n", Value: scenario.MustCompile("{{ n }}")}, {Name: "a&b", Value: scenario.MustCompile("x=y")}}
+		}), `["application/x-www-form-urlencoded"] "name=ann+lee&n=1&a%26b=x%3Dy"`},
 	}
 	for _, tt := range tests {
 		script := newScript(srv.URL, []scenario.Phase{count(1, 10*time.Millisecond)}, []scenario.Step{tt.step})
