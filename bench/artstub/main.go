@@ -186,8 +186,8 @@ func (l *tunnelListener) Close() error {
 
 func (l *tunnelListener) Addr() net.Addr { return l.addr }
 
-// key names a request by method, host when proxied, path with query, and
-// the start of its body; a multipart boundary is random per request, so
+// key names a request by method, host when proxied, path with query, a
+// few headers, and the start of its body; a multipart boundary is random per request, so
 // such a body is keyed by its length alone.
 func key(r *http.Request, b []byte) string {
 	target := r.URL.RequestURI()
@@ -195,6 +195,13 @@ func key(r *http.Request, b []byte) string {
 		target = r.URL.String()
 	}
 	k := r.Method + " " + target
+	// The headers a script sets that tell two clients apart on the wire;
+	// each tool's own (User-Agent, Accept-Encoding) are left out.
+	for _, h := range []string{"Authorization", "Cookie", "Content-Type", "X-Script"} {
+		if v := r.Header.Values(h); len(v) > 0 && !(h == "Content-Type" && strings.HasPrefix(v[0], "multipart/")) {
+			k += " [" + strings.ToLower(h) + ": " + strings.Join(v, ", ") + "]"
+		}
+	}
 	switch {
 	case len(b) == 0:
 	case strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/"):

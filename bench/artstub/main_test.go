@@ -48,6 +48,9 @@ func TestServe(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if tt.body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
 		resp, err := direct.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -89,14 +92,14 @@ func TestServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]int{
-		"GET /anything?q=1":       1,
-		`POST /pets {"name":"x"}`: 1,
-		"GET /status/404":         1,
-		"GET /status/abc":         1,
-		"GET /redirect/2":         1,
-		"GET /redirect/1":         1,
-		"GET /redirect/0":         1,
-		"GET /tunnelled":          1,
+		"GET /anything?q=1": 1,
+		`POST /pets [content-type: application/json] {"name":"x"}`: 1,
+		"GET /status/404": 1,
+		"GET /status/abc": 1,
+		"GET /redirect/2": 1,
+		"GET /redirect/1": 1,
+		"GET /redirect/0": 1,
+		"GET /tunnelled":  1,
 	}
 	if len(counted) != len(want) {
 		t.Errorf("counts = %v, want %v", counted, want)
