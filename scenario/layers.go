@@ -59,7 +59,7 @@ func (l *loader) applyLayers(root *yaml.Node) bool {
 			for i := 0; i+1 < len(top.Content); i += 2 {
 				setKey(vars, top.Content[i], top.Content[i+1])
 				if env != nil {
-					v := copyTree(top.Content[i+1])
+					v := l.copyTree(top.Content[i+1])
 					l.markOrigin(v, ly.Name)
 					setKey(childMapping(env, "variables"), top.Content[i], v)
 				}
@@ -71,7 +71,7 @@ func (l *loader) applyLayers(root *yaml.Node) bool {
 			// Artillery merges -e's environment first and then --overrides
 			// (and --variables, above), so these win over the environment's
 			// own keys: lay the config part over the environment too.
-			over := withoutKey(copyTree(cfg), "environments")
+			over := withoutKey(l.copyTree(cfg), "environments")
 			l.markOrigin(over, ly.Name)
 			mergeNodes(env, over, true)
 		}
@@ -111,13 +111,15 @@ func (l *loader) chosenEnvironment(root *yaml.Node) *yaml.Node {
 }
 
 // copyTree is a deep copy of n, aliases resolved, so one layer laid in
-// two places shares no node.
-func copyTree(n *yaml.Node) *yaml.Node {
-	n = resolveAlias(n)
+// two places shares no node. Each node copied counts against
+// MaxYAMLNodes (deref), as resolving aliases multiplies them: a
+// billion-laughs layer stops at the budget instead of filling memory.
+func (l *loader) copyTree(n *yaml.Node) *yaml.Node {
+	n = l.deref(n)
 	c := *n
 	c.Content = make([]*yaml.Node, len(n.Content))
 	for i, k := range n.Content {
-		c.Content[i] = copyTree(k)
+		c.Content[i] = l.copyTree(k)
 	}
 	return &c
 }

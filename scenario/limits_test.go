@@ -334,3 +334,46 @@ func TestFormatLimitsTable(t *testing.T) {
 		}
 	}
 }
+
+// TestLayerAliasLimit: with -e, a layer's config is copied into the chosen
+// environment, aliases resolved; a billion-laughs layer must stop at
+// MaxYAMLNodes there too, as it does without -e, not expand in memory.
+func TestLayerAliasLimit(t *testing.T) {
+	var bomb strings.Builder
+	bomb.WriteString("a: &a [lol,lol,lol,lol,lol,lol,lol,lol,lol]\n")
+	prev := "a"
+	for _, n := range []string{"b", "c", "d", "e", "f", "g", "h"} {
+		bomb.WriteString(n + ": &" + n + " [" + strings.TrimSuffix(strings.Repeat("*"+prev+",", 9), ",") + "]\n")
+		prev = n
+	}
+	indent := func(s, pad string) string {
+		return pad + strings.ReplaceAll(strings.TrimSuffix(s, "\n"), "\n", "\n"+pad) + "\n"
+	}
+	src := "config:\n  target: http://127.0.0.1:8080\n" + defaultPhases +
+		"  environments:\n    ci: {timeout: 1}\nscenarios:\n  - flow:\n      - get: {url: /}\n"
+	for _, tc := range []struct {
+		name string
+		ly   Layer
+	}{
+		{"overrides", Layer{Name: "--overrides", Merge: MergeReplaceLists, Data: []byte("config:\n  variables:\n" + indent(bomb.String(), "    "))}},
+		{"variables", Layer{Name: "--variables", Merge: MergeVariables, Data: []byte(bomb.String())}},
+	} {
+		for _, env := range []string{"", "ci"} {
+			t.Run(tc.name+"/-e="+env, func(t *testing.T) {
+				done := make(chan error, 1)
+				go func() {
+					_, err := Parse("s.yml", []byte(src), LoadOptions{Environment: env, Layers: []Layer{tc.ly}})
+					done <- err
+				}()
+				select {
+				case err := <-done:
+					if err == nil || !strings.Contains(err.Error(), "MaxYAMLNodes") {
+						t.Errorf("Parse = %v, want the MaxYAMLNodes error", err)
+					}
+				case <-time.After(20 * time.Second):
+					t.Fatal("Parse still running after 20 s: the layer's aliases are being expanded")
+				}
+			})
+		}
+	}
+}
