@@ -20,8 +20,9 @@
 # several primeload processes, their RSS summed),
 # NGINX_PORT (18080), SERVE_PORT (18081), HELLO_PORT (18082),
 # HELD_PORT (18083), HELD_RATE arrivals/s of (c)'s users (5000),
-# F_RATE arrivals/s of (f) (10000), F_CPUS the CPUs of (f)'s tool
-# ("TOOL_CPU,TARGET_CPU"),
+# F_RATE arrivals/s of (f)'s fixed rate (10000), F_CPUS the CPUs of (f)'s
+# tool ("TOOL_CPU,TARGET_CPU"), F_SAT_NICE how much below nginx's the
+# priority of (f)'s saturated tool is (5),
 # KEEP=1 keeps the work directory.
 set -euo pipefail
 
@@ -48,6 +49,9 @@ HELD_RATE=${HELD_RATE:-5000}
 # GOMAXPROCS=2 runs in parallel (nginx, on one of them, needs little of it).
 F_RATE=${F_RATE:-10000}
 F_CPUS=${F_CPUS:-$TOOL_CPU,$TARGET_CPU}
+# How much lower than nginx's the priority of (f)'s saturated tool is, so
+# its second P takes only what nginx leaves of CPU 0 (5: about 3:1 shares).
+F_SAT_NICE=${F_SAT_NICE:-5}
 TOKEN=bench-token-not-a-secret
 VEGETA_VERSION=v12.13.0
 # Every tool run is killed after this long, whatever happens.
@@ -304,11 +308,13 @@ time_field() {
 
 # ---------------------------------------------------------------- tools' runs
 
-# on_tool FILE.time CMD...: run CMD on the tool core under /usr/bin/time, bounded.
+# on_tool FILE.time CMD...: run CMD on the tool core under /usr/bin/time,
+# bounded; TOOL_NICE, when set, lowers its priority by that much.
 on_tool() {
 	local tf=$1
 	shift
-	/usr/bin/time -v -o "$tf" timeout -k 5 "$LIMIT" taskset -c "$TOOL_CPU" "$@"
+	# shellcheck disable=SC2086 # "nice -n N" or nothing
+	/usr/bin/time -v -o "$tf" timeout -k 5 "$LIMIT" taskset -c "$TOOL_CPU" ${TOOL_NICE:+nice -n $TOOL_NICE} "$@"
 }
 
 # wrk_rps CONNS URL [HEADER]: requests/s of one wrk run; also leaves $WORK/wrk.time.
@@ -719,14 +725,35 @@ f_prime() {
 	echo "$(calc "$cpu / $n * 1000")" "$(calc "$n / ($DURATION + $lag / 1000)")" "$lag" "$(calc "${vcs:-n/a} / $n * 1000")"
 }
 
-# f_pair: f_prime 1 then f_prime 2 back to back, their eight fields and the
-# ratio of their CPU (2 over 1). The ratio of each pair is what the
-# median is taken of: the machine's drift over the repeats (others' load
-# changes the CPU a request costs by up to 2x here) falls on both of a pair.
+# f_sat PROCS: one closed-loop run at its maximum, as (a)'s: 50 users, each
+# on its own connection, against nginx, with GOMAXPROCS=PROCS; prints
+# "cpu_s_per_1000_requests req_per_s". Saturated, every P has requests
+# waiting, so the runtime's idle wakeups of the fixed rate drop out and what
+# is left growing with GOMAXPROCS is contention. The tool may use both CPUs
+# at both settings, F_SAT_NICE lower in priority than nginx: the target,
+# alone on CPU 0, gets the share of it it asks for (the tool's second P would
+# otherwise halve it, making nginx the bottleneck and the tool idle again)
+# and the tool takes the rest.
+f_sat() {
+	script_single "$WORK/f-sat.yml" "    - duration: $DURATION
+      vusers: 50"
+	local TOOL_CPU=$F_CPUS TOOL_NICE=$F_SAT_NICE
+	GOMAXPROCS=$1 prime_run "f-sat-$1" "$WORK/f-sat.yml" "$NGINX" || { echo "n/a n/a"; return; }
+	local n cpu
+	n=$(prime_get "f-sat-$1" '.aggregate.counters["http.requests"]')
+	cpu=$(time_field "$WORK/f-sat-$1.time" cpu)
+	echo "$(calc "$cpu / $n * 1000")" "$(calc "$(prime_get "f-sat-$1" '.aggregate.counters["http.responses"]') / $DURATION")"
+}
+
+# f_pair FUNC: FUNC 1 then FUNC 2 (f_sat or f_prime) back to back, their
+# fields and the ratio of their CPU (2 over 1). The ratio of each pair is
+# what the median is taken of: the machine's drift over the repeats (others'
+# load changes the CPU a request costs by up to 2x here) falls on both of a
+# pair.
 f_pair() {
 	local one two
-	one=$(f_prime 1)
-	two=$(f_prime 2)
+	one=$("$1" 1)
+	two=$("$1" 2)
 	echo "$one $two $(calc "${two%% *} / ${one%% *}")"
 }
 
@@ -806,14 +833,18 @@ main() {
 		e_h=$(repeat e_hello)
 	fi
 
-	local f_12="n/a n/a n/a n/a n/a n/a n/a n/a n/a"
+	local f_12="n/a n/a n/a n/a n/a n/a n/a n/a n/a" f_s="n/a n/a n/a n/a n/a"
 	if want f; then
+		log "(f) GOMAXPROCS 1 and 2 saturated (closed loop, 50 VUs), tool on CPUs $F_CPUS at nice +$F_SAT_NICE"
+		f_s=$(repeat f_pair f_sat)
 		log "(f) GOMAXPROCS 1 and 2 at a fixed $F_RATE/s, tool on CPUs $F_CPUS"
-		f_12=$(repeat f_pair)
+		f_12=$(repeat f_pair f_prime)
 	fi
 
 	local bv bv50 bv99 bp bp50 bp99 bo bo50 bo99 dpr dpc dpf dvr dvc fc1 fr1 fl1 fw1 fc2 fr2 fl2 fw2 fratio
+	local sc1 sr1 sc2 sr2 sratio
 	read -r fc1 fr1 fl1 fw1 fc2 fr2 fl2 fw2 fratio <<<"$f_12"
+	read -r sc1 sr1 sc2 sr2 sratio <<<"$f_s"
 	read -r bv bv50 bv99 <<<"$b_v"
 	read -r bp bp50 bp99 <<<"$b_p"
 	read -r bo bo50 bo99 <<<"$b_o"
@@ -857,9 +888,12 @@ main() {
 			" $(verdict 'a >= 0.5' "$(ratio "$e_t" "$e_h")") "
 	fi
 	if want f; then
-		row " (f) tool CPU-seconds per 1,000 requests at a fixed $(fmt "$F_RATE")/s (pool of 50 conns; tool on CPUs $F_CPUS), GOMAXPROCS=1 vs 2 " " " " " \
-			" $(fmt "$fc1" 4) vs $(fmt "$fc2" 4) " " " " " " within 15% of each other (median ratio $(fmt "$fratio" 2)) " \
-			" $(verdict '(a >= 1 ? a : 1 / a) <= 1.15' "$fratio") "
+		row " (f) tool CPU-seconds per 1,000 requests, saturated (closed loop, 50 conns / VUs; tool on CPUs $F_CPUS at nice +$F_SAT_NICE to nginx), GOMAXPROCS=1 vs 2 " " " " " \
+			" $(fmt "$sc1" 4) vs $(fmt "$sc2" 4) " " " " " " within 15% of each other (median ratio $(fmt "$sratio" 2)) " \
+			" $(verdict '(a >= 1 ? a : 1 / a) <= 1.15' "$sratio") "
+		row " (f) req/s saturated, GOMAXPROCS=1 vs 2 " " " " " " $(fmt "$sr1") vs $(fmt "$sr2") " " " " " " " " "
+		row " (f) the runtime's idle wakeups below saturation: tool CPU-seconds per 1,000 requests at a fixed $(fmt "$F_RATE")/s (pool of 50 conns; tool on CPUs $F_CPUS), GOMAXPROCS=1 vs 2 " " " " " \
+			" $(fmt "$fc1" 4) vs $(fmt "$fc2" 4) " " " " " " (informational; median ratio $(fmt "$fratio" 2)) " " "
 		row " (f) achieved req/s and schedule lag p99 ms, GOMAXPROCS=1 vs 2 " " " " " \
 			" $(fmt "$fr1" 1), $(fmt "$fl1" 3) vs $(fmt "$fr2" 1), $(fmt "$fl2" 3) " " " " " \
 			" ≥ 99% of $(fmt "$F_RATE") at both " " $(verdict "a >= 0.99 * $F_RATE && b >= 0.99 * $F_RATE" "$fr1" "$fr2") "
