@@ -727,7 +727,7 @@ f_prime() {
 
 # f_sat PROCS: one closed-loop run at its maximum, as (a)'s: 50 users, each
 # on its own connection, against nginx, with GOMAXPROCS=PROCS; prints
-# "cpu_s_per_1000_requests req_per_s". Saturated, every P has requests
+# "cpu_s_per_1000_requests req_per_s wakeups_per_1000_requests". Saturated, every P has requests
 # waiting, so the runtime's idle wakeups of the fixed rate drop out and what
 # is left growing with GOMAXPROCS is contention. The tool may use both CPUs
 # at both settings, F_SAT_NICE lower in priority than nginx: the target,
@@ -739,10 +739,12 @@ f_sat() {
       vusers: 50"
 	local TOOL_CPU=$F_CPUS TOOL_NICE=$F_SAT_NICE
 	GOMAXPROCS=$1 prime_run "f-sat-$1" "$WORK/f-sat.yml" "$NGINX" || { echo "n/a n/a"; return; }
-	local n cpu
+	local n cpu vcs
 	n=$(prime_get "f-sat-$1" '.aggregate.counters["http.requests"]')
 	cpu=$(time_field "$WORK/f-sat-$1.time" cpu)
-	echo "$(calc "$cpu / $n * 1000")" "$(calc "$(prime_get "f-sat-$1" '.aggregate.counters["http.responses"]') / $DURATION")"
+	vcs=$(awk -F': ' '/Voluntary context switches/ { print $2 }' "$WORK/f-sat-$1.time")
+	echo "$(calc "$cpu / $n * 1000")" "$(calc "$(prime_get "f-sat-$1" '.aggregate.counters["http.responses"]') / $DURATION")" \
+		"$(calc "${vcs:-n/a} / $n * 1000")"
 }
 
 # f_pair FUNC: FUNC 1 then FUNC 2 (f_sat or f_prime) back to back, their
@@ -751,10 +753,12 @@ f_sat() {
 # load changes the CPU a request costs by up to 2x here) falls on both of a
 # pair.
 f_pair() {
-	local one two
+	local one two r
 	one=$("$1" 1)
 	two=$("$1" 2)
-	echo "$one $two $(calc "${two%% *} / ${one%% *}")"
+	r=$(calc "${two%% *} / ${one%% *}")
+	log "  $1: CPU-seconds per 1,000 requests $(fmt "${one%% *}" 4) at GOMAXPROCS=1, $(fmt "${two%% *}" 4) at 2: ratio $(fmt "$r" 2)"
+	echo "$one $two $r"
 }
 
 # ---------------------------------------------------------------- table
@@ -833,7 +837,7 @@ main() {
 		e_h=$(repeat e_hello)
 	fi
 
-	local f_12="n/a n/a n/a n/a n/a n/a n/a n/a n/a" f_s="n/a n/a n/a n/a n/a"
+	local f_12="n/a n/a n/a n/a n/a n/a n/a n/a n/a" f_s="n/a n/a n/a n/a n/a n/a n/a"
 	if want f; then
 		log "(f) GOMAXPROCS 1 and 2 saturated (closed loop, 50 VUs), tool on CPUs $F_CPUS at nice +$F_SAT_NICE"
 		f_s=$(repeat f_pair f_sat)
@@ -842,9 +846,9 @@ main() {
 	fi
 
 	local bv bv50 bv99 bp bp50 bp99 bo bo50 bo99 dpr dpc dpf dvr dvc fc1 fr1 fl1 fw1 fc2 fr2 fl2 fw2 fratio
-	local sc1 sr1 sc2 sr2 sratio
+	local sc1 sr1 sw1 sc2 sr2 sw2 sratio
 	read -r fc1 fr1 fl1 fw1 fc2 fr2 fl2 fw2 fratio <<<"$f_12"
-	read -r sc1 sr1 sc2 sr2 sratio <<<"$f_s"
+	read -r sc1 sr1 sw1 sc2 sr2 sw2 sratio <<<"$f_s"
 	read -r bv bv50 bv99 <<<"$b_v"
 	read -r bp bp50 bp99 <<<"$b_p"
 	read -r bo bo50 bo99 <<<"$b_o"
@@ -891,7 +895,8 @@ main() {
 		row " (f) tool CPU-seconds per 1,000 requests, saturated (closed loop, 50 conns / VUs; tool on CPUs $F_CPUS at nice +$F_SAT_NICE to nginx), GOMAXPROCS=1 vs 2 " " " " " \
 			" $(fmt "$sc1" 4) vs $(fmt "$sc2" 4) " " " " " " within 15% of each other (median ratio $(fmt "$sratio" 2)) " \
 			" $(verdict '(a >= 1 ? a : 1 / a) <= 1.15' "$sratio") "
-		row " (f) req/s saturated, GOMAXPROCS=1 vs 2 " " " " " " $(fmt "$sr1") vs $(fmt "$sr2") " " " " " " " " "
+		row " (f) saturated: req/s and tool wakeups per 1,000 requests, GOMAXPROCS=1 vs 2 " " " " " \
+			" $(fmt "$sr1"), $(fmt "$sw1") vs $(fmt "$sr2"), $(fmt "$sw2") " " " " " " (few wakeups: it always had work) " " "
 		row " (f) the runtime's idle wakeups below saturation: tool CPU-seconds per 1,000 requests at a fixed $(fmt "$F_RATE")/s (pool of 50 conns; tool on CPUs $F_CPUS), GOMAXPROCS=1 vs 2 " " " " " \
 			" $(fmt "$fc1" 4) vs $(fmt "$fc2" 4) " " " " " " (informational; median ratio $(fmt "$fratio" 2)) " " "
 		row " (f) achieved req/s and schedule lag p99 ms, GOMAXPROCS=1 vs 2 " " " " " \
