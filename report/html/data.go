@@ -45,8 +45,12 @@ type series struct {
 	// whose charts then draw the periods.
 	Fine fine `json:"fine"`
 	// Phases marks where each begun phase started on the time charts.
-	Phases   []phaseMark `json:"phases"`
-	Spectrum spectrum    `json:"spectrum"`
+	Phases []phaseMark `json:"phases"`
+	// Start and End bound every time chart's axis (Unix seconds): the run's
+	// start and end, or the latest data while it goes on.
+	Start    float64  `json:"start"`
+	End      float64  `json:"end"`
+	Spectrum spectrum `json:"spectrum"`
 }
 
 // spectrum is latency by percentile, HdrHistogram-plotter style: X is
@@ -87,6 +91,7 @@ func timeSeries(r *report.Report, periods []*report.Metrics, endpoints []view.En
 	s.Outcomes = outcomeLines(periods)
 	s.Fine = fineSeries(r.Series)
 	s.Phases = []phaseMark{}
+	s.Start, s.End = runSpan(r, periods)
 	for _, p := range r.Expected {
 		if p.Start != 0 {
 			s.Phases = append(s.Phases, phaseMark{Name: p.Name, Time: float64(p.Start) / 1000})
@@ -135,6 +140,28 @@ func timeSeries(r *report.Report, periods []*report.Metrics, endpoints []view.En
 		s.P50, s.P95, s.P99 = append(s.P50, num(lat.P50)), append(s.P95, num(lat.P95)), append(s.P99, num(lat.P99))
 	}
 	return s
+}
+
+// runSpan is when r began and ended, in Unix seconds. A running report's
+// end is its last flush, which its fine series and periods may be past.
+func runSpan(r *report.Report, periods []*report.Metrics) (start, end float64) {
+	sec := func(ms int64) float64 { return float64(ms) / 1000 }
+	start, end = sec(r.StartedAt.UnixMilli()), sec(r.EndedAt.UnixMilli())
+	if r.StartedAt.IsZero() {
+		start, end = math.Inf(1), math.Inf(-1)
+	}
+	for _, m := range periods {
+		start, end = min(start, sec(m.Period)), max(end, sec(m.PeriodEnd))
+	}
+	if r.Series != nil {
+		for _, p := range r.Series.Points {
+			start, end = min(start, sec(p.Time)), max(end, sec(p.Time+r.Series.Step))
+		}
+	}
+	if start > end { // nothing to go by: no start and no data
+		return 0, 0
+	}
+	return start, end
 }
 
 // fine is report.Series as the page draws it: Time in Unix seconds of each

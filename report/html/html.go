@@ -50,6 +50,17 @@ type page struct {
 	PageCSS  template.CSS
 	// LiveJS follows the live dashboard's updates; empty in a file.
 	LiveJS template.JS
+	// AsOf is the instant a running report's summary counts are from; nil
+	// for a finished run.
+	AsOf *asOf
+}
+
+// asOf is when a running report's counts were taken: the collector's
+// last period's end, which its charts' fine series goes past.
+type asOf struct {
+	End     int64  // Unix seconds
+	Clock   string // 15:04:05 UTC
+	Elapsed string // since the run's start
 }
 
 type sloRow struct {
@@ -163,6 +174,9 @@ func build(r *report.Report, running bool) (*page, error) {
 	switch {
 	case running:
 		p.Verdict, p.VerdictOK = "running: the report so far", true
+		if !r.EndedAt.IsZero() {
+			p.AsOf = &asOf{End: r.EndedAt.Unix(), Clock: r.EndedAt.UTC().Format("15:04:05 MST"), Elapsed: p.Duration}
+		}
 	case r.Verdict == report.Interrupted:
 		p.Verdict = "interrupted: the run did not send its whole schedule"
 	case o.Untrusted:

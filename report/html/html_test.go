@@ -236,6 +236,21 @@ func openInBrowser(t *testing.T, path string, ratePoints int) []byte {
 	if got, want := strings.Join(marks, " "), "users:2 rate:2 errors:2 latency:2 outcomes:2 endpointRate:2 endpointP50:2 endpointP95:2 endpointP99:2 spectrum:undefined"; got != want {
 		t.Errorf("phase marks drawn %q, want %q", got, want)
 	}
+	// Every time chart spans the run, however few its points: uPlot
+	// stretches a lone period's point to years.
+	spans, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`primeloadCharts.filter(u => u.scales.x.time).map(u =>
+		u.root.parentElement.dataset.chart + ":" + (u.scales.x.max - u.scales.x.min) + ":" + (u.scales.x.min === primeloadSeries.start && u.scales.x.max === primeloadSeries.end))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(spans) != 9 {
+		t.Errorf("%d time charts, want 9: %q", len(spans), spans)
+	}
+	for _, sp := range spans {
+		if !strings.HasSuffix(sp, ":true") {
+			t.Errorf("time chart's x axis (name:seconds:spans the run) %s, want the run's span", sp)
+		}
+	}
 	b.CheckOffline(t)
 	png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
 	if err != nil {

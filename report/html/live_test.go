@@ -3,10 +3,12 @@ package html
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/primeload/primeload/report"
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/report/reporttest"
 )
 
@@ -152,5 +154,40 @@ func BenchmarkLive(b *testing.B) {
 			}
 			b.ReportMetric(float64(n), "update-bytes")
 		})
+	}
+}
+
+// A running report's summary says which instant its counts are from and
+// how many users were active then, by those same counts; a finished
+// report's page has no such note.
+func TestLiveSummaryInstant(t *testing.T) {
+	t.Parallel()
+	r := reporttest.Run(t, reporttest.Options{Periods: 2})
+	r.Aggregate.Counters[metric.VUsersCreated] = 13
+	r.Aggregate.Counters[metric.VUsersCompleted] = 9
+	r.Aggregate.Counters[metric.VUsersFailed] = 1
+	for _, tt := range []struct {
+		running bool
+		want    []string
+		wantNot []string
+	}{
+		{true, []string{"13 created, 9 completed, 1 failed, 3 active", `id="as-of" data-end="` + strconv.FormatInt(r.EndedAt.Unix(), 10) + `"`,
+			"As of the last period's end, " + r.EndedAt.UTC().Format("15:04:05 UTC")}, nil},
+		{false, []string{"13 created, 9 completed, 1 failed, 3 active"}, []string{`id="as-of"`}},
+	} {
+		page, _, err := Live(r, tt.running)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range tt.want {
+			if !bytes.Contains(page, []byte(w)) {
+				t.Errorf("running=%v: the page lacks %q", tt.running, w)
+			}
+		}
+		for _, w := range tt.wantNot {
+			if bytes.Contains(page, []byte(w)) {
+				t.Errorf("running=%v: the page has %q", tt.running, w)
+			}
+		}
 	}
 }

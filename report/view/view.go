@@ -37,6 +37,10 @@ type Overview struct {
 // VUsers counts virtual users.
 type VUsers struct{ Created, Completed, Failed, Skipped int64 }
 
+// Active is the users still in flight when the counts were taken: the
+// same instant as theirs, which a chart's last point need not be.
+func (v VUsers) Active() int64 { return v.Created - v.Completed - v.Failed }
+
 // Tally counts what went wrong; report defines it with the error rate.
 type Tally = report.Tally
 

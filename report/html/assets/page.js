@@ -45,11 +45,10 @@ function primeloadRender(d) {
     opts.axes[1] = Object.assign({ size: axisSize }, opts.axes[1]);
     if (data[0] === d.time || data[0] === d.fine.time) {
       opts.hooks = { draw: phaseMarks(el) };
-      // Keep every phase start within the x range, even one before the
-      // first period's start or after the last.
-      opts.scales = Object.assign({ x: { time: true, range: function (u, min, max) {
-        d.phases.forEach(function (p) { min = Math.min(min, p.time); max = Math.max(max, p.time); });
-        return min < max ? [min, max] : [min - 1, max + 1];
+      // The run's span, whatever the data: uPlot would stretch one point
+      // to years. Phase starts are within it.
+      opts.scales = Object.assign({ x: { time: true, range: function () {
+        return d.start < d.end ? [d.start, d.end] : [d.start - 1, d.end + 1];
       } } }, opts.scales);
     }
     // How many points were drawn, for a reader (or a test) of the DOM.
