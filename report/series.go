@@ -186,12 +186,14 @@ func (p *SeriesPoint) add(o SeriesPoint) {
 	}
 }
 
-// append adds a point that starts at or after every point already in s,
-// folding it into the last one when both fall in the same step, and
-// coarsens s when it grows past MaxSeriesPoints.
+// append adds a point, folding it into the last one when both fall in the
+// same step, and coarsens s when it grows past MaxSeriesPoints. A point
+// stamped before the last one (the wall clock set back mid-run: Tick
+// stamps with it) is folded into the last too, so the points stay in the
+// time order Decode checks.
 func (s *Series) append(p SeriesPoint) {
 	p.Time -= p.Time % s.Step
-	if n := len(s.Points); n > 0 && s.Points[n-1].Time == p.Time {
+	if n := len(s.Points); n > 0 && s.Points[n-1].Time >= p.Time {
 		last := &s.Points[n-1]
 		last.add(p)
 		last.Length += p.Length

@@ -234,3 +234,47 @@ func TestCollectorTicks(t *testing.T) {
 		t.Errorf("first second's max %.3f ms, want about 4", v)
 	}
 }
+
+// TestSeriesWallClockBack: Tick measures a step on the monotonic clock
+// but stamps it with the wall clock (UnixMilli), which an NTP step can set
+// back mid-run. The points must stay in time order, nothing lost, or the
+// run's own JSON report fails Decode's check and neither primeload report
+// nor merge can read it.
+func TestSeriesWallClockBack(t *testing.T) {
+	t.Parallel()
+	const t0 = 1_700_000_010_000
+	tests := []struct {
+		name  string
+		times []int64 // each Tick's stamp, in the order ticked
+		want  []int64 // the points' times
+	}{
+		{"forward", []int64{t0, t0 + 1000, t0 + 2000}, []int64{t0, t0 + 1000, t0 + 2000}},
+		{"back 5 s", []int64{t0, t0 + 1000, t0 - 4000, t0 - 3000}, []int64{t0, t0 + 1000}},
+		{"back within a step", []int64{t0, t0 + 1500, t0 + 1200}, []int64{t0, t0 + 1000}},
+		{"back, then past", []int64{t0, t0 - 9000, t0 + 3000}, []int64{t0, t0 + 3000}},
+	}
+	for _, tt := range tests {
+		s := &Series{Step: 1000}
+		for i, at := range tt.times {
+			s.append(point(at, 1, int64(i), 1000))
+		}
+		var got []int64
+		var responses int64
+		for _, p := range s.Points {
+			got = append(got, p.Time)
+			responses += p.Responses
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: points at %v, want %v", tt.name, got, tt.want)
+		}
+		if responses != int64(len(tt.times)) {
+			t.Errorf("%s: %d responses, want %d", tt.name, responses, len(tt.times))
+		}
+		if err := s.validate(); err != nil {
+			t.Errorf("%s: the series does not validate: %v", tt.name, err)
+		}
+		if last := s.Points[len(s.Points)-1]; last.Active != int64(len(tt.times)-1) {
+			t.Errorf("%s: last point's active %d, want the last tick's %d", tt.name, last.Active, len(tt.times)-1)
+		}
+	}
+}
