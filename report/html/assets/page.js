@@ -71,6 +71,10 @@ function primeloadRender(d) {
       ctx.fillStyle = "#57606a";
       ctx.setLineDash([4 * devicePixelRatio, 4 * devicePixelRatio]);
       ctx.font = (11 * devicePixelRatio) + "px system-ui, sans-serif";
+      // uPlot leaves its axes' alignment on the context: a right-aligned
+      // name would run left over the line and off a mark at the start.
+      ctx.textAlign = "left";
+      ctx.textBaseline = "alphabetic";
       d.phases.forEach(function (p) {
         const x = Math.round(u.valToPos(p.time, "x", true));
         if (x < b.left || x > b.left + b.width) { return; }
