@@ -86,8 +86,17 @@ func TestBrowserFollowsRealRun(t *testing.T) {
 	}
 	time.Sleep(1500 * time.Millisecond)
 	first, firstText := shot(), summary()
+	// The next render is at least a second away, and RenderShare times the
+	// last render's length when that is more: under -race on a loaded
+	// machine a render takes 100 ms and more, so the page moves every few
+	// seconds. Wait for it to move, 2 s at least, until the run ends.
 	time.Sleep(2 * time.Second)
-	second, secondText := shot(), summary()
+	secondText := summary()
+	for secondText == firstText && len(done) == 0 {
+		time.Sleep(200 * time.Millisecond)
+		secondText = summary()
+	}
+	second := shot()
 	if bytes.Equal(first, second) {
 		t.Error("two screenshots 2 s apart are the same: the page did not follow the run")
 	}
