@@ -141,6 +141,53 @@ func TestCheckpointOpenPeriods(t *testing.T) {
 	}
 }
 
+// TestCheckpointSyncs: Append syncs once per checkpointSyncEvery of run
+// time, whatever the period, and Close syncs what is left, so 100 ms
+// periods do not flush the disk ten times a second while a 10 s run still
+// syncs every period.
+func TestCheckpointSyncs(t *testing.T) {
+	start := t0.Add(3 * time.Second) // not on a slot boundary, as a run's start is not
+	for _, tt := range []struct {
+		period  time.Duration
+		n       int
+		appends int // syncs after the appends, before Close
+		total   int // and after Close
+	}{
+		{10 * time.Second, 5, 5, 5},
+		{100 * time.Millisecond, 250, 2, 3}, // 3 s to 28 s: the 10 s and 20 s slots, then Close
+		{100 * time.Millisecond, 70, 1, 1},  // ends on the 10 s boundary: nothing left for Close
+		{time.Second, 3, 0, 1},
+	} {
+		t.Run(fmt.Sprintf("%v×%d", tt.period, tt.n), func(t *testing.T) {
+			c := NewCollector(start, Info{Period: tt.period, DropPeriods: true})
+			ck, err := CreateCheckpoint(filepath.Join(t.TempDir(), "run.json"), c.Report())
+			if err != nil {
+				t.Fatal(err)
+			}
+			at := start
+			for range tt.n {
+				at = c.NextFlush(at)
+				m, err := c.Flush(at)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := ck.Append(m, CheckpointState{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if ck.syncs != tt.appends {
+				t.Errorf("%d syncs after %d periods of %v, want %d", ck.syncs, tt.n, tt.period, tt.appends)
+			}
+			if err := ck.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if ck.syncs != tt.total {
+				t.Errorf("%d syncs after Close, want %d", ck.syncs, tt.total)
+			}
+		})
+	}
+}
+
 // BenchmarkCheckpointAppend is the per-period cost of keeping a run's
 // report on disk, after `written` periods are already there. Appending
 // costs the same after 10,000 periods as after none; rewriting the whole
@@ -176,11 +223,17 @@ func BenchmarkCheckpointAppend(b *testing.B) {
 				}
 			}
 			b.ReportAllocs()
+			var cpu time.Duration
 			for b.Loop() {
+				// Each a 100 ms period after the last, as in bench/soak.sh's long mode.
+				m.Period, m.PeriodEnd = m.PeriodEnd, m.PeriodEnd+100
+				before := cpuTime(b)
 				if err := ck.Append(m, CheckpointState{}); err != nil {
 					b.Fatal(err)
 				}
+				cpu += cpuTime(b) - before
 			}
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 		})
 	}
 	for _, written := range []int{0, 1_000} {
