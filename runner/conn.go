@@ -83,8 +83,14 @@ func (c *userConn) stale() bool {
 			return true // a look, never a wait
 		}
 	}
-	if err := c.rc.Read(c.peekIdle); err != nil {
+	// The last exchange's deadline has passed after a think longer than
+	// the timeout, and a look under it fails as if the connection were
+	// closed: every such think cost a dial. The next exchange sets its own.
+	if err := c.raw.SetReadDeadline(time.Time{}); err != nil {
 		return true // closed under us
+	}
+	if err := c.rc.Read(c.peekIdle); err != nil {
+		return true
 	}
 	return c.peerSent
 }
