@@ -28,8 +28,10 @@ var schemeToken = regexp.MustCompile(`(?i)\b(bearer|basic|token|digest|apikey)(\
 // its value cut short too: a traced body ends after TraceBodyBytes.
 var jsonSecret = regexp.MustCompile(`(?i)("[A-Za-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|session|credential)[A-Za-z0-9_.-]*"\s*:\s*)"(?:[^"\\]|\\.?)*(?:"|$)`)
 
-// formSecret matches a query or form parameter whose name holds a credential.
-var formSecret = regexp.MustCompile(`(?i)((?:^|[?&;\s])[A-Za-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|session|credential)[A-Za-z0-9_.-]*=)[^&\s"]*`)
+// formSecret matches a query or form parameter whose name holds a
+// credential, or such an auth-param with a quoted value (Token token="…"),
+// its closing quote kept when there is one.
+var formSecret = regexp.MustCompile(`(?i)((?:^|[?&;,\s])[A-Za-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|session|credential)[A-Za-z0-9_.-]*=)(?:"[^"]*("?)|[^&\s"]*)`)
 
 // redacted stands for a credential of n bytes.
 func redacted(n int) string {
@@ -84,7 +86,13 @@ func redactText(s string) string {
 	s = jwt.ReplaceAllLiteralString(s, "[redacted jwt]")
 	s = redactSchemeTokens(s)
 	s = redactJSONSecrets(s)
-	return formSecret.ReplaceAllString(s, "${1}[redacted]")
+	return formSecret.ReplaceAllStringFunc(s, func(m string) string {
+		sub := formSecret.FindStringSubmatch(m)
+		if strings.HasPrefix(m[len(sub[1]):], `"`) {
+			return sub[1] + `"[redacted]` + sub[2]
+		}
+		return sub[1] + "[redacted]"
+	})
 }
 
 // redactSchemeTokens replaces the credential after an authorization

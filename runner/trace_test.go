@@ -262,6 +262,9 @@ func TestRedactText(t *testing.T) {
 		{"Basic dXNlcjpwYXNzd29yZA==", "Basic [redacted]"},
 		{"token abc==, next", "token [redacted], next"},
 		{`Bearer a.b.c then Bearer realm="r"`, `Bearer [redacted] then Bearer realm="r"`},
+		// A credential-named parameter with a quoted value: the quotes stay, the value goes.
+		{`Token token="abc123", realm="x"`, `Token token="[redacted]", realm="x"`},
+		{`session_id="s3cr3t`, `session_id="[redacted]`}, // cut short
 	}
 	for _, tt := range tests {
 		if got := redactText(tt.in); got != tt.want {
