@@ -109,10 +109,19 @@ scenarios:
 	}
 	time.Sleep(2500 * time.Millisecond)
 	first, firstText, firstCharts := shot(), summary(), charts()
-	time.Sleep(3 * time.Second)
+	// The second look waits for the next period on the page and the second
+	// phase's marks: a loaded machine renders less often (at most a
+	// twentieth of a core goes to it), and the run may start late.
+	time.Sleep(2 * time.Second)
+	for deadline := time.Now().Add(8 * time.Second); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
+		cs := charts()
+		if summary() != firstText && len(cs) > 0 && cs[0].Phases == "2" {
+			break
+		}
+	}
 	second, secondText, secondCharts := shot(), summary(), charts()
 	if bytes.Equal(first, second) {
-		t.Error("two screenshots 3 s apart are the same: the page did not follow the run")
+		t.Error("two screenshots seconds apart are the same: the page did not follow the run")
 	}
 	if firstText == secondText {
 		t.Errorf("the summary did not change during the run:\n%s", firstText)
@@ -129,11 +138,11 @@ scenarios:
 	}
 	for _, c := range secondCharts {
 		if c.Phases != "2" {
-			t.Errorf("chart %s marks %q phases 5.5 s into the run, want both", c.Name, c.Phases)
+			t.Errorf("chart %s marks %q phases after the second began, want both", c.Name, c.Phases)
 		}
 	}
 	// The summary's active users are its own counts' and agree with the
-	// users chart at the same instant, the end of the period it is from.
+	// users chart at the end of the period they are from.
 	for _, text := range []string{firstText, secondText} {
 		created, completed, failed, active := vusersCard(t, text)
 		if active != created-completed-failed {
@@ -145,7 +154,10 @@ scenarios:
 		const i = u.data[0].indexOf(end - 1);
 		return (i < 0 ? "none" : u.data[1][i]) + "\n" + document.querySelector("#summary").innerText; })()`)
 	chartActive, text, _ := strings.Cut(both, "\n")
-	if _, _, _, active := vusersCard(t, text); chartActive != strconv.FormatInt(active, 10) {
+	// The fine series' point and the period are closed a moment apart
+	// (Tick and Flush), so a user or two may start or finish in between.
+	_, _, _, active := vusersCard(t, text)
+	if n, err := strconv.ParseInt(chartActive, 10, 64); err != nil || n < active-2 || n > active+2 {
 		t.Errorf("the users chart reads %s active at the summary's instant, the summary %d:\n%s", chartActive, active, text)
 	}
 
