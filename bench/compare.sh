@@ -22,7 +22,7 @@
 # HELD_PORT (18083), HELD_RATE arrivals/s of (c)'s users (5000),
 # F_RATE arrivals/s of (f)'s fixed rate (10000), F_CPUS the CPUs of (f)'s
 # tool ("TOOL_CPU,TARGET_CPU"), F_SAT_NICE how much below nginx's the
-# priority of (f)'s saturated tool is (5),
+# priority of (f)'s saturated tool is (0),
 # KEEP=1 keeps the work directory.
 set -euo pipefail
 
@@ -49,9 +49,12 @@ HELD_RATE=${HELD_RATE:-5000}
 # GOMAXPROCS=2 runs in parallel (nginx, on one of them, needs little of it).
 F_RATE=${F_RATE:-10000}
 F_CPUS=${F_CPUS:-$TOOL_CPU,$TARGET_CPU}
-# How much lower than nginx's the priority of (f)'s saturated tool is, so
-# its second P takes only what nginx leaves of CPU 0 (5: about 3:1 shares).
-F_SAT_NICE=${F_SAT_NICE:-5}
+# How much lower than nginx's the priority of (f)'s saturated tool is. 0:
+# at equal priority nginx gets its fair half of CPU 0, more than it needs at
+# the rates the tool reaches there; at 5 it preempted the tool at every
+# wakeup (10x the involuntary context switches), which cost 15-25% more CPU
+# per request at GOMAXPROCS=2, a cost of sharing the core and not of the tool.
+F_SAT_NICE=${F_SAT_NICE:-0}
 TOKEN=bench-token-not-a-secret
 VEGETA_VERSION=v12.13.0
 # Every tool run is killed after this long, whatever happens.
@@ -727,24 +730,30 @@ f_prime() {
 
 # f_sat PROCS: one closed-loop run at its maximum, as (a)'s: 50 users, each
 # on its own connection, against nginx, with GOMAXPROCS=PROCS; prints
-# "cpu_s_per_1000_requests req_per_s wakeups_per_1000_requests". Saturated, every P has requests
-# waiting, so the runtime's idle wakeups of the fixed rate drop out and what
-# is left growing with GOMAXPROCS is contention. The tool may use both CPUs
-# at both settings, F_SAT_NICE lower in priority than nginx: the target,
-# alone on CPU 0, gets the share of it it asks for (the tool's second P would
-# otherwise halve it, making nginx the bottleneck and the tool idle again)
-# and the tool takes the rest.
+# "cpu_s_per_1000_requests req_per_s voluntary_cs_per_1000 involuntary_cs_per_1000".
+# Saturated, every P has requests waiting, so the runtime's idle wakeups of
+# the fixed rate drop out and what is left growing with GOMAXPROCS is
+# contention. The tool may use both CPUs at both settings (only GOMAXPROCS
+# differs), at F_SAT_NICE below nginx's priority; few voluntary context
+# switches say it always had work, involuntary ones how often it was
+# preempted (by nginx on CPU 0, or others' work).
 f_sat() {
 	script_single "$WORK/f-sat.yml" "    - duration: $DURATION
       vusers: 50"
 	local TOOL_CPU=$F_CPUS TOOL_NICE=$F_SAT_NICE
-	GOMAXPROCS=$1 prime_run "f-sat-$1" "$WORK/f-sat.yml" "$NGINX" || { echo "n/a n/a"; return; }
-	local n cpu vcs
+	GOMAXPROCS=$1 prime_run "f-sat-$1" "$WORK/f-sat.yml" "$NGINX" || { echo "n/a n/a n/a n/a"; return; }
+	local n cpu vcs ics
 	n=$(prime_get "f-sat-$1" '.aggregate.counters["http.requests"]')
 	cpu=$(time_field "$WORK/f-sat-$1.time" cpu)
 	vcs=$(awk -F': ' '/Voluntary context switches/ { print $2 }' "$WORK/f-sat-$1.time")
+	ics=$(awk -F': ' '/Involuntary context switches/ { print $2 }' "$WORK/f-sat-$1.time")
 	echo "$(calc "$cpu / $n * 1000")" "$(calc "$(prime_get "f-sat-$1" '.aggregate.counters["http.responses"]') / $DURATION")" \
-		"$(calc "${vcs:-n/a} / $n * 1000")"
+		"$(calc "${vcs:-n/a} / $n * 1000")" "$(calc "${ics:-n/a} / $n * 1000")"
+}
+
+# f_sat_priority: how (f)'s saturated tool's priority stands to nginx's.
+f_sat_priority() {
+	((F_SAT_NICE)) && echo "at nice +$F_SAT_NICE to nginx" || echo "at nginx's priority"
 }
 
 # f_pair FUNC: FUNC 1 then FUNC 2 (f_sat or f_prime) back to back, their
@@ -837,18 +846,18 @@ main() {
 		e_h=$(repeat e_hello)
 	fi
 
-	local f_12="n/a n/a n/a n/a n/a n/a n/a n/a n/a" f_s="n/a n/a n/a n/a n/a n/a n/a"
+	local f_12="n/a n/a n/a n/a n/a n/a n/a n/a n/a" f_s="n/a n/a n/a n/a n/a n/a n/a n/a n/a"
 	if want f; then
-		log "(f) GOMAXPROCS 1 and 2 saturated (closed loop, 50 VUs), tool on CPUs $F_CPUS at nice +$F_SAT_NICE"
+		log "(f) GOMAXPROCS 1 and 2 saturated (closed loop, 50 VUs), tool on CPUs $F_CPUS $(f_sat_priority)"
 		f_s=$(repeat f_pair f_sat)
 		log "(f) GOMAXPROCS 1 and 2 at a fixed $F_RATE/s, tool on CPUs $F_CPUS"
 		f_12=$(repeat f_pair f_prime)
 	fi
 
 	local bv bv50 bv99 bp bp50 bp99 bo bo50 bo99 dpr dpc dpf dvr dvc fc1 fr1 fl1 fw1 fc2 fr2 fl2 fw2 fratio
-	local sc1 sr1 sw1 sc2 sr2 sw2 sratio
+	local sc1 sr1 sw1 si1 sc2 sr2 sw2 si2 sratio
 	read -r fc1 fr1 fl1 fw1 fc2 fr2 fl2 fw2 fratio <<<"$f_12"
-	read -r sc1 sr1 sw1 sc2 sr2 sw2 sratio <<<"$f_s"
+	read -r sc1 sr1 sw1 si1 sc2 sr2 sw2 si2 sratio <<<"$f_s"
 	read -r bv bv50 bv99 <<<"$b_v"
 	read -r bp bp50 bp99 <<<"$b_p"
 	read -r bo bo50 bo99 <<<"$b_o"
@@ -892,11 +901,12 @@ main() {
 			" $(verdict 'a >= 0.5' "$(ratio "$e_t" "$e_h")") "
 	fi
 	if want f; then
-		row " (f) tool CPU-seconds per 1,000 requests, saturated (closed loop, 50 conns / VUs; tool on CPUs $F_CPUS at nice +$F_SAT_NICE to nginx), GOMAXPROCS=1 vs 2 " " " " " \
+		row " (f) tool CPU-seconds per 1,000 requests, saturated (closed loop, 50 conns / VUs; tool on CPUs $F_CPUS $(f_sat_priority)), GOMAXPROCS=1 vs 2 " " " " " \
 			" $(fmt "$sc1" 4) vs $(fmt "$sc2" 4) " " " " " " within 15% of each other (median ratio $(fmt "$sratio" 2)) " \
 			" $(verdict '(a >= 1 ? a : 1 / a) <= 1.15' "$sratio") "
-		row " (f) saturated: req/s and tool wakeups per 1,000 requests, GOMAXPROCS=1 vs 2 " " " " " \
-			" $(fmt "$sr1"), $(fmt "$sw1") vs $(fmt "$sr2"), $(fmt "$sw2") " " " " " " (few wakeups: it always had work) " " "
+		row " (f) saturated: req/s, tool voluntary and involuntary context switches per 1,000 requests, GOMAXPROCS=1 vs 2 " " " " " \
+			" $(fmt "$sr1"), $(fmt "$sw1"), $(fmt "$si1") vs $(fmt "$sr2"), $(fmt "$sw2"), $(fmt "$si2") " " " " " \
+			" (few voluntary: it always had work; involuntary: preempted) " " "
 		row " (f) the runtime's idle wakeups below saturation: tool CPU-seconds per 1,000 requests at a fixed $(fmt "$F_RATE")/s (pool of 50 conns; tool on CPUs $F_CPUS), GOMAXPROCS=1 vs 2 " " " " " \
 			" $(fmt "$fc1" 4) vs $(fmt "$fc2" 4) " " " " " " (informational; median ratio $(fmt "$fratio" 2)) " " "
 		row " (f) achieved req/s and schedule lag p99 ms, GOMAXPROCS=1 vs 2 " " " " " \
