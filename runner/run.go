@@ -48,6 +48,13 @@ type engine struct {
 	cutOff       atomic.Int64
 	expectFailed atomic.Int64
 	phaseCreated []atomic.Int64 // closed-model iterations per phase
+
+	// parked are the open-model users sleeping a think without a
+	// goroutine (see park); whoever takes a user out of it, its wake-up
+	// or cutParked, owns it.
+	parkMu     sync.Mutex
+	parked     map[*vu]struct{}
+	parkingCut bool
 }
 
 // Run sends the load script describes and records it into rec. It returns
@@ -257,6 +264,7 @@ func (e *engine) run(ctx context.Context, sink0 Sink) (*Outcome, error) {
 		e.graceWait(done)
 	}
 	cancelVUs()
+	e.cutParked(&wg)
 	select {
 	case <-done:
 	default:
@@ -430,16 +438,97 @@ func (e *engine) schedule(ctx, vuCtx context.Context, sink0 Sink, start time.Tim
 // worker runs open-model virtual users one after another: a, then each
 // arrival handed to it while idle, until work is closed. Reusing goroutines
 // saves one goroutine start and its stack growth per arrival, and the
-// user's storage is reused through resetVU.
+// user's storage is reused through resetVU, unless the user parked (see
+// park): then it is the user's until it ends.
 func (e *engine) worker(ctx context.Context, a Arrival, work <-chan Arrival, wg *sync.WaitGroup) {
 	defer wg.Done()
-	var v vu
+	v := new(vu)
 	for ok := true; ok; a, ok = <-work {
-		e.resetVU(&v, a.Index, 0)
-		res := v.runScenario(ctx)
-		v.conns.close()
-		e.finish(&v, res)
-		e.active[a.Phase].Add(-1)
+		e.resetVU(v, a.Index, 0)
+		v.phase = a.Phase
+		v.startScenario()
+		if e.runUser(ctx, v, wg) {
+			v = new(vu) // the parked user keeps the old one
+		}
+	}
+}
+
+// runUser runs v's flow on the calling goroutine until it ends, or until a
+// long top-level think, which v sleeps parked; it reports whether v was
+// parked, and so is no longer the caller's.
+func (e *engine) runUser(ctx context.Context, v *vu, wg *sync.WaitGroup) (parked bool) {
+	res, think := v.runFlow(ctx, true)
+	if think > 0 {
+		if e.park(ctx, v, think, wg) {
+			return true
+		}
+		res = flowCut
+	}
+	e.endUser(v, res)
+	return false
+}
+
+// endUser closes an open-model user's connections and counts how it ended.
+func (e *engine) endUser(v *vu, res flowResult) {
+	v.conns.close()
+	e.finish(v, res)
+	e.active[v.phase].Add(-1)
+}
+
+// park lets v sleep a think of d at the top level of its flow without a
+// goroutine: a timer resumes it on a fresh one. A goroutine whose user
+// holds a connection for minutes keeps a stack of 4 KiB or more and its
+// bookkeeping; parked, the user keeps its vu, its connections and a timer.
+// The user counts in wg until it ends. park reports false, leaving v to the
+// caller, once the virtual users are cut off (cutParked).
+func (e *engine) park(ctx context.Context, v *vu, d time.Duration, wg *sync.WaitGroup) bool {
+	e.parkMu.Lock()
+	defer e.parkMu.Unlock()
+	if e.parkingCut {
+		return false
+	}
+	if e.parked == nil {
+		e.parked = map[*vu]struct{}{}
+	}
+	e.parked[v] = struct{}{}
+	wg.Add(1)
+	if v.wake == nil {
+		v.wake = time.AfterFunc(d, func() {
+			if e.unpark(v) {
+				defer wg.Done()
+				e.runUser(ctx, v, wg)
+			}
+		})
+	} else {
+		v.wake.Reset(d)
+	}
+	return true
+}
+
+// unpark takes v out of the parked users for its wake-up; false when
+// cutParked took it first.
+func (e *engine) unpark(v *vu) bool {
+	e.parkMu.Lock()
+	defer e.parkMu.Unlock()
+	if _, ok := e.parked[v]; !ok {
+		return false
+	}
+	delete(e.parked, v)
+	return true
+}
+
+// cutParked ends every parked user as cut off, as a think ends when the
+// virtual users' context is cancelled, and lets no user park after it.
+// wg is the one the users were parked with.
+func (e *engine) cutParked(wg *sync.WaitGroup) {
+	e.parkMu.Lock()
+	parked := e.parked
+	e.parked, e.parkingCut = nil, true
+	e.parkMu.Unlock()
+	for v := range parked {
+		v.wake.Stop()
+		e.endUser(v, flowCut)
+		wg.Done()
 	}
 }
 

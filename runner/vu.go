@@ -55,6 +55,15 @@ type vu struct {
 	// loopDepth counts the loops running, so an inner loop gives the
 	// outer one its $loopCount back.
 	loopDepth int
+	// flow is the user's scenario flow, next its step to run and started
+	// when the flow began: where a parked user resumes (see engine.park).
+	flow    []scenario.Step
+	next    int
+	started time.Time
+	// phase is the arrival's phase, whose running users it counts in.
+	phase int
+	// wake resumes the user after a parked think; made on its first.
+	wake *time.Timer
 }
 
 // newVU prepares a virtual user. key is the arrival's global index (or a
@@ -165,6 +174,14 @@ func userSinkID(key int64) int { return 1 + int(uint64(key)%math.MaxInt32) }
 // user under the scenario's name and, when the flow completes, its session
 // length, as Artillery's runner does.
 func (v *vu) runScenario(ctx context.Context) flowResult {
+	v.startScenario()
+	res, _ := v.runFlow(ctx, false)
+	return res
+}
+
+// startScenario picks a scenario by weight, counts the user under its
+// name and sets its flow to run from the first step.
+func (v *vu) startScenario() {
 	sc := v.e.script.Scenarios
 	i := 0
 	if len(sc) > 1 {
@@ -174,27 +191,51 @@ func (v *vu) runScenario(ctx context.Context) flowResult {
 		}
 	}
 	v.count(v.e.createdBy[i], 1)
-	start := time.Now()
-	res := v.runSteps(ctx, sc[i].Flow)
-	if res == flowOK {
-		v.sink.Session(time.Since(start))
+	v.flow, v.next, v.started = sc[i].Flow, 0, time.Now()
+}
+
+// parkThink is the shortest top-level think a user may sleep without its
+// goroutine (see engine.park). A shorter one keeps it: resuming on a fresh
+// goroutine costs a start and a stack growth, and users thinking briefly
+// are never many at once.
+const parkThink = time.Second
+
+// runFlow runs the user's flow from its next step and, when the flow
+// completes, records the session length. With park set, a think of at
+// least parkThink between top-level steps is not slept: runFlow returns
+// its length, with the flow set to resume after it.
+func (v *vu) runFlow(ctx context.Context, park bool) (res flowResult, think time.Duration) {
+	res, v.next, think = v.runFrom(ctx, v.flow, v.next, park)
+	if think > 0 {
+		return flowOK, think
 	}
-	return res
+	if res == flowOK {
+		v.sink.Session(time.Since(v.started))
+	}
+	return res, 0
 }
 
 // runSteps runs steps in order and stops at the first that ends the flow.
 func (v *vu) runSteps(ctx context.Context, steps []scenario.Step) flowResult {
-	for i := range steps {
+	res, _, _ := v.runFrom(ctx, steps, 0, false)
+	return res
+}
+
+// runFrom is runSteps from step from. With park set, it returns at a
+// think of at least parkThink instead of sleeping it: think is its length
+// and next the step after it.
+func (v *vu) runFrom(ctx context.Context, steps []scenario.Step, from int, park bool) (res flowResult, next int, think time.Duration) {
+	for i := from; i < len(steps); i++ {
 		s := &steps[i]
-		var res flowResult
+		var d time.Duration // the think this step asks for
 		switch {
 		case s.Request != nil:
 			if r := s.Request; r.HasProbability && v.tc.Rand.Float64()*100 >= r.Probability || r.IfTrue != nil && !r.IfTrue.Holds(v.lookup) {
 				continue // skipped, as Artillery skips it: nothing sent, nothing counted
 			}
 			res = v.request(ctx, s.Request)
-			if res == flowOK && s.Request.Think > 0 {
-				res = v.think(ctx, s.Request.Think)
+			if res == flowOK {
+				d = s.Request.Think
 			}
 		case s.Loop != nil:
 			res = v.loop(ctx, s.Loop)
@@ -207,21 +248,27 @@ func (v *vu) runSteps(ctx context.Context, steps []scenario.Step) flowResult {
 			_, _ = v.e.log.Write(line) // a broken log writer must not fail the load
 			v.e.logMu.Unlock()
 		case s.ThinkT != nil:
-			d, ok := scenario.ParseDuration(s.ThinkT.Render(&v.tc))
+			t, ok := scenario.ParseDuration(s.ThinkT.Render(&v.tc))
 			if !ok {
 				// Artillery throws on a think it cannot read.
 				v.count(metric.ErrInvalidThink, 1)
-				return flowFailed
+				return flowFailed, len(steps), 0
 			}
-			res = v.think(ctx, s.ThinkJitter(v.e.script.Config.Defaults.ThinkJitter).Apply(d, v.tc.Rand.Float64))
+			d = s.ThinkJitter(v.e.script.Config.Defaults.ThinkJitter).Apply(t, v.tc.Rand.Float64)
 		case s.Think > 0:
-			res = v.think(ctx, s.ThinkJitter(v.e.script.Config.Defaults.ThinkJitter).Apply(s.Think, v.tc.Rand.Float64))
+			d = s.ThinkJitter(v.e.script.Config.Defaults.ThinkJitter).Apply(s.Think, v.tc.Rand.Float64)
+		}
+		if res == flowOK && d > 0 {
+			if park && d >= parkThink {
+				return flowOK, i + 1, d
+			}
+			res = v.think(ctx, d)
 		}
 		if res != flowOK {
-			return res
+			return res, len(steps), 0
 		}
 	}
-	return flowOK
+	return flowOK, len(steps), 0
 }
 
 // loop runs l.Steps Count times or once per element, with $loopCount and
