@@ -38,8 +38,11 @@ type Overview struct {
 type VUsers struct{ Created, Completed, Failed, Skipped int64 }
 
 // Active is the users still in flight when the counts were taken: the
-// same instant as theirs, which a chart's last point need not be.
-func (v VUsers) Active() int64 { return v.Created - v.Completed - v.Failed }
+// same instant as theirs, which a chart's last point need not be. It is
+// never below 0: a live run's counts are flushed a shard at a time, and
+// users are created on one shard but finish on their own, so a period can
+// hold completions whose creations fall in the next.
+func (v VUsers) Active() int64 { return max(0, v.Created-v.Completed-v.Failed) }
 
 // Tally counts what went wrong; report defines it with the error rate.
 type Tally = report.Tally

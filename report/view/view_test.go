@@ -100,3 +100,23 @@ func TestFormats(t *testing.T) {
 		}
 	}
 }
+
+func TestVUsersActive(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		v    VUsers
+		want int64
+	}{
+		{"some in flight", VUsers{Created: 13, Completed: 9, Failed: 1}, 3},
+		{"all done", VUsers{Created: 13, Completed: 12, Failed: 1}, 0},
+		{"skipped ones were never in flight", VUsers{Created: 5, Completed: 5, Skipped: 7}, 0},
+		// A live flush can hold completions whose creations are in the next period.
+		{"more finished than created so far", VUsers{Created: 12, Completed: 14}, 0},
+	}
+	for _, tt := range tests {
+		if got := tt.v.Active(); got != tt.want {
+			t.Errorf("%s: %+v.Active() = %d, want %d", tt.name, tt.v, got, tt.want)
+		}
+	}
+}
