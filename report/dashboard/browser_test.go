@@ -53,7 +53,8 @@ func TestBrowserFollowsRealRun(t *testing.T) {
 	go func() {
 		rep, err := loadtest.Run(ctx, script, loadtest.Options{Period: 500 * time.Millisecond, MaxLag: 2 * time.Second}, loadtest.Hooks{
 			Collector: func(col *report.Collector) { s.Start(ctx, col); close(started) },
-			Period:    func(m *report.Metrics, _ loadtest.Sample) { s.Period(m, nil) },
+			Period:    func(m *report.Metrics, sm loadtest.Sample) { s.Period(m, sm.Arrivals) },
+			Step:      func(sm loadtest.Sample) { s.Step(sm.Arrivals) },
 		})
 		done <- result{rep, err}
 	}()
