@@ -169,8 +169,12 @@ scenarios:
 	case <-time.After(time.Minute):
 		t.Fatal("the run did not end")
 	}
-	if final := eval(`document.body.dataset.final || ""`); final != "true" {
-		t.Fatal("the open page never got the final report")
+	// The server has sent the final event when the run ends; the page may
+	// still be parsing and drawing it (seconds under -race on a loaded machine).
+	for deadline := time.Now().Add(30 * time.Second); eval(`document.body.dataset.final || ""`) != "true"; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the open page never got the final report")
+		}
 	}
 	rep, err := report.ReadFile(out)
 	if err != nil {
