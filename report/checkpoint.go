@@ -88,7 +88,9 @@ type Checkpoint struct {
 // reader never finds the file empty or an earlier run's report half gone.
 func CreateCheckpoint(path string, head *Report) (*Checkpoint, error) {
 	h := *head
-	h.Aggregate, h.Intermediate = nil, nil
+	// The fine series is not checkpointed: a partial one in the head would
+	// read as the whole run's in a killed run's report.
+	h.Aggregate, h.Intermediate, h.Series = nil, nil, nil
 	// The head is synced; the first period to sync is the first that ends
 	// in a later slot than the run's start.
 	c := &Checkpoint{path: path, slot: head.StartedAt.UnixMilli() / checkpointSyncEvery.Milliseconds()}

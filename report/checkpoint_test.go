@@ -290,3 +290,24 @@ func TestCheckpointInvalidPeriodNamesFileAndLine(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckpointHeadHasNoSeries: the fine series is not checkpointed, so a
+// head made after some ticks must not carry a partial one that a killed
+// run's report would then present as the whole run's.
+func TestCheckpointHeadHasNoSeries(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "run.json")
+	head := smallReport(t)
+	head.Series = &Series{Step: 1000, Points: []SeriesPoint{{Time: 1_700_000_000_000, Length: 1000, Requests: 3}}}
+	ck, err := CreateCheckpoint(path, head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ck.Close()
+	r, err := ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Series != nil {
+		t.Errorf("the checkpoint's head carries a fine series: %+v", r.Series)
+	}
+}
