@@ -8,7 +8,7 @@
 # noise; the ratios printed at the end are computed inside this one run and
 # are the figures to judge.
 #
-# Usage: bench/compare.sh            (about 11 minutes)
+# Usage: bench/compare.sh            (about 15 minutes)
 #        DURATION=3 REPEATS=1 bench/compare.sh   (a quick look, not a result)
 #        SECTIONS=c bench/compare.sh             (only the held users)
 #        SECTIONS=f bench/compare.sh             (only GOMAXPROCS 1 vs 2)
@@ -536,13 +536,15 @@ held_procs() {
 }
 
 # c_script N: N users arrive over N/HELD_RATE s, each GETs /json, thinks until
-# the last has arrived and 3 s more, and GETs again: all N hold a
+# the last has arrived and 10 s more, and GETs again: all N hold a
 # keep-alive connection at once. They are spread over HELD_HOSTS. Sets
 # C_LIMIT, the seconds one run may take.
 c_script() {
 	local n=$1 ramp think h
 	ramp=$(((n + HELD_RATE - 1) / HELD_RATE))
-	think=$((ramp + 3))
+	# 10 s of slack: with 3 s, 50,000 users in several processes that arrived
+	# late under load had not all connected when the first left (44,878 held).
+	think=$((ramp + 10))
 	# The run takes the ramp, the think and the second GET.
 	C_LIMIT=$((ramp + think + 40))
 	{
