@@ -181,6 +181,45 @@ func BenchmarkReport(b *testing.B) {
 	})
 }
 
+// BenchmarkSeriesMemory measures what the fine series holds after a full
+// MaxSeriesPoints seconds (the heap grown from the first second's to the
+// last), each second's 500 latencies spread over 1 to 50 ms (45 buckets),
+// and what the live dashboard's copy of it costs.
+func BenchmarkSeriesMemory(b *testing.B) {
+	var held uint64
+	var c *Collector
+	for b.Loop() {
+		c = NewCollector(t0, Info{Period: 24 * time.Hour})
+		now := t0
+		sink := c.Sink(1)
+		var before, after runtime.MemStats
+		for s := range MaxSeriesPoints {
+			if s == 1 { // the collector's own state is made: count from here
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+			}
+			for i := range 500 {
+				sink.Response(benchEndpoints[0], time.Duration(1000+(i*7919+s)%49_000)*time.Microsecond, 200, 512)
+			}
+			now = now.Add(time.Second)
+			c.Tick(now)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		held = after.HeapAlloc - before.HeapAlloc
+	}
+	runtime.KeepAlive(c)
+	b.ReportMetric(float64(held)/(MaxSeriesPoints-1), "B/point")
+	b.ReportMetric(float64(held)/(1<<20), "MiB")
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	cp := c.fineSeries()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(cp)
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/(1<<10), "KiB/copy")
+}
+
 // cpuTime is the CPU time the process has used, user and system.
 func cpuTime(b *testing.B) time.Duration {
 	var ru syscall.Rusage

@@ -277,12 +277,12 @@ func (c *Collector) Tick(now time.Time) {
 	if now.Before(c.tickAt) {
 		now = c.tickAt
 	}
-	lat := Sketch{}
+	acc := make([]int64, sketchBuckets)
 	var tot totals
 	for i := range c.shards {
 		s := &c.shards[i]
 		s.mu.Lock()
-		s.sec.drainInto(lat)
+		s.sec.drainInto(acc)
 		s.mu.Unlock()
 		tot.add(s)
 	}
@@ -295,7 +295,7 @@ func (c *Collector) Tick(now time.Time) {
 		Errors:    tot.errors - last.errors,
 		Ended:     tot.ended - last.ended,
 		Active:    tot.created - tot.ended,
-		Latency:   lat,
+		Latency:   sketchOf(acc),
 	})
 	c.tickAt, c.tickTot = now, tot
 }

@@ -68,14 +68,14 @@ func (k *secondSketch) record(us int64) {
 	k.n++
 }
 
-// drainInto adds k to p's buckets and empties k.
-func (k *secondSketch) drainInto(p map[int]int64) {
+// drainInto adds k to acc, sketchBuckets counters, and empties k.
+func (k *secondSketch) drainInto(acc []int64) {
 	if k.n == 0 {
 		return
 	}
 	for b, c := range k.counts {
 		if c != 0 {
-			p[b] += int64(c)
+			acc[b] += int64(c)
 			k.counts[b] = 0
 		}
 	}
@@ -105,46 +105,119 @@ type SeriesPoint struct {
 	Latency   Sketch `json:"latency"`
 }
 
-// Sketch is a sparse latency secondSketch: bucket index to count. In JSON it is
-// one string of "index:count" pairs, so an indented report keeps a point on
-// a few lines instead of one line per number.
-type Sketch map[int]int64
+// Sketch is a step's latencies: the buckets it used, in bucket order, each
+// packed in one word (bucket<<binShift | count), so a point costs 8 bytes a
+// used bucket and reading a percentile walks them without sorting. A
+// Sketch in a Series is never changed in place (add builds a new one), so
+// a copy of the series shares them: the live dashboard's copy each second
+// is one slice, not one per point. In JSON it is one string of
+// "index:count" pairs, so an indented report keeps a point on a few lines
+// instead of one line per number.
+type Sketch struct{ bins []uint64 }
+
+// binShift puts the bucket index (below 256: TestSketchBuckets) above a
+// count of up to maxBinCount latencies.
+const (
+	binShift    = 56
+	maxBinCount = 1<<binShift - 1
+)
+
+func bin(idx int, n int64) uint64       { return uint64(idx)<<binShift | uint64(n) }
+func binOf(w uint64) (idx int, n int64) { return int(w >> binShift), int64(w & maxBinCount) }
+
+// sketchOf packs the non-zero counters of acc (indexed by bucket). A
+// count past maxBinCount, which only a forged report could hold, is kept
+// at maxBinCount.
+func sketchOf(acc []int64) Sketch {
+	used := 0
+	for _, c := range acc {
+		if c > 0 {
+			used++
+		}
+	}
+	if used == 0 {
+		return Sketch{}
+	}
+	bins := make([]uint64, 0, used)
+	for idx, c := range acc {
+		if c > 0 {
+			bins = append(bins, bin(idx, min(c, maxBinCount)))
+		}
+	}
+	return Sketch{bins}
+}
+
+// merged is a new sketch holding a's counts and b's; neither changes.
+func (a Sketch) merged(b Sketch) Sketch {
+	if len(b.bins) == 0 {
+		return a
+	}
+	if len(a.bins) == 0 {
+		return b
+	}
+	out := make([]uint64, 0, len(a.bins)+len(b.bins))
+	i, j := 0, 0
+	for i < len(a.bins) && j < len(b.bins) {
+		ia, na := binOf(a.bins[i])
+		ib, nb := binOf(b.bins[j])
+		switch {
+		case ia < ib:
+			out = append(out, a.bins[i])
+			i++
+		case ib < ia:
+			out = append(out, b.bins[j])
+			j++
+		default:
+			out = append(out, bin(ia, min(na+nb, maxBinCount)))
+			i++
+			j++
+		}
+	}
+	out = append(out, a.bins[i:]...)
+	out = append(out, b.bins[j:]...)
+	return Sketch{slices.Clip(out)}
+}
 
 // MarshalText writes the pairs in bucket order.
 func (b Sketch) MarshalText() ([]byte, error) {
-	keys := slices.Sorted(maps.Keys(b))
 	var sb strings.Builder
-	for i, k := range keys {
+	for i, w := range b.bins {
 		if i > 0 {
 			sb.WriteByte(' ')
 		}
-		sb.WriteString(strconv.Itoa(k))
+		idx, n := binOf(w)
+		sb.WriteString(strconv.Itoa(idx))
 		sb.WriteByte(':')
-		sb.WriteString(strconv.FormatInt(b[k], 10))
+		sb.WriteString(strconv.FormatInt(n, 10))
 	}
 	return []byte(sb.String()), nil
 }
 
-// UnmarshalText reads what MarshalText wrote, refusing buckets out of range.
+// UnmarshalText reads what MarshalText wrote, in any order, refusing
+// buckets out of range and counts past maxBinCount.
 func (b *Sketch) UnmarshalText(text []byte) error {
-	out := Sketch{}
+	var acc []int64
 	for _, pair := range strings.Fields(string(text)) {
 		k, v, ok := strings.Cut(pair, ":")
 		idx, err1 := strconv.Atoi(k)
 		n, err2 := strconv.ParseInt(v, 10, 64)
-		if !ok || err1 != nil || err2 != nil || idx < 0 || idx >= sketchBuckets || n < 0 {
-			return fmt.Errorf("latency bucket %q: want index:count with index 0 to %d", pair, sketchBuckets-1)
+		if !ok || err1 != nil || err2 != nil || idx < 0 || idx >= sketchBuckets || n < 0 || n > maxBinCount {
+			return fmt.Errorf("latency bucket %q: want index:count with index 0 to %d and count 0 to %d", pair, sketchBuckets-1, int64(maxBinCount))
 		}
-		out[idx] += n
+		if acc == nil {
+			acc = make([]int64, sketchBuckets)
+		}
+		acc[idx] += n
 	}
-	*b = out
+	*b = sketchOf(acc)
 	return nil
 }
 
 // Count is the number of latencies in b.
 func (b Sketch) Count() int64 {
 	var n int64
-	for _, c := range b {
+	for _, w := range b.bins {
+		_, c := binOf(w)
 		n += c
 	}
 	return n
@@ -157,17 +230,18 @@ func (b Sketch) Quantile(q float64) (float64, bool) {
 	if n == 0 {
 		return 0, false
 	}
-	keys := slices.Sorted(maps.Keys(b))
 	// The rank of q, as HdrHistogram takes it: at least one value.
 	rank := max(int64(q*float64(n)+0.5), 1)
 	var seen int64
-	for _, k := range keys {
-		seen += b[k]
+	for _, w := range b.bins {
+		idx, c := binOf(w)
+		seen += c
 		if seen >= rank {
-			return msOf(bucketTop(k)), true
+			return msOf(bucketTop(idx)), true
 		}
 	}
-	return msOf(bucketTop(keys[len(keys)-1])), true
+	idx, _ := binOf(b.bins[len(b.bins)-1])
+	return msOf(bucketTop(idx)), true
 }
 
 // add folds o's counts and latencies into p; the caller decides what the
@@ -178,12 +252,7 @@ func (p *SeriesPoint) add(o SeriesPoint) {
 	p.Responses += o.Responses
 	p.Errors += o.Errors
 	p.Ended += o.Ended
-	if p.Latency == nil {
-		p.Latency = Sketch{}
-	}
-	for k, v := range o.Latency {
-		p.Latency[k] += v
-	}
+	p.Latency = p.Latency.merged(o.Latency)
 }
 
 // append adds a point, folding it into the last one when both fall in the
@@ -224,16 +293,13 @@ func (s *Series) coarsen(step int64) {
 	s.Step = step
 }
 
-// clone copies s deeply enough that appending to s leaves the copy as it was.
+// clone copies s deeply enough that appending to s leaves the copy as it
+// was: the points, not their sketches, which add never changes in place.
 func (s *Series) clone() *Series {
 	if s == nil {
 		return nil
 	}
-	c := &Series{Step: s.Step, Points: slices.Clone(s.Points)}
-	for i := range c.Points {
-		c.Points[i].Latency = maps.Clone(c.Points[i].Latency)
-	}
-	return c
+	return &Series{Step: s.Step, Points: slices.Clone(s.Points)}
 }
 
 // mergeSeries sums the series of several generators point by point, at

@@ -61,8 +61,9 @@ func TestSketchQuantiles(t *testing.T) {
 			exact = append(exact, us)
 		}
 		slices.Sort(exact)
-		got := Sketch{}
-		k.drainInto(got)
+		acc := make([]int64, sketchBuckets)
+		k.drainInto(acc)
+		got := sketchOf(acc)
 		if k.n != 0 || got.Count() != 20_000 {
 			t.Fatalf("%s: drained %d, %d left", name, got.Count(), k.n)
 		}
@@ -79,12 +80,69 @@ func TestSketchQuantiles(t *testing.T) {
 	}
 }
 
-func point(t int64, responses int64, active int64, us ...int64) SeriesPoint {
-	lat := Sketch{}
+func sketchOfMicros(us ...int64) Sketch {
+	acc := make([]int64, sketchBuckets)
 	for _, v := range us {
-		lat[bucketOf(v)]++
+		acc[bucketOf(v)]++
 	}
-	return SeriesPoint{Time: t, Length: 1000, Requests: responses, Responses: responses, Active: active, Latency: lat}
+	return sketchOf(acc)
+}
+
+func point(t int64, responses int64, active int64, us ...int64) SeriesPoint {
+	return SeriesPoint{Time: t, Length: 1000, Requests: responses, Responses: responses, Active: active, Latency: sketchOfMicros(us...)}
+}
+
+// TestSketchMerged: merging sums the counts bucket by bucket, keeps bucket
+// order, and changes neither input, which the series' copies share.
+func TestSketchMerged(t *testing.T) {
+	t.Parallel()
+	a := sketchOfMicros(1, 1, 1000, 50_000)
+	b := sketchOfMicros(1, 9, 1000, 1000, 2_000_000)
+	aText, _ := a.MarshalText()
+	bText, _ := b.MarshalText()
+	m := a.merged(b)
+	if got, want := m, sketchOfMicros(1, 1, 1000, 50_000, 1, 9, 1000, 1000, 2_000_000); !reflect.DeepEqual(got, want) {
+		t.Errorf("merged = %v, want %v", got, want)
+	}
+	if a2, _ := a.MarshalText(); string(a2) != string(aText) {
+		t.Errorf("merging changed its receiver: %s, was %s", a2, aText)
+	}
+	if b2, _ := b.MarshalText(); string(b2) != string(bText) {
+		t.Errorf("merging changed its argument: %s, was %s", b2, bText)
+	}
+	var back Sketch
+	if err := back.UnmarshalText([]byte("9:2 1:3 9:1")); err != nil {
+		t.Fatal(err)
+	}
+	if text, _ := back.MarshalText(); string(text) != "1:3 9:3" {
+		t.Errorf("pairs out of order and repeated read as %q, want \"1:3 9:3\"", text)
+	}
+	if err := back.UnmarshalText([]byte("3:72057594037927936")); err == nil {
+		t.Error("a count past maxBinCount was accepted")
+	}
+}
+
+// TestSeriesCloneIsolated: a copy taken before the last point is folded
+// into, or before the series coarsens, still reads as it did.
+func TestSeriesCloneIsolated(t *testing.T) {
+	t.Parallel()
+	const t0 = 1_700_000_000_000
+	s := &Series{Step: 1000}
+	s.append(point(t0, 1, 1, 1000))
+	c := s.clone()
+	s.append(point(t0+200, 1, 1, 9000)) // same step: folded into the last point
+	for i := range int64(MaxSeriesPoints + 1) {
+		s.append(point(t0+1000*(i+1), 1, 1, 5000))
+	}
+	if s.Step != 2000 || s.Points[0].Latency.Count() != 3 {
+		t.Fatalf("series after folding and coarsening: step %d, first point %d latencies; want 2000, 3", s.Step, s.Points[0].Latency.Count())
+	}
+	if len(c.Points) != 1 || c.Step != 1000 || c.Points[0].Responses != 1 || c.Points[0].Latency.Count() != 1 {
+		t.Errorf("the copy changed: %+v", c)
+	}
+	if v, _ := c.Points[0].Latency.Quantile(1); v > 1.125 {
+		t.Errorf("the copy's max is %.3f ms, want about 1", v)
+	}
 }
 
 // TestSeriesBounded: a series past MaxSeriesPoints merges neighbours in
@@ -222,7 +280,7 @@ func TestCollectorTicks(t *testing.T) {
 	}
 	for i, p := range ser.Points {
 		lat := p.Latency
-		p.Latency, want[i].Latency = nil, nil
+		p.Latency, want[i].Latency = Sketch{}, Sketch{}
 		if !reflect.DeepEqual(p, want[i]) {
 			t.Errorf("point %d = %+v, want %+v", i, p, want[i])
 		}
