@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -32,7 +33,7 @@ func TestPoolHandOver(t *testing.T) {
 	}
 	hp := p.host(false, host)
 	hp.mu.Lock()
-	if n := len(hp.waiting); n != 0 {
+	if n := hp.waiters(); n != 0 {
 		t.Errorf("%d waiters left after a timeout, want 0", n)
 	}
 	hp.mu.Unlock()
@@ -59,7 +60,7 @@ func TestPoolHandOver(t *testing.T) {
 		// Wait until it is queued, so the queue's order is i's.
 		for deadline := time.Now().Add(10 * time.Second); ; {
 			hp.mu.Lock()
-			n := len(hp.waiting)
+			n := hp.waiters()
 			hp.mu.Unlock()
 			if n == i+1 {
 				break
@@ -98,7 +99,7 @@ func TestPoolHandOver(t *testing.T) {
 	}()
 	for {
 		hp.mu.Lock()
-		n := len(hp.waiting)
+		n := hp.waiters()
 		hp.mu.Unlock()
 		if n == 1 {
 			break
@@ -119,4 +120,48 @@ func TestPoolHandOver(t *testing.T) {
 		t.Errorf("%d open after a close and a re-dial, want 1", hp.open)
 	}
 	hp.mu.Unlock()
+}
+
+// TestPoolQueues: waiters leave from anywhere in the queue (a timeout) in
+// constant time, a released connection goes to the oldest waiter that
+// takes one, and a freed slot to the oldest waiter of either kind.
+func TestPoolQueues(t *testing.T) {
+	t.Parallel()
+	hp := &hostPool{size: 1}
+	ws := make([]*poolWaiter, 6)
+	for i := range ws {
+		ws[i] = &poolWaiter{ch: make(chan *userConn, 1), fresh: i == 0 || i == 3}
+		hp.seq++
+		ws[i].seq = hp.seq
+		hp.queue(ws[i]).push(ws[i])
+	}
+	// Waiter 2 times out: it leaves the middle of the queue.
+	hp.queue(ws[2]).remove(ws[2])
+	if hp.waiters() != 5 || ws[2].queued {
+		t.Fatalf("after a timeout: %d waiters, removed one still queued %v; want 5, false", hp.waiters(), ws[2].queued)
+	}
+	var got []int
+	index := func(w *poolWaiter) int {
+		for i, x := range ws {
+			if x == w {
+				return i
+			}
+		}
+		return -1
+	}
+	// A released connection skips the fresh waiter 0 and goes to 1; a freed
+	// slot goes to the oldest left of either kind: 0, then 3, then 4.
+	got = append(got, index(hp.waiting.pop()))
+	for range 3 {
+		w := hp.oldest()
+		hp.queue(w).remove(w)
+		got = append(got, index(w))
+	}
+	got = append(got, index(hp.waiting.pop()))
+	if want := []int{1, 0, 3, 4, 5}; !slices.Equal(got, want) {
+		t.Errorf("served %v, want %v", got, want)
+	}
+	if hp.waiters() != 0 || hp.waiting.head != nil || hp.waiting.tail != nil || hp.fresh.head != nil || hp.fresh.tail != nil {
+		t.Errorf("queues not empty at the end: %d waiters", hp.waiters())
+	}
 }
