@@ -417,22 +417,28 @@ a_prime_closed() {
 a_prime_open() {
 	script_single "$WORK/a-open.yml" "    - duration: $DURATION
       arrivalRate: $1" 50
-	prime_run a-open "$WORK/a-open.yml" "$NGINX" || { echo "n/a n/a"; return; }
+	prime_run a-open "$WORK/a-open.yml" "$NGINX" || { echo "n/a n/a n/a"; return; }
 	echo "$(calc "$(prime_get a-open '.aggregate.counters["http.responses"]') / $DURATION")" \
-		"$(prime_get a-open '.scheduleLag.p99')"
+		"$(prime_get a-open '.scheduleLag.p99')" \
+		"$(prime_get a-open '.aggregate.summaries["http.response_time"].p50')"
 }
 
-# sustains RATE: the run achieved >= 99% of RATE with schedule lag p99 < 5 ms.
-# Leaves the achieved rate in ACHIEVED for the search.
+# sustains RATE: the run achieved >= 99% of RATE with schedule lag p99 < 5 ms
+# and median response time < 5 ms. Arrivals can start on time while the
+# requests queue for the pool's connections: the run still "achieves" its
+# rate, its responses coming in after the schedule, but the queue grows
+# (at 60,181/s the median was 263 ms, at 55,000/s 0.6 ms), and a generator
+# that cannot send at a rate does not sustain it. Leaves the achieved rate
+# in ACHIEVED for the search.
 ACHIEVED=n/a
 sustains() {
-	local got achieved lag
+	local got achieved lag p50
 	got=$(a_prime_open "$1")
-	read -r achieved lag <<<"$got"
+	read -r achieved lag p50 <<<"$got"
 	ACHIEVED=$achieved
-	log "  open model at $1/s: achieved $achieved/s, schedule lag p99 $lag ms"
-	[[ $achieved != n/a && $lag != n/a ]] || return 1
-	awk -v a="$achieved" -v r="$1" -v l="$lag" 'BEGIN { exit !(a >= 0.99 * r && l < 5) }'
+	log "  open model at $1/s: achieved $achieved/s, schedule lag p99 $lag ms, response time p50 $p50 ms"
+	[[ $achieved != n/a && $lag != n/a && $p50 != n/a ]] || return 1
+	awk -v a="$achieved" -v r="$1" -v l="$lag" -v m="$p50" 'BEGIN { exit !(a >= 0.99 * r && l < 5 && m < 5) }'
 }
 
 # a_prime_open_max START: grow by half until a rate fails, then bisect;
@@ -880,7 +886,7 @@ main() {
 		row " (a) max req/s, closed loop, 50 conns / VUs " " $(fmt "$a_w") " " $(fmt "$a_v") " " $(fmt "$a_pc") " \
 			" $(ratio "$a_pc" "$a_v") " " $(ratio "$a_pc" "$a_w") " " ≥ 2.0× Vegeta, ≥ 0.4× wrk " \
 			" $(verdict 'a >= 2 && b >= 0.4' "$(ratio "$a_pc" "$a_v")" "$(ratio "$a_pc" "$a_w")") "
-		row " (a) max sustained open-model arrivals/s (≥ 99% achieved, lag p99 < 5 ms; pool of 50 conns) " " " " " " $(fmt "$a_po") " \
+		row " (a) max sustained open-model arrivals/s (≥ 99% achieved, lag p99 < 5 ms, response p50 < 5 ms; pool of 50 conns) " " " " " " $(fmt "$a_po") " \
 			" $(ratio "$a_po" "$a_v") " " $(ratio "$a_po" "$a_w") " " ≥ 2.0× Vegeta, ≥ 0.4× wrk " \
 			" $(verdict 'a >= 2 && b >= 0.4' "$(ratio "$a_po" "$a_v")" "$(ratio "$a_po" "$a_w")") "
 	fi
