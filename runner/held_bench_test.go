@@ -25,9 +25,11 @@ import (
 const heldServerEnv = "PRIMELOAD_HELD_SERVER"
 
 // usersPerAddr is how many users connect to one loopback address: Linux
-// hands out 28,232 ephemeral ports (32768-60999) per destination, so 50,000
-// users need more than one.
-const usersPerAddr = 20_000
+// hands out 28,232 ephemeral ports (32768-60999) per destination, the even
+// half first and the odd half only by a slow search in system time, so
+// 50,000 users need several, each below 14,116 (bench/compare.sh's (c)
+// held 48,363 of 50,000 at 16,700 an address, all of them at 10,000).
+const usersPerAddr = 12_000
 
 // raiseNoFile lifts the descriptor limit to n, hard limit too where the
 // process may (root).
