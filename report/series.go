@@ -207,7 +207,9 @@ func (b *Sketch) UnmarshalText(text []byte) error {
 		if acc == nil {
 			acc = make([]int64, sketchBuckets)
 		}
-		acc[idx] += n
+		// Kept at maxBinCount: repeated pairs of a forged report must not
+		// wrap around to a negative sum, which sketchOf would drop.
+		acc[idx] = min(acc[idx]+n, maxBinCount)
 	}
 	*b = sketchOf(acc)
 	return nil

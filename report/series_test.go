@@ -117,6 +117,10 @@ func TestSketchMerged(t *testing.T) {
 	if text, _ := back.MarshalText(); string(text) != "1:3 9:3" {
 		t.Errorf("pairs out of order and repeated read as %q, want \"1:3 9:3\"", text)
 	}
+	// 200 pairs of the largest count sum past int64: kept at maxBinCount.
+	if err := back.UnmarshalText([]byte(strings.Repeat("3:72057594037927935 ", 200))); err != nil || back.Count() != maxBinCount {
+		t.Errorf("repeated pairs summing past maxBinCount: count %d, %v; want %d", back.Count(), err, int64(maxBinCount))
+	}
 	if err := back.UnmarshalText([]byte("3:72057594037927936")); err == nil {
 		t.Error("a count past maxBinCount was accepted")
 	}
