@@ -23,6 +23,7 @@ type countRecorder struct {
 	endpoints map[string]int   // responses per endpoint
 	statuses  map[int]int
 	lags      int
+	latencies []time.Duration // every response's, in the order recorded
 	sessions  []time.Duration
 	timings   []Timings
 	maxID     int
@@ -43,6 +44,7 @@ func (r *countRecorder) Response(endpoint string, latency time.Duration, status 
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.endpoints[endpoint]++
+	r.latencies = append(r.latencies, latency)
 	r.statuses[status]++
 	r.derived[metric.Responses]++
 	r.derived["http.codes."+strconv.Itoa(status)]++

@@ -152,6 +152,9 @@ func (v *vu) exchangeStep(ctx context.Context, r *scenario.Request, req *fasthtt
 	}
 	v.count(metric.Requests, 1)
 	start := time.Now()
+	if h := v.conns.handoff; h != nil {
+		start = h.queued // its wait for the pool began when it arrived
+	}
 	deadline := start.Add(e.http.timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		// Reads and writes do not watch ctx; a bounded ctx (the after flow

@@ -31,6 +31,10 @@ type sharedPool struct {
 	size  int
 	mu    sync.Mutex
 	hosts [2]map[string]*hostPool // by https, then host[:port]
+	// start starts an arrival queued unstarted (see queueArrival) once it
+	// is handed a connection or a slot, or its wait has timed out; set by
+	// the engine before the first arrival.
+	start func(*handoff)
 }
 
 // hostPool is one host's share of the pool.
@@ -43,7 +47,17 @@ type hostPool struct {
 	// slot, and the fresh ones that take only a slot. A waiter is handed
 	// a connection, or nil: a slot, to dial its own.
 	waiting, fresh waitQueue
-	seq            uint64 // numbers waiters in arrival order across both queues
+	// Arrivals queued unstarted (see queueArrival), oldest first. They
+	// take a connection or a slot like waiting's waiters, in one order
+	// with them.
+	arrivals waitQueue
+	seq      uint64 // numbers waiters in arrival order across the queues
+	// expire ends the wait of queued arrivals at their deadlines, one
+	// timer for all of them: their deadlines are in queue order (the run
+	// has one timeout). armed: it is set to fire.
+	expire *time.Timer
+	armed  bool
+	start  func(*handoff) // sharedPool.start
 }
 
 // poolWaiter is one request waiting for the pool; each user keeps one, so
@@ -56,6 +70,24 @@ type poolWaiter struct {
 	seq        uint64
 	queued     bool // in one of its host's queues; guarded by the host's mu
 	prev, next *poolWaiter
+	// unstarted is the arrival this waiter is, when it waits with no
+	// goroutine (see queueArrival); it has no ch then.
+	unstarted *handoff
+}
+
+// handoff is an arrival queued unstarted for a pooled connection, and what
+// it is given when its turn comes: a connection, a slot to dial in, or the
+// error its wait ended with. Its user's first request counts its latency
+// from queued, as a waiting request's does from when it began to wait.
+type handoff struct {
+	w        poolWaiter
+	a        Arrival
+	hp       *hostPool
+	queued   time.Time
+	deadline time.Time
+	conn     *userConn // handed a connection
+	slot     bool      // handed a slot to dial in
+	err      error     // the wait ended: errPoolWait
 }
 
 // waitQueue is a first-in first-out list of waiters linked through them.
@@ -102,27 +134,131 @@ func (q *waitQueue) pop() *poolWaiter {
 
 // queue is the queue w waits in.
 func (hp *hostPool) queue(w *poolWaiter) *waitQueue {
-	if w.fresh {
+	switch {
+	case w.unstarted != nil:
+		return &hp.arrivals
+	case w.fresh:
 		return &hp.fresh
 	}
 	return &hp.waiting
 }
 
-// oldest is the waiter that has waited longest in either queue, nil when
-// none does; under mu.
-func (hp *hostPool) oldest() *poolWaiter {
-	w, f := hp.waiting.head, hp.fresh.head
-	if w == nil || (f != nil && f.seq < w.seq) {
-		return f
+// older is whichever of a and b waited longer; either may be nil.
+func older(a, b *poolWaiter) *poolWaiter {
+	if a == nil || (b != nil && b.seq < a.seq) {
+		return b
 	}
-	return w
+	return a
 }
 
-// waiters is how many requests wait for the host; under its mu.
-func (hp *hostPool) waiters() int { return hp.waiting.n + hp.fresh.n }
+// oldest is the waiter that has waited longest in any queue, nil when none
+// does; under mu.
+func (hp *hostPool) oldest() *poolWaiter {
+	return older(older(hp.waiting.head, hp.arrivals.head), hp.fresh.head)
+}
+
+// waiters is how many requests and arrivals wait for the host; under its mu.
+func (hp *hostPool) waiters() int { return hp.waiting.n + hp.fresh.n + hp.arrivals.n }
+
+// hand gives w, taken out of its queue, a connection, or nil: a slot.
+func (hp *hostPool) hand(w *poolWaiter, conn *userConn) {
+	if h := w.unstarted; h != nil {
+		h.conn, h.slot = conn, conn == nil
+		hp.start(h)
+		return
+	}
+	w.ch <- conn
+}
 
 func newSharedPool(size int) *sharedPool {
 	return &sharedPool{size: size, hosts: [2]map[string]*hostPool{{}, {}}}
+}
+
+// queueArrival queues h, an arrival whose first request goes to host, when
+// the host has no idle connection and no free slot: it waits as data in
+// the host's queue, in order with the requests waiting there, and starts
+// (p.start) when a connection or slot is handed to it or at h.deadline.
+// An arrival that waited as a goroutine held a stack and a user and made
+// one more goroutine runnable; when a hiccup queued thousands, the run
+// queue kept the network poller from running, completions stalled and the
+// queue grew until the run collapsed. It reports false, queueing nothing,
+// when the host could serve h now.
+func (p *sharedPool) queueArrival(https bool, host []byte, h *handoff) bool {
+	hp := p.host(https, host)
+	hp.mu.Lock()
+	defer hp.mu.Unlock()
+	if len(hp.idle) > 0 || hp.open < hp.size {
+		return false
+	}
+	w := &h.w
+	w.unstarted, h.hp = h, hp
+	hp.seq++
+	w.seq = hp.seq
+	hp.arrivals.push(w)
+	if !hp.armed {
+		hp.armed = true
+		if d := time.Until(h.deadline); hp.expire == nil {
+			hp.expire = time.AfterFunc(d, hp.expireArrivals)
+		} else {
+			hp.expire.Reset(d)
+		}
+	}
+	return true
+}
+
+// expireArrivals starts every queued arrival whose deadline has passed,
+// with errPoolWait, and sets the timer for the next one.
+func (hp *hostPool) expireArrivals() {
+	var due []*handoff
+	now := time.Now()
+	hp.mu.Lock()
+	for w := hp.arrivals.head; w != nil && !w.unstarted.deadline.After(now); w = hp.arrivals.head {
+		hp.arrivals.remove(w)
+		due = append(due, w.unstarted)
+	}
+	if w := hp.arrivals.head; w != nil {
+		hp.expire.Reset(time.Until(w.unstarted.deadline))
+	} else {
+		hp.armed = false
+	}
+	hp.mu.Unlock()
+	for _, h := range due {
+		h.err = errPoolWait
+		hp.start(h)
+	}
+}
+
+// takeArrivals takes every queued arrival out of the pool, for the run to
+// cut them off.
+func (p *sharedPool) takeArrivals() []*handoff {
+	var all []*handoff
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := range p.hosts {
+		for _, hp := range p.hosts[i] {
+			hp.mu.Lock()
+			for w := hp.arrivals.pop(); w != nil; w = hp.arrivals.pop() {
+				all = append(all, w.unstarted)
+			}
+			if hp.expire != nil {
+				hp.expire.Stop()
+			}
+			hp.armed = false
+			hp.mu.Unlock()
+		}
+	}
+	return all
+}
+
+// giveBack returns what h was handed and its user did not use.
+func (p *sharedPool) giveBack(c *httpClient, h *handoff) {
+	switch {
+	case h.conn != nil:
+		p.release(c, h.conn, true)
+	case h.slot:
+		h.hp.freeSlot()
+	}
+	h.conn, h.slot = nil, false
 }
 
 func (p *sharedPool) host(https bool, host []byte) *hostPool {
@@ -134,7 +270,7 @@ func (p *sharedPool) host(https bool, host []byte) *hostPool {
 	defer p.mu.Unlock()
 	hp := p.hosts[i][string(host)]
 	if hp == nil {
-		hp = &hostPool{size: p.size}
+		hp = &hostPool{size: p.size, start: p.start}
 		p.hosts[i][string(host)] = hp
 	}
 	return hp
@@ -147,6 +283,20 @@ func (p *sharedPool) host(https bool, host []byte) *hostPool {
 // allocation per request.
 func (p *sharedPool) acquire(ctx context.Context, c *httpClient, uc *userConns, https, fresh bool, host []byte, deadline time.Time) (*userConn, error) {
 	hp := p.host(https, host)
+	if h := uc.handoff; h != nil {
+		// The user's first request, queued before it started.
+		uc.handoff = nil
+		if h.hp == hp && !fresh {
+			switch {
+			case h.err != nil:
+				return nil, h.err
+			case h.conn != nil:
+				return h.conn, nil
+			}
+			return p.dial(ctx, c, hp, https, host, deadline)
+		}
+		p.giveBack(c, h) // not the host it queued for
+	}
 	hp.mu.Lock()
 	if n := len(hp.idle); n > 0 && !fresh {
 		conn := hp.idle[n-1]
@@ -219,9 +369,10 @@ func (p *sharedPool) release(c *httpClient, conn *userConn, reuse bool) {
 		return
 	}
 	hp.mu.Lock()
-	if w := hp.waiting.pop(); w != nil {
+	if w := older(hp.waiting.head, hp.arrivals.head); w != nil {
+		hp.queue(w).remove(w)
 		hp.mu.Unlock()
-		w.ch <- conn
+		hp.hand(w, conn)
 		return
 	}
 	hp.idle = append(hp.idle, conn)
@@ -235,7 +386,7 @@ func (hp *hostPool) freeSlot() {
 	if w := hp.oldest(); w != nil {
 		hp.queue(w).remove(w)
 		hp.mu.Unlock()
-		w.ch <- nil
+		hp.hand(w, nil)
 		return
 	}
 	hp.open--

@@ -3,11 +3,14 @@ package runner
 import (
 	"context"
 	"errors"
+	"net/http"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/scenario"
 )
 
@@ -163,5 +166,114 @@ func TestPoolQueues(t *testing.T) {
 	}
 	if hp.waiters() != 0 || hp.waiting.head != nil || hp.waiting.tail != nil || hp.fresh.head != nil || hp.fresh.tail != nil {
 		t.Errorf("queues not empty at the end: %d waiters", hp.waiters())
+	}
+}
+
+// pooledScript is newScript with config.http.pool and timeout set.
+func pooledScript(target string, pool int, timeout time.Duration, phases ...scenario.Phase) *scenario.Script {
+	s := newScript(target, phases, []scenario.Step{get("/")})
+	s.Config.HTTP.Pool, s.Config.HTTP.Timeout = pool, timeout
+	return s
+}
+
+// goroutinePeak samples runtime.NumGoroutine until stop is called, which
+// returns the highest count seen.
+func goroutinePeak() (stop func() int) {
+	done, peak := make(chan struct{}), make(chan int, 1)
+	go func() {
+		most := 0
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			most = max(most, runtime.NumGoroutine())
+			select {
+			case <-tick.C:
+			case <-done:
+				peak <- most
+				return
+			}
+		}
+	}()
+	return func() int { close(done); return <-peak }
+}
+
+// TestRunArrivalsQueueForThePool: arrivals faster than the pool's one
+// connection serves them wait for it as data, not as goroutines, in order,
+// and each one's latency and session count the wait from its arrival.
+func TestRunArrivalsQueueForThePool(t *testing.T) {
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(10 * time.Millisecond)
+		ok(w, r)
+	})
+	// 100 arrivals in 0.5 s, served one at a time in 10 ms: the i-th
+	// waits about 5i ms, the last about half a second.
+	script := pooledScript(srv.URL, 1, time.Minute, constant(200, 500*time.Millisecond))
+	before := runtime.NumGoroutine()
+	peak := goroutinePeak()
+	out, rec := run(t, script, Options{})
+	most := peak()
+	if out.Created != 100 || out.Completed != 100 || rec.statuses[http.StatusOK] != 100 {
+		t.Fatalf("created %d, completed %d, %d answered 200; want 100 each (counters %v)", out.Created, out.Completed, rec.statuses[http.StatusOK], rec.snapshot())
+	}
+	// A goroutine each would be 100 more; a queue of data needs a few
+	// workers, the server's goroutines and the sampler.
+	if most-before > 25 {
+		t.Errorf("goroutines peaked at %d, %d more than before the run: queued arrivals hold goroutines", most, most-before)
+	}
+	slowest := slices.Max(rec.latencies)
+	if slowest < 400*time.Millisecond {
+		t.Errorf("slowest response %v; want about 500ms, the last arrival's wait for the connection included", slowest)
+	}
+	if longest := slices.Max(rec.sessions); longest < 400*time.Millisecond {
+		t.Errorf("longest session %v; want about 500ms, from the arrival", longest)
+	}
+	// Served in arrival order: latencies grow along the queue.
+	if first, last := rec.latencies[0], rec.latencies[len(rec.latencies)-1]; last < first+300*time.Millisecond {
+		t.Errorf("first response %v, last %v: want the last to have waited longest", first, last)
+	}
+}
+
+// TestRunQueuedArrivalsTimeOut: arrivals waiting for a pool whose one
+// connection a stalled target holds fail at their timeout as a waiting
+// request does, and the run ends then.
+func TestRunQueuedArrivalsTimeOut(t *testing.T) {
+	release := make(chan struct{})
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	})
+	defer close(release)
+	script := pooledScript(srv.URL, 1, 300*time.Millisecond, constant(100, 100*time.Millisecond))
+	began := time.Now()
+	out, rec := run(t, script, Options{})
+	took := time.Since(began)
+	if out.Created != 10 || out.Failed != 10 || rec.get(metric.ErrTimedOut) != 10 {
+		t.Errorf("created %d, failed %d, %d timed out; want 10 each (counters %v)", out.Created, out.Failed, rec.get(metric.ErrTimedOut), rec.snapshot())
+	}
+	if took > 5*time.Second {
+		t.Errorf("the run took %v; want it to end soon after the last arrival's 300ms timeout", took)
+	}
+}
+
+// TestRunCutsQueuedArrivals: arrivals still waiting for the pool when a
+// run is stopped are cut off, as waiting requests are, and the run ends.
+func TestRunCutsQueuedArrivals(t *testing.T) {
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	script := pooledScript(srv.URL, 1, time.Minute, constant(200, 20*time.Second))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	time.AfterFunc(300*time.Millisecond, cancel) // about 60 arrivals, one of them sent
+	began := time.Now()
+	out, rec := runCtx(ctx, t, script, Options{Grace: 200 * time.Millisecond})
+	if !out.Aborted || out.Created < 20 || out.CutOff != int64(out.Created) || rec.get(metric.VUsersCompleted) != 0 {
+		t.Errorf("aborted %v, created %d, cut off %d, completed %d; want every user cut off", out.Aborted, out.Created, out.CutOff, rec.get(metric.VUsersCompleted))
+	}
+	if got := rec.get(metric.Requests); got != 1 {
+		t.Errorf("http.requests = %d, want 1: the queued arrivals never sent theirs", got)
+	}
+	if took := time.Since(began); took > 5*time.Second {
+		t.Errorf("the stopped run took %v to end", took)
 	}
 }

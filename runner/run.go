@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/scenario"
@@ -55,6 +58,27 @@ type engine struct {
 	parkMu     sync.Mutex
 	parked     map[*vu]struct{}
 	parkingCut bool
+
+	// queueHost is the pooled host every scenario's first request goes
+	// to, when an arrival may wait for its pool before it starts (see
+	// sharedPool.queueArrival); nil when it may not.
+	queueHost  []byte
+	queueHTTPS bool
+
+	// The open model's workers: idle ones take arrivals from work and
+	// exit once quit is closed, at the schedule's end. vuCtx and wg are
+	// the users' context and the group that counts them.
+	work  chan job
+	quit  chan struct{}
+	vuCtx context.Context
+	wg    *sync.WaitGroup
+}
+
+// job is an arrival for a worker, with what it was handed when it waited
+// for the pool before it started (nil when it did not).
+type job struct {
+	a Arrival
+	h *handoff
 }
 
 // Run sends the load script describes and records it into rec. It returns
@@ -161,7 +185,43 @@ func newEngine(script *scenario.Script, rec Recorder, opts Options) (*engine, er
 	if e.http.proxies, err = newProxies(opts.Env); err != nil {
 		return nil, fmt.Errorf("proxy: %w", err)
 	}
+	if e.http.pool != nil {
+		e.http.pool.start = e.startQueued
+		e.queueHTTPS, e.queueHost = e.arrivalHost()
+	}
 	return e, nil
+}
+
+// arrivalHost is the host of the pool every scenario's flow begins with a
+// plain request to, at a URL the same for every user: an arrival may then
+// wait for that host's connections before it starts, and its first
+// request measures the wait, as it would have waiting itself. host is nil
+// when the scenarios begin otherwise (another step first, a URL that
+// depends on the user, a request that may be skipped, more than one host).
+func (e *engine) arrivalHost() (https bool, host []byte) {
+	for i, sc := range e.script.Scenarios {
+		if len(sc.Flow) == 0 || sc.Flow[0].Request == nil {
+			return false, nil
+		}
+		r := sc.Flow[0].Request
+		raw, static := r.URL.Static()
+		if !static || len(r.QS) > 0 || r.HasProbability || r.IfTrue != nil {
+			return false, nil
+		}
+		if !strings.HasPrefix(raw, "http://") && !strings.HasPrefix(raw, "https://") {
+			raw = e.target + raw
+		}
+		var u fasthttp.URI
+		if err := u.Parse(nil, []byte(raw)); err != nil || len(u.Host()) == 0 {
+			return false, nil
+		}
+		h, s := u.Host(), string(u.Scheme()) == "https"
+		if i > 0 && (s != https || !bytes.Equal(h, host)) {
+			return false, nil
+		}
+		https, host = s, append([]byte(nil), h...)
+	}
+	return https, host
 }
 
 // relativeURL finds a request whose URL is written as a path, which needs a
@@ -251,7 +311,9 @@ func (e *engine) run(ctx context.Context, sink0 Sink) (*Outcome, error) {
 	out.Started = start
 
 	var wg sync.WaitGroup
+	e.work, e.quit, e.vuCtx, e.wg = make(chan job), make(chan struct{}), vuCtx, &wg
 	e.schedule(ctx, vuCtx, sink0, start, joinAt, out, &wg)
+	close(e.quit)
 
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
@@ -265,6 +327,7 @@ func (e *engine) run(ctx context.Context, sink0 Sink) (*Outcome, error) {
 	}
 	cancelVUs()
 	e.cutParked(&wg)
+	e.cutQueued()
 	select {
 	case <-done:
 	default:
@@ -374,8 +437,7 @@ const batchWindow = 100 * time.Microsecond
 func (e *engine) schedule(ctx, vuCtx context.Context, sink0 Sink, start time.Time, joinAt time.Duration, out *Outcome, wg *sync.WaitGroup) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	work := make(chan Arrival)
-	defer close(work)
+	var spare *handoff // kept for the next arrival when one did not queue
 	for i := range e.sched.Phases {
 		p := &e.sched.Phases[i]
 		po := &out.Phases[i]
@@ -423,11 +485,24 @@ func (e *engine) schedule(ctx, vuCtx context.Context, sink0 Sink, start time.Tim
 			e.progress.active.Add(1)
 			e.progress.created.Add(1)
 			sink0.Count(metric.VUsersCreated, 1)
+			if e.queueHost != nil {
+				if spare == nil {
+					spare = new(handoff)
+				}
+				*spare = handoff{a: a, queued: time.Now()}
+				spare.deadline = spare.queued.Add(e.http.timeout)
+				wg.Add(1)
+				if e.http.pool.queueArrival(e.queueHTTPS, e.queueHost, spare) {
+					spare = nil
+					continue
+				}
+				wg.Done()
+			}
 			select {
-			case work <- a:
+			case e.work <- job{a: a}:
 			default:
 				wg.Add(1)
-				go e.worker(vuCtx, a, work, wg)
+				go e.worker(vuCtx, job{a: a})
 			}
 		}
 	}
@@ -435,21 +510,57 @@ func (e *engine) schedule(ctx, vuCtx context.Context, sink0 Sink, start time.Tim
 	sleepUntil(ctx, timer, start.Add(e.sched.Duration()))
 }
 
-// worker runs open-model virtual users one after another: a, then each
-// arrival handed to it while idle, until work is closed. Reusing goroutines
-// saves one goroutine start and its stack growth per arrival, and the
-// user's storage is reused through resetVU, unless the user parked (see
-// park): then it is the user's until it ends.
-func (e *engine) worker(ctx context.Context, a Arrival, work <-chan Arrival, wg *sync.WaitGroup) {
-	defer wg.Done()
+// worker runs open-model virtual users one after another: j's, then each
+// arrival handed to it while idle (e.work), until e.quit is closed. Reusing
+// goroutines saves one goroutine start and its stack growth per arrival,
+// and the user's storage is reused through resetVU, unless the user parked
+// (see park): then it is the user's until it ends. The caller has counted
+// the worker in e.wg.
+func (e *engine) worker(ctx context.Context, j job) {
+	defer e.wg.Done()
 	v := new(vu)
-	for ok := true; ok; a, ok = <-work {
-		e.resetVU(v, a.Index, 0)
-		v.phase = a.Phase
+	for {
+		e.resetVU(v, j.a.Index, 0)
+		v.phase = j.a.Phase
 		v.startScenario()
-		if e.runUser(ctx, v, wg) {
+		if h := j.h; h != nil {
+			v.started, v.own.handoff = h.queued, h
+		}
+		if e.runUser(ctx, v, e.wg) {
 			v = new(vu) // the parked user keeps the old one
 		}
+		select {
+		case j = <-e.work:
+		case <-e.quit:
+			return
+		}
+	}
+}
+
+// startQueued starts an arrival that waited for the pool before starting,
+// on an idle worker or a new one. It is called by whoever handed h its
+// connection, slot or error, after the schedule's end too.
+func (e *engine) startQueued(h *handoff) {
+	j := job{a: h.a, h: h}
+	select {
+	case e.work <- j:
+		e.wg.Done() // counted when it queued; the worker is counted already
+	default:
+		go e.worker(e.vuCtx, j) // counted when it queued
+	}
+}
+
+// cutQueued ends every arrival still waiting for the pool as cut off, as
+// a waiting request ends when the users' context is cancelled.
+func (e *engine) cutQueued() {
+	if e.http.pool == nil {
+		return
+	}
+	for _, h := range e.http.pool.takeArrivals() {
+		e.progress.active.Add(-1)
+		e.cutOff.Add(1)
+		e.active[h.a.Phase].Add(-1)
+		e.wg.Done()
 	}
 }
 
@@ -470,6 +581,10 @@ func (e *engine) runUser(ctx context.Context, v *vu, wg *sync.WaitGroup) (parked
 
 // endUser closes an open-model user's connections and counts how it ended.
 func (e *engine) endUser(v *vu, res flowResult) {
+	if h := v.own.handoff; h != nil {
+		v.own.handoff = nil // its first request never used it
+		e.http.pool.giveBack(e.http, h)
+	}
 	v.conns.close()
 	e.finish(v, res)
 	e.active[v.phase].Add(-1)
