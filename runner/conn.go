@@ -44,10 +44,13 @@ type userConn struct {
 	https    bool
 	// used is set once the connection carried a whole exchange.
 	used bool
-	host string // host[:port] as the URL names it
-	// read counts the bytes read in the current exchange: a failure with
+	// read is set once the current exchange read a byte: a failure with
 	// nothing read on a reused connection is a stale keep-alive.
-	read int64
+	read bool
+	host string // host[:port] as the URL names it
+	// answered is when the last exchange's answer was read, on the
+	// client's clock (httpClient.now).
+	answered int64
 	// reuseBy is when the server's Keep-Alive timeout, less keepAliveSlack,
 	// runs out for the idle connection; zero when it named none.
 	reuseBy time.Time
@@ -70,11 +73,19 @@ type dialPhases struct{ dns, tcp, tls time.Duration }
 // over a fresh connection whatever its method: a request written to a
 // connection the server is closing may or may not have reached it, and a
 // POST must then not be sent again.
-func (c *userConn) stale() bool {
+//
+// The look at the socket is a system call, 5% of a pooled request's cost
+// at a generator's limit. resendable says the request may go again on a
+// fresh connection if this one turns out closed (see do): it is skipped
+// then for a connection answered less than lookAfter ago (idle is how long
+// ago), as a server closes an idle connection, or sends a 408 first, after
+// seconds, not within milliseconds of an answer; a close sent with the
+// answer is seen as the retry's stale error, as net/http's is.
+func (c *userConn) stale(resendable bool, idle time.Duration) bool {
 	if !c.reuseBy.IsZero() && time.Now().After(c.reuseBy) {
 		return true
 	}
-	if c.rc == nil {
+	if c.rc == nil || resendable && idle < lookAfter {
 		return false
 	}
 	if c.peekIdle == nil {
@@ -98,7 +109,9 @@ func (c *userConn) stale() bool {
 // Read counts what the response parser reads.
 func (c *userConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
-	c.read += int64(n)
+	if n > 0 {
+		c.read = true
+	}
 	return n, err
 }
 
@@ -274,7 +287,9 @@ func (c *httpClient) do(ctx context.Context, uc *userConns, req *fasthttp.Reques
 		return errInvalidURL
 	}
 	host := uri.Host()
-	conn, err := c.acquire(ctx, uc, https, false, host, deadline)
+	// A streamed body (an upload) is gone once sent: never resent.
+	resendable := isIdempotent(req) && !req.IsBodyStream()
+	conn, err := c.acquire(ctx, uc, https, false, resendable, host, deadline)
 	if err != nil {
 		return err
 	}
@@ -290,8 +305,7 @@ func (c *httpClient) do(ctx context.Context, uc *userConns, req *fasthttp.Reques
 		if err == nil {
 			return nil
 		}
-		// A streamed body (an upload) is gone once sent: never resent.
-		if !conn.used || conn.read > 0 || !isStale(err) || !isIdempotent(req) || req.IsBodyStream() {
+		if !isStale(err) || !conn.used || conn.read || !resendable {
 			return err
 		}
 		// The server closed the kept-alive connection while the request was
@@ -300,7 +314,7 @@ func (c *httpClient) do(ctx context.Context, uc *userConns, req *fasthttp.Reques
 		// net/http do; any other may have reached the server and fails. A
 		// target that really drops connections fails the fresh one too and
 		// is counted.
-		if conn, err = c.acquire(ctx, uc, https, true, host, deadline); err != nil {
+		if conn, err = c.acquire(ctx, uc, https, true, resendable, host, deadline); err != nil {
 			return err
 		}
 	}
@@ -308,10 +322,10 @@ func (c *httpClient) do(ctx context.Context, uc *userConns, req *fasthttp.Reques
 
 // acquire returns a connection to host for the user: an open one unless
 // fresh is set or the open one is stale, else a new one.
-func (c *httpClient) acquire(ctx context.Context, uc *userConns, https, fresh bool, host []byte, deadline time.Time) (*userConn, error) {
+func (c *httpClient) acquire(ctx context.Context, uc *userConns, https, fresh, resendable bool, host []byte, deadline time.Time) (*userConn, error) {
 	for {
 		conn, err := c.acquireAny(ctx, uc, https, fresh, host, deadline)
-		if err != nil || !conn.used || !conn.stale() {
+		if err != nil || !conn.used || !conn.stale(resendable, time.Duration(c.now()-conn.answered)) {
 			return conn, err
 		}
 		c.release(uc, conn, false)
@@ -499,7 +513,7 @@ func (c *httpClient) tunnel(ctx context.Context, conn *userConn, proxy *url.URL,
 // an idle user holds no buffer. reuse is false when the connection must not
 // carry another request.
 func (c *httpClient) exchange(conn *userConn, req *fasthttp.Request, resp *fasthttp.Response, deadline time.Time) (reuse bool, err error) {
-	conn.read = 0
+	conn.read = false
 	if err := conn.SetDeadline(deadline); err != nil {
 		return false, err
 	}
@@ -537,6 +551,7 @@ func (c *httpClient) exchange(conn *userConn, req *fasthttp.Request, resp *fasth
 		return false, err
 	}
 	reuse = !extra && !req.ConnectionClose() && !resp.ConnectionClose()
+	conn.answered = c.now()
 	conn.reuseBy = time.Time{}
 	if reuse {
 		conn.keepAlive(resp)

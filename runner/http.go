@@ -63,10 +63,21 @@ type httpClient struct {
 	bufs       sync.Pool   // *[]byte scratch for URLs and bodies
 	readers    sync.Pool   // *bufio.Reader
 	writers    sync.Pool   // *bufio.Writer
+	epoch      time.Time   // the zero of now
 }
+
+// now is the time since the client was made, on the monotonic clock, for
+// stamps that need no time.Time's 24 bytes.
+func (c *httpClient) now() int64 { return int64(time.Since(c.epoch)) }
+
+// lookAfter is how long after its last answer a pooled or kept-alive
+// connection is looked at before it carries a request that may be resent
+// (see userConn.stale).
+const lookAfter = 10 * time.Millisecond
 
 func newHTTPClient(cfg scenario.Config, insecure bool, maxBody, maxDecoded int64) *httpClient {
 	c := &httpClient{
+		epoch:      time.Now(),
 		timeout:    cfg.HTTP.Timeout,
 		maxBody:    int(min(maxBody, math.MaxInt32)),
 		maxDecoded: int(min(maxDecoded, math.MaxInt32)),

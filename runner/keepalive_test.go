@@ -1,10 +1,12 @@
 package runner
 
 import (
+	"bufio"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -226,5 +228,71 @@ func TestThinkLongerThanTimeoutKeepsConnection(t *testing.T) {
 				t.Errorf("the server accepted %d connections, want 3: one per user, kept through a think longer than the timeout", got)
 			}
 		})
+	}
+}
+
+// closingServer answers each request on a connection and closes it at
+// once, without a Connection: close header, as servers at a per-connection
+// request limit or after an error do. It counts connections and requests.
+func closingServer(t *testing.T) (url string, conns, requests *atomic.Int64) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	conns, requests = new(atomic.Int64), new(atomic.Int64)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			go func() {
+				defer c.Close()
+				req, err := http.ReadRequest(bufio.NewReader(c))
+				if err != nil {
+					return
+				}
+				io.Copy(io.Discard, req.Body)
+				requests.Add(1)
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String(), conns, requests
+}
+
+// TestRunClosedRightAfterAnswer: a connection the server closed with its
+// answer is not looked at before a request soon after it that can be sent
+// again (see lookAfter): a GET fails stale on it and goes again on a fresh
+// one, uncounted; a POST, which cannot, is looked at, and goes over a
+// fresh connection at once. Neither is an error, and each reaches the
+// server once.
+func TestRunClosedRightAfterAnswer(t *testing.T) {
+	t.Parallel()
+	for _, step := range []scenario.Step{get("/"), post("/")} {
+		for _, pool := range []int{0, 1} {
+			name := step.Request.Method + " pool " + strconv.Itoa(pool)
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				url, conns, requests := closingServer(t)
+				// The think lets the close arrive, and is well inside lookAfter.
+				flow := []scenario.Step{step, {Think: 3 * time.Millisecond}, step}
+				script := newScript(url, []scenario.Phase{count(1, time.Millisecond)}, flow)
+				script.Config.HTTP.Pool = pool
+				out, rec := run(t, script, Options{})
+				if errs := errorCounts(rec); len(errs) != 0 || out.Completed != 1 {
+					t.Errorf("errors %v, completed %d; want none and 1", errs, out.Completed)
+				}
+				if got := requests.Load(); got != 2 || rec.get(metric.Responses) != 2 {
+					t.Errorf("the server read %d requests, %d responses recorded; want 2 and 2", got, rec.get(metric.Responses))
+				}
+				if got := conns.Load(); got < 2 {
+					t.Errorf("%d connections, want a fresh one for the second request", got)
+				}
+			})
+		}
 	}
 }
