@@ -124,7 +124,7 @@ type userConns struct {
 	wait  *time.Timer // for think and config.http.pool waits; made on the first
 	pw    *poolWaiter // for config.http.pool waits; made on the first
 	// handoff is what the user was handed when it arrived queued for the
-	// pool (see sharedPool.queueArrival), until its first request uses it.
+	// pool (see hostPool.queueArrival), until its first request uses it.
 	handoff *handoff
 	// timed is the Timings of the user's last exchange, under
 	// config.http.extendedMetrics, until its response is recorded. Made on

@@ -61,7 +61,7 @@ type engine struct {
 
 	// queueHost is the pooled host every scenario's first request goes
 	// to, when an arrival may wait for its pool before it starts (see
-	// sharedPool.queueArrival); nil when it may not.
+	// hostPool.queueArrival); nil when it may not.
 	queueHost  []byte
 	queueHTTPS bool
 
@@ -437,7 +437,11 @@ const batchWindow = 100 * time.Microsecond
 func (e *engine) schedule(ctx, vuCtx context.Context, sink0 Sink, start time.Time, joinAt time.Duration, out *Outcome, wg *sync.WaitGroup) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	var spare *handoff // kept for the next arrival when one did not queue
+	var spare *handoff  // kept for the next arrival when one did not queue
+	var queue *hostPool // where arrivals wait for the pool (see arrivalHost)
+	if e.queueHost != nil {
+		queue = e.http.pool.host(e.queueHTTPS, e.queueHost)
+	}
 	for i := range e.sched.Phases {
 		p := &e.sched.Phases[i]
 		po := &out.Phases[i]
@@ -485,14 +489,14 @@ func (e *engine) schedule(ctx, vuCtx context.Context, sink0 Sink, start time.Tim
 			e.progress.active.Add(1)
 			e.progress.created.Add(1)
 			sink0.Count(metric.VUsersCreated, 1)
-			if e.queueHost != nil {
+			if queue != nil {
 				if spare == nil {
 					spare = new(handoff)
 				}
 				*spare = handoff{a: a, queued: time.Now()}
 				spare.deadline = spare.queued.Add(e.http.timeout)
 				wg.Add(1)
-				if e.http.pool.queueArrival(e.queueHTTPS, e.queueHost, spare) {
+				if queue.queueArrival(spare) {
 					spare = nil
 					continue
 				}
