@@ -52,6 +52,7 @@ func TestReadmeLimitsTable(t *testing.T) {
 		"slo.MaxExpression":               fmt.Sprintf("%d bytes", slo.MaxExpression),
 		"runner.DefaultMaxBodyBytes":      mib(runner.DefaultMaxBodyBytes),
 		"runner.DefaultMaxDecodedBytes":   mib(runner.DefaultMaxDecodedBytes),
+		"runner.DefaultTimeout":           runner.DefaultTimeout.String() + ", or `config.http.timeout`",
 		"metric.MaxEndpoints":             fmt.Sprint(metric.MaxEndpoints),
 		"runner.TraceBodyBytes":           kib(runner.TraceBodyBytes),
 		"report.MaxReportBytes":           mib(report.MaxReportBytes),

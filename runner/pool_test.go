@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/primeload/primeload/report/metric"
 	"github.com/primeload/primeload/scenario"
@@ -275,5 +276,14 @@ func TestRunCutsQueuedArrivals(t *testing.T) {
 	}
 	if took := time.Since(began); took > 5*time.Second {
 		t.Errorf("the stopped run took %v to end", took)
+	}
+}
+
+// TestQueuedArrivalSize: README's Connections and Limits say an arrival
+// queued for the pool costs 176 bytes (the allocation size class of a
+// handoff); a field added past it must update them.
+func TestQueuedArrivalSize(t *testing.T) {
+	if n := unsafe.Sizeof(handoff{}); n > 176 {
+		t.Errorf("a handoff is %d bytes, more than the 176 README states", n)
 	}
 }
