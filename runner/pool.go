@@ -178,17 +178,19 @@ func newSharedPool(size int) *sharedPool {
 // when the host has no idle connection and no free slot: it waits as data
 // in the host's queue, in order with the requests waiting there, and
 // starts (hp.start) when a connection or slot is handed to it or at
-// h.deadline. An arrival that waited as a goroutine held a stack and a
+// timeout. An arrival that waited as a goroutine held a stack and a
 // user and made one more goroutine runnable; when a hiccup queued
 // thousands, the run queue kept the network poller from running,
 // completions stalled and the queue grew until the run collapsed. It
 // reports false, queueing nothing, when the host could serve h now.
-func (hp *hostPool) queueArrival(h *handoff) bool {
+func (hp *hostPool) queueArrival(h *handoff, timeout time.Duration) bool {
 	hp.mu.Lock()
 	defer hp.mu.Unlock()
 	if len(hp.idle) > 0 || hp.open < hp.size {
 		return false
 	}
+	h.queued = time.Now()
+	h.deadline = h.queued.Add(timeout)
 	w := &h.w
 	w.unstarted, h.hp = h, hp
 	hp.seq++

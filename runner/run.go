@@ -493,10 +493,9 @@ func (e *engine) schedule(ctx, vuCtx context.Context, sink0 Sink, start time.Tim
 				if spare == nil {
 					spare = new(handoff)
 				}
-				*spare = handoff{a: a, queued: time.Now()}
-				spare.deadline = spare.queued.Add(e.http.timeout)
+				*spare = handoff{a: a}
 				wg.Add(1)
-				if queue.queueArrival(spare) {
+				if queue.queueArrival(spare, e.http.timeout) {
 					spare = nil
 					continue
 				}
