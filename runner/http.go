@@ -162,9 +162,11 @@ func (v *vu) exchangeStep(ctx context.Context, r *scenario.Request, req *fasthtt
 		return v.buildFailed(r, req, err)
 	}
 	v.count(metric.Requests, 1)
-	start := time.Now()
+	var start time.Time
 	if h := v.conns.handoff; h != nil {
 		start = h.queued // its wait for the pool began when it arrived
+	} else {
+		start = time.Now()
 	}
 	deadline := start.Add(e.http.timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {

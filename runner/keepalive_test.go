@@ -232,44 +232,42 @@ func TestThinkLongerThanTimeoutKeepsConnection(t *testing.T) {
 }
 
 // closingServer answers each request on a connection and closes it at
-// once, without a Connection: close header, as servers at a per-connection
-// request limit or after an error do. It counts connections and requests.
-func closingServer(t *testing.T) (url string, conns, requests *atomic.Int64) {
+// once, counting the requests. (faults_test.go's rawServer does the same
+// for the external test package, whose helpers this one cannot call.)
+func closingServer(t *testing.T, requests *atomic.Int64) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	conns, requests = new(atomic.Int64), new(atomic.Int64)
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			conns.Add(1)
 			go func() {
 				defer c.Close()
-				req, err := http.ReadRequest(bufio.NewReader(c))
-				if err != nil {
+				c.SetDeadline(time.Now().Add(30 * time.Second))
+				if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
 					return
 				}
-				io.Copy(io.Discard, req.Body)
 				requests.Add(1)
 				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 			}()
 		}
 	}()
-	return "http://" + ln.Addr().String(), conns, requests
+	return "http://" + ln.Addr().String()
 }
 
-// TestRunClosedRightAfterAnswer: a connection the server closed with its
-// answer is not looked at before a request soon after it that can be sent
-// again (see lookAfter): a GET fails stale on it and goes again on a fresh
-// one, uncounted; a POST, which cannot, is looked at, and goes over a
-// fresh connection at once. Neither is an error, and each reaches the
-// server once.
+// TestRunClosedRightAfterAnswer: a server answers each connection's
+// request and closes it at once, without Connection: close, as servers at
+// a per-connection request limit or after an error do. The next request,
+// soon after (inside lookAfter), goes over a fresh connection without an
+// error: a GET, which may skip the look at the socket, by being sent again
+// after its stale failure; a POST, which may not be sent twice, by the
+// look. Each reaches the server once.
 func TestRunClosedRightAfterAnswer(t *testing.T) {
 	t.Parallel()
 	for _, step := range []scenario.Step{get("/"), post("/")} {
@@ -277,7 +275,8 @@ func TestRunClosedRightAfterAnswer(t *testing.T) {
 			name := step.Request.Method + " pool " + strconv.Itoa(pool)
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
-				url, conns, requests := closingServer(t)
+				var requests atomic.Int64 // one per connection: each is closed after its answer
+				url := closingServer(t, &requests)
 				// The think lets the close arrive, and is well inside lookAfter.
 				flow := []scenario.Step{step, {Think: 3 * time.Millisecond}, step}
 				script := newScript(url, []scenario.Phase{count(1, time.Millisecond)}, flow)
@@ -287,10 +286,7 @@ func TestRunClosedRightAfterAnswer(t *testing.T) {
 					t.Errorf("errors %v, completed %d; want none and 1", errs, out.Completed)
 				}
 				if got := requests.Load(); got != 2 || rec.get(metric.Responses) != 2 {
-					t.Errorf("the server read %d requests, %d responses recorded; want 2 and 2", got, rec.get(metric.Responses))
-				}
-				if got := conns.Load(); got < 2 {
-					t.Errorf("%d connections, want a fresh one for the second request", got)
+					t.Errorf("the server read %d requests, %d responses recorded; want 2 and 2, over two connections", got, rec.get(metric.Responses))
 				}
 			})
 		}
